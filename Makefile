@@ -1,0 +1,277 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# sealshm top-level Makefile (GNU make).
+#
+#   make [all]          library (.so .a .pc), trackerd, tools, examples
+#   make check          all + selftests + header compile test + ABI check
+#   make demo           the two-process Fibonacci example, trackerd started on demand
+#   make install        PREFIX=/usr/local DESTDIR= (BINDIR SBINDIR LIBDIR ... derive from PREFIX)
+#   make uninstall | clean | deps | kselftest
+#
+# Variables: CC CXX CFLAGS CPPFLAGS LDFLAGS are the user's; V=1 shows commands;
+# O=DIR puts every output under DIR (default build/); SANITIZE=1 builds with
+# ASan + UBSan (use another O=, e.g. O=build-san).
+
+VERSION		:= 0.1.0
+version_words	:= $(subst ., ,$(VERSION))
+MAJOR		:= $(word 1,$(version_words))
+MINOR		:= $(word 2,$(version_words))
+
+O		?= build
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+SBINDIR		?= $(PREFIX)/sbin
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+MANDIR		?= $(PREFIX)/share/man
+PKGCONFIGDIR	?= $(LIBDIR)/pkgconfig
+
+# CC, CXX and AR keep make's defaults (cc, g++, ar) unless the user sets them.
+CFLAGS		?= -g -O2
+PKG_CONFIG	?= pkg-config
+INSTALL		?= install
+
+ifeq ($(V),1)
+Q		:=
+msg		= @true
+else
+Q		:= @
+msg		= @printf '  %-8s %s\n' $(1) $(2)
+endif
+
+ifeq ($(SANITIZE),1)
+SAN_FLAGS	:= -fsanitize=address,undefined -fno-omit-frame-pointer
+endif
+
+# Project flags; the user's CPPFLAGS/CFLAGS come last so they can override.
+BASE_CFLAGS	:= -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fvisibility=hidden \
+		   -DSEALSHM_VERSION=\"$(VERSION)\" \
+		   -DSEALSHM_TRACKERD_PATH=\"$(SBINDIR)/trackerd\" \
+		   $(SAN_FLAGS)
+ALL_CFLAGS	 = $(BASE_CFLAGS) -Ilib -Ilib/include $(CPPFLAGS) $(CFLAGS)
+# tools/ and examples/ see only the public header.
+PUB_CFLAGS	 = $(BASE_CFLAGS) -Ilib/include $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS	 = $(SAN_FLAGS) $(LDFLAGS)
+DEPFLAGS	 = -MMD -MP
+
+# trackerd's libraries found with pkg-config (libseccomp libcap come with the sandbox).
+TRACKERD_PKGS	:=
+TRACKERD_CFLAGS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --cflags $(TRACKERD_PKGS)))
+TRACKERD_LIBS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --libs $(TRACKERD_PKGS)))
+
+# --- outputs ----------------------------------------------------------------
+LIB_SRCS	:= $(wildcard lib/*.c)
+LIB_SOBJS	:= $(LIB_SRCS:lib/%.c=$(O)/lib/sharedobjs/%.o)
+LIB_AOBJS	:= $(LIB_SRCS:lib/%.c=$(O)/lib/staticobjs/%.o)
+LIB_MAP		:= lib/libsealshm.map
+LIB_SO_REAL	:= $(O)/lib/libsealshm.so.$(VERSION)
+LIB_SO_MAJOR	:= $(O)/lib/libsealshm.so.$(MAJOR)
+LIB_SO		:= $(O)/lib/libsealshm.so
+LIB_A		:= $(O)/lib/libsealshm.a
+LIB_PC		:= $(O)/lib/sealshm.pc
+
+TRACKERD_SRCS	:= $(wildcard trackerd/*.c)
+TRACKERD_OBJS	:= $(TRACKERD_SRCS:%.c=$(O)/%.o)
+TRACKERD	:= $(if $(TRACKERD_SRCS),$(O)/trackerd/trackerd)
+
+# One program per tools/<name>/ directory, built as $(O)/tools/<name>.
+TOOLS		:= $(patsubst tools/%/,%,$(sort $(dir $(wildcard tools/*/*.c))))
+TOOL_BINS	:= $(TOOLS:%=$(O)/tools/%)
+# Extra libraries per tool, e.g. shmtop_LDLIBS.
+sealshm_LDLIBS	:=
+
+# One program per examples/*.c.
+EXAMPLE_BINS	:= $(patsubst examples/%.c,$(O)/examples/%,$(wildcard examples/*.c))
+
+# The harness headers; another build may share one copy (KSFT_DIR=ABSDIR).
+KSFT_DIR	?= $(O)/kselftest
+KSFT_HDRS	:= $(KSFT_DIR)/kselftest_harness.h $(KSFT_DIR)/kselftest.h
+
+# $ORIGIN-relative rpath: build/tools/x and bin/x both find ../lib.
+RPATH		:= -Wl,-rpath,'$$ORIGIN/../lib'
+
+MANPAGES	:= $(wildcard $(foreach s,1 3 7 8,Documentation/man/*.$(s)))
+
+.PHONY: all lib trackerd tools examples check check-header check-abi demo \
+	install uninstall clean deps kselftest FORCE
+.DEFAULT_GOAL := all
+
+all: lib trackerd tools examples
+
+lib: $(LIB_SO) $(LIB_SO_MAJOR) $(LIB_A) $(LIB_PC)
+trackerd: $(TRACKERD)
+tools: $(TOOL_BINS)
+examples: $(EXAMPLE_BINS)
+
+# Rebuild everything when flags, PREFIX (compiled-in trackerd path) or the
+# compiler change; the stamp is rewritten only when its content differs.
+FLAGS_STAMP	:= $(O)/.flags
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(subst ','\'',$(CC) $(CXX) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(TRACKERD_CFLAGS) $(TRACKERD_LIBS))' > $@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
+
+# --- library ------------------------------------------------------------------
+$(O)/lib/sharedobjs/%.o: lib/%.c $(FLAGS_STAMP)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC $(DEPFLAGS) -c $< -o $@
+
+$(O)/lib/staticobjs/%.o: lib/%.c $(FLAGS_STAMP)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# The newest node of the symbol map must be the version being built
+# (STYLE.md 3: one node per minor release, released nodes frozen).
+$(LIB_SO_REAL): $(LIB_SOBJS) $(LIB_MAP)
+	$(Q)node=$$(sed -n 's/^[[:space:]]*\(SEALSHM_[0-9][0-9.]*\)[[:space:]]*{.*/\1/p' $(LIB_MAP) | tail -n 1); \
+	if [ "$$node" != "SEALSHM_$(MAJOR).$(MINOR).0" ]; then \
+		echo "$(LIB_MAP): newest node is '$$node', expected SEALSHM_$(MAJOR).$(MINOR).0 for version $(VERSION)" >&2; \
+		exit 1; \
+	fi
+	$(call msg,LD,$@)
+	$(Q)$(CC) -shared $(ALL_CFLAGS) $(ALL_LDFLAGS) -Wl,-soname,libsealshm.so.$(MAJOR) \
+		-Wl,--version-script=$(LIB_MAP) -Wl,--no-undefined \
+		$(LIB_SOBJS) -lpthread -o $@
+
+$(LIB_SO_MAJOR): $(LIB_SO_REAL)
+	$(Q)ln -sf $(notdir $<) $@
+
+$(LIB_SO): $(LIB_SO_MAJOR)
+	$(Q)ln -sf $(notdir $<) $@
+
+$(LIB_A): $(LIB_AOBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+# libdir and includedir relative to ${prefix} when they are under it.
+pc_rel		= $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+$(LIB_PC): lib/sealshm.pc.in $(FLAGS_STAMP)
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' \
+		-e 's|@LIBDIR@|$(call pc_rel,$(LIBDIR))|g' \
+		-e 's|@INCLUDEDIR@|$(call pc_rel,$(INCLUDEDIR))|g' \
+		-e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+# --- trackerd -----------------------------------------------------------------
+$(O)/trackerd/%.o: trackerd/%.c $(FLAGS_STAMP)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(TRACKERD_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(O)/trackerd/trackerd: $(TRACKERD_OBJS) $(LIB_A)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(TRACKERD_OBJS) $(LIB_A) $(TRACKERD_LIBS) -lpthread -o $@
+
+# --- tools and examples (public API, shared library) --------------------------
+$(O)/tools/objs/%.o: tools/%.c $(FLAGS_STAMP)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(PUB_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+define tool_rule
+$(1)_OBJS := $$(patsubst tools/%.c,$$(O)/tools/objs/%.o,$$(wildcard tools/$(1)/*.c))
+$$(O)/tools/$(1): $$($(1)_OBJS) $$(LIB_SO)
+	$$(call msg,LD,$$@)
+	$$(Q)$$(CC) $$(PUB_CFLAGS) $$(ALL_LDFLAGS) $$(RPATH) $$($(1)_OBJS) \
+		-L$$(O)/lib -lsealshm $$($(1)_LDLIBS) -o $$@
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+
+$(O)/examples/%: examples/%.c $(LIB_SO) $(FLAGS_STAMP)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(PUB_CFLAGS) $(ALL_LDFLAGS) $(DEPFLAGS) $(RPATH) $< -L$(O)/lib -lsealshm -o $@
+
+# Header dependencies written by -MMD -MP.
+DEP_FILES	:= $(patsubst %.o,%.d,$(LIB_SOBJS) $(LIB_AOBJS) $(TRACKERD_OBJS) \
+			$(foreach t,$(TOOLS),$($(t)_OBJS))) $(EXAMPLE_BINS:=.d)
+-include $(DEP_FILES)
+
+# --- helpers ------------------------------------------------------------------
+deps:
+	$(Q)scripts/deps.sh
+
+kselftest: $(KSFT_HDRS)
+
+$(KSFT_HDRS) &:
+	$(call msg,GET,$(KSFT_DIR))
+	$(Q)scripts/kselftest.sh $(KSFT_DIR)
+
+# --- check --------------------------------------------------------------------
+# The selftests run last, so the runner's "N passed, N failed, N skipped" is
+# the last line on stdout; earlier failures still make the exit status non-zero.
+check: deps
+	$(Q)$(MAKE) --no-print-directory all kselftest
+	$(Q)rc=0; \
+	$(MAKE) --no-print-directory check-header || rc=1; \
+	$(MAKE) --no-print-directory check-abi || rc=1; \
+	$(MAKE) --no-print-directory -C selftests O=$(abspath $(O)) KSFT_DIR=$(abspath $(KSFT_DIR)) \
+		run_tests || rc=1; \
+	exit $$rc
+
+# sealshm.h alone must compile as C99 and as C++11.
+check-header:
+	$(call msg,HDRTEST,lib/include/sealshm.h)
+	$(Q)$(CC) -std=c99 -Wall -Wextra -Werror -fsyntax-only -x c lib/include/sealshm.h
+	$(Q)$(CXX) -std=c++11 -Wall -Wextra -Werror -fsyntax-only -x c++ lib/include/sealshm.h
+
+# The exported symbols must be exactly the map's global symbols.
+map_globals	= perl -0pe 's{/\*.*?\*/}{}gs; s{\#[^\n]*}{}g' $(LIB_MAP) | tr -s ' \t;{}' '\n\n\n\n\n' | \
+		  awk '/^global:$$/ { g = 1; next } /^local:$$/ || /^SEALSHM_/ { g = 0; next } \
+		       g && NF { print }' | sort -u
+so_exports	= nm -D --defined-only $(LIB_SO_REAL) | awk '$$2 != "A" { sub(/@.*/, "", $$3); print $$3 }' | sort -u
+
+check-abi: $(LIB_SO_REAL)
+	$(call msg,ABITEST,$(LIB_SO_REAL))
+	$(Q)$(map_globals) > $(O)/lib/abi.map.txt
+	$(Q)$(so_exports) > $(O)/lib/abi.so.txt
+	$(Q)if ! diff -u --label '$(LIB_MAP) (global)' --label '$(LIB_SO_REAL) (nm -D)' \
+		$(O)/lib/abi.map.txt $(O)/lib/abi.so.txt; then \
+		echo "ABI check failed: exported symbols differ from $(LIB_MAP)" >&2; exit 1; \
+	fi
+
+# --- demo ---------------------------------------------------------------------
+# No SEALSHM_SOCKET: the library finds the per-user socket and starts
+# trackerd on demand; SEALSHM_TRACKERD points it at the one just built.
+DEMO_ENV	= env -u SEALSHM_SOCKET -u SEALSHM_NO_AUTOSTART \
+		  SEALSHM_TRACKERD=$(abspath $(O)/trackerd/trackerd)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	@echo '--- $(O)/examples/fib_owner'
+	$(Q)$(DEMO_ENV) $(O)/examples/fib_owner
+	@echo '--- $(O)/tools/sealshm ls'
+	$(Q)out=$$($(DEMO_ENV) $(O)/tools/sealshm ls) || exit 1; \
+	printf '%s\n' "$$out"; \
+	if printf '%s\n' "$$out" | grep -q '^sealshm-demo '; then \
+		echo "demo: 'sealshm-demo' is still listed after unlink" >&2; exit 1; \
+	fi
+
+# --- install ------------------------------------------------------------------
+install: all
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
+	$(INSTALL) -m 755 $(LIB_SO_REAL) $(DESTDIR)$(LIBDIR)/
+	ln -sf libsealshm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsealshm.so.$(MAJOR)
+	ln -sf libsealshm.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libsealshm.so
+	$(INSTALL) -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 644 lib/include/sealshm.h $(DESTDIR)$(INCLUDEDIR)/
+	$(INSTALL) -m 644 $(LIB_PC) $(DESTDIR)$(PKGCONFIGDIR)/
+	$(if $(TRACKERD),$(INSTALL) -m 755 $(TRACKERD) $(DESTDIR)$(SBINDIR)/)
+	$(if $(filter sealshm,$(TOOLS)),$(INSTALL) -m 755 $(O)/tools/sealshm $(DESTDIR)$(BINDIR)/)
+	$(foreach p,$(MANPAGES),$(INSTALL) -d $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p))) && \
+		$(INSTALL) -m 644 $(p) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/ &&) true
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,libsealshm.so.$(VERSION) libsealshm.so.$(MAJOR) \
+		libsealshm.so libsealshm.a)
+	rm -f $(DESTDIR)$(INCLUDEDIR)/sealshm.h $(DESTDIR)$(PKGCONFIGDIR)/sealshm.pc
+	rm -f $(DESTDIR)$(SBINDIR)/trackerd $(DESTDIR)$(BINDIR)/sealshm
+	rm -f $(foreach p,$(MANPAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
+
+clean:
+	rm -rf -- $(O) build-san

@@ -1,0 +1,51 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Check that everything the build and the selftests need is installed.
+# Missing packages: as root with apt-get, install them (saying so);
+# otherwise print the exact apt-get command and exit 1.  Silent when all
+# is present.
+
+set -u
+
+missing=""
+need() {	# need PACKAGE: add it once to the missing list
+	case " $missing " in
+	*" $1 "*) ;;
+	*) missing="${missing:+$missing }$1" ;;
+	esac
+}
+
+# command -> Debian package
+for pair in gcc:gcc g++:g++ make:make pkg-config:pkg-config ar:binutils nm:binutils \
+	    xz:xz-utils tar:tar dpkg-deb:dpkg dpkg-architecture:dpkg-dev \
+	    python3:python3 tmux:tmux groff:groff; do
+	command -v "${pair%%:*}" >/dev/null 2>&1 || need "${pair#*:}"
+done
+
+# pkg-config module -> Debian package (trackerd's sandbox; shmtop)
+if command -v pkg-config >/dev/null 2>&1; then
+	for pair in libseccomp:libseccomp-dev libcap:libcap-dev ncurses:libncurses-dev; do
+		pkg-config --exists "${pair%%:*}" || need "${pair#*:}"
+	done
+else
+	need libseccomp-dev
+	need libcap-dev
+	need libncurses-dev
+fi
+
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends $missing"
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "deps.sh: installing missing packages: $missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update && $cmd </dev/null && exit 0
+	echo "deps.sh: '$cmd' failed" >&2
+	exit 1
+fi
+
+echo "deps.sh: missing packages: $missing" >&2
+echo "deps.sh: install them with:" >&2
+echo "    sudo $cmd" >&2
+exit 1
