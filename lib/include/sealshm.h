@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * sealshm: named, size-sealed shared memory segments for Linux.
+ *
+ * A segment is a memfd whose size is sealed (F_SEAL_SHRINK | F_SEAL_GROW).
+ * Its name lives in trackerd, a small registry daemon that keeps one fd per
+ * name and hands copies to other processes over a UNIX socket.
+ *
+ * Conventions (see sealshm(7)):
+ *  - every call that can fail returns a negative errno (and sets errno to
+ *    its absolute value); results go through the last argument, written only
+ *    on success;
+ *  - options are passed as a pointer to a struct whose first field is its
+ *    size; NULL means defaults.  Use SEALSHM_OPTS() to declare one;
+ *  - every fd the library creates is close-on-exec.
+ */
+#ifndef SEALSHM_H
+#define SEALSHM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef SEALSHM_API
+#define SEALSHM_API __attribute__((visibility("default")))
+#endif
+
+/* Longest name, in bytes, without the terminating NUL. */
+#define SEALSHM_NAME_MAX 255
+
+/* Declare and zero an opts struct, set its size and the given fields:
+ *   SEALSHM_OPTS(sealshm_opts, o, .mode = 0640);  then pass &o. */
+#define SEALSHM_OPTS(TYPE, NAME, ...)					\
+	struct TYPE NAME = ({						\
+		__builtin_memset(&NAME, 0, sizeof(struct TYPE));	\
+		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };\
+	})
+
+/* sealshm_opts.flags */
+#define SEALSHM_RDONLY		(1u << 0) /* attach: map read-only, receive an O_RDONLY fd */
+#define SEALSHM_NO_TRACK	(1u << 1) /* create/attach: do not track the name (track=False) */
+#define SEALSHM_NO_AUTOSTART	(1u << 2) /* do not start a per-user trackerd if none answers */
+
+struct sealshm_opts {
+	size_t sz;		/* sizeof(struct sealshm_opts) */
+	uint32_t flags;		/* SEALSHM_* flags above */
+	uint32_t mode;		/* create: permission bits of the name, 0 = 0600 */
+	const char *socket;	/* trackerd's socket path; NULL = default lookup */
+	size_t :0;
+};
+#define sealshm_opts__last_field socket
+
+struct sealshm;
+
+/*
+ * Create a segment of exactly @size bytes and register it as @name
+ * (NULL: a generated "psm_" + 8 hex digits name, retried on collision).
+ * One leading '/' in @name is accepted and dropped.  The memory is zeroed.
+ * On success *@ret owns the mapping and fd; release with sealshm_close().
+ * Errors: -EINVAL (size 0, bad name or opts), -EEXIST (name taken),
+ * -ENOMEM, -EMFILE, -ECONNREFUSED/-ENOENT (no trackerd and autostart
+ * disabled or failed), -EPROTO (trackerd speaks another protocol), -EDQUOT.
+ */
+SEALSHM_API int sealshm_create(const char *name, size_t size, const struct sealshm_opts *opts,
+			       struct sealshm **ret);
+
+/*
+ * Attach to the segment registered as @name.  The size comes from the
+ * segment.  With SEALSHM_RDONLY the mapping is PROT_READ and the fd O_RDONLY.
+ * Errors: -ENOENT (no such name), -EACCES (mode bits refuse the caller),
+ * -EINVAL (bad name or opts), -EBADMSG (trackerd sent an fd that is not
+ * a size-sealed memfd of the announced size), plus those of sealshm_create().
+ */
+SEALSHM_API int sealshm_attach(const char *name, const struct sealshm_opts *opts,
+			       struct sealshm **ret);
+
+/* Unmap, close and free @shm.  NULL is accepted.  The name is left alone.
+ * Returns 0. */
+SEALSHM_API int sealshm_close(struct sealshm *shm);
+
+/* Remove @shm's name from trackerd.  Existing mappings stay valid; memory is
+ * freed when the last mapping and fd are gone.  Only the owner or root may
+ * unlink.  Errors: -ENOENT (already unlinked), -EPERM (not the owner). */
+SEALSHM_API int sealshm_unlink(struct sealshm *shm);
+
+/* Same as sealshm_unlink() for a name (one leading '/' accepted).
+ * @opts may select the socket; NULL for defaults. */
+SEALSHM_API int sealshm_unlink_name(const char *name, const struct sealshm_opts *opts);
+
+/* Accessors; valid until sealshm_close(). */
+SEALSHM_API void *sealshm_buf(const struct sealshm *shm);
+SEALSHM_API size_t sealshm_size(const struct sealshm *shm);	/* exactly the requested size */
+SEALSHM_API const char *sealshm_name(const struct sealshm *shm); /* without a leading '/' */
+SEALSHM_API int sealshm_fd(const struct sealshm *shm);		/* owned by @shm, CLOEXEC */
+
+/* One registered name, as sealshm_list() reports it. */
+struct sealshm_info {
+	char name[SEALSHM_NAME_MAX + 1];
+	uint64_t size;		/* bytes */
+	uint32_t uid;		/* owner */
+	uint32_t gid;
+	uint32_t mode;		/* permission bits */
+	uint32_t seals;		/* F_SEAL_* bits currently on the memfd */
+	int64_t ctime_ns;	/* creation, CLOCK_REALTIME nanoseconds */
+	uint32_t creator_pid;	/* pid of the creator, as trackerd saw it */
+	uint32_t __reserved;
+	uint64_t ino;		/* the memfd's inode number */
+};
+
+/*
+ * Fetch every name the caller may attach, in no particular order.
+ * On success *@ret_infos is a malloc()ed array (free() it; NULL when empty)
+ * and the return value is the number of entries.
+ * Errors: those of connecting to trackerd, -ENOMEM.
+ */
+SEALSHM_API int sealshm_list(const struct sealshm_opts *opts, struct sealshm_info **ret_infos);
+
+/* Fetch one name's entry.  Errors: -ENOENT, -EACCES, -EINVAL. */
+SEALSHM_API int sealshm_stat(const char *name, const struct sealshm_opts *opts,
+			     struct sealshm_info *ret_info);
+
+/* Library version as "MAJOR.MINOR.PATCH". */
+SEALSHM_API const char *sealshm_version(void);
+
+/* For __attribute__((cleanup(sealshm_closep))). */
+static inline void sealshm_closep(struct sealshm **shmp)
+{
+	if (shmp && *shmp)
+		(void)sealshm_close(*shmp);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SEALSHM_H */

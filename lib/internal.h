@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Helpers shared by lib/, trackerd/ and selftests/ (never installed):
+ * cleanup attributes, argument checks, opts access, and the private
+ * functions of libsealshm (prefix sealshm__, as the static archive
+ * exports them too).
+ */
+#ifndef SEALSHM_INTERNAL_H
+#define SEALSHM_INTERNAL_H
+
+#include <assert.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "include/sealshm.h"
+#include "proto.h"
+
+/* --- kernel constants newer than Debian 12's headers ------------------- */
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U		/* Linux 6.3 */
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020		/* Linux 6.3 */
+#endif
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010	/* Linux 5.1 */
+#endif
+
+/* Seals every registered segment carries. */
+#define SEALSHM_SEALS_REQUIRED (F_SEAL_SHRINK | F_SEAL_GROW)
+
+/* --- cleanup (systemd style) -------------------------------------------- */
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline int safe_close(int fd)
+{
+	if (fd >= 0) {
+		int saved = errno;
+		(void)close(fd);	/* Linux closes the fd even on EINTR */
+		errno = saved;
+	}
+	return -EBADF;
+}
+
+static inline void closep(int *fd)
+{
+	safe_close(*fd);
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+struct sealshm__mapping {
+	void *addr;
+	size_t len;
+};
+static inline void munmapp(struct sealshm__mapping *m)
+{
+	if (m->addr && m->addr != MAP_FAILED)
+		(void)munmap(m->addr, m->len);
+}
+#define _cleanup_munmap_ _cleanup_(munmapp)
+
+#define TAKE_GENERIC(var, type, nullvalue)		\
+	({						\
+		type *_pvar_ = &(var);			\
+		type _var_ = *_pvar_;			\
+		*_pvar_ = (nullvalue);			\
+		_var_;					\
+	})
+#define TAKE_PTR(p) TAKE_GENERIC((p), typeof(p), NULL)
+#define TAKE_FD(fd) TAKE_GENERIC((fd), int, -EBADF)
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* --- argument checks ----------------------------------------------------- */
+/* Silent argument check for public entry points (systemd assert_return). */
+#define sealshm__return_if_fail(expr, err)		\
+	do {						\
+		if (__builtin_expect(!(expr), 0))	\
+			return sealshm__err(err);	\
+	} while (0)
+
+/* Public calls return a negative errno and also set errno (libbpf_err). */
+static inline int sealshm__err(int ret)
+{
+	if (ret < 0)
+		errno = -ret;
+	return ret;
+}
+
+/* --- opts (libbpf style) ------------------------------------------------- */
+/* True when every byte of @opts past what this library knows is zero, so a
+ * newer caller's struct is accepted as long as it uses only known fields. */
+bool sealshm__opts_valid(const void *opts, size_t opts_sz, size_t known_sz);
+
+#define OPTS_VALID(opts, type)						\
+	(!(opts) || ((opts)->sz >= sizeof(size_t) &&			\
+		     sealshm__opts_valid((opts), (opts)->sz,		\
+			offsetof(struct type, type##__last_field) +	\
+			sizeof(((struct type *)0)->type##__last_field))))
+#define OPTS_HAS(opts, field)						\
+	((opts) && (opts)->sz >= offsetof(typeof(*(opts)), field) +	\
+					 sizeof((opts)->field))
+#define OPTS_GET(opts, field, fallback_value)				\
+	(OPTS_HAS(opts, field) ? (opts)->field : fallback_value)
+
+/* --- names (lib/name.c) -------------------------------------------------- */
+/* Check @name as a user typed it: one leading '/' is dropped; what remains
+ * must be 1..SEALSHM_NAME_MAX bytes of printable ASCII other than space and
+ * '/', or well-formed UTF-8 beyond ASCII (no control characters).
+ * On success *@ret_name points into @name past the '/'.  -EINVAL otherwise. */
+int sealshm__name_check(const char *name, const char **ret_name);
+
+/* Check a wire name field of SEALSHM_PROTO_NAME_SIZE bytes: NUL-terminated
+ * inside the field, zero after the NUL, a valid name without leading '/'. */
+int sealshm__name_check_wire(const char field[SEALSHM_PROTO_NAME_SIZE]);
+
+/* Fill @buf (>= 13 bytes) with "psm_" + 8 random hex digits. */
+int sealshm__name_random(char *buf, size_t len);
+
+/* --- segments and seals (lib/seal.c) ------------------------------------- */
+/* A new memfd of @size bytes, mode @mode, sealed F_SEAL_SHRINK|F_SEAL_GROW,
+ * MFD_CLOEXEC (and MFD_NOEXEC_SEAL where the kernel has it).
+ * Returns the fd or -errno. */
+int sealshm__memfd_new(const char *name, uint64_t size, mode_t mode);
+
+/* Verify that @fd is a shmem file (memfd) of exactly @size bytes carrying at
+ * least SEALSHM_SEALS_REQUIRED, before anyone maps it (so no SIGBUS).
+ * Returns 0 and *@ret_seals, or -errno with *@ret_reason (static text):
+ * -EBADF (not a memfd), -EINVAL (missing seals, size mismatch). */
+int sealshm__segment_check(int fd, uint64_t size, uint32_t *ret_seals,
+			   const char **ret_reason);
+
+/* --- fd passing (lib/fdpass.c): the only place that touches SCM_RIGHTS --- */
+/* Send one message of @len bytes (>= 1) with @nfds fds (<= SEALSHM_PROTO_FDS_MAX).
+ * MSG_NOSIGNAL; @flags may add MSG_DONTWAIT.  Returns 0 or -errno. */
+int sealshm__send(int sock, const void *buf, size_t len, const int *fds, size_t nfds, int flags);
+
+/* Receive one message into @buf (@len bytes) and up to @max_fds fds (all
+ * close-on-exec) into @fds, count in *@ret_nfds.  Returns the message
+ * length, 0 at end of stream, or -errno: -EXFULL when the message did not
+ * fit @buf (MSG_TRUNC), -ECHRNG when fds were cut (MSG_CTRUNC) or more than
+ * @max_fds came; in both cases every received fd is closed first. */
+ssize_t sealshm__recv(int sock, void *buf, size_t len, int *fds, size_t max_fds,
+		      size_t *ret_nfds, int flags);
+
+/* --- connection to trackerd (lib/conn.c, lib/locate.c, lib/autostart.c) -- */
+/* The socket path to use: @opts->socket, else $SEALSHM_SOCKET, else
+ * $XDG_RUNTIME_DIR/sealshm/trackerd.sock, else /tmp/sealshm-$UID/trackerd.sock
+ * (directories created 0700 and checked to be ours).  *@ret_autostart is
+ * true when the library may start a trackerd there if none answers. */
+int sealshm__socket_path(const struct sealshm_opts *opts, char *buf, size_t len,
+			 bool *ret_autostart);
+
+/* Start a detached trackerd serving @path and return once it has either
+ * bound the socket or found another one serving it. */
+int sealshm__autostart(const char *path);
+
+/* One request/reply round trip on this process's connection to the trackerd
+ * chosen by @opts.  The connection is opened (and trackerd started) on first
+ * use and re-opened in a forked child, never shared with the parent.
+ * @req's header type and size must be set; seq is filled in.  @fd (or -EBADF)
+ * goes with the request.  The reply (at most @reply_len bytes) is checked
+ * for type, seq and size.  Returns the reply's length on success, its status
+ * when trackerd refused, or a transport error.  A received fd (attach) is
+ * stored in *@ret_fd (-EBADF when none; @ret_fd may be NULL when none is
+ * expected: any fd that comes anyway is closed). */
+int sealshm__call(const struct sealshm_opts *opts, struct sealshm_msg_hdr *req, int fd,
+		  void *reply, size_t reply_len, int *ret_fd);
+
+/* Convert a wire info to the public struct. */
+void sealshm__info_from_wire(struct sealshm_info *info, const struct sealshm_wire_info *w);
+
+#endif /* SEALSHM_INTERNAL_H */

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Reading trackerd's registry: sealshm_list() pages through every name the
+ * caller may see, sealshm_stat() fetches one. Replies are checked as
+ * untrusted input: counts against sizes, names against the name rules.
+ */
+#include <limits.h>
+
+#include "internal.h"
+
+#define SEALSHM_FLAGS_ALL	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART)
+
+void sealshm__info_from_wire(struct sealshm_info *info, const struct sealshm_wire_info *w)
+{
+	*info = (struct sealshm_info) {
+		.size = w->size,
+		.uid = w->uid,
+		.gid = w->gid,
+		.mode = w->mode,
+		.seals = w->seals,
+		.ctime_ns = w->ctime_ns,
+		.creator_pid = w->creator_pid,
+		.ino = w->ino,
+	};
+	_Static_assert(sizeof(info->name) == sizeof(w->name), "name field sizes");
+	memcpy(info->name, w->name, sizeof(info->name));
+	info->name[sizeof(info->name) - 1] = '\0';
+}
+
+/* Append one page's entries to *@infos (*@n used, *@cap allocated). */
+static int append_page(const struct sealshm_msg_list_reply *rep, struct sealshm_info **infos,
+		       size_t *n, size_t *cap)
+{
+	if (rep->count > INT_MAX - *n)
+		return -EOVERFLOW;	/* the count is our return value */
+
+	if (*n + rep->count > *cap) {
+		size_t want = *cap ? *cap : SEALSHM_PROTO_LIST_PAGE;
+		struct sealshm_info *p;
+
+		while (want < *n + rep->count)
+			want *= 2;
+		p = reallocarray(*infos, want, sizeof(**infos));
+		if (!p)
+			return -ENOMEM;
+		*infos = p;
+		*cap = want;
+	}
+
+	for (uint32_t i = 0; i < rep->count; i++) {
+		if (sealshm__name_check_wire(rep->entries[i].name) < 0)
+			return -EBADMSG;
+		sealshm__info_from_wire(&(*infos)[(*n)++], &rep->entries[i]);
+	}
+	return 0;
+}
+
+int sealshm_list(const struct sealshm_opts *opts, struct sealshm_info **ret_infos)
+{
+	_cleanup_free_ struct sealshm_msg_list_reply *rep = NULL;
+	_cleanup_free_ struct sealshm_info *infos = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t cursor = 0;
+	int r;
+
+	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
+	sealshm__return_if_fail(ret_infos, -EINVAL);
+	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM_FLAGS_ALL), -EINVAL);
+
+	/* A full page is 64 KiB: too much for the stack of a caller's thread. */
+	rep = malloc(SEALSHM_PROTO_MSG_MAX);
+	if (!rep)
+		return sealshm__err(-ENOMEM);
+
+	for (;;) {
+		struct sealshm_msg_list req = {
+			.hdr = {
+				.type = SEALSHM_MSG_LIST,
+				.size = sizeof(req),
+			},
+			.cursor = cursor,
+		};
+
+		r = sealshm__call(opts, &req.hdr, -EBADF, rep, SEALSHM_PROTO_MSG_MAX, NULL);
+		if (r < 0)
+			return sealshm__err(r);
+		if ((size_t)r < sizeof(*rep) || rep->count > SEALSHM_PROTO_LIST_PAGE ||
+		    (size_t)r != sizeof(*rep) + rep->count * sizeof(rep->entries[0]))
+			return sealshm__err(-EBADMSG);
+		/* Cursors are slot indexes and only move forward; a trackerd
+		 * that sends us back would keep us here for ever. */
+		if (rep->next_cursor != 0 && rep->next_cursor <= cursor)
+			return sealshm__err(-EBADMSG);
+
+		r = append_page(rep, &infos, &n, &cap);
+		if (r < 0)
+			return sealshm__err(r);
+
+		if (rep->next_cursor == 0)
+			break;
+		cursor = rep->next_cursor;
+	}
+
+	*ret_infos = n > 0 ? TAKE_PTR(infos) : NULL;
+	return (int)n;
+}
+
+int sealshm_stat(const char *name, const struct sealshm_opts *opts, struct sealshm_info *ret_info)
+{
+	struct sealshm_msg_name req = {
+		.hdr = {
+			.type = SEALSHM_MSG_STAT,
+			.size = sizeof(req),
+		},
+	};
+	struct sealshm_msg_stat_reply rep;
+	const char *n;
+	int r;
+
+	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
+	sealshm__return_if_fail(ret_info, -EINVAL);
+	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM_FLAGS_ALL), -EINVAL);
+	sealshm__return_if_fail(sealshm__name_check(name, &n) == 0, -EINVAL);
+
+	memcpy(req.name, n, strlen(n));	/* rest of the field is zero */
+
+	r = sealshm__call(opts, &req.hdr, -EBADF, &rep, sizeof(rep), NULL);
+	if (r < 0)
+		return sealshm__err(r);
+	if ((size_t)r != sizeof(rep) || sealshm__name_check_wire(rep.info.name) < 0 ||
+	    strcmp(rep.info.name, n) != 0)
+		return sealshm__err(-EBADMSG);
+
+	sealshm__info_from_wire(ret_info, &rep.info);
+	return 0;
+}

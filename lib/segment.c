@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Segment handles: create (memfd, map, register), attach (ask, check,
+ * map), close, unlink, accessors. Every call either succeeds whole or
+ * leaves nothing behind: no fd, no mapping, no name.
+ */
+#include <limits.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+#define SEALSHM_FLAGS_ALL	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART)
+/* Attempts at a free generated name before giving up with -EEXIST. */
+#define RANDOM_NAME_ATTEMPTS	32
+
+struct sealshm {
+	int fd;
+	void *addr;
+	size_t size;
+	uint32_t flags;		/* SEALSHM_* of the create/attach call */
+	char *socket;		/* opts->socket if one was given: unlink goes there too */
+	char name[SEALSHM_NAME_MAX + 1];
+};
+
+int sealshm_close(struct sealshm *shm)
+{
+	if (!shm)
+		return 0;
+	if (shm->addr)
+		(void)munmap(shm->addr, shm->size);
+	safe_close(shm->fd);
+	free(shm->socket);
+	free(shm);
+	return 0;
+}
+
+static void sealshm_freep(struct sealshm **p)
+{
+	(void)sealshm_close(*p);
+}
+
+/* A handle with no fd and no mapping yet, remembering @opts' socket. */
+static int handle_new(const struct sealshm_opts *opts, uint32_t flags, struct sealshm **ret)
+{
+	const char *socket = OPTS_GET(opts, socket, NULL);
+	struct sealshm *shm;
+
+	shm = calloc(1, sizeof(*shm));
+	if (!shm)
+		return -ENOMEM;
+	shm->fd = -EBADF;
+	shm->flags = flags;
+	if (socket) {
+		shm->socket = strdup(socket);
+		if (!shm->socket) {
+			free(shm);
+			return -ENOMEM;
+		}
+	}
+	*ret = shm;
+	return 0;
+}
+
+static uint32_t proto_flags(uint32_t flags)
+{
+	return (flags & SEALSHM_NO_TRACK ? 0 : SEALSHM_PROTO_TRACK) |
+	       (flags & SEALSHM_RDONLY ? SEALSHM_PROTO_RDONLY : 0);
+}
+
+static void name_field(char field[SEALSHM_PROTO_NAME_SIZE], const char *name)
+{
+	size_t len = strlen(name);
+
+	assert(len < SEALSHM_PROTO_NAME_SIZE);
+	/* The rest of the field is already zero (callers zero the message). */
+	memcpy(field, name, len);
+}
+
+/* One try at registering @name: memfd, mapping, CREATE. */
+static int create_one(const char *name, size_t size, mode_t mode, const struct sealshm_opts *opts,
+		      uint32_t flags, struct sealshm **ret)
+{
+	__attribute__((cleanup(sealshm_freep))) struct sealshm *shm = NULL;
+	struct sealshm_msg_create req = {
+		.hdr = {
+			.type = SEALSHM_MSG_CREATE,
+			.size = sizeof(req),
+		},
+		.size = size,
+		.mode = mode,
+		.flags = proto_flags(flags),
+	};
+	struct sealshm_msg_hdr rep;
+	void *addr;
+	int r;
+
+	r = handle_new(opts, flags, &shm);
+	if (r < 0)
+		return r;
+	strcpy(shm->name, name);
+	name_field(req.name, name);
+
+	r = sealshm__memfd_new(name, size, mode);
+	if (r < 0)
+		return r;
+	shm->fd = r;
+
+	/* Map before registering: once trackerd has the name, nothing may
+	 * fail any more, or a name would outlive a failed call. */
+	addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, shm->fd, 0);
+	if (addr == MAP_FAILED)
+		return -errno;
+	shm->addr = addr;
+	shm->size = size;
+
+	/* The reply buffer holds just a header, so a success reply is one:
+	 * anything longer fails as malformed before trackerd's answer counts. */
+	r = sealshm__call(opts, &req.hdr, shm->fd, &rep, sizeof(rep), NULL);
+	if (r < 0)
+		return r;
+
+	*ret = TAKE_PTR(shm);
+	return 0;
+}
+
+int sealshm_create(const char *name, size_t size, const struct sealshm_opts *opts,
+		   struct sealshm **ret)
+{
+	const char *n = NULL;
+	uint32_t flags;
+	mode_t mode;
+	int r;
+
+	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
+	sealshm__return_if_fail(ret, -EINVAL);
+	flags = OPTS_GET(opts, flags, 0);
+	mode = OPTS_GET(opts, mode, 0);
+	/* off_t bounds what ftruncate() and mmap() accept. */
+	sealshm__return_if_fail(size > 0 && (uint64_t)size <= INT64_MAX, -EINVAL);
+	/* A segment is created read-write: SEALSHM_RDONLY is for attach. */
+	sealshm__return_if_fail(!(flags & ~(SEALSHM_FLAGS_ALL & ~SEALSHM_RDONLY)), -EINVAL);
+	sealshm__return_if_fail(!(mode & ~(mode_t)0777), -EINVAL);
+	if (mode == 0)
+		mode = 0600;
+
+	if (name) {
+		sealshm__return_if_fail(sealshm__name_check(name, &n) == 0, -EINVAL);
+		return sealshm__err(create_one(n, size, mode, opts, flags, ret));
+	}
+
+	/* Python's SharedMemory(create=True): a random name, retried on
+	 * collision (a fresh memfd each time, so its debug name is right). */
+	for (int i = 0; i < RANDOM_NAME_ATTEMPTS; i++) {
+		char buf[sizeof("psm_12345678")];
+
+		r = sealshm__name_random(buf, sizeof(buf));
+		if (r < 0)
+			return sealshm__err(r);
+		r = create_one(buf, size, mode, opts, flags, ret);
+		if (r != -EEXIST)
+			return sealshm__err(r);
+	}
+	return sealshm__err(-EEXIST);
+}
+
+static int attach(const char *name, const struct sealshm_opts *opts, uint32_t flags,
+		  struct sealshm **ret)
+{
+	__attribute__((cleanup(sealshm_freep))) struct sealshm *shm = NULL;
+	struct sealshm_msg_name req = {
+		.hdr = {
+			.type = SEALSHM_MSG_ATTACH,
+			.size = sizeof(req),
+		},
+		.flags = proto_flags(flags),
+	};
+	struct sealshm_msg_attach_reply rep;
+	int prot = PROT_READ, fd = -EBADF, r;
+	void *addr;
+
+	r = handle_new(opts, flags, &shm);
+	if (r < 0)
+		return r;
+	strcpy(shm->name, name);
+	name_field(req.name, name);
+
+	r = sealshm__call(opts, &req.hdr, -EBADF, &rep, sizeof(rep), &fd);
+	if (r < 0)
+		return r;
+	shm->fd = fd;
+	if ((size_t)r != sizeof(rep) || fd < 0)
+		return -EBADMSG;
+
+	/* Trust the fd, not the message: it must be a memfd whose size is
+	 * sealed at exactly what we map, or a peer could make us SIGBUS. */
+	if (rep.size == 0 || rep.size > SIZE_MAX ||
+	    sealshm__segment_check(fd, rep.size, NULL, NULL) < 0)
+		return -EBADMSG;
+
+	if (!(flags & SEALSHM_RDONLY))
+		prot |= PROT_WRITE;
+	addr = mmap(NULL, rep.size, prot, MAP_SHARED, fd, 0);
+	if (addr == MAP_FAILED)
+		return -errno;
+	shm->addr = addr;
+	shm->size = rep.size;
+
+	*ret = TAKE_PTR(shm);
+	return 0;
+}
+
+int sealshm_attach(const char *name, const struct sealshm_opts *opts, struct sealshm **ret)
+{
+	uint32_t flags;
+	const char *n;
+
+	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
+	sealshm__return_if_fail(ret, -EINVAL);
+	flags = OPTS_GET(opts, flags, 0);
+	sealshm__return_if_fail(!(flags & ~SEALSHM_FLAGS_ALL), -EINVAL);
+	sealshm__return_if_fail(sealshm__name_check(name, &n) == 0, -EINVAL);
+
+	return sealshm__err(attach(n, opts, flags, ret));
+}
+
+static int unlink_name(const char *name, const struct sealshm_opts *opts)
+{
+	struct sealshm_msg_name req = {
+		.hdr = {
+			.type = SEALSHM_MSG_UNLINK,
+			.size = sizeof(req),
+		},
+	};
+	struct sealshm_msg_hdr rep;
+	int r;
+
+	name_field(req.name, name);
+	r = sealshm__call(opts, &req.hdr, -EBADF, &rep, sizeof(rep), NULL);
+	return r < 0 ? r : 0;
+}
+
+int sealshm_unlink(struct sealshm *shm)
+{
+	/* The trackerd the handle came from: same socket, same autostart
+	 * choice (starting a trackerd only to be told -ENOENT is pointless,
+	 * but it is what a NULL-opts unlink_name() would do too). */
+	SEALSHM_OPTS(sealshm_opts, opts);
+
+	sealshm__return_if_fail(shm, -EINVAL);
+	opts.flags = shm->flags & SEALSHM_NO_AUTOSTART;
+	opts.socket = shm->socket;
+
+	return sealshm__err(unlink_name(shm->name, &opts));
+}
+
+int sealshm_unlink_name(const char *name, const struct sealshm_opts *opts)
+{
+	const char *n;
+
+	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
+	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM_FLAGS_ALL), -EINVAL);
+	sealshm__return_if_fail(sealshm__name_check(name, &n) == 0, -EINVAL);
+
+	return sealshm__err(unlink_name(n, opts));
+}
+
+void *sealshm_buf(const struct sealshm *shm)
+{
+	return shm ? shm->addr : NULL;
+}
+
+size_t sealshm_size(const struct sealshm *shm)
+{
+	return shm ? shm->size : 0;
+}
+
+const char *sealshm_name(const struct sealshm *shm)
+{
+	return shm ? shm->name : NULL;
+}
+
+int sealshm_fd(const struct sealshm *shm)
+{
+	sealshm__return_if_fail(shm, -EINVAL);
+	return shm->fd;
+}
