@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Accepting connections and moving messages: reading requests with their
+ * fds, queueing replies with theirs, and closing connections without
+ * leaking an fd on any path.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "client.h"
+#include "internal.h"
+#include "listen.h"
+#include "log.h"
+#include "loop.h"
+
+/* Connections accepted per readiness event of the listening socket. */
+#define ACCEPT_PER_EVENT 16
+
+struct outmsg {
+	struct outmsg *next;
+	int fd;			/* owned, -EBADF for none */
+	size_t len;
+	char data[];
+};
+
+struct client {
+	struct clients *set;
+	struct client *prev, *next;	/* set->live or set->dead */
+	unsigned id;
+	int fd;
+	struct loop_source *source;
+	struct client_cred cred;
+	bool greeted;
+	bool shutdown;		/* flush, then close */
+	bool closed;		/* on set->dead, freed by the defer */
+
+	struct outmsg *out_head, *out_tail;
+	size_t out_bytes;
+};
+
+struct clients {
+	struct loop *loop;
+	struct listener *listener;
+	struct loop_source *accept_source;
+	struct loop_source *backoff_timer;
+	struct loop_source *reaper;	/* defer: frees closed clients */
+	client_handler_t handler;
+	void *userdata;
+
+	struct client *live, *dead;
+	size_t n_live;
+	unsigned next_id;
+
+	/* One receive buffer for all: a message is handled before the next
+	 * is read. Aligned for the wire structs. */
+	_Alignas(8) char buf[LIMIT_REQUEST_SIZE];
+};
+
+static void list_remove(struct client **head, struct client *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		*head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void list_push(struct client **head, struct client *c)
+{
+	c->prev = NULL;
+	c->next = *head;
+	if (*head)
+		(*head)->prev = c;
+	*head = c;
+}
+
+static void outmsg_free(struct outmsg *o)
+{
+	safe_close(o->fd);
+	free(o);
+}
+
+/* Close the connection now; the struct is freed by the reaper. @error is
+ * 0 for an orderly end. */
+static void client_close(struct client *c, int error)
+{
+	struct clients *cs = c->set;
+
+	if (c->closed)
+		return;
+
+	/* A peer that hangs up with replies unread ends like any other. */
+	if (error == -ECONNRESET || error == -EPIPE)
+		error = 0;
+	if (error < 0)
+		log_info("closing connection %u of pid %d: %s", c->id, (int)c->cred.pid,
+			 strerror(-error));
+	else
+		log_debug("connection %u of pid %d closed", c->id, (int)c->cred.pid);
+
+	c->source = loop_source_free(c->source);
+	c->fd = safe_close(c->fd);
+	while (c->out_head) {
+		struct outmsg *o = c->out_head;
+
+		c->out_head = o->next;
+		outmsg_free(o);
+	}
+	c->out_tail = NULL;
+	c->out_bytes = 0;
+
+	c->closed = true;
+	list_remove(&cs->live, c);
+	list_push(&cs->dead, c);
+	cs->n_live--;
+	(void)loop_source_enable(cs->reaper, true);
+}
+
+static struct client *client_free(struct client *c)
+{
+	free(c->cred.groups);
+	free(c);
+	return NULL;
+}
+
+static int reap(struct loop_source *s, uint32_t revents, void *userdata)
+{
+	struct clients *cs = userdata;
+
+	(void)revents;
+	while (cs->dead) {
+		struct client *c = cs->dead;
+
+		list_remove(&cs->dead, c);
+		client_free(c);
+	}
+	return loop_source_enable(s, false);
+}
+
+/* Poll for output while a reply waits, else for input, else (shut down and
+ * flushed) close. */
+static int update_events(struct client *c)
+{
+	if (c->out_head)
+		return loop_io_set_events(c->source, EPOLLOUT);
+	if (c->shutdown) {
+		client_close(c, 0);
+		return 0;
+	}
+	return loop_io_set_events(c->source, EPOLLIN);
+}
+
+static int flush(struct client *c)
+{
+	struct outmsg *o;
+
+	while ((o = c->out_head)) {
+		int r = sealshm__send(c->fd, o->data, o->len, &o->fd, o->fd >= 0 ? 1 : 0,
+				      MSG_DONTWAIT);
+
+		if (r == -EAGAIN)
+			return 0;
+		if (r < 0)
+			return r;
+		c->out_head = o->next;
+		if (!c->out_head)
+			c->out_tail = NULL;
+		c->out_bytes -= o->len;
+		outmsg_free(o);
+	}
+	return 0;
+}
+
+int client_send(struct client *c, const void *msg, size_t len, int fd, bool take_fd)
+{
+	_cleanup_close_ int owned = take_fd ? fd : -EBADF;
+	struct outmsg *o;
+	int r;
+
+	if (c->closed)
+		return -EPIPE;
+
+	if (!c->out_head) {
+		r = sealshm__send(c->fd, msg, len, &fd, fd >= 0 ? 1 : 0, MSG_DONTWAIT);
+		if (r != -EAGAIN)
+			return r;
+	}
+
+	/* The client does not read: queue the reply. */
+	if (c->out_bytes + len > LIMIT_OUTPUT_BYTES)
+		return -ENOBUFS;
+	o = malloc(sizeof(*o) + len);
+	if (!o)
+		return -ENOMEM;
+	o->next = NULL;
+	o->len = len;
+	memcpy(o->data, msg, len);
+	if (take_fd) {
+		o->fd = TAKE_FD(owned);
+	} else if (fd >= 0) {
+		o->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (o->fd < 0) {
+			r = -errno;
+			free(o);
+			return r;
+		}
+	} else {
+		o->fd = -EBADF;
+	}
+
+	if (c->out_tail)
+		c->out_tail->next = o;
+	else
+		c->out_head = o;
+	c->out_tail = o;
+	c->out_bytes += len;
+	return update_events(c);
+}
+
+void client_shutdown(struct client *c)
+{
+	c->shutdown = true;
+}
+
+/* Read and handle up to LIMIT_MSGS_PER_EVENT messages; stop early once a
+ * reply has to wait (back-pressure) or the handler shut the client down. */
+static int read_requests(struct client *c)
+{
+	struct clients *cs = c->set;
+
+	for (int i = 0; i < LIMIT_MSGS_PER_EVENT; i++) {
+		struct client_msg m = {
+			.data = cs->buf,
+			.fds = { [0 ... LIMIT_FDS_PER_MSG - 1] = -EBADF },
+		};
+		ssize_t n;
+		int r;
+
+		if (c->closed || c->shutdown || c->out_head)
+			return 0;
+
+		memset(cs->buf, 0, sizeof(cs->buf));
+		n = sealshm__recv(c->fd, cs->buf, sizeof(cs->buf), m.fds, LIMIT_FDS_PER_MSG,
+				  &m.nfds, MSG_DONTWAIT);
+		if (n == -EAGAIN)
+			return 0;
+		if (n == -EXFULL || n == -ECHRNG) {
+			/* Still a message to answer (its header is in buf when
+			 * it arrived); sealshm__recv() closed its fds. */
+			m.error = (int)n;
+			m.len = n == -EXFULL ? sizeof(cs->buf) : 0;
+			m.nfds = 0;
+		} else if (n < 0) {
+			return (int)n;
+		} else if (n == 0) {
+			/* End of stream. (A zero-length SOCK_SEQPACKET message
+			 * reads the same; it is no valid request either.) */
+			client_close(c, 0);
+			return 0;
+		} else {
+			m.len = (size_t)n;
+		}
+
+		r = cs->handler(c, &m, cs->userdata);
+		/* Whatever the handler did not take, on every path. */
+		for (size_t k = 0; k < m.nfds; k++)
+			safe_close(m.fds[k]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int client_io(struct loop_source *s, uint32_t revents, void *userdata)
+{
+	struct client *c = userdata;
+	int r = 0;
+
+	(void)s;
+	if (revents & EPOLLOUT)
+		r = flush(c);
+	/* EPOLLHUP and EPOLLERR: the read (or the flush) meets the error or
+	 * the end of stream and closes. */
+	if (r >= 0 && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		r = read_requests(c);
+	if (r >= 0 && !c->closed)
+		r = update_events(c);
+	if (r < 0)
+		/* A client's failure is the client's end, never the daemon's. */
+		client_close(c, r);
+	return 0;
+}
+
+/* SO_PEERGROUPS (Linux 4.13): the peer's supplementary groups. ERANGE
+ * reports the size needed. Without it the peer has no groups to us. */
+static int peer_groups(int fd, gid_t **ret, size_t *ret_n)
+{
+	socklen_t len = 32 * sizeof(gid_t);
+
+	for (;;) {
+		gid_t *g = malloc(len ? len : 1);
+		socklen_t l = len;
+
+		if (!g)
+			return -ENOMEM;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &l) == 0) {
+			*ret = g;
+			*ret_n = l / sizeof(gid_t);
+			return 0;
+		}
+		free(g);
+		if (errno == ENOPROTOOPT || errno == ENODATA) {
+			*ret = NULL;
+			*ret_n = 0;
+			return 0;
+		}
+		if (errno != ERANGE || l <= len || l > NGROUPS_MAX * sizeof(gid_t))
+			return -errno;
+		len = l;
+	}
+}
+
+/* Take an accepted connection (its fd is ours, on every path). */
+static int client_add(struct clients *cs, int fd)
+{
+	_cleanup_close_ int cfd = fd;
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	struct client *c;
+	int r;
+
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
+		return -errno;
+
+	if (cs->n_live >= LIMIT_CLIENTS) {
+		log_info("refused connection from pid %d (uid %u): %d clients already",
+			 (int)uc.pid, (unsigned)uc.uid, LIMIT_CLIENTS);
+		return 0;
+	}
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->set = cs;
+	c->fd = -EBADF;
+	c->cred.pid = uc.pid;
+	c->cred.uid = uc.uid;
+	c->cred.gid = uc.gid;
+	r = peer_groups(cfd, &c->cred.groups, &c->cred.n_groups);
+	if (r < 0) {
+		client_free(c);
+		return r;
+	}
+	r = loop_add_io(cs->loop, cfd, EPOLLIN, client_io, c, &c->source);
+	if (r < 0) {
+		client_free(c);
+		return r;
+	}
+	c->fd = TAKE_FD(cfd);
+	c->id = ++cs->next_id;
+	list_push(&cs->live, c);
+	cs->n_live++;
+
+	log_debug("connection %u from pid %d (uid %u, gid %u)", c->id, (int)c->cred.pid,
+		  (unsigned)c->cred.uid, (unsigned)c->cred.gid);
+	return 0;
+}
+
+static int on_accept(struct loop_source *s, uint32_t revents, void *userdata)
+{
+	struct clients *cs = userdata;
+
+	(void)revents;
+	for (int i = 0; i < ACCEPT_PER_EVENT; i++) {
+		int fd = listener_accept(cs->listener);
+		int r;
+
+		if (fd == -EAGAIN)
+			return 0;
+		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM) {
+			/* The connection stays in the backlog and the socket
+			 * readable: polling it now would spin. Pause instead. */
+			log_warn("Failed to accept a connection: %s; pausing", strerror(-fd));
+			r = loop_timer_arm(cs->backoff_timer, LIMIT_ACCEPT_BACKOFF_USEC);
+			if (r < 0)
+				return r;
+			return loop_source_enable(s, false);
+		}
+		if (fd < 0) {
+			log_warn("Failed to accept a connection: %s", strerror(-fd));
+			return 0;
+		}
+
+		r = client_add(cs, fd);
+		if (r < 0)
+			log_warn("Failed to set up a connection: %s", strerror(-r));
+	}
+	return 0;
+}
+
+static int on_backoff(struct loop_source *s, uint32_t revents, void *userdata)
+{
+	struct clients *cs = userdata;
+
+	(void)s;
+	(void)revents;
+	return loop_source_enable(cs->accept_source, true);
+}
+
+int clients_new(struct loop *loop, struct listener *listener, client_handler_t handler,
+		void *userdata, struct clients **ret)
+{
+	struct clients *cs;
+	int r;
+
+	cs = calloc(1, sizeof(*cs));
+	if (!cs)
+		return -ENOMEM;
+	cs->loop = loop;
+	cs->listener = listener;
+	cs->handler = handler;
+	cs->userdata = userdata;
+
+	r = loop_add_defer(loop, reap, cs, &cs->reaper);
+	if (r >= 0)
+		r = loop_add_timer(loop, on_backoff, cs, &cs->backoff_timer);
+	if (r >= 0)
+		r = loop_add_io(loop, listener_fd(listener), EPOLLIN, on_accept, cs,
+				&cs->accept_source);
+	if (r < 0) {
+		clients_free(cs);
+		return r;
+	}
+	*ret = cs;
+	return 0;
+}
+
+struct clients *clients_free(struct clients *cs)
+{
+	if (!cs)
+		return NULL;
+	while (cs->live)
+		client_close(cs->live, 0);
+	while (cs->dead) {
+		struct client *c = cs->dead;
+
+		list_remove(&cs->dead, c);
+		client_free(c);
+	}
+	loop_source_free(cs->accept_source);
+	loop_source_free(cs->backoff_timer);
+	loop_source_free(cs->reaper);
+	free(cs);
+	return NULL;
+}
+
+size_t clients_count(const struct clients *cs)
+{
+	return cs->n_live;
+}
+
+const struct client_cred *client_cred(const struct client *c)
+{
+	return &c->cred;
+}
+
+unsigned client_id(const struct client *c)
+{
+	return c->id;
+}
+
+bool client_greeted(const struct client *c)
+{
+	return c->greeted;
+}
+
+void client_set_greeted(struct client *c)
+{
+	c->greeted = true;
+}

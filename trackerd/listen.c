@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Lock, bind, listen and accept on trackerd's AF_UNIX SOCK_SEQPACKET socket.
+ * Runs before the loop: the short waits in lock_take() are allowed here.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "internal.h"
+#include "listen.h"
+#include "log.h"
+
+/* sd_listen_fds(3): passed fds start at 3. */
+#define LISTEN_FDS_START 3
+
+/* How long a new trackerd waits for a lock holder that does not answer. */
+#define LOCK_WAIT_STEP_MS	10
+#define LOCK_WAIT_STEPS		200
+
+struct listener {
+	char *path;
+	char *lock_path;
+	int lock_fd;
+	int fd;
+	bool activated;		/* socket from systemd: not ours to unlink */
+};
+
+static int sockaddr_fill(struct sockaddr_un *sa, const char *path)
+{
+	size_t len = strlen(path);
+
+	if (len == 0)
+		return -EINVAL;
+	if (len >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	*sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	memcpy(sa->sun_path, path, len + 1);
+	return 0;
+}
+
+/* 0 when something listens at @path (a full backlog counts). */
+static int probe(const char *path)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct sockaddr_un sa;
+	int r;
+
+	r = sockaddr_fill(&sa, path);
+	if (r < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Take PATH.lock. When it is held and nobody answers on @path, the holder
+ * is either about to bind (then it will serve) or exiting after unlinking
+ * its socket (an --idle-exit racing with a client's autostart: then the
+ * lock is ours in a moment). Wait up to two seconds for one or the other,
+ * rather than exit claiming a server that is going away.
+ */
+static int lock_take(const char *lock_path, const char *path, int *ret_fd)
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+
+	for (int i = 0;; i++) {
+		struct timespec ts = { .tv_nsec = LOCK_WAIT_STEP_MS * 1000000L };
+
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return -errno;
+		if (probe(path) == 0)
+			return -EALREADY;
+		if (i >= LOCK_WAIT_STEPS)
+			return -EBUSY;
+		(void)nanosleep(&ts, NULL);
+	}
+
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int bind_listen(const char *path, int *ret_fd)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct sockaddr_un sa;
+	struct stat st;
+	mode_t old_umask;
+	int r;
+
+	r = sockaddr_fill(&sa, path);
+	if (r < 0)
+		return r;
+
+	/* We hold the lock: whatever socket is there is a dead trackerd's.
+	 * Anything else at the path is a mistake we must not delete. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		if (unlink(path) < 0 && errno != ENOENT)
+			return -errno;
+	} else if (errno != ENOENT) {
+		return -errno;
+	}
+
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+
+	/* Socket mode 0666: who may connect is decided by the directory
+	 * (0700 for a per-user instance); what a client may do, by each
+	 * name's mode bits. bind() applies the umask, hence the umask here
+	 * rather than a racy chmod() after it. */
+	old_umask = umask(0111);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	(void)umask(old_umask);
+	if (r < 0)
+		return -errno;
+
+	if (listen(fd, SOMAXCONN) < 0) {
+		r = -errno;
+		(void)unlink(path);
+		return r;
+	}
+
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int sockopt_int(int fd, int opt)
+{
+	socklen_t len = sizeof(int);
+	int v;
+
+	if (getsockopt(fd, SOL_SOCKET, opt, &v, &len) < 0)
+		return -errno;
+	return v;
+}
+
+/* sd_listen_fds(3) without libsystemd. Returns 1 and the fd when systemd
+ * passed us one, 0 when it passed nothing. */
+static int listen_fds_take(int *ret_fd)
+{
+	const char *e_pid = getenv("LISTEN_PID");
+	const char *e_fds = getenv("LISTEN_FDS");
+	int fd = LISTEN_FDS_START;
+	char *end;
+	long v;
+
+	if (!e_pid || !e_fds)
+		return 0;
+	errno = 0;
+	v = strtol(e_pid, &end, 10);
+	if (errno || *end || v != getpid())
+		return 0;	/* meant for another process */
+
+	v = strtol(e_fds, &end, 10);
+	(void)unsetenv("LISTEN_PID");
+	(void)unsetenv("LISTEN_FDS");
+	(void)unsetenv("LISTEN_FDNAMES");
+	if (*end || v != 1)
+		return -EINVAL;
+
+	/* Passed fds are inherited without close-on-exec. */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -errno;
+	if (sockopt_int(fd, SO_DOMAIN) != AF_UNIX || sockopt_int(fd, SO_TYPE) != SOCK_SEQPACKET ||
+	    sockopt_int(fd, SO_ACCEPTCONN) != 1)
+		return -EINVAL;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		return -errno;
+
+	*ret_fd = fd;
+	return 1;
+}
+
+int listener_open(const char *path, struct listener **ret)
+{
+	struct listener *l;
+	int r;
+
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->lock_fd = l->fd = -EBADF;
+
+	l->path = strdup(path);
+	if (!l->path) {
+		r = -ENOMEM;
+		goto fail;
+	}
+
+	r = listen_fds_take(&l->fd);
+	if (r < 0)
+		goto fail;
+	if (r > 0) {
+		struct sockaddr_un sa = {};
+		socklen_t len = sizeof(sa);
+
+		/* For the logs: the path systemd bound, not ours. */
+		if (getsockname(l->fd, (struct sockaddr *)&sa, &len) == 0 &&
+		    len > offsetof(struct sockaddr_un, sun_path) && sa.sun_path[0]) {
+			free(l->path);
+			l->path = strndup(sa.sun_path, sizeof(sa.sun_path));
+			if (!l->path) {
+				r = -ENOMEM;
+				goto fail;
+			}
+		}
+		l->activated = true;
+		*ret = l;
+		return 0;
+	}
+
+	if (asprintf(&l->lock_path, "%s.lock", path) < 0) {
+		l->lock_path = NULL;
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = lock_take(l->lock_path, path, &l->lock_fd);
+	if (r < 0)
+		goto fail;
+	r = bind_listen(path, &l->fd);
+	if (r < 0)
+		goto fail;
+
+	*ret = l;
+	return 0;
+fail:
+	listener_free(l, false);
+	return r;
+}
+
+int listener_accept(struct listener *l)
+{
+	for (;;) {
+		int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd >= 0)
+			return fd;
+		/* A connection that died in the backlog: take the next one. */
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EWOULDBLOCK)
+			return -EAGAIN;
+		return -errno;
+	}
+}
+
+int listener_fd(const struct listener *l)
+{
+	return l->fd;
+}
+
+const char *listener_path(const struct listener *l)
+{
+	return l->path;
+}
+
+bool listener_activated(const struct listener *l)
+{
+	return l->activated;
+}
+
+struct listener *listener_free(struct listener *l, bool unlink_socket)
+{
+	if (!l)
+		return NULL;
+	if (unlink_socket && l->fd >= 0 && !l->activated && l->lock_fd >= 0)
+		if (unlink(l->path) < 0 && errno != ENOENT)
+			log_warn("Failed to remove socket '%s': %s", l->path, strerror(errno));
+	safe_close(l->fd);
+	/* The lock file stays: removing it would let two instances lock two
+	 * different files of the same name. */
+	safe_close(l->lock_fd);
+	free(l->lock_path);
+	free(l->path);
+	free(l);
+	return NULL;
+}

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * trackerd: the sealshm registry daemon. main() reads as the startup order:
+ * arguments, log, lock and listen, daemonize, signals, loop, registry and
+ * clients, (sandbox, a later issue), ready, run, teardown.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "client.h"
+#include "internal.h"
+#include "listen.h"
+#include "log.h"
+#include "loop.h"
+#include "registry.h"
+#include "request.h"
+
+#define USEC_PER_SEC 1000000ULL
+
+static const char *arg_socket;
+static bool arg_foreground;
+static bool arg_verbose;
+static const char *arg_log;
+static unsigned arg_idle_exit;		/* seconds, 0 = never */
+
+static struct loop *loop;
+static struct registry *registry;
+static struct clients *clients;
+static struct loop_source *idle_timer;
+static bool idle_armed;
+
+static void help(void)
+{
+	printf("Usage: trackerd [OPTION]...\n"
+	       "The sealshm registry: names sealed memfd segments and hands them out.\n\n"
+	       "  -s, --socket PATH       serve PATH (default: as the library finds it)\n"
+	       "  -f, --foreground        do not daemonize\n"
+	       "  -v, --verbose           also log connections and attaches\n"
+	       "      --log FILE          append log lines to FILE\n"
+	       "      --idle-exit SECONDS exit after SECONDS with no names and no clients\n"
+	       "  -h, --help              show this help\n"
+	       "      --version           show the version\n");
+}
+
+/* Returns 1 to go on, 0 to exit successfully (--help), -EINVAL on misuse. */
+static int parse_argv(int argc, char *argv[])
+{
+	enum { ARG_LOG = 0x100, ARG_IDLE_EXIT, ARG_VERSION };
+	static const struct option options[] = {
+		{ "socket",	required_argument,	NULL, 's' },
+		{ "foreground",	no_argument,		NULL, 'f' },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ "log",	required_argument,	NULL, ARG_LOG },
+		{ "idle-exit",	required_argument,	NULL, ARG_IDLE_EXIT },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "version",	no_argument,		NULL, ARG_VERSION },
+		{}
+	};
+	unsigned long v;
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "s:fvh", options, NULL)) >= 0) {
+		switch (c) {
+		case 's':
+			arg_socket = optarg;
+			break;
+		case 'f':
+			arg_foreground = true;
+			break;
+		case 'v':
+			arg_verbose = true;
+			break;
+		case ARG_LOG:
+			arg_log = optarg;
+			break;
+		case ARG_IDLE_EXIT:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || !*optarg || *end || optarg[0] == '-' || v > UINT_MAX / 2) {
+				fprintf(stderr, "trackerd: invalid --idle-exit '%s'\n", optarg);
+				return -EINVAL;
+			}
+			arg_idle_exit = (unsigned)v;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case ARG_VERSION:
+			printf("trackerd %s\n", sealshm_version());
+			return 0;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "trackerd: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/* Close what whoever started us leaked (a pipe kept open in a daemon would
+ * make a shell's $(...) wait forever), keeping systemd's socket at fd 3. */
+static void close_inherited_fds(void)
+{
+	const char *e = getenv("LISTEN_PID");
+	unsigned first = 3;
+
+	if (e && strtol(e, NULL, 10) == getpid())
+		first = 4;
+	/* close_range() is Linux 5.9; without it the fds stay open. */
+	(void)close_range(first, ~0U, 0);
+}
+
+/* The soft limit is often 1024, too few for LIMIT_CLIENTS connections plus
+ * one fd per name. trackerd uses no select(), so any number is fine. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("Failed to raise the fd limit to %llu: %s",
+			 (unsigned long long)rl.rlim_max, strerror(errno));
+}
+
+/* --socket, else where the library looks ($SEALSHM_SOCKET, the per-user
+ * directory). */
+static int socket_path(char *buf, size_t len)
+{
+	bool autostart;
+
+	if (!arg_socket)
+		return sealshm__socket_path(NULL, buf, len, &autostart);
+	if (strlen(arg_socket) >= len)
+		return -ENAMETOOLONG;
+	strcpy(buf, arg_socket);
+	return 0;
+}
+
+/* Send log lines to --log FILE (appended) from now on. */
+static int log_open(void)
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	fd = open(arg_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		return -errno;
+	if (dup2(fd, STDERR_FILENO) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Fork; the parent waits until the child reports on the pipe (written by
+ * ready()) and exits 0, or 1 if the child dies first. Returns in the child,
+ * in a new session, in /, with stdin and stdout on /dev/null.
+ */
+static int daemonize(int *ret_ready_fd)
+{
+	_cleanup_close_ int null_fd = -EBADF;
+	int pfd[2];
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+
+		safe_close(pfd[0]);
+		safe_close(pfd[1]);
+		return r;
+	}
+	if (pid > 0) {
+		char c;
+		ssize_t n;
+
+		/* The parent only waits: the socket, the lock (an flock on
+		 * a shared open file description) and the cleanup are the
+		 * child's. _exit, so nothing of ours runs twice. */
+		safe_close(pfd[1]);
+		do
+			n = read(pfd[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		_exit(n == 1 ? EXIT_SUCCESS : EXIT_FAILURE);
+	}
+
+	safe_close(pfd[0]);
+	if (setsid() < 0 || chdir("/") < 0)
+		goto fail;
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (null_fd < 0)
+		goto fail;
+	if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(null_fd, STDOUT_FILENO) < 0)
+		goto fail;
+	/* stderr stays until ready(): a failure to start still reaches
+	 * whoever started us, who is waiting anyway. */
+
+	*ret_ready_fd = pfd[1];
+	return 0;
+fail:
+	safe_close(pfd[1]);
+	return -errno;
+}
+
+/* Tell the waiting parent that we serve; from now on a daemon without
+ * --log logs nowhere. */
+static void ready(int *ready_fd)
+{
+	int null_fd;
+
+	if (*ready_fd < 0)
+		return;
+	if (!arg_log) {
+		null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (null_fd >= 0) {
+			(void)dup2(null_fd, STDERR_FILENO);
+			safe_close(null_fd);
+		}
+	}
+	(void)!write(*ready_fd, "1", 1);
+	*ready_fd = safe_close(*ready_fd);
+}
+
+static int on_signal(struct loop_source *s, uint32_t revents, void *userdata)
+{
+	const struct signalfd_siginfo *si = loop_signal_info(s);
+
+	(void)revents;
+	(void)userdata;
+	if (si->ssi_signo == SIGHUP) {
+		log_info("SIGHUP from pid %u ignored", si->ssi_pid);
+		return 0;
+	}
+	log_info("%s from pid %u, exiting", strsignal((int)si->ssi_signo), si->ssi_pid);
+	loop_exit(loop, EXIT_SUCCESS);
+	return 0;
+}
+
+static bool is_idle(void)
+{
+	return clients_count(clients) == 0 && registry_count(registry) == 0;
+}
+
+/* Runs every iteration: (re)start the idle countdown when trackerd becomes
+ * idle, cancel it when it is not. */
+static int on_idle_check(struct loop_source *s, uint32_t revents, void *userdata)
+{
+	bool idle = is_idle();
+	int r = 0;
+
+	(void)s;
+	(void)revents;
+	(void)userdata;
+	if (idle && !idle_armed)
+		r = loop_timer_arm(idle_timer, arg_idle_exit * USEC_PER_SEC);
+	else if (!idle && idle_armed)
+		r = loop_timer_arm(idle_timer, 0);
+	if (r < 0)
+		return r;
+	idle_armed = idle;
+	return 0;
+}
+
+static int on_idle_timer(struct loop_source *s, uint32_t revents, void *userdata)
+{
+	(void)s;
+	(void)revents;
+	(void)userdata;
+	idle_armed = false;
+	if (!is_idle())
+		return 0;
+	log_info("idle for %u s, exiting", arg_idle_exit);
+	loop_exit(loop, EXIT_SUCCESS);
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	struct listener *listener = NULL;
+	struct loop_source *sig_source = NULL, *idle_check = NULL;
+	char path[PATH_MAX];
+	int ready_fd = -EBADF;
+	sigset_t mask;
+	int r;
+
+	r = parse_argv(argc, argv);
+	if (r <= 0)
+		return r < 0 ? 2 : EXIT_SUCCESS;
+	log_set_verbose(arg_verbose);
+
+	close_inherited_fds();
+	/* A client that goes away while we write to it must cost an EPIPE,
+	 * not the daemon (sends use MSG_NOSIGNAL too; this covers the log). */
+	(void)signal(SIGPIPE, SIG_IGN);
+	if (arg_log) {
+		r = log_open();
+		if (r < 0) {
+			log_warn("Failed to open log file '%s': %s", arg_log, strerror(-r));
+			return EXIT_FAILURE;
+		}
+	}
+	raise_nofile();
+
+	r = socket_path(path, sizeof(path));
+	if (r < 0) {
+		log_warn("Failed to find the socket path: %s", strerror(-r));
+		return EXIT_FAILURE;
+	}
+
+	r = listener_open(path, &listener);
+	if (r == -EALREADY) {
+		log_info("trackerd already serves %s", path);
+		return EXIT_SUCCESS;
+	}
+	if (r == -EBUSY) {
+		/* Still one instance per path: not ours to take over. */
+		log_warn("another trackerd holds %s.lock but does not answer on %s", path, path);
+		return EXIT_SUCCESS;
+	}
+	if (r < 0) {
+		log_warn("Failed to listen on '%s': %s", path, strerror(-r));
+		return EXIT_FAILURE;
+	}
+
+	if (!arg_foreground) {
+		r = daemonize(&ready_fd);
+		if (r < 0) {
+			log_warn("Failed to daemonize: %s", strerror(-r));
+			goto out;
+		}
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+		r = -errno;
+		log_warn("Failed to block signals: %s", strerror(-r));
+		goto out;
+	}
+
+	r = loop_new(&loop);
+	if (r < 0) {
+		log_warn("Failed to create the event loop: %s", strerror(-r));
+		goto out;
+	}
+	r = loop_add_signal(loop, &mask, on_signal, NULL, &sig_source);
+	if (r < 0) {
+		log_warn("Failed to watch signals: %s", strerror(-r));
+		goto out;
+	}
+	r = registry_new(&registry);
+	if (r < 0) {
+		log_warn("Failed to create the registry: %s", strerror(-r));
+		goto out;
+	}
+	r = clients_new(loop, listener, request_handle, registry, &clients);
+	if (r < 0) {
+		log_warn("Failed to watch '%s': %s", path, strerror(-r));
+		goto out;
+	}
+	if (arg_idle_exit > 0) {
+		r = loop_add_timer(loop, on_idle_timer, NULL, &idle_timer);
+		if (r >= 0)
+			r = loop_add_defer(loop, on_idle_check, NULL, &idle_check);
+		if (r >= 0)
+			r = loop_source_enable(idle_check, true);
+		if (r < 0) {
+			log_warn("Failed to set up --idle-exit: %s", strerror(-r));
+			goto out;
+		}
+	}
+
+	/* sandbox_enter() goes here (a later issue): everything is open that
+	 * trackerd will ever open, except the fds clients send and the
+	 * /proc/self/fd reopens of read-only attaches. */
+
+	log_info("serving %s%s", listener_path(listener),
+		 listener_activated(listener) ? " (socket activation)" : "");
+	ready(&ready_fd);
+
+	r = loop_run(loop);
+	if (r < 0)
+		log_warn("Failed to wait for events: %s", strerror(-r));
+out:
+	/* Clients first (their sources live in the loop), the socket last:
+	 * it is unlinked while the lock still keeps a successor out. */
+	clients = clients_free(clients);
+	registry = registry_free(registry);
+	loop_source_free(idle_check);
+	loop_source_free(idle_timer);
+	loop_source_free(sig_source);
+	loop = loop_free(loop);
+	listener = listener_free(listener, true);
+	safe_close(ready_fd);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

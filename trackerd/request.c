@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * One request in, one reply out. Framing (size, type, fd count, truncation)
+ * is checked before any payload field is read; a framing error or a missing
+ * HELLO is answered and then ends the connection. Field errors and refusals
+ * are answered and the connection stays.
+ *
+ * Received fds belong to the message (client.c closes what is left); CREATE
+ * takes its fd only once the name is registered.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "internal.h"
+#include "log.h"
+#include "registry.h"
+#include "request.h"
+
+#define MAY_READ	04u
+#define MAY_WRITE	02u
+
+static int reply_error(struct client *c, const struct sealshm_msg_hdr *req, int error)
+{
+	struct sealshm_msg_hdr h = {
+		.type = req->type | SEALSHM_MSG_REPLY,
+		.size = sizeof(h),
+		.seq = req->seq,
+		.status = error,
+	};
+
+	return client_send(c, &h, sizeof(h), -EBADF, false);
+}
+
+/* A framing or handshake violation: answer, then close once it is sent. */
+static int refuse_connection(struct client *c, const struct sealshm_msg_hdr *req, int error,
+			     const char *why)
+{
+	const struct client_cred *cr = client_cred(c);
+
+	log_info("refused message from pid %d (uid %u): %s; closing connection", (int)cr->pid,
+		 (unsigned)cr->uid, why);
+	client_shutdown(c);
+	return reply_error(c, req, error);
+}
+
+/* A request that cannot be granted. @name may be NULL (it was invalid). */
+static int refuse(struct client *c, const struct sealshm_msg_hdr *req, const char *verb,
+		  const char *name, int error, const char *why)
+{
+	const struct client_cred *cr = client_cred(c);
+	void (*log_fn)(const char *, ...) = log_info;
+
+	/* Looking up a missing name is routine, not an event. */
+	if (error == -ENOENT)
+		log_fn = log_debug;
+	if (name)
+		log_fn("refused %s '%s' from pid %d (uid %u): %s", verb, name, (int)cr->pid,
+		       (unsigned)cr->uid, why);
+	else
+		log_fn("refused %s from pid %d (uid %u): %s", verb, (int)cr->pid,
+		       (unsigned)cr->uid, why);
+	return reply_error(c, req, error);
+}
+
+static bool in_groups(const struct client_cred *cr, uint32_t gid)
+{
+	if (cr->gid == gid)
+		return true;
+	for (size_t i = 0; i < cr->n_groups; i++)
+		if (cr->groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* The file permission rule (owner, then group, then other bits); uid 0
+ * may do anything. */
+static bool may(const struct client_cred *cr, const struct registry_entry *e, uint32_t want)
+{
+	uint32_t bits;
+
+	if (cr->uid == 0)
+		return true;
+	if (cr->uid == e->uid)
+		bits = e->mode >> 6;
+	else if (in_groups(cr, e->gid))
+		bits = e->mode >> 3;
+	else
+		bits = e->mode;
+	return (bits & want) == want;
+}
+
+/* Seals now (publishing may add some after registration). F_GET_SEALS
+ * reads inode flags, it does not touch the pages. */
+static uint32_t seals_now(const struct registry_entry *e)
+{
+	int s = fcntl(e->fd, F_GET_SEALS);
+
+	return s < 0 ? e->seals : (uint32_t)s;
+}
+
+static void info_fill(struct sealshm_wire_info *w, const struct registry_entry *e)
+{
+	*w = (struct sealshm_wire_info){
+		.size = e->size,
+		.ino = e->ino,
+		.ctime_ns = e->ctime_ns,
+		.uid = e->uid,
+		.gid = e->gid,
+		.mode = e->mode,
+		.seals = seals_now(e),
+		.creator_pid = e->creator_pid,
+	};
+	memcpy(w->name, e->name, sizeof(w->name));
+}
+
+static int handle_hello(struct client *c, const struct client_msg *m)
+{
+	struct sealshm_msg_hello req;
+	struct sealshm_msg_hello_reply rep;
+	int r;
+
+	memcpy(&req, m->data, sizeof(req));
+	if (req.magic != SEALSHM_PROTO_MAGIC)
+		return refuse_connection(c, &req.hdr, -EPROTO, "bad magic in hello");
+
+	rep = (struct sealshm_msg_hello_reply){
+		.hdr = {
+			.type = SEALSHM_MSG_HELLO | SEALSHM_MSG_REPLY,
+			.size = sizeof(rep),
+			.seq = req.hdr.seq,
+		},
+		.magic = SEALSHM_PROTO_MAGIC,
+		.version = SEALSHM_PROTO_VERSION,
+		.server_pid = (uint32_t)getpid(),
+		.server_uid = (uint32_t)geteuid(),
+	};
+
+	if (req.version != SEALSHM_PROTO_VERSION) {
+		/* The full reply, so the client can tell which version we speak. */
+		log_info("refused hello from pid %d: protocol version %u, we speak %u; "
+			 "closing connection", (int)client_cred(c)->pid, req.version,
+			 SEALSHM_PROTO_VERSION);
+		rep.hdr.status = -EPROTO;
+		client_shutdown(c);
+		return client_send(c, &rep, sizeof(rep), -EBADF, false);
+	}
+	if (req.flags != 0 || req.__pad != 0)
+		return refuse(c, &req.hdr, "hello", NULL, -EINVAL, "unknown flags");
+
+	r = client_send(c, &rep, sizeof(rep), -EBADF, false);
+	if (r < 0)
+		return r;
+	client_set_greeted(c);
+	return 0;
+}
+
+static int handle_create(struct client *c, struct client_msg *m, struct registry *reg)
+{
+	const struct client_cred *cr = client_cred(c);
+	struct sealshm_msg_create req;
+	struct sealshm_msg_hdr rep;
+	struct registry_entry e;
+	const char *reason;
+	struct timespec ts;
+	struct stat st;
+	uint32_t seals;
+	int fd = m->fds[0];
+	int r, slot, fl;
+
+	memcpy(&req, m->data, sizeof(req));
+	if (sealshm__name_check_wire(req.name) < 0)
+		return refuse(c, &req.hdr, "create", NULL, -EINVAL, "invalid name");
+	if (req.flags & ~SEALSHM_PROTO_TRACK)
+		return refuse(c, &req.hdr, "create", req.name, -EINVAL, "unknown flags");
+	if (req.mode > 0777)
+		return refuse(c, &req.hdr, "create", req.name, -EINVAL, "mode above 0777");
+	if (req.size == 0)
+		return refuse(c, &req.hdr, "create", req.name, -EINVAL, "size 0");
+
+	r = sealshm__segment_check(fd, req.size, &seals, &reason);
+	if (r < 0)
+		return refuse(c, &req.hdr, "create", req.name, r, reason);
+
+	/* An O_RDONLY fd would make every read-write attach fail later. */
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) != O_RDWR)
+		return refuse(c, &req.hdr, "create", req.name, -EBADF,
+			      "fd is not open read-write");
+	if (fstat(fd, &st) < 0)
+		return refuse(c, &req.hdr, "create", req.name, -errno, "cannot fstat the fd");
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+		return refuse(c, &req.hdr, "create", req.name, -errno, "no clock");
+
+	e = (struct registry_entry){
+		.size = req.size,
+		.ino = st.st_ino,
+		.ctime_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
+		.uid = cr->uid,
+		.gid = cr->gid,
+		.mode = req.mode,
+		.seals = seals,
+		.creator_pid = (uint32_t)cr->pid,
+		.flags = (req.flags & SEALSHM_PROTO_TRACK) ? REGISTRY_TRACK : 0,
+		.fd = fd,
+	};
+	memcpy(e.name, req.name, sizeof(e.name));
+
+	slot = registry_add(reg, &e);
+	if (slot < 0)
+		return refuse(c, &req.hdr, "create", req.name, slot,
+			      slot == -EEXIST ? "name taken" :
+			      slot == -EDQUOT ? "too many names for this uid" :
+			      slot == -ENOSPC ? "registry full" : strerror(-slot));
+	/* The registry owns the fd now. */
+	m->fds[0] = -EBADF;
+
+	log_info("registered '%s' (%llu bytes, uid %u, mode %04o) by pid %d", req.name,
+		 (unsigned long long)req.size, (unsigned)cr->uid, req.mode, (int)cr->pid);
+
+	rep = (struct sealshm_msg_hdr){
+		.type = req.hdr.type | SEALSHM_MSG_REPLY,
+		.size = sizeof(rep),
+		.seq = req.hdr.seq,
+	};
+	return client_send(c, &rep, sizeof(rep), -EBADF, false);
+}
+
+/* Decode an ATTACH/UNLINK/STAT request and find its name. Returns 1 and
+ * *@ret_slot, 0 when it was refused (and answered), or a negative errno when
+ * not even the refusal could be sent. */
+static int name_request(struct client *c, const struct client_msg *m, struct registry *reg,
+			const char *verb, uint32_t allowed_flags, struct sealshm_msg_name *req,
+			uint32_t *ret_slot)
+{
+	int slot;
+
+	memcpy(req, m->data, sizeof(*req));
+	if (sealshm__name_check_wire(req->name) < 0)
+		return refuse(c, &req->hdr, verb, NULL, -EINVAL, "invalid name");
+	if ((req->flags & ~allowed_flags) || req->__pad != 0)
+		return refuse(c, &req->hdr, verb, req->name, -EINVAL, "unknown flags");
+
+	slot = registry_lookup(reg, req->name);
+	if (slot < 0)
+		return refuse(c, &req->hdr, verb, req->name, slot, "no such name");
+	*ret_slot = (uint32_t)slot;
+	return 1;
+}
+
+static int handle_attach(struct client *c, const struct client_msg *m, struct registry *reg)
+{
+	const struct client_cred *cr = client_cred(c);
+	const struct registry_entry *e;
+	struct sealshm_msg_name req;
+	struct sealshm_msg_attach_reply rep;
+	char path[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
+	uint32_t slot;
+	bool rdonly;
+	int r, fd;
+
+	r = name_request(c, m, reg, "attach", SEALSHM_PROTO_FLAGS_ALL, &req, &slot);
+	if (r <= 0)
+		return r;
+	e = registry_get(reg, slot);
+	rdonly = req.flags & SEALSHM_PROTO_RDONLY;
+
+	if (!may(cr, e, rdonly ? MAY_READ : MAY_READ | MAY_WRITE))
+		return refuse(c, &req.hdr, "attach", req.name, -EACCES, "permission denied");
+
+	rep = (struct sealshm_msg_attach_reply){
+		.hdr = {
+			.type = req.hdr.type | SEALSHM_MSG_REPLY,
+			.size = sizeof(rep),
+			.seq = req.hdr.seq,
+		},
+		.size = e->size,
+		.ino = e->ino,
+		.seals = seals_now(e),
+		.mode = e->mode,
+	};
+
+	log_debug("attached '%s'%s by pid %d (uid %u)", req.name, rdonly ? " read-only" : "",
+		  (int)cr->pid, (unsigned)cr->uid);
+
+	if (!rdonly)
+		return client_send(c, &rep, sizeof(rep), e->fd, false);
+
+	/* A new open file description, O_RDONLY: the client cannot
+	 * F_SETFL/mmap it writable. The kernel checks the inode mode (the
+	 * name's mode, set by the creator) for us as it would for anyone. */
+	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", e->fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = -errno;
+		log_warn("Failed to reopen '%s' read-only: %s", req.name, strerror(-r));
+		return reply_error(c, &req.hdr, r);
+	}
+	return client_send(c, &rep, sizeof(rep), fd, true);
+}
+
+static int handle_unlink(struct client *c, const struct client_msg *m, struct registry *reg)
+{
+	const struct client_cred *cr = client_cred(c);
+	const struct registry_entry *e;
+	struct sealshm_msg_name req;
+	struct sealshm_msg_hdr rep;
+	uint32_t slot;
+	int r;
+
+	r = name_request(c, m, reg, "unlink", 0, &req, &slot);
+	if (r <= 0)
+		return r;
+	e = registry_get(reg, slot);
+
+	if (cr->uid != 0 && cr->uid != e->uid)
+		return refuse(c, &req.hdr, "unlink", req.name, -EPERM, "not the owner");
+
+	registry_remove(reg, slot);
+	log_info("unlinked '%s' by pid %d", req.name, (int)cr->pid);
+
+	rep = (struct sealshm_msg_hdr){
+		.type = req.hdr.type | SEALSHM_MSG_REPLY,
+		.size = sizeof(rep),
+		.seq = req.hdr.seq,
+	};
+	return client_send(c, &rep, sizeof(rep), -EBADF, false);
+}
+
+static int handle_stat(struct client *c, const struct client_msg *m, struct registry *reg)
+{
+	const struct registry_entry *e;
+	struct sealshm_msg_name req;
+	struct sealshm_msg_stat_reply rep;
+	uint32_t slot;
+	int r;
+
+	r = name_request(c, m, reg, "stat", 0, &req, &slot);
+	if (r <= 0)
+		return r;
+	e = registry_get(reg, slot);
+
+	if (!may(client_cred(c), e, MAY_READ))
+		return refuse(c, &req.hdr, "stat", req.name, -EACCES, "permission denied");
+
+	rep.hdr = (struct sealshm_msg_hdr){
+		.type = req.hdr.type | SEALSHM_MSG_REPLY,
+		.size = sizeof(rep),
+		.seq = req.hdr.seq,
+	};
+	info_fill(&rep.info, e);
+	return client_send(c, &rep, sizeof(rep), -EBADF, false);
+}
+
+static int handle_list(struct client *c, const struct client_msg *m, struct registry *reg)
+{
+	/* One page, up to SEALSHM_PROTO_MSG_MAX bytes: static, not on the stack. */
+	static union {
+		struct sealshm_msg_list_reply rep;
+		char buf[SEALSHM_PROTO_MSG_MAX];
+	} page;
+	const struct client_cred *cr = client_cred(c);
+	struct sealshm_msg_list req;
+	uint32_t count = 0, end = registry_slots(reg);
+	uint64_t i;
+	size_t size;
+
+	memcpy(&req, m->data, sizeof(req));
+
+	/* A cursor is a slot index (0 = start); one past the end reads as
+	 * the end, whatever it is. */
+	for (i = req.cursor; i < end && count < SEALSHM_PROTO_LIST_PAGE; i++) {
+		const struct registry_entry *e = registry_get(reg, (uint32_t)i);
+
+		if (e && may(cr, e, MAY_READ))
+			info_fill(&page.rep.entries[count++], e);
+	}
+
+	size = sizeof(page.rep) + count * sizeof(page.rep.entries[0]);
+	page.rep.hdr = (struct sealshm_msg_hdr){
+		.type = req.hdr.type | SEALSHM_MSG_REPLY,
+		.size = (uint32_t)size,
+		.seq = req.hdr.seq,
+	};
+	/* i > 0 whenever i < end: a page stops only after taking an entry. */
+	page.rep.next_cursor = i < end ? i : 0;
+	page.rep.count = count;
+	page.rep.__pad = 0;
+	return client_send(c, &page, size, -EBADF, false);
+}
+
+int request_handle(struct client *c, struct client_msg *m, void *userdata)
+{
+	struct registry *reg = userdata;
+	const struct sealshm_msg_spec *spec;
+	struct sealshm_msg_hdr hdr;
+	char why[128];
+
+	/* The buffer is zeroed past what arrived: even a short or cut message
+	 * has a header to echo in the reply. */
+	memcpy(&hdr, m->data, sizeof(hdr));
+
+	if (m->error == -EXFULL)
+		return refuse_connection(c, &hdr, -EXFULL, "message too large");
+	if (m->error == -ECHRNG)
+		return refuse_connection(c, &hdr, -ECHRNG, "too many fds or control data cut");
+	if (m->len < sizeof(hdr))
+		return refuse_connection(c, &hdr, -EBADMSG, "message shorter than a header");
+
+	spec = sealshm_proto_request_spec(hdr.type);
+	if (!spec) {
+		(void)snprintf(why, sizeof(why), "unknown message type %u", hdr.type);
+		return refuse_connection(c, &hdr, -EBADMSG, why);
+	}
+	if (hdr.size != m->len || m->len != spec->size) {
+		(void)snprintf(why, sizeof(why), "%s of %zu bytes (header says %u, must be %u)",
+			       spec->name, m->len, hdr.size, spec->size);
+		return refuse_connection(c, &hdr, -EBADMSG, why);
+	}
+	if (m->nfds != spec->nfds) {
+		(void)snprintf(why, sizeof(why), "%s with %zu fds (must be %u)", spec->name,
+			       m->nfds, spec->nfds);
+		return refuse_connection(c, &hdr, -ECHRNG, why);
+	}
+	if (hdr.status != 0)
+		return refuse_connection(c, &hdr, -EBADMSG, "request with a status");
+	if (!client_greeted(c) && hdr.type != SEALSHM_MSG_HELLO) {
+		(void)snprintf(why, sizeof(why), "%s before hello", spec->name);
+		return refuse_connection(c, &hdr, -EPROTO, why);
+	}
+
+	switch (hdr.type) {
+	case SEALSHM_MSG_HELLO:
+		return handle_hello(c, m);
+	case SEALSHM_MSG_CREATE:
+		return handle_create(c, m, reg);
+	case SEALSHM_MSG_ATTACH:
+		return handle_attach(c, m, reg);
+	case SEALSHM_MSG_UNLINK:
+		return handle_unlink(c, m, reg);
+	case SEALSHM_MSG_STAT:
+		return handle_stat(c, m, reg);
+	case SEALSHM_MSG_LIST:
+		return handle_list(c, m, reg);
+	}
+	/* The spec table and this switch disagree. */
+	assert(false);
+	return refuse_connection(c, &hdr, -EBADMSG, "unhandled message type");
+}
