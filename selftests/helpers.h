@@ -1,0 +1,774 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Helpers shared by the selftests: a real trackerd on a private temp-dir
+ * socket, fd counting through /proc, the daemon's log, the exec'd peer
+ * helper, a raw protocol client (proto.h over sealshm__send/recv), and
+ * a scan of /proc for trackerd processes serving a socket path.
+ *
+ * Everything here returns 0/positive or a negative errno and never uses the
+ * harness macros, so it may also be called from forked children (which must
+ * leave with _exit(), never through the harness).
+ */
+#ifndef SEALSHM_SELFTESTS_HELPERS_H
+#define SEALSHM_SELFTESTS_HELPERS_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "proto.h"
+#include "sealshm.h"
+
+/* fds this program inherited (a make jobserver pipe, a shell's fd 10) are
+ * not the library's: mark them close-on-exec at startup so that checks of
+ * "no fd survives exec" and "every fd is CLOEXEC" see only ours. */
+__attribute__((constructor)) static void helper_cloexec_inherited(void)
+{
+	(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+}
+
+/* --- time ---------------------------------------------------------------- */
+static inline uint64_t helper_now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static inline void helper_sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* --- paths of the programs under test ------------------------------------ */
+/* $VAR if set, else @rel resolved against the directory of this test binary
+ * (build/selftests/X_test → build/selftests/peer, build/trackerd/trackerd). */
+static inline int helper_prog_path(const char *var, const char *rel, char *buf, size_t len)
+{
+	const char *e = getenv(var);
+	char exe[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (e && *e) {
+		if ((size_t)snprintf(buf, len, "%s", e) >= len)
+			return -ENAMETOOLONG;
+		return 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return -errno;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = '\0';
+	if ((size_t)snprintf(buf, len, "%s/%s", exe, rel) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static inline int helper_trackerd_path(char *buf, size_t len)
+{
+	return helper_prog_path("SEALSHM_TRACKERD", "../trackerd/trackerd", buf, len);
+}
+
+static inline int helper_peer_path(char *buf, size_t len)
+{
+	return helper_prog_path("SEALSHM_TEST_PEER", "peer", buf, len);
+}
+
+/* --- fds ----------------------------------------------------------------- */
+/* Number of open fds of @pid (0: this process), not counting the one used
+ * to read the directory.  Negative errno on failure. */
+static inline int helper_count_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0, self;
+
+	if (pid == 0)
+		snprintf(path, sizeof(path), "/proc/self/fd");
+	else
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	self = pid == 0 ? dirfd(d) : -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (atoi(de->d_name) == self)
+			continue;
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Wait up to @timeout_ms for @pid's fd count to become @want (a daemon
+ * closes a connection only after it has seen the hangup).  Returns the last
+ * count seen. */
+static inline int helper_wait_fds(pid_t pid, int want, unsigned int timeout_ms)
+{
+	uint64_t end = helper_now_ms() + timeout_ms;
+	int n;
+
+	for (;;) {
+		n = helper_count_fds(pid);
+		if (n == want || helper_now_ms() >= end)
+			return n;
+		helper_sleep_ms(10);
+	}
+}
+
+/* Collect the inode numbers of this process's sockets ("socket:[ino]")
+ * into @inos (up to @max); returns how many. */
+static inline int helper_socket_inodes(unsigned long *inos, int max)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char p[PATH_MAX], target[128];
+		ssize_t len;
+		unsigned long ino;
+
+		if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(d))
+			continue;
+		snprintf(p, sizeof(p), "/proc/self/fd/%s", de->d_name);
+		len = readlink(p, target, sizeof(target) - 1);
+		if (len < 0)
+			continue;
+		target[len] = '\0';
+		if (sscanf(target, "socket:[%lu]", &ino) == 1 && n < max)
+			inos[n++] = ino;
+	}
+	closedir(d);
+	return n;
+}
+
+/* --- files ---------------------------------------------------------------- */
+/* Read a whole file into a malloc()ed NUL-terminated string. */
+static inline int helper_read_file(const char *path, char **ret)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap + 65536);
+
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap += 65536;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = -errno;
+
+			free(buf);
+			close(fd);
+			return r;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*ret = buf;
+	return 0;
+}
+
+/* Remove a flat directory and what is in it (the daemon's temp dir). */
+static inline void helper_rm_dir(const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if (!dir || !dir[0])
+		return;
+	d = opendir(dir);
+	if (d) {
+		while ((de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+		}
+		closedir(d);
+	}
+	(void)rmdir(dir);
+}
+
+/* --- processes ----------------------------------------------------------- */
+/* waitpid() with a timeout; SIGKILLs @pid when it runs out.  Returns the raw
+ * wait status, or -errno. */
+static inline int helper_reap(pid_t pid, unsigned int timeout_ms)
+{
+	uint64_t end = helper_now_ms() + timeout_ms;
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (helper_now_ms() >= end) {
+			(void)kill(pid, SIGKILL);
+			if (waitpid(pid, &status, 0) == pid)
+				return status;
+			return -errno;
+		}
+		helper_sleep_ms(5);
+	}
+}
+
+/* Exit code of a wait status; 128 + signal when killed. */
+static inline int helper_exit_code(int status)
+{
+	if (status < 0)
+		return status;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -EIO;
+}
+
+/* True while @pid exists and is not a zombie. */
+static inline bool helper_pid_alive(pid_t pid)
+{
+	char path[64], *stat = NULL, *p;
+	bool alive;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (helper_read_file(path, &stat) < 0)
+		return false;
+	p = strrchr(stat, ')');
+	alive = p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	free(stat);
+	return alive;
+}
+
+/* Pids (up to @max) of live processes whose argv[0] ends in "trackerd" and
+ * whose command line contains @needle (a socket path). */
+static inline int helper_find_trackerds(const char *needle, pid_t *pids, int max)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX], buf[8192];
+		bool match = false;
+		ssize_t len;
+		size_t a0;
+		pid_t pid;
+		int fd;
+
+		pid = atoi(de->d_name);
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;	/* kernel thread or zombie */
+		buf[len] = '\0';
+		a0 = strlen(buf);
+		if (a0 < 8 || strcmp(buf + a0 - 8, "trackerd"))
+			continue;
+		for (ssize_t i = 0; i < len; i += (ssize_t)strlen(buf + i) + 1)
+			if (strstr(buf + i, needle))
+				match = true;
+		if (!match || !helper_pid_alive(pid))
+			continue;
+		if (n < max)
+			pids[n] = pid;
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* SIGTERM every trackerd serving @needle (not necessarily our child) and
+ * wait for it to go; SIGKILL after 3 s.  Returns how many were found. */
+static inline int helper_kill_trackerds(const char *needle)
+{
+	pid_t pids[16];
+	int n = helper_find_trackerds(needle, pids, 16);
+
+	for (int i = 0; i < n && i < 16; i++) {
+		uint64_t end = helper_now_ms() + 3000;
+
+		(void)kill(pids[i], SIGTERM);
+		while (helper_pid_alive(pids[i]) && helper_now_ms() < end)
+			helper_sleep_ms(10);
+		if (helper_pid_alive(pids[i]))
+			(void)kill(pids[i], SIGKILL);
+	}
+	return n;
+}
+
+/* --- raw protocol client -------------------------------------------------- */
+#define HELPER_IO_TIMEOUT_MS 5000
+
+/* A SOCK_SEQPACKET connection to @path, with 5 s send/receive timeouts so a
+ * daemon that never answers fails the test instead of hanging it. */
+static inline int raw_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = HELPER_IO_TIMEOUT_MS / 1000 };
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Send @len bytes with any number of fds (sealshm__send caps them at
+ * SEALSHM_PROTO_FDS_MAX; attacks need more). */
+static inline int raw_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
+{
+	char control[CMSG_SPACE(sizeof(int) * 8)];
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (nfds > 8)
+		return -EINVAL;
+	memset(control, 0, sizeof(control));
+	if (nfds > 0) {
+		struct cmsghdr *c;
+
+		msg.msg_control = control;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/* Receive one reply (up to @len bytes, at most one fd into *@ret_fd, or
+ * -EBADF).  Returns its length, 0 on EOF, or -errno (-EAGAIN on timeout). */
+static inline ssize_t raw_recv(int sock, void *buf, size_t len, int *ret_fd)
+{
+	int fds[SEALSHM_PROTO_FDS_MAX];
+	size_t nfds = 0;
+	ssize_t n;
+
+	n = sealshm__recv(sock, buf, len, fds, ELEMENTSOF(fds), &nfds, 0);
+	if (ret_fd)
+		*ret_fd = n > 0 && nfds > 0 ? fds[0] : -EBADF;
+	else if (n > 0 && nfds > 0)
+		(void)close(fds[0]);
+	return n;
+}
+
+/* Send HELLO with @magic/@version and receive the reply into @reply.
+ * Returns the reply's length or -errno. */
+static inline ssize_t raw_hello_with(int sock, uint32_t magic, uint32_t version,
+				     struct sealshm_msg_hello_reply *reply)
+{
+	struct sealshm_msg_hello req = {
+		.hdr = { .type = SEALSHM_MSG_HELLO, .size = sizeof(req), .seq = 1 },
+		.magic = magic,
+		.version = version,
+	};
+	int r;
+
+	memset(reply, 0, sizeof(*reply));
+	r = sealshm__send(sock, &req, sizeof(req), NULL, 0, 0);
+	if (r < 0)
+		return r;
+	return raw_recv(sock, reply, sizeof(*reply), NULL);
+}
+
+/* Connect to @path and complete a good HELLO; returns the socket or -errno
+ * (-EPROTO when the reply is not a well-formed success). */
+static inline int raw_client(const char *path, struct sealshm_msg_hello_reply *ret_reply)
+{
+	struct sealshm_msg_hello_reply reply;
+	ssize_t n;
+	int fd;
+
+	fd = raw_connect(path);
+	if (fd < 0)
+		return fd;
+	n = raw_hello_with(fd, SEALSHM_PROTO_MAGIC, SEALSHM_PROTO_VERSION, &reply);
+	if (n != (ssize_t)sizeof(reply) || reply.hdr.status != 0 ||
+	    reply.hdr.type != (SEALSHM_MSG_HELLO | SEALSHM_MSG_REPLY) || reply.hdr.seq != 1) {
+		close(fd);
+		return n < 0 ? (int)n : -EPROTO;
+	}
+	if (ret_reply)
+		*ret_reply = reply;
+	return fd;
+}
+
+/* One request (with optional fds) and its reply.  Returns the reply length,
+ * 0 on EOF, or -errno. */
+static inline ssize_t raw_call(int sock, const void *req, size_t len, const int *fds, size_t nfds,
+			       void *reply, size_t reply_len, int *ret_fd)
+{
+	int r = raw_send_fds(sock, req, len, fds, nfds);
+
+	if (ret_fd)
+		*ret_fd = -EBADF;
+	if (r < 0)
+		return r;
+	return raw_recv(sock, reply, reply_len, ret_fd);
+}
+
+/* True when the peer has closed @sock: the next receive gives EOF or a
+ * reset within the timeout (any reply still queued is skipped). */
+static inline bool raw_closed_by_peer(int sock)
+{
+	for (int i = 0; i < 4; i++) {
+		char buf[SEALSHM_PROTO_MSG_MAX];
+		ssize_t n = raw_recv(sock, buf, sizeof(buf), NULL);
+
+		if (n == 0 || n == -ECONNRESET || n == -EPIPE)
+			return true;
+		if (n < 0 && n != -EXFULL && n != -ECHRNG)
+			return false;	/* timeout: still open */
+	}
+	return false;
+}
+
+/* Build requests. */
+static inline void raw_create_req(struct sealshm_msg_create *req, uint32_t seq, const char *name,
+				  uint64_t size, uint32_t mode, uint32_t flags)
+{
+	memset(req, 0, sizeof(*req));
+	req->hdr.type = SEALSHM_MSG_CREATE;
+	req->hdr.size = sizeof(*req);
+	req->hdr.seq = seq;
+	req->size = size;
+	req->mode = mode;
+	req->flags = flags;
+	strncpy(req->name, name, sizeof(req->name) - 1);
+}
+
+static inline void raw_name_req(struct sealshm_msg_name *req, uint32_t type, uint32_t seq,
+				const char *name, uint32_t flags)
+{
+	memset(req, 0, sizeof(*req));
+	req->hdr.type = type;
+	req->hdr.size = sizeof(*req);
+	req->hdr.seq = seq;
+	req->flags = flags;
+	strncpy(req->name, name, sizeof(req->name) - 1);
+}
+
+/* A memfd of @size bytes with @seals (no library involved). */
+static inline int helper_memfd(uint64_t size, unsigned int seals)
+{
+	int fd = memfd_create("sealshm-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0 || (seals && fcntl(fd, F_ADD_SEALS, seals) < 0)) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* --- a private trackerd ---------------------------------------------------- */
+struct trackerd {
+	pid_t pid;			/* 0 when not running */
+	char dir[64];			/* mkdtemp() directory, "" when none */
+	char sock[128];			/* DIR/trackerd.sock */
+	char log[128];			/* DIR/trackerd.log (its stderr) */
+};
+
+/* Make the temp directory and paths only (for tests that start trackerd
+ * some other way, or never). */
+static inline int trackerd_prepare(struct trackerd *t)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->dir, sizeof(t->dir), "/tmp/sealshm-test.XXXXXX");
+	if (!mkdtemp(t->dir)) {
+		t->dir[0] = '\0';
+		return -errno;
+	}
+	snprintf(t->sock, sizeof(t->sock), "%s/trackerd.sock", t->dir);
+	snprintf(t->log, sizeof(t->log), "%s/trackerd.log", t->dir);
+	return 0;
+}
+
+/* Fork and exec `trackerd --foreground --socket DIR/trackerd.sock [extra...]`
+ * with stderr to DIR/trackerd.log; it dies with the test (PDEATHSIG).  Waits
+ * up to 5 s until the socket accepts a connection.  @extra is NULL or a
+ * NULL-terminated list of additional arguments. */
+static inline int trackerd_spawn(struct trackerd *t, const char *const *extra)
+{
+	char prog[PATH_MAX];
+	const char *argv[32];
+	uint64_t end;
+	int argc = 0, r;
+	pid_t pid;
+
+	r = helper_trackerd_path(prog, sizeof(prog));
+	if (r < 0)
+		return r;
+	if (access(prog, X_OK) < 0)
+		return -errno;
+
+	argv[argc++] = prog;
+	argv[argc++] = "--foreground";
+	argv[argc++] = "--socket";
+	argv[argc++] = t->sock;
+	for (int i = 0; extra && extra[i] && argc < 31; i++)
+		argv[argc++] = extra[i];
+	argv[argc] = NULL;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd;
+
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+			_exit(126);
+		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
+			_exit(126);
+		/* Only 0, 1, 2: the daemon's fd baseline is its own. */
+		(void)close_range(3, ~0U, 0);
+		execv(prog, (char *const *)argv);
+		_exit(127);
+	}
+	t->pid = pid;
+
+	end = helper_now_ms() + 5000;
+	for (;;) {
+		int status, fd;
+
+		fd = raw_connect(t->sock);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			t->pid = 0;
+			return -ECHILD;	/* it exited before listening */
+		}
+		if (helper_now_ms() >= end) {
+			(void)kill(pid, SIGKILL);
+			(void)waitpid(pid, NULL, 0);
+			t->pid = 0;
+			return -ETIMEDOUT;
+		}
+		helper_sleep_ms(10);
+	}
+}
+
+static inline int trackerd_start(struct trackerd *t, const char *const *extra)
+{
+	int r = trackerd_prepare(t);
+
+	if (r < 0)
+		return r;
+	return trackerd_spawn(t, extra);
+}
+
+/* SIGTERM and reap (SIGKILL after 5 s).  Returns the exit code (128+sig if
+ * killed), 0 if it was not running. */
+static inline int trackerd_stop(struct trackerd *t)
+{
+	int status;
+
+	if (t->pid <= 0)
+		return 0;
+	(void)kill(t->pid, SIGTERM);
+	status = helper_reap(t->pid, 5000);
+	t->pid = 0;
+	return helper_exit_code(status);
+}
+
+/* Stop it if running and remove the temp dir. */
+static inline void trackerd_cleanup(struct trackerd *t)
+{
+	(void)trackerd_stop(t);
+	helper_rm_dir(t->dir);
+	t->dir[0] = '\0';
+}
+
+/* The daemon's log so far (malloc()ed; "" when empty). */
+static inline char *trackerd_log(const struct trackerd *t)
+{
+	char *s = NULL;
+
+	if (helper_read_file(t->log, &s) < 0)
+		return strdup("");
+	return s;
+}
+
+/* True when a line of the log contains every one of the NULL-terminated
+ * strings; waits up to @timeout_ms for it to be written. */
+static inline bool trackerd_log_has_line(const struct trackerd *t, unsigned int timeout_ms, ...)
+{
+	uint64_t end = helper_now_ms() + timeout_ms;
+
+	for (;;) {
+		char *log = trackerd_log(t);
+		bool found = false;
+
+		for (char *line = log, *nl; line && *line && !found; line = nl ? nl + 1 : NULL) {
+			const char *needle;
+			va_list ap;
+			bool all = true;
+
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			va_start(ap, timeout_ms);
+			while ((needle = va_arg(ap, const char *)))
+				if (!strstr(line, needle))
+					all = false;
+			va_end(ap);
+			found = all;
+		}
+		free(log);
+		if (found)
+			return true;
+		if (helper_now_ms() >= end)
+			return false;
+		helper_sleep_ms(20);
+	}
+}
+
+/* --- the exec'd peer ------------------------------------------------------- */
+/* Run the peer helper with @args (NULL-terminated, without argv[0]) and the
+ * current environment; its stdout (up to @outlen - 1 bytes) goes to @out
+ * when non-NULL.  Returns its exit code (128 + signal), or -errno. */
+static inline int run_peer(const char *const *args, char *out, size_t outlen)
+{
+	char prog[PATH_MAX];
+	const char *argv[16];
+	int pipefd[2], argc = 0, r;
+	size_t got = 0;
+	pid_t pid;
+
+	r = helper_peer_path(prog, sizeof(prog));
+	if (r < 0)
+		return r;
+	if (access(prog, X_OK) < 0)
+		return -errno;
+	argv[argc++] = prog;
+	for (int i = 0; args[i] && argc < 15; i++)
+		argv[argc++] = args[i];
+	argv[argc] = NULL;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		/* dup2 clears CLOEXEC on the copy; every other fd of the test
+		 * stays as it is, so check-fds sees what exec really kept. */
+		if (dup2(pipefd[1], STDOUT_FILENO) < 0)
+			_exit(126);
+		execv(prog, (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	for (;;) {
+		char buf[256];
+		ssize_t n = read(pipefd[0], buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (out && got + 1 < outlen) {
+			size_t k = (size_t)n < outlen - 1 - got ? (size_t)n : outlen - 1 - got;
+
+			memcpy(out + got, buf, k);
+			got += k;
+		}
+	}
+	close(pipefd[0]);
+	if (out && outlen)
+		out[got] = '\0';
+	return helper_exit_code(helper_reap(pid, 20000));
+}
+
+#endif /* SEALSHM_SELFTESTS_HELPERS_H */

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * proto_test: static properties of the wire protocol in lib/proto.h, the one
+ * definition both libsealshm and trackerd build from.  A change to proto.h
+ * that breaks the layout or the request table fails here.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kselftest_harness.h"
+
+#include "proto.h"
+
+static const uint32_t request_types[] = {
+	SEALSHM_MSG_HELLO, SEALSHM_MSG_CREATE, SEALSHM_MSG_ATTACH,
+	SEALSHM_MSG_UNLINK, SEALSHM_MSG_STAT, SEALSHM_MSG_LIST,
+};
+
+/* The header layout is what both ends agree on: 16 bytes, fixed offsets. */
+TEST(header_layout_is_fixed)
+{
+	EXPECT_EQ(16, sizeof(struct sealshm_msg_hdr));
+	EXPECT_EQ(0, offsetof(struct sealshm_msg_hdr, type));
+	EXPECT_EQ(4, offsetof(struct sealshm_msg_hdr, size));
+	EXPECT_EQ(8, offsetof(struct sealshm_msg_hdr, seq));
+	EXPECT_EQ(12, offsetof(struct sealshm_msg_hdr, status));
+}
+
+/* Every message struct has the size and field offsets the protocol documents. */
+TEST(message_layouts_are_fixed)
+{
+	EXPECT_EQ(32, sizeof(struct sealshm_msg_hello));
+	EXPECT_EQ(16, offsetof(struct sealshm_msg_hello, magic));
+	EXPECT_EQ(20, offsetof(struct sealshm_msg_hello, version));
+	EXPECT_EQ(24, offsetof(struct sealshm_msg_hello, flags));
+	EXPECT_EQ(32, sizeof(struct sealshm_msg_hello_reply));
+	EXPECT_EQ(24, offsetof(struct sealshm_msg_hello_reply, server_pid));
+	EXPECT_EQ(28, offsetof(struct sealshm_msg_hello_reply, server_uid));
+
+	EXPECT_EQ(288, sizeof(struct sealshm_msg_create));
+	EXPECT_EQ(16, offsetof(struct sealshm_msg_create, size));
+	EXPECT_EQ(24, offsetof(struct sealshm_msg_create, mode));
+	EXPECT_EQ(28, offsetof(struct sealshm_msg_create, flags));
+	EXPECT_EQ(32, offsetof(struct sealshm_msg_create, name));
+
+	EXPECT_EQ(280, sizeof(struct sealshm_msg_name));
+	EXPECT_EQ(16, offsetof(struct sealshm_msg_name, flags));
+	EXPECT_EQ(24, offsetof(struct sealshm_msg_name, name));
+
+	EXPECT_EQ(40, sizeof(struct sealshm_msg_attach_reply));
+	EXPECT_EQ(16, offsetof(struct sealshm_msg_attach_reply, size));
+	EXPECT_EQ(24, offsetof(struct sealshm_msg_attach_reply, ino));
+	EXPECT_EQ(32, offsetof(struct sealshm_msg_attach_reply, seals));
+	EXPECT_EQ(36, offsetof(struct sealshm_msg_attach_reply, mode));
+
+	EXPECT_EQ(304, sizeof(struct sealshm_wire_info));
+	EXPECT_EQ(0, offsetof(struct sealshm_wire_info, name));
+	EXPECT_EQ(256, offsetof(struct sealshm_wire_info, size));
+	EXPECT_EQ(264, offsetof(struct sealshm_wire_info, ino));
+	EXPECT_EQ(272, offsetof(struct sealshm_wire_info, ctime_ns));
+	EXPECT_EQ(280, offsetof(struct sealshm_wire_info, uid));
+	EXPECT_EQ(296, offsetof(struct sealshm_wire_info, creator_pid));
+
+	EXPECT_EQ(16 + 304, sizeof(struct sealshm_msg_stat_reply));
+	EXPECT_EQ(24, sizeof(struct sealshm_msg_list));
+	EXPECT_EQ(16, offsetof(struct sealshm_msg_list, cursor));
+	EXPECT_EQ(32, sizeof(struct sealshm_msg_list_reply));
+	EXPECT_EQ(32, offsetof(struct sealshm_msg_list_reply, entries));
+}
+
+/* Name fields hold SEALSHM_NAME_MAX bytes plus a NUL, no more, no less. */
+TEST(name_fields_fit_longest_name)
+{
+	EXPECT_EQ(SEALSHM_NAME_MAX + 1, SEALSHM_PROTO_NAME_SIZE);
+	EXPECT_EQ(SEALSHM_PROTO_NAME_SIZE, sizeof(((struct sealshm_msg_create *)0)->name));
+	EXPECT_EQ(SEALSHM_PROTO_NAME_SIZE, sizeof(((struct sealshm_msg_name *)0)->name));
+	EXPECT_EQ(SEALSHM_PROTO_NAME_SIZE, sizeof(((struct sealshm_wire_info *)0)->name));
+	EXPECT_EQ(SEALSHM_PROTO_NAME_SIZE, sizeof(((struct sealshm_info *)0)->name));
+}
+
+/* Every request type has a spec whose size is its struct's and whose fd
+ * count is 1 for CREATE only. */
+TEST(every_request_has_a_spec)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(request_types); i++) {
+		const struct sealshm_msg_spec *s = sealshm_proto_request_spec(request_types[i]);
+
+		ASSERT_NE(NULL, s) {
+			TH_LOG("no spec for type %u", request_types[i]);
+		}
+		EXPECT_EQ(request_types[i], s->type);
+		EXPECT_NE(NULL, s->name);
+		EXPECT_GE(s->size, sizeof(struct sealshm_msg_hdr));
+		EXPECT_LE(s->size, SEALSHM_PROTO_MSG_MAX);
+		EXPECT_LE(s->nfds, SEALSHM_PROTO_FDS_MAX);
+		EXPECT_EQ(request_types[i] == SEALSHM_MSG_CREATE ? 1u : 0u, s->nfds);
+	}
+	EXPECT_EQ(sizeof(struct sealshm_msg_hello), sealshm_proto_request_spec(SEALSHM_MSG_HELLO)->size);
+	EXPECT_EQ(sizeof(struct sealshm_msg_create),
+		  sealshm_proto_request_spec(SEALSHM_MSG_CREATE)->size);
+	EXPECT_EQ(sizeof(struct sealshm_msg_name), sealshm_proto_request_spec(SEALSHM_MSG_ATTACH)->size);
+	EXPECT_EQ(sizeof(struct sealshm_msg_name), sealshm_proto_request_spec(SEALSHM_MSG_UNLINK)->size);
+	EXPECT_EQ(sizeof(struct sealshm_msg_name), sealshm_proto_request_spec(SEALSHM_MSG_STAT)->size);
+	EXPECT_EQ(sizeof(struct sealshm_msg_list), sealshm_proto_request_spec(SEALSHM_MSG_LIST)->size);
+}
+
+/* Types that are not requests (0, unknown, replies) have no spec, so trackerd
+ * refuses them. */
+TEST(non_requests_have_no_spec)
+{
+	EXPECT_EQ(NULL, sealshm_proto_request_spec(0));
+	EXPECT_EQ(NULL, sealshm_proto_request_spec(7));
+	EXPECT_EQ(NULL, sealshm_proto_request_spec(UINT32_MAX));
+	for (size_t i = 0; i < ARRAY_SIZE(request_types); i++)
+		EXPECT_EQ(NULL, sealshm_proto_request_spec(request_types[i] | SEALSHM_MSG_REPLY));
+}
+
+/* Request types are distinct and none overlaps the reply bit. */
+TEST(request_types_are_distinct)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(request_types); i++) {
+		EXPECT_EQ(0, request_types[i] & SEALSHM_MSG_REPLY);
+		for (size_t j = i + 1; j < ARRAY_SIZE(request_types); j++)
+			EXPECT_NE(request_types[i], request_types[j]);
+	}
+}
+
+/* Every reply fits the largest message, and a LIST page holds at least one
+ * entry without overflowing it. */
+TEST(replies_fit_message_max)
+{
+	EXPECT_LE(sizeof(struct sealshm_msg_hello_reply), SEALSHM_PROTO_MSG_MAX);
+	EXPECT_LE(sizeof(struct sealshm_msg_attach_reply), SEALSHM_PROTO_MSG_MAX);
+	EXPECT_LE(sizeof(struct sealshm_msg_stat_reply), SEALSHM_PROTO_MSG_MAX);
+	EXPECT_GE(SEALSHM_PROTO_LIST_PAGE, 1);
+	EXPECT_LE(sizeof(struct sealshm_msg_list_reply) +
+		  SEALSHM_PROTO_LIST_PAGE * sizeof(struct sealshm_wire_info),
+		  SEALSHM_PROTO_MSG_MAX);
+	EXPECT_GT(sizeof(struct sealshm_msg_list_reply) +
+		  (SEALSHM_PROTO_LIST_PAGE + 1) * sizeof(struct sealshm_wire_info),
+		  SEALSHM_PROTO_MSG_MAX);
+}
+
+/* Multi-byte fields are naturally aligned, so no compiler inserts hidden
+ * padding that the other side would not expect. */
+TEST(fields_are_naturally_aligned)
+{
+	EXPECT_EQ(0, offsetof(struct sealshm_msg_create, size) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_msg_attach_reply, size) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_msg_attach_reply, ino) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_wire_info, size) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_wire_info, ctime_ns) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_msg_list, cursor) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_msg_list_reply, next_cursor) % 8);
+	EXPECT_EQ(0, sizeof(struct sealshm_wire_info) % 8);
+}
+
+/* Magic spells "SSHM" in memory on a little-endian host, and the protocol
+ * version is non-zero (0 would pass an all-zero message). */
+TEST(magic_and_version)
+{
+	union {
+		uint32_t u;
+		char c[4];
+	} m = { .u = SEALSHM_PROTO_MAGIC };
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	EXPECT_EQ(0, memcmp(m.c, "SSHM", 4));
+#else
+	EXPECT_EQ(0, memcmp(m.c, "MHSS", 4));
+#endif
+	EXPECT_NE(0, SEALSHM_PROTO_VERSION);
+	EXPECT_GE(SEALSHM_PROTO_FDS_MAX, 1);
+	EXPECT_EQ(0, SEALSHM_PROTO_FLAGS_ALL & ~(SEALSHM_PROTO_TRACK | SEALSHM_PROTO_RDONLY));
+	EXPECT_NE(SEALSHM_PROTO_TRACK, SEALSHM_PROTO_RDONLY);
+}
+
+TEST_HARNESS_MAIN

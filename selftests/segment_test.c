@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * segment_test: sealshm_create/attach/close/unlink and the accessors, the C
+ * form of CPython's test_shared_memory_basics, against a real trackerd on a
+ * private socket.  Every test ends with the fd count it started with and an
+ * empty registry.
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "helpers.h"
+
+#define NSHM 4
+
+FIXTURE(segment) {
+	struct trackerd d;
+	struct sealshm *shm[NSHM];
+	int fds_before;
+};
+
+FIXTURE_SETUP(segment)
+{
+	struct sealshm_info *infos = NULL;
+
+	memset(self->shm, 0, sizeof(self->shm));
+	self->fds_before = -1;
+	ASSERT_EQ(0, trackerd_start(&self->d, NULL));
+	ASSERT_EQ(0, setenv("SEALSHM_SOCKET", self->d.sock, 1));
+	ASSERT_EQ(0, setenv("SEALSHM_NO_AUTOSTART", "1", 1));
+	/* Open the library's cached connection before counting fds. */
+	ASSERT_EQ(0, sealshm_list(NULL, &infos));
+	free(infos);
+	self->fds_before = helper_count_fds(0);
+	ASSERT_GT(self->fds_before, 0);
+}
+
+FIXTURE_TEARDOWN(segment)
+{
+	struct sealshm_info *infos = NULL;
+	int n;
+
+	for (int i = 0; i < NSHM; i++)
+		sealshm_close(self->shm[i]);
+	n = sealshm_list(NULL, &infos);
+	EXPECT_EQ(0, n) {
+		for (int i = 0; i < n; i++) {
+			TH_LOG("left in the registry: '%s'", infos[i].name);
+		}
+	}
+	free(infos);
+	EXPECT_EQ(self->fds_before, helper_count_fds(0));
+	if (!_metadata->passed) {
+		char *log = trackerd_log(&self->d);
+
+		TH_LOG("trackerd log:\n%s", log);
+		free(log);
+	}
+	EXPECT_EQ(0, trackerd_stop(&self->d));
+	trackerd_cleanup(&self->d);
+}
+
+/* Sizes that are exact, one off a page, and several pages. */
+FIXTURE(segment_size) {
+	struct trackerd d;
+	struct sealshm *shm[2];
+	int fds_before;
+};
+
+FIXTURE_VARIANT(segment_size) {
+	size_t size;
+};
+
+FIXTURE_VARIANT_ADD(segment_size, one) { .size = 1 };
+FIXTURE_VARIANT_ADD(segment_size, page_minus_one) { .size = 4095 };
+FIXTURE_VARIANT_ADD(segment_size, page) { .size = 4096 };
+FIXTURE_VARIANT_ADD(segment_size, page_plus_one) { .size = 4097 };
+FIXTURE_VARIANT_ADD(segment_size, four_mib_plus_three) { .size = (4u << 20) + 3 };
+
+FIXTURE_SETUP(segment_size)
+{
+	struct sealshm_info *infos = NULL;
+
+	memset(self->shm, 0, sizeof(self->shm));
+	ASSERT_EQ(0, trackerd_start(&self->d, NULL));
+	ASSERT_EQ(0, setenv("SEALSHM_SOCKET", self->d.sock, 1));
+	ASSERT_EQ(0, setenv("SEALSHM_NO_AUTOSTART", "1", 1));
+	ASSERT_EQ(0, sealshm_list(NULL, &infos));
+	free(infos);
+	self->fds_before = helper_count_fds(0);
+}
+
+FIXTURE_TEARDOWN(segment_size)
+{
+	struct sealshm_info *infos = NULL;
+
+	for (int i = 0; i < 2; i++)
+		sealshm_close(self->shm[i]);
+	EXPECT_EQ(0, sealshm_list(NULL, &infos));
+	free(infos);
+	EXPECT_EQ(self->fds_before, helper_count_fds(0));
+	trackerd_cleanup(&self->d);
+}
+
+/* sealshm_size() is exactly the requested size for creator and attacher,
+ * the memfd has exactly that size, and the memory starts zeroed. */
+TEST_F(segment_size, size_is_exactly_requested)
+{
+	const unsigned char *p;
+	struct stat st;
+
+	ASSERT_EQ(0, sealshm_create("sized", variant->size, NULL, &self->shm[0]));
+	EXPECT_EQ(variant->size, sealshm_size(self->shm[0]));
+	ASSERT_EQ(0, fstat(sealshm_fd(self->shm[0]), &st));
+	EXPECT_EQ((off_t)variant->size, st.st_size);
+	p = sealshm_buf(self->shm[0]);
+	ASSERT_NE(NULL, p);
+	for (size_t i = 0; i < variant->size; i++)
+		if (p[i]) {
+			EXPECT_EQ(0, p[i]) {
+				TH_LOG("byte %zu not zero", i);
+			}
+			break;
+		}
+	/* The last byte is usable. */
+	((unsigned char *)sealshm_buf(self->shm[0]))[variant->size - 1] = 0x5a;
+
+	ASSERT_EQ(0, sealshm_attach("sized", NULL, &self->shm[1]));
+	EXPECT_EQ(variant->size, sealshm_size(self->shm[1]));
+	EXPECT_EQ(0x5a, ((unsigned char *)sealshm_buf(self->shm[1]))[variant->size - 1]);
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+}
+
+/* A named segment keeps the name as given, and the accessors describe it. */
+TEST_F(segment, create_named_keeps_name)
+{
+	ASSERT_EQ(0, sealshm_create("test01_basics", 512, NULL, &self->shm[0]));
+	EXPECT_STREQ("test01_basics", sealshm_name(self->shm[0]));
+	EXPECT_EQ(512, sealshm_size(self->shm[0]));
+	EXPECT_NE(NULL, sealshm_buf(self->shm[0]));
+	EXPECT_GE(sealshm_fd(self->shm[0]), 3);
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+}
+
+/* One leading '/' is accepted and dropped, as POSIX shm users type it; the
+ * name is then reachable with or without it. */
+TEST_F(segment, leading_slash_is_dropped)
+{
+	ASSERT_EQ(0, sealshm_create("/slashed", 64, NULL, &self->shm[0]));
+	EXPECT_STREQ("slashed", sealshm_name(self->shm[0]));
+	ASSERT_EQ(0, sealshm_attach("slashed", NULL, &self->shm[1]));
+	EXPECT_STREQ("slashed", sealshm_name(self->shm[1]));
+	ASSERT_EQ(0, sealshm_attach("/slashed", NULL, &self->shm[2]));
+	EXPECT_STREQ("slashed", sealshm_name(self->shm[2]));
+	EXPECT_EQ(-EEXIST, sealshm_create("slashed", 64, NULL, &self->shm[3]));
+	EXPECT_EQ(NULL, self->shm[3]);
+	EXPECT_EQ(0, sealshm_unlink_name("/slashed", NULL));
+}
+
+/* A NULL name generates "psm_" + 8 hex digits, a different one each time,
+ * and other handles attach by it. */
+TEST_F(segment, create_unnamed_generates_psm_name)
+{
+	const char *a, *b;
+
+	ASSERT_EQ(0, sealshm_create(NULL, 100, NULL, &self->shm[0]));
+	ASSERT_EQ(0, sealshm_create(NULL, 100, NULL, &self->shm[1]));
+	a = sealshm_name(self->shm[0]);
+	b = sealshm_name(self->shm[1]);
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	EXPECT_EQ(12, strlen(a));
+	EXPECT_EQ(0, strncmp(a, "psm_", 4));
+	for (size_t i = 4; i < strlen(a); i++) {
+		EXPECT_TRUE(isxdigit((unsigned char)a[i])) {
+			TH_LOG("name '%s'", a);
+		}
+	}
+	EXPECT_STRNE(a, b);
+
+	memcpy(sealshm_buf(self->shm[0]), "unnamed", 8);
+	ASSERT_EQ(0, sealshm_attach(a, NULL, &self->shm[2]));
+	EXPECT_STREQ("unnamed", sealshm_buf(self->shm[2]));
+	EXPECT_STREQ(a, sealshm_name(self->shm[2]));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
+}
+
+/* A second handle in the same process maps the same memory at a different
+ * address: writes through either are seen through the other. */
+TEST_F(segment, attach_same_process_shares_bytes)
+{
+	unsigned char *a, *b;
+
+	ASSERT_EQ(0, sealshm_create("same_proc", 8192, NULL, &self->shm[0]));
+	a = sealshm_buf(self->shm[0]);
+	memcpy(a, "howdy", 5);
+	a[8191] = 0x77;
+
+	ASSERT_EQ(0, sealshm_attach("same_proc", NULL, &self->shm[1]));
+	b = sealshm_buf(self->shm[1]);
+	EXPECT_NE(a, b);
+	EXPECT_EQ(8192, sealshm_size(self->shm[1]));
+	EXPECT_EQ(0, memcmp(b, "howdy", 5));
+	EXPECT_EQ(0x77, b[8191]);
+	b[100] = 0x42;
+	EXPECT_EQ(0x42, a[100]);
+	EXPECT_NE(sealshm_fd(self->shm[0]), sealshm_fd(self->shm[1]));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
+}
+
+/* A forked child (its own connection) attaches by name, reads the parent's
+ * bytes and writes some back; the parent sees them. */
+TEST_F(segment, attach_from_forked_child_shares_bytes)
+{
+	unsigned char *a;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, sealshm_create("forked", 4097, NULL, &self->shm[0]));
+	a = sealshm_buf(self->shm[0]);
+	memcpy(a, "from parent", 12);
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct sealshm *c = NULL;
+		unsigned char *p;
+
+		if (sealshm_attach("forked", NULL, &c) < 0)
+			_exit(10);
+		p = sealshm_buf(c);
+		if (sealshm_size(c) != 4097)
+			_exit(11);
+		if (memcmp(p, "from parent", 12))
+			_exit(12);
+		memcpy(p + 4000, "from child", 11);
+		sealshm_close(c);
+		_exit(0);
+	}
+	status = helper_reap(pid, 10000);
+	EXPECT_EQ(0, helper_exit_code(status));
+	EXPECT_STREQ("from child", (char *)a + 4000);
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+}
+
+/* A separately exec'd program attaches by name, reads what the parent wrote
+ * and writes a byte the parent then sees. */
+TEST_F(segment, attach_from_exec_peer_shares_bytes)
+{
+	unsigned char *a;
+	char out[64];
+
+	ASSERT_EQ(0, sealshm_create("exec_peer", 300, NULL, &self->shm[0]));
+	a = sealshm_buf(self->shm[0]);
+	a[17] = 201;
+	EXPECT_EQ(0, run_peer((const char *[]){ "read", "exec_peer", "17", NULL },
+			      out, sizeof(out)));
+	EXPECT_STREQ("201\n", out);
+	EXPECT_EQ(0, run_peer((const char *[]){ "attach", "exec_peer", "299", "99", NULL },
+			      NULL, 0));
+	EXPECT_EQ(99, a[299]);
+	EXPECT_EQ(0, run_peer((const char *[]){ "size", "exec_peer", NULL }, out, sizeof(out)));
+	EXPECT_STREQ("300\n", out);
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+}
+
+/* Creating a name that exists fails with -EEXIST (whatever the size), sets
+ * errno, leaves *ret alone and the existing segment intact. */
+TEST_F(segment, create_existing_name_fails_eexist)
+{
+	struct sealshm *sentinel = (struct sealshm *)0x1;
+	struct sealshm *out = sentinel;
+
+	ASSERT_EQ(0, sealshm_create("taken", 4096, NULL, &self->shm[0]));
+	memcpy(sealshm_buf(self->shm[0]), "first", 6);
+	errno = 0;
+	EXPECT_EQ(-EEXIST, sealshm_create("taken", 4096, NULL, &out));
+	EXPECT_EQ(EEXIST, errno);
+	EXPECT_EQ(sentinel, out);
+	EXPECT_EQ(-EEXIST, sealshm_create("taken", 1, NULL, &out));
+	EXPECT_EQ(-EEXIST, sealshm_create("/taken", 1 << 20, NULL, &out));
+	EXPECT_EQ(sentinel, out);
+
+	ASSERT_EQ(0, sealshm_attach("taken", NULL, &self->shm[1]));
+	EXPECT_EQ(4096, sealshm_size(self->shm[1]));
+	EXPECT_STREQ("first", sealshm_buf(self->shm[1]));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+}
+
+/* Attaching or unlinking a name nobody created fails with -ENOENT and sets
+ * errno. */
+TEST_F(segment, missing_name_fails_enoent)
+{
+	struct sealshm_info info;
+
+	errno = 0;
+	EXPECT_EQ(-ENOENT, sealshm_attach("never_created", NULL, &self->shm[0]));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(NULL, self->shm[0]);
+	EXPECT_EQ(-ENOENT, sealshm_unlink_name("never_created", NULL));
+	EXPECT_EQ(-ENOENT, sealshm_stat("never_created", NULL, &info));
+}
+
+/* Size 0 is refused with -EINVAL for named and unnamed segments, and
+ * nothing is registered. */
+TEST_F(segment, create_size_zero_fails_einval)
+{
+	errno = 0;
+	EXPECT_EQ(-EINVAL, sealshm_create("zero", 0, NULL, &self->shm[0]));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, sealshm_create(NULL, 0, NULL, &self->shm[0]));
+	EXPECT_EQ(NULL, self->shm[0]);
+	EXPECT_EQ(-ENOENT, sealshm_attach("zero", NULL, &self->shm[0]));
+}
+
+/* Every malformed name is refused with -EINVAL by every call that takes a
+ * name, before anything is registered. */
+TEST_F(segment, bad_names_fail_einval)
+{
+	char long_name[SEALSHM_NAME_MAX + 2];
+	const char *bad[] = {
+		"", "/", "//x", "a/b", "x/", "a b", "tab\there", "nl\n", "\x01", "del\x7f",
+		"\xff", "trunc\xc3", "\xc0\xaf" /* overlong '/' */, "\xed\xa0\x80" /* surrogate */,
+		long_name,
+	};
+	struct sealshm_info info;
+
+	memset(long_name, 'n', SEALSHM_NAME_MAX + 1);
+	long_name[SEALSHM_NAME_MAX + 1] = '\0';
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		errno = 0;
+		EXPECT_EQ(-EINVAL, sealshm_create(bad[i], 64, NULL, &self->shm[0])) {
+			TH_LOG("create bad name #%zu", i);
+		}
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(NULL, self->shm[0]);
+		EXPECT_EQ(-EINVAL, sealshm_attach(bad[i], NULL, &self->shm[0])) {
+			TH_LOG("attach bad name #%zu", i);
+		}
+		EXPECT_EQ(-EINVAL, sealshm_unlink_name(bad[i], NULL)) {
+			TH_LOG("unlink bad name #%zu", i);
+		}
+		EXPECT_EQ(-EINVAL, sealshm_stat(bad[i], NULL, &info)) {
+			TH_LOG("stat bad name #%zu", i);
+		}
+	}
+	EXPECT_EQ(-EINVAL, sealshm_attach(NULL, NULL, &self->shm[0]));
+	EXPECT_EQ(-EINVAL, sealshm_unlink_name(NULL, NULL));
+}
+
+/* The longest names (255 bytes, or '/' + 255) and UTF-8 beyond ASCII are
+ * valid names. */
+TEST_F(segment, edge_names_are_valid)
+{
+	char longest[SEALSHM_NAME_MAX + 2];
+
+	memset(longest, 'L', SEALSHM_NAME_MAX);
+	longest[SEALSHM_NAME_MAX] = '\0';
+	ASSERT_EQ(0, sealshm_create(longest, 10, NULL, &self->shm[0]));
+	EXPECT_STREQ(longest, sealshm_name(self->shm[0]));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+
+	longest[0] = '/';
+	memset(longest + 1, 'S', SEALSHM_NAME_MAX);
+	longest[SEALSHM_NAME_MAX + 1] = '\0';
+	ASSERT_EQ(0, sealshm_create(longest, 10, NULL, &self->shm[1]));
+	EXPECT_STREQ(longest + 1, sealshm_name(self->shm[1]));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
+
+	ASSERT_EQ(0, sealshm_create("caf\xc3\xa9-\xe2\x82\xac", 10, NULL, &self->shm[2]));
+	ASSERT_EQ(0, sealshm_attach("caf\xc3\xa9-\xe2\x82\xac", NULL, &self->shm[3]));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[3]));
+}
+
+/* After unlink the name is gone (attach -ENOENT, second unlink -ENOENT) but
+ * every existing mapping still reads and writes the same memory. */
+TEST_F(segment, unlink_keeps_existing_mappings)
+{
+	unsigned char *a, *b;
+
+	ASSERT_EQ(0, sealshm_create("doomed", 4096, NULL, &self->shm[0]));
+	ASSERT_EQ(0, sealshm_attach("doomed", NULL, &self->shm[1]));
+	a = sealshm_buf(self->shm[0]);
+	b = sealshm_buf(self->shm[1]);
+	a[0] = 1;
+
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+	errno = 0;
+	EXPECT_EQ(-ENOENT, sealshm_attach("doomed", NULL, &self->shm[2]));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(NULL, self->shm[2]);
+
+	EXPECT_EQ(1, b[0]);
+	b[4095] = 2;
+	EXPECT_EQ(2, a[4095]);
+	a[10] = 3;
+	EXPECT_EQ(3, b[10]);
+	EXPECT_EQ(4096, sealshm_size(self->shm[1]));
+
+	errno = 0;
+	EXPECT_EQ(-ENOENT, sealshm_unlink(self->shm[1]));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-ENOENT, sealshm_unlink(self->shm[0]));
+	EXPECT_EQ(-ENOENT, sealshm_unlink_name("doomed", NULL));
+}
+
+/* An unlinked name can be created again, and is a new, zeroed segment. */
+TEST_F(segment, unlinked_name_is_reusable)
+{
+	struct stat st1, st2;
+
+	ASSERT_EQ(0, sealshm_create("again", 64, NULL, &self->shm[0]));
+	memset(sealshm_buf(self->shm[0]), 0xee, 64);
+	ASSERT_EQ(0, sealshm_unlink_name("again", NULL));
+	ASSERT_EQ(0, sealshm_create("again", 32, NULL, &self->shm[1]));
+	EXPECT_EQ(32, sealshm_size(self->shm[1]));
+	EXPECT_EQ(0, ((unsigned char *)sealshm_buf(self->shm[1]))[0]);
+	ASSERT_EQ(0, fstat(sealshm_fd(self->shm[0]), &st1));
+	ASSERT_EQ(0, fstat(sealshm_fd(self->shm[1]), &st2));
+	EXPECT_NE(st1.st_ino, st2.st_ino);
+	EXPECT_EQ(0xee, ((unsigned char *)sealshm_buf(self->shm[0]))[63]);
+	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
+}
+
+/* sealshm_list and sealshm_stat report what was created: size, owner,
+ * mode, seals, creation time, creator pid and inode; after unlink, neither
+ * reports it. */
+TEST_F(segment, list_and_stat_report_created)
+{
+	SEALSHM_OPTS(sealshm_opts, opts, .mode = 0640);
+	struct sealshm_info *infos = NULL, info;
+	struct timespec now;
+	struct stat st;
+	int n, found = 0;
+
+	ASSERT_EQ(0, clock_gettime(CLOCK_REALTIME, &now));
+	ASSERT_EQ(0, sealshm_create("listed", 4097, &opts, &self->shm[0]));
+	ASSERT_EQ(0, sealshm_create("other", 1, NULL, &self->shm[1]));
+	ASSERT_EQ(0, fstat(sealshm_fd(self->shm[0]), &st));
+
+	n = sealshm_list(NULL, &infos);
+	ASSERT_EQ(2, n);
+	ASSERT_NE(NULL, infos);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(infos[i].name, "listed")) {
+			EXPECT_STREQ("other", infos[i].name);
+			EXPECT_EQ(1, infos[i].size);
+			EXPECT_EQ(0600, infos[i].mode);
+			continue;
+		}
+		found++;
+		EXPECT_EQ(4097, infos[i].size);
+		EXPECT_EQ(getuid(), infos[i].uid);
+		EXPECT_EQ(getgid(), infos[i].gid);
+		EXPECT_EQ(0640, infos[i].mode);
+		EXPECT_EQ(F_SEAL_SHRINK | F_SEAL_GROW,
+			  infos[i].seals & (F_SEAL_SHRINK | F_SEAL_GROW));
+		EXPECT_EQ((uint32_t)getpid(), infos[i].creator_pid);
+		EXPECT_EQ(st.st_ino, infos[i].ino);
+		EXPECT_LE((int64_t)(now.tv_sec - 5) * 1000000000, infos[i].ctime_ns);
+		EXPECT_GE((int64_t)(now.tv_sec + 60) * 1000000000, infos[i].ctime_ns);
+	}
+	EXPECT_EQ(1, found);
+	free(infos);
+
+	ASSERT_EQ(0, sealshm_stat("/listed", NULL, &info));
+	EXPECT_STREQ("listed", info.name);
+	EXPECT_EQ(4097, info.size);
+	EXPECT_EQ(0640, info.mode);
+	EXPECT_EQ(st.st_ino, info.ino);
+	EXPECT_EQ((uint32_t)getpid(), info.creator_pid);
+
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+	EXPECT_EQ(-ENOENT, sealshm_stat("listed", NULL, &info));
+	infos = NULL;
+	EXPECT_EQ(1, sealshm_list(NULL, &infos));
+	if (infos)
+		EXPECT_STREQ("other", infos[0].name);
+	free(infos);
+	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
+}
+
+/* An empty registry lists as 0 entries and a NULL array. */
+TEST_F(segment, list_empty_is_zero)
+{
+	struct sealshm_info *infos = (struct sealshm_info *)0x1;
+
+	EXPECT_EQ(0, sealshm_list(NULL, &infos));
+	EXPECT_EQ(NULL, infos);
+}
+
+/* More names than one LIST page holds are all listed (cursor paging). */
+TEST_F_TIMEOUT(segment, list_pages_through_many_names, 60)
+{
+	const int total = (int)SEALSHM_PROTO_LIST_PAGE * 2 + 5;
+	struct sealshm_info *infos = NULL;
+	char *seen;
+	int n;
+
+	seen = calloc((size_t)total, 1);
+	ASSERT_NE(NULL, seen);
+	for (int i = 0; i < total; i++) {
+		struct sealshm *s = NULL;
+		char name[32];
+
+		snprintf(name, sizeof(name), "page_%04d", i);
+		ASSERT_EQ(0, sealshm_create(name, 1, NULL, &s)) {
+			TH_LOG("creating %s", name);
+		}
+		sealshm_close(s);
+	}
+	n = sealshm_list(NULL, &infos);
+	EXPECT_EQ(total, n);
+	for (int i = 0; i < n; i++) {
+		int k = -1;
+
+		if (sscanf(infos[i].name, "page_%d", &k) == 1 && k >= 0 && k < total)
+			seen[k]++;
+	}
+	for (int i = 0; i < total; i++) {
+		EXPECT_EQ(1, seen[i]) {
+			TH_LOG("page_%04d listed %d times", i, seen[i]);
+		}
+	}
+	free(infos);
+	free(seen);
+	for (int i = 0; i < total; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "page_%04d", i);
+		EXPECT_EQ(0, sealshm_unlink_name(name, NULL));
+	}
+}
+
+/* The default mode is 0600, and the memfd itself carries the segment's mode
+ * (so a write reopen through /proc is refused to other users). */
+TEST_F(segment, mode_is_applied_to_memfd)
+{
+	SEALSHM_OPTS(sealshm_opts, opts, .mode = 0644);
+	struct sealshm_info info;
+	struct stat st;
+
+	ASSERT_EQ(0, sealshm_create("default_mode", 16, NULL, &self->shm[0]));
+	ASSERT_EQ(0, fstat(sealshm_fd(self->shm[0]), &st));
+	EXPECT_EQ(0600, st.st_mode & 07777);
+	ASSERT_EQ(0, sealshm_stat("default_mode", NULL, &info));
+	EXPECT_EQ(0600, info.mode);
+
+	ASSERT_EQ(0, sealshm_create("mode_0644", 16, &opts, &self->shm[1]));
+	ASSERT_EQ(0, fstat(sealshm_fd(self->shm[1]), &st));
+	EXPECT_EQ(0644, st.st_mode & 07777);
+	ASSERT_EQ(0, sealshm_stat("mode_0644", NULL, &info));
+	EXPECT_EQ(0644, info.mode);
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
+}
+
+/* Opts with a size too small, or unknown trailing bytes that are not zero,
+ * are refused with -EINVAL; a larger struct with zero tail is accepted. */
+TEST_F(segment, bad_opts_fail_einval)
+{
+	struct {
+		struct sealshm_opts o;
+		uint64_t future;
+	} big;
+
+	memset(&big, 0, sizeof(big));
+	big.o.sz = 4;
+	errno = 0;
+	EXPECT_EQ(-EINVAL, sealshm_create("opts", 8, &big.o, &self->shm[0]));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, sealshm_attach("opts", &big.o, &self->shm[0]));
+
+	big.o.sz = sizeof(big);
+	big.future = 1;
+	EXPECT_EQ(-EINVAL, sealshm_create("opts", 8, &big.o, &self->shm[0]));
+	EXPECT_EQ(-EINVAL, sealshm_attach("opts", &big.o, &self->shm[0]));
+	EXPECT_EQ(-EINVAL, sealshm_unlink_name("opts", &big.o));
+	EXPECT_EQ(NULL, self->shm[0]);
+
+	big.future = 0;
+	ASSERT_EQ(0, sealshm_create("opts", 8, &big.o, &self->shm[0]));
+	ASSERT_EQ(0, sealshm_attach("opts", &big.o, &self->shm[1]));
+	EXPECT_EQ(0, sealshm_unlink_name("opts", &big.o));
+}
+
+/* Unknown flag bits and modes beyond 0777 are refused with -EINVAL. */
+TEST_F(segment, bad_flags_and_mode_fail_einval)
+{
+	SEALSHM_OPTS(sealshm_opts, bad_mode, .mode = 01777);
+	SEALSHM_OPTS(sealshm_opts, bad_flags, .flags = 1u << 31);
+
+	EXPECT_EQ(-EINVAL, sealshm_create("flags", 8, &bad_mode, &self->shm[0]));
+	EXPECT_EQ(-EINVAL, sealshm_create("flags", 8, &bad_flags, &self->shm[0]));
+	EXPECT_EQ(NULL, self->shm[0]);
+	EXPECT_EQ(-ENOENT, sealshm_unlink_name("flags", NULL));
+}
+
+/* NULL is accepted by sealshm_close; bad pointers to the others fail with
+ * -EINVAL instead of crashing. */
+TEST_F(segment, null_arguments_are_refused)
+{
+	EXPECT_EQ(0, sealshm_close(NULL));
+	EXPECT_EQ(-EINVAL, sealshm_create("nullret", 8, NULL, NULL));
+	EXPECT_EQ(-EINVAL, sealshm_attach("nullret", NULL, NULL));
+	EXPECT_EQ(-EINVAL, sealshm_unlink(NULL));
+	EXPECT_EQ(-EINVAL, sealshm_list(NULL, NULL));
+	EXPECT_EQ(-ENOENT, sealshm_unlink_name("nullret", NULL));
+}
+
+/* Every fd the library holds (segment fds and its connection) is
+ * close-on-exec. */
+TEST_F(segment, fds_are_cloexec)
+{
+	struct dirent *de;
+	DIR *d;
+
+	ASSERT_EQ(0, sealshm_create("cloexec", 4096, NULL, &self->shm[0]));
+	ASSERT_EQ(0, sealshm_attach("cloexec", NULL, &self->shm[1]));
+	SEALSHM_OPTS(sealshm_opts, ro, .flags = SEALSHM_RDONLY);
+	ASSERT_EQ(0, sealshm_attach("cloexec", &ro, &self->shm[2]));
+	for (int i = 0; i < 3; i++) {
+		EXPECT_EQ(FD_CLOEXEC, fcntl(sealshm_fd(self->shm[i]), F_GETFD) & FD_CLOEXEC);
+	}
+
+	d = opendir("/proc/self/fd");
+	ASSERT_NE(NULL, d);
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+
+		if (de->d_name[0] == '.' || fd <= 2 || fd == dirfd(d))
+			continue;
+		EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC) {
+			TH_LOG("fd %d", fd);
+		}
+	}
+	closedir(d);
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+}
+
+/* A program exec'd while segments are open inherits none of their fds,
+ * nor the library's connection. */
+TEST_F(segment, exec_peer_inherits_no_fds)
+{
+	ASSERT_EQ(0, sealshm_create("inherit", 4096, NULL, &self->shm[0]));
+	ASSERT_EQ(0, sealshm_attach("inherit", NULL, &self->shm[1]));
+	EXPECT_EQ(0, run_peer((const char *[]){ "check-fds", NULL }, NULL, 0));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+}
+
+/* A failed create leaves nothing behind: no fd, no mapping, no name. */
+TEST_F(segment, failed_create_leaks_nothing)
+{
+	int before;
+
+	ASSERT_EQ(0, sealshm_create("leak", 4096, NULL, &self->shm[0]));
+	before = helper_count_fds(0);
+	for (int i = 0; i < 50; i++) {
+		EXPECT_EQ(-EEXIST, sealshm_create("leak", 1 << 20, NULL, &self->shm[1]));
+	}
+	EXPECT_EQ(before, helper_count_fds(0));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+}
+
+TEST_HARNESS_MAIN

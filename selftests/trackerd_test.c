@@ -1,0 +1,1184 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * trackerd_test: the daemon, driven by a raw client that speaks lib/proto.h
+ * directly (so it can misbehave), by the library, and by exec'd peers.
+ * trackerd must refuse every malformed or dishonest request with an error
+ * reply, close the connection after a protocol violation, keep serving well
+ * behaved clients, not leak fds (its /proc/PID/fd count returns to its
+ * baseline), log what it refused, and enforce owner/mode permissions.
+ */
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "helpers.h"
+
+#define NEXTRA 4
+
+FIXTURE(trackerd) {
+	struct trackerd d;
+	int raw;			/* a raw client after a good HELLO */
+	int extra[NEXTRA];		/* more fds a test opens */
+	struct sealshm *shm[2];
+	int fds_before;			/* ours */
+	int daemon_fds_before;		/* trackerd's, without the raw client */
+};
+
+FIXTURE_SETUP(trackerd)
+{
+	struct sealshm_info *infos = NULL;
+
+	self->raw = -EBADF;
+	for (int i = 0; i < NEXTRA; i++)
+		self->extra[i] = -EBADF;
+	memset(self->shm, 0, sizeof(self->shm));
+	ASSERT_EQ(0, trackerd_start(&self->d, NULL));
+	ASSERT_EQ(0, setenv("SEALSHM_SOCKET", self->d.sock, 1));
+	ASSERT_EQ(0, setenv("SEALSHM_NO_AUTOSTART", "1", 1));
+	/* The library's cached connection is part of both baselines. */
+	ASSERT_EQ(0, sealshm_list(NULL, &infos));
+	free(infos);
+	self->fds_before = helper_count_fds(0);
+	self->daemon_fds_before = helper_count_fds(self->d.pid);
+	ASSERT_GT(self->daemon_fds_before, 0);
+	self->raw = raw_client(self->d.sock, NULL);
+	ASSERT_GE(self->raw, 0);
+}
+
+FIXTURE_TEARDOWN(trackerd)
+{
+	struct sealshm_info *infos = NULL;
+	int n;
+
+	self->raw = safe_close(self->raw);
+	for (int i = 0; i < NEXTRA; i++)
+		self->extra[i] = safe_close(self->extra[i]);
+	for (int i = 0; i < 2; i++)
+		sealshm_close(self->shm[i]);
+	n = sealshm_list(NULL, &infos);
+	EXPECT_EQ(0, n) {
+		for (int i = 0; i < n; i++)
+			TH_LOG("left in the registry: '%s'", infos[i].name);
+	}
+	free(infos);
+	EXPECT_EQ(self->fds_before, helper_count_fds(0));
+	if (self->d.pid > 0)
+		EXPECT_EQ(self->daemon_fds_before,
+			  helper_wait_fds(self->d.pid, self->daemon_fds_before, 3000));
+	if (!_metadata->passed) {
+		char *log = trackerd_log(&self->d);
+
+		TH_LOG("trackerd log:\n%s", log);
+		free(log);
+	}
+	if (self->d.pid > 0)
+		EXPECT_EQ(0, trackerd_stop(&self->d));
+	trackerd_cleanup(&self->d);
+}
+
+/* Check a header-only error reply to @type/@seq and return its status. */
+static int error_reply(struct __test_metadata *_metadata, const void *buf, ssize_t n,
+		       uint32_t type, uint32_t seq)
+{
+	const struct sealshm_msg_hdr *h = buf;
+
+	EXPECT_EQ((ssize_t)sizeof(*h), n) {
+		TH_LOG("error reply to type %u: %zd bytes", type, n);
+	}
+	if (n < (ssize_t)sizeof(*h))
+		return n < 0 ? (int)n : -EIO;
+	EXPECT_EQ(type | SEALSHM_MSG_REPLY, h->type);
+	EXPECT_EQ(seq, h->seq);
+	EXPECT_EQ(sizeof(*h), h->size);
+	EXPECT_GT(0, h->status);
+	return h->status;
+}
+
+/* The errnos COMMON.md allows for malformed input. */
+static bool malformed_errno(int status)
+{
+	return status == -EINVAL || status == -EBADMSG || status == -ECHRNG ||
+	       status == -EXFULL || status == -EPROTO;
+}
+
+/* Send CREATE @name on @sock with @fds and return the reply's status (an
+ * error reply is checked for shape). */
+static int raw_create(struct __test_metadata *_metadata, int sock, const char *name,
+		      uint64_t size, uint32_t mode, uint32_t flags, const int *fds, size_t nfds)
+{
+	struct sealshm_msg_create req;
+	char reply[64];
+	ssize_t n;
+
+	raw_create_req(&req, 7, name, size, mode, flags);
+	n = raw_call(sock, &req, sizeof(req), fds, nfds, reply, sizeof(reply), NULL);
+	/* Success and error replies to CREATE are both header-only. */
+	if (n == 16 && ((struct sealshm_msg_hdr *)reply)->status != 0)
+		return error_reply(_metadata, reply, n, SEALSHM_MSG_CREATE, 7);
+	EXPECT_EQ(16, n) {
+		TH_LOG("create '%s': reply of %zd bytes", name, n);
+	}
+	if (n != 16)
+		return n < 0 ? (int)n : -EIO;
+	EXPECT_EQ(SEALSHM_MSG_CREATE | SEALSHM_MSG_REPLY, ((struct sealshm_msg_hdr *)reply)->type);
+	EXPECT_EQ(7, ((struct sealshm_msg_hdr *)reply)->seq);
+	return 0;
+}
+
+/* Status of a name request (ATTACH/UNLINK/STAT) on @sock; an fd that comes
+ * with it goes to *@ret_fd (or is closed). */
+static int raw_name_call(int sock, uint32_t type, const char *name, uint32_t flags, void *reply,
+			 size_t reply_len, int *ret_fd)
+{
+	struct sealshm_msg_name req;
+	ssize_t n;
+
+	raw_name_req(&req, type, 9, name, flags);
+	n = raw_call(sock, &req, sizeof(req), NULL, 0, reply, reply_len, ret_fd);
+	if (n < (ssize_t)sizeof(struct sealshm_msg_hdr))
+		return n < 0 ? (int)n : -EIO;
+	return ((struct sealshm_msg_hdr *)reply)->status;
+}
+
+/* A LIST round trip works on @sock (the connection is alive and in sync). */
+static bool raw_list_works(int sock)
+{
+	struct sealshm_msg_list req = {
+		.hdr = { .type = SEALSHM_MSG_LIST, .size = sizeof(req), .seq = 77 },
+	};
+	static char reply[SEALSHM_PROTO_MSG_MAX];
+	struct sealshm_msg_list_reply *r = (void *)reply;
+	ssize_t n;
+
+	n = raw_call(sock, &req, sizeof(req), NULL, 0, reply, sizeof(reply), NULL);
+	return n >= (ssize_t)sizeof(*r) && r->hdr.status == 0 && r->hdr.seq == 77 &&
+	       r->hdr.type == (SEALSHM_MSG_LIST | SEALSHM_MSG_REPLY) &&
+	       (size_t)n == sizeof(*r) + r->count * sizeof(struct sealshm_wire_info);
+}
+
+/* The library still serves: create, attach, read, unlink. */
+static bool library_works(void)
+{
+	struct sealshm *a = NULL, *b = NULL;
+	bool ok = false;
+
+	if (sealshm_create("well_behaved", 4096, NULL, &a) < 0)
+		return false;
+	((char *)sealshm_buf(a))[7] = 'w';
+	if (sealshm_attach("well_behaved", NULL, &b) == 0)
+		ok = ((char *)sealshm_buf(b))[7] == 'w';
+	ok = sealshm_unlink(a) == 0 && ok;
+	sealshm_close(a);
+	sealshm_close(b);
+	return ok;
+}
+
+/* HELLO is answered with magic, version, trackerd's pid and uid. */
+TEST_F(trackerd, hello_reply_identifies_server)
+{
+	struct sealshm_msg_hello_reply reply;
+
+	self->extra[0] = raw_connect(self->d.sock);
+	ASSERT_GE(self->extra[0], 0);
+	ASSERT_EQ(sizeof(reply), raw_hello_with(self->extra[0], SEALSHM_PROTO_MAGIC,
+						SEALSHM_PROTO_VERSION, &reply));
+	EXPECT_EQ(SEALSHM_MSG_HELLO | SEALSHM_MSG_REPLY, reply.hdr.type);
+	EXPECT_EQ(sizeof(reply), reply.hdr.size);
+	EXPECT_EQ(1, reply.hdr.seq);
+	EXPECT_EQ(0, reply.hdr.status);
+	EXPECT_EQ(SEALSHM_PROTO_MAGIC, reply.magic);
+	EXPECT_EQ(SEALSHM_PROTO_VERSION, reply.version);
+	EXPECT_EQ((uint32_t)self->d.pid, reply.server_pid);
+	EXPECT_EQ(getuid(), reply.server_uid);
+}
+
+/* A HELLO with another version gets the full hello reply with -EPROTO and
+ * trackerd's version, then the connection is closed. */
+TEST_F(trackerd, wrong_version_is_eproto_then_closed)
+{
+	const uint32_t versions[] = { 0, SEALSHM_PROTO_VERSION + 1, UINT32_MAX };
+
+	for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+		struct sealshm_msg_hello_reply reply;
+		int fd = raw_connect(self->d.sock);
+
+		ASSERT_GE(fd, 0);
+		EXPECT_EQ(sizeof(reply), raw_hello_with(fd, SEALSHM_PROTO_MAGIC, versions[i],
+							&reply));
+		EXPECT_EQ(SEALSHM_MSG_HELLO | SEALSHM_MSG_REPLY, reply.hdr.type);
+		EXPECT_EQ(-EPROTO, reply.hdr.status) {
+			TH_LOG("version %u", versions[i]);
+		}
+		EXPECT_EQ(SEALSHM_PROTO_VERSION, reply.version);
+		EXPECT_TRUE(raw_closed_by_peer(fd));
+		close(fd);
+	}
+	EXPECT_TRUE(raw_list_works(self->raw));
+}
+
+/* A HELLO with a wrong magic or unknown flags is refused and closed. */
+TEST_F(trackerd, bad_hello_is_refused_then_closed)
+{
+	struct sealshm_msg_hello_reply reply;
+	struct sealshm_msg_hello req = {
+		.hdr = { .type = SEALSHM_MSG_HELLO, .size = sizeof(req), .seq = 3 },
+		.magic = SEALSHM_PROTO_MAGIC,
+		.version = SEALSHM_PROTO_VERSION,
+		.flags = 0x1,
+	};
+	ssize_t n;
+
+	self->extra[0] = raw_connect(self->d.sock);
+	ASSERT_GE(self->extra[0], 0);
+	n = raw_hello_with(self->extra[0], 0x12345678, SEALSHM_PROTO_VERSION, &reply);
+	ASSERT_GE(n, 16);
+	EXPECT_GT(0, reply.hdr.status);
+	EXPECT_TRUE(raw_closed_by_peer(self->extra[0]));
+
+	self->extra[1] = raw_connect(self->d.sock);
+	ASSERT_GE(self->extra[1], 0);
+	n = raw_call(self->extra[1], &req, sizeof(req), NULL, 0, &reply, sizeof(reply), NULL);
+	ASSERT_GE(n, 16);
+	EXPECT_GT(0, reply.hdr.status);
+	EXPECT_EQ(3, reply.hdr.seq);
+}
+
+/* Any request before HELLO is answered -EPROTO and the connection closed. */
+TEST_F(trackerd, request_before_hello_is_eproto_then_closed)
+{
+	struct sealshm_msg_name req;
+	char reply[64];
+	ssize_t n;
+
+	self->extra[0] = raw_connect(self->d.sock);
+	ASSERT_GE(self->extra[0], 0);
+	raw_name_req(&req, SEALSHM_MSG_STAT, 5, "anything", 0);
+	n = raw_call(self->extra[0], &req, sizeof(req), NULL, 0, reply, sizeof(reply), NULL);
+	EXPECT_EQ(-EPROTO, error_reply(_metadata, reply, n, SEALSHM_MSG_STAT, 5));
+	EXPECT_TRUE(raw_closed_by_peer(self->extra[0]));
+}
+
+/* A regular file and a pipe are refused on CREATE (-EBADF, not a memfd),
+ * the name is not registered, the connection stays usable, and the log line
+ * names the name and the reason. */
+TEST_F(trackerd, create_refuses_non_memfd)
+{
+	char path[192], reply[64];
+	int p[2] = { -EBADF, -EBADF };
+
+	snprintf(path, sizeof(path), "%s/regular", self->d.dir);
+	self->extra[0] = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ASSERT_GE(self->extra[0], 0);
+	ASSERT_EQ(0, ftruncate(self->extra[0], 4096));
+	EXPECT_EQ(-EBADF, raw_create(_metadata, self->raw, "victim_file", 4096, 0600, 0,
+				     &self->extra[0], 1));
+	EXPECT_EQ(-ENOENT, raw_name_call(self->raw, SEALSHM_MSG_STAT, "victim_file", 0, reply,
+					 sizeof(reply), NULL));
+
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	self->extra[1] = p[0];
+	self->extra[2] = p[1];
+	EXPECT_EQ(-EBADF, raw_create(_metadata, self->raw, "victim_pipe", 4096, 0600, 0,
+				     &self->extra[1], 1));
+	EXPECT_EQ(-EBADF, raw_create(_metadata, self->raw, "victim_pipe", 4096, 0600, 0,
+				     &self->extra[2], 1));
+	EXPECT_EQ(-ENOENT, raw_name_call(self->raw, SEALSHM_MSG_STAT, "victim_pipe", 0, reply,
+					 sizeof(reply), NULL));
+	EXPECT_TRUE(raw_list_works(self->raw));
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "refused", "'victim_file'", NULL));
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "refused", "'victim_pipe'", "memfd",
+					  NULL));
+}
+
+/* A memfd without both size seals is refused with -EINVAL: no seals, only
+ * SHRINK, only GROW, or only write seals. */
+TEST_F(trackerd, create_refuses_unsealed_memfd)
+{
+	const unsigned int sets[] = { 0, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE,
+				      F_SEAL_SHRINK | F_SEAL_SEAL };
+
+	for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
+		int fd = helper_memfd(4096, sets[i]);
+
+		ASSERT_GE(fd, 0);
+		EXPECT_EQ(-EINVAL, raw_create(_metadata, self->raw, "unsealed", 4096, 0600, 0,
+					      &fd, 1)) {
+			TH_LOG("seals 0x%x", sets[i]);
+		}
+		close(fd);
+	}
+	EXPECT_TRUE(raw_list_works(self->raw));
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "refused", "'unsealed'", NULL));
+}
+
+/* A memfd whose size differs from the declared size is refused (-EINVAL). */
+TEST_F(trackerd, create_refuses_size_mismatch)
+{
+	const uint64_t sizes[] = { 4095, 4097, 8192, 1, UINT64_MAX };
+
+	self->extra[0] = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+	ASSERT_GE(self->extra[0], 0);
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		EXPECT_EQ(-EINVAL, raw_create(_metadata, self->raw, "mismatch", sizes[i], 0600, 0,
+					      &self->extra[0], 1)) {
+			TH_LOG("declared %ju for 4096", (uintmax_t)sizes[i]);
+		}
+	}
+	EXPECT_TRUE(raw_list_works(self->raw));
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "refused", "'mismatch'", NULL));
+}
+
+/* A read-only fd of a good memfd is refused: trackerd must hold an O_RDWR
+ * fd to hand out read-write attaches. */
+TEST_F(trackerd, create_refuses_rdonly_fd)
+{
+	char path[64];
+	int ro;
+
+	self->extra[0] = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+	ASSERT_GE(self->extra[0], 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->extra[0]);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(ro, 0);
+	self->extra[1] = ro;
+	EXPECT_GT(0, raw_create(_metadata, self->raw, "rdonly_fd", 4096, 0600, 0, &ro, 1));
+	EXPECT_TRUE(raw_list_works(self->raw));
+	EXPECT_EQ(-ENOENT, sealshm_attach("rdonly_fd", NULL, &self->shm[0]));
+}
+
+/* Size 0, mode beyond 0777 and unknown flag bits are refused (-EINVAL). */
+TEST_F(trackerd, create_refuses_bad_fields)
+{
+	self->extra[0] = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+	ASSERT_GE(self->extra[0], 0);
+	self->extra[1] = helper_memfd(0, F_SEAL_SHRINK | F_SEAL_GROW);
+	ASSERT_GE(self->extra[1], 0);
+	EXPECT_EQ(-EINVAL, raw_create(_metadata, self->raw, "zero", 0, 0600, 0,
+				      &self->extra[1], 1));
+	EXPECT_EQ(-EINVAL, raw_create(_metadata, self->raw, "fields", 4096, 01000, 0,
+				      &self->extra[0], 1));
+	EXPECT_EQ(-EINVAL, raw_create(_metadata, self->raw, "fields", 4096, 0600, 0x80,
+				      &self->extra[0], 1));
+	EXPECT_TRUE(raw_list_works(self->raw));
+}
+
+/* Name fields that are not a valid wire name are refused (-EINVAL): no NUL,
+ * bytes after the NUL, empty, '/' inside or leading, control characters. */
+TEST_F(trackerd, bad_name_fields_are_refused)
+{
+	struct sealshm_msg_name req;
+	char reply[64];
+
+	for (int i = 0; i < 6; i++) {
+		int fd = raw_client(self->d.sock, NULL);
+		ssize_t n;
+
+		ASSERT_GE(fd, 0);
+		raw_name_req(&req, SEALSHM_MSG_STAT, 11, "", 0);
+		switch (i) {
+		case 0: memset(req.name, 'a', sizeof(req.name)); break;
+		case 1: strcpy(req.name, "ok"); req.name[10] = 'x'; break;
+		case 2: break;
+		case 3: strcpy(req.name, "a/b"); break;
+		case 4: strcpy(req.name, "/lead"); break;
+		case 5: strcpy(req.name, "ctl\x01"); break;
+		}
+		n = raw_call(fd, &req, sizeof(req), NULL, 0, reply, sizeof(reply), NULL);
+		EXPECT_EQ(-EINVAL, error_reply(_metadata, reply, n, SEALSHM_MSG_STAT, 11)) {
+			TH_LOG("bad name case %d", i);
+		}
+		close(fd);
+	}
+	EXPECT_TRUE(raw_list_works(self->raw));
+}
+
+/* CREATE without an fd is a protocol violation: error, then close. */
+TEST_F(trackerd, create_without_fd_is_refused_then_closed)
+{
+	int status = raw_create(_metadata, self->raw, "nofd", 4096, 0600, 0, NULL, 0);
+
+	EXPECT_TRUE(malformed_errno(status)) {
+		TH_LOG("status %d", status);
+	}
+	EXPECT_TRUE(raw_closed_by_peer(self->raw));
+	EXPECT_TRUE(library_works());
+}
+
+/* CREATE with two fds: error, then close; trackerd keeps neither fd. */
+TEST_F(trackerd, create_with_two_fds_is_refused_then_closed)
+{
+	int status;
+
+	self->extra[0] = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+	self->extra[1] = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+	ASSERT_GE(self->extra[0], 0);
+	ASSERT_GE(self->extra[1], 0);
+	status = raw_create(_metadata, self->raw, "twofds", 4096, 0600, 0, self->extra, 2);
+	EXPECT_TRUE(malformed_errno(status)) {
+		TH_LOG("status %d", status);
+	}
+	EXPECT_TRUE(raw_closed_by_peer(self->raw));
+	self->raw = safe_close(self->raw);
+	EXPECT_EQ(self->daemon_fds_before, helper_wait_fds(self->d.pid, self->daemon_fds_before,
+							    3000));
+	EXPECT_EQ(-ENOENT, sealshm_attach("twofds", NULL, &self->shm[0]));
+}
+
+/* Many fds on one message (MSG_CTRUNC in trackerd): error, then close; no fd
+ * stays behind in trackerd. */
+TEST_F(trackerd, create_with_many_fds_is_refused_then_closed)
+{
+	int fds[6];
+
+	for (int i = 0; i < 6; i++) {
+		fds[i] = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+		ASSERT_GE(fds[i], 0);
+	}
+	EXPECT_GT(0, raw_create(_metadata, self->raw, "manyfds", 4096, 0600, 0, fds, 6));
+	for (int i = 0; i < 6; i++)
+		close(fds[i]);
+	EXPECT_TRUE(raw_closed_by_peer(self->raw));
+	self->raw = safe_close(self->raw);
+	EXPECT_EQ(self->daemon_fds_before, helper_wait_fds(self->d.pid, self->daemon_fds_before,
+							    3000));
+}
+
+/* An fd on a request that takes none: error, then close; fd not kept. */
+TEST_F(trackerd, fd_on_attach_is_refused_then_closed)
+{
+	struct sealshm_msg_name req;
+	char reply[64];
+	ssize_t n;
+
+	self->extra[0] = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+	ASSERT_GE(self->extra[0], 0);
+	raw_name_req(&req, SEALSHM_MSG_ATTACH, 12, "x", 0);
+	n = raw_call(self->raw, &req, sizeof(req), &self->extra[0], 1, reply, sizeof(reply),
+		     NULL);
+	EXPECT_TRUE(malformed_errno(error_reply(_metadata, reply, n, SEALSHM_MSG_ATTACH, 12)));
+	EXPECT_TRUE(raw_closed_by_peer(self->raw));
+	self->raw = safe_close(self->raw);
+	EXPECT_EQ(self->daemon_fds_before, helper_wait_fds(self->d.pid, self->daemon_fds_before,
+							    3000));
+}
+
+/* A truncated CREATE (shorter than its struct, with its fd) is refused and
+ * the connection closed; so is a message shorter than the header. */
+TEST_F(trackerd, truncated_message_is_refused_then_closed)
+{
+	struct sealshm_msg_create req;
+	char reply[64];
+	ssize_t n;
+
+	self->extra[0] = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+	ASSERT_GE(self->extra[0], 0);
+	raw_create_req(&req, 13, "short", 4096, 0600, 0);
+	req.hdr.size = 100;
+	n = raw_call(self->raw, &req, 100, &self->extra[0], 1, reply, sizeof(reply), NULL);
+	EXPECT_TRUE(malformed_errno(error_reply(_metadata, reply, n, SEALSHM_MSG_CREATE, 13)));
+	EXPECT_TRUE(raw_closed_by_peer(self->raw));
+
+	/* Shorter than a header: no seq to echo; the connection is closed
+	 * (an error reply first is allowed). */
+	self->extra[1] = raw_client(self->d.sock, NULL);
+	ASSERT_GE(self->extra[1], 0);
+	ASSERT_EQ(0, raw_send_fds(self->extra[1], &req, 8, NULL, 0));
+	EXPECT_TRUE(raw_closed_by_peer(self->extra[1]));
+
+	EXPECT_EQ(-ENOENT, sealshm_attach("short", NULL, &self->shm[0]));
+	EXPECT_TRUE(library_works());
+}
+
+/* The header's size field must match the datagram: a lie is refused. */
+TEST_F(trackerd, size_field_mismatch_is_refused_then_closed)
+{
+	struct sealshm_msg_name req;
+	char reply[64];
+	ssize_t n;
+
+	raw_name_req(&req, SEALSHM_MSG_STAT, 14, "liar", 0);
+	req.hdr.size = sizeof(req) + 8;
+	n = raw_call(self->raw, &req, sizeof(req), NULL, 0, reply, sizeof(reply), NULL);
+	EXPECT_TRUE(malformed_errno(error_reply(_metadata, reply, n, SEALSHM_MSG_STAT, 14)));
+	EXPECT_TRUE(raw_closed_by_peer(self->raw));
+}
+
+/* A message larger than its type (and one larger than any request) is
+ * refused and the connection closed. */
+TEST_F(trackerd, oversized_message_is_refused_then_closed)
+{
+	static char big[SEALSHM_PROTO_MSG_MAX + 4096];
+	struct sealshm_msg_list *req = (void *)big;
+	char reply[64];
+	ssize_t n;
+
+	memset(big, 0, sizeof(big));
+	req->hdr.type = SEALSHM_MSG_LIST;
+	req->hdr.seq = 15;
+	req->hdr.size = sizeof(*req) + 64;
+	n = raw_call(self->raw, big, sizeof(*req) + 64, NULL, 0, reply, sizeof(reply), NULL);
+	EXPECT_TRUE(malformed_errno(error_reply(_metadata, reply, n, SEALSHM_MSG_LIST, 15)));
+	EXPECT_TRUE(raw_closed_by_peer(self->raw));
+
+	self->extra[0] = raw_client(self->d.sock, NULL);
+	ASSERT_GE(self->extra[0], 0);
+	req->hdr.size = sizeof(big);
+	req->hdr.seq = 16;
+	n = raw_call(self->extra[0], big, sizeof(big), NULL, 0, reply, sizeof(reply), NULL);
+	if (n > 0)
+		EXPECT_TRUE(malformed_errno(((struct sealshm_msg_hdr *)reply)->status));
+	EXPECT_TRUE(raw_closed_by_peer(self->extra[0]));
+	EXPECT_TRUE(library_works());
+}
+
+/* Unknown types, a reply type sent as a request, and type 0 are refused
+ * and the connection closed. */
+TEST_F(trackerd, unknown_type_is_refused_then_closed)
+{
+	const uint32_t types[] = { 0, 99, SEALSHM_MSG_STAT | SEALSHM_MSG_REPLY, UINT32_MAX };
+
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+		struct sealshm_msg_name req;
+		char reply[64];
+		int fd = raw_client(self->d.sock, NULL);
+		ssize_t n;
+
+		ASSERT_GE(fd, 0);
+		raw_name_req(&req, types[i], 17, "x", 0);
+		n = raw_call(fd, &req, sizeof(req), NULL, 0, reply, sizeof(reply), NULL);
+		EXPECT_TRUE(malformed_errno(error_reply(_metadata, reply, n, types[i], 17))) {
+			TH_LOG("type 0x%x", types[i]);
+		}
+		EXPECT_TRUE(raw_closed_by_peer(fd));
+		close(fd);
+	}
+	EXPECT_TRUE(raw_list_works(self->raw));
+}
+
+/* After a barrage of attacks from many connections, trackerd is alive,
+ * serves the library, and holds exactly the fds it held before. */
+TEST_F(trackerd, keeps_serving_after_attacks)
+{
+	for (int round = 0; round < 20; round++) {
+		int fd = raw_client(self->d.sock, NULL), mfd, fds[3];
+		struct sealshm_msg_create req;
+
+		ASSERT_GE(fd, 0);
+		mfd = helper_memfd(4096, (round & 1) ? F_SEAL_SHRINK : 0);
+		ASSERT_GE(mfd, 0);
+		fds[0] = fds[1] = fds[2] = mfd;
+		raw_create_req(&req, 1, "barrage", 4096, 0600, 0);
+		switch (round % 4) {
+		case 0: (void)raw_send_fds(fd, &req, sizeof(req), &mfd, 1); break;
+		case 1: (void)raw_send_fds(fd, &req, sizeof(req), fds, 3); break;
+		case 2: (void)raw_send_fds(fd, &req, 50, &mfd, 1); break;
+		case 3: (void)raw_send_fds(fd, &req, sizeof(req), NULL, 0); break;
+		}
+		close(mfd);
+		/* Hang up without reading the reply. */
+		close(fd);
+	}
+	EXPECT_TRUE(helper_pid_alive(self->d.pid));
+	EXPECT_TRUE(raw_list_works(self->raw));
+	EXPECT_TRUE(library_works());
+	self->raw = safe_close(self->raw);
+	EXPECT_EQ(self->daemon_fds_before, helper_wait_fds(self->d.pid, self->daemon_fds_before,
+							    3000));
+}
+
+/* A client that sends many requests and never reads its replies, then
+ * hangs up, costs trackerd nothing: others are served meanwhile. */
+TEST_F(trackerd, survives_client_that_never_reads)
+{
+	struct sealshm_msg_list req = {
+		.hdr = { .type = SEALSHM_MSG_LIST, .size = sizeof(req) },
+	};
+	int sent = 0;
+
+	self->extra[0] = raw_client(self->d.sock, NULL);
+	ASSERT_GE(self->extra[0], 0);
+	for (int i = 0; i < 2000; i++) {
+		req.hdr.seq = (uint32_t)i;
+		if (send(self->extra[0], &req, sizeof(req), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			break;
+		sent++;
+	}
+	TH_LOG("queued %d requests", sent);
+	EXPECT_TRUE(raw_list_works(self->raw));
+	EXPECT_TRUE(library_works());
+	self->extra[0] = safe_close(self->extra[0]);
+	EXPECT_TRUE(raw_list_works(self->raw));
+}
+
+/* A client killed (SIGKILL) in the middle of its conversation costs nothing:
+ * a name it registered untracked stays, trackerd keeps serving, and its
+ * connection's fds are released. */
+TEST_F(trackerd, survives_client_killed_mid_request)
+{
+	struct sealshm_msg_stat_reply st;
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct sealshm_msg_create req;
+		int fd = raw_client(self->d.sock, NULL);
+		int mfd = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+		char reply[64];
+
+		if (fd < 0 || mfd < 0)
+			_exit(1);
+		raw_create_req(&req, 1, "orphan", 4096, 0600, 0);
+		if (raw_call(fd, &req, sizeof(req), &mfd, 1, reply, sizeof(reply), NULL) != 16 ||
+		    ((struct sealshm_msg_hdr *)reply)->status != 0)
+			_exit(2);
+		/* Half a request, then death. */
+		(void)raw_send_fds(fd, &req, 20, &mfd, 1);
+		raise(SIGKILL);
+		_exit(3);
+	}
+	status = helper_reap(pid, 10000);
+	EXPECT_EQ(128 + SIGKILL, helper_exit_code(status));
+	EXPECT_EQ(0, raw_name_call(self->raw, SEALSHM_MSG_STAT, "orphan", 0, &st, sizeof(st),
+				   NULL));
+	EXPECT_EQ((uint32_t)pid, st.info.creator_pid);
+	EXPECT_EQ(0, sealshm_unlink_name("orphan", NULL));
+	EXPECT_TRUE(library_works());
+}
+
+/* CREATE then a duplicate: -EEXIST, and trackerd keeps only the first fd. */
+TEST_F(trackerd, duplicate_create_is_eexist)
+{
+	int baseline;
+
+	self->extra[0] = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+	self->extra[1] = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+	ASSERT_GE(self->extra[0], 0);
+	ASSERT_GE(self->extra[1], 0);
+	baseline = helper_count_fds(self->d.pid);
+	EXPECT_EQ(0, raw_create(_metadata, self->raw, "dup", 4096, 0600, 0, &self->extra[0], 1));
+	EXPECT_EQ(baseline + 1, helper_count_fds(self->d.pid));
+	EXPECT_EQ(-EEXIST, raw_create(_metadata, self->raw, "dup", 4096, 0600, 0,
+				      &self->extra[1], 1));
+	/* The refused fd may be closed just after the reply is flushed. */
+	EXPECT_EQ(baseline + 1, helper_wait_fds(self->d.pid, baseline + 1, 2000));
+	EXPECT_TRUE(raw_list_works(self->raw));
+	EXPECT_EQ(0, sealshm_unlink_name("dup", NULL));
+	EXPECT_EQ(baseline, helper_wait_fds(self->d.pid, baseline, 2000));
+}
+
+/* ATTACH replies with size, inode, seals, mode and one fd for the same
+ * memfd; read-only attaches get an O_RDONLY fd; UNLINK and STAT of a missing
+ * name are -ENOENT. */
+TEST_F(trackerd, attach_reply_carries_fd_and_info)
+{
+	struct sealshm_msg_attach_reply reply;
+	struct stat st, st2;
+	int fd = -EBADF;
+
+	self->extra[0] = helper_memfd(8000, F_SEAL_SHRINK | F_SEAL_GROW);
+	ASSERT_GE(self->extra[0], 0);
+	ASSERT_EQ(0, fstat(self->extra[0], &st));
+	ASSERT_EQ(0, raw_create(_metadata, self->raw, "wire", 8000, 0640, 0, &self->extra[0], 1));
+
+	EXPECT_EQ(0, raw_name_call(self->raw, SEALSHM_MSG_ATTACH, "wire", 0, &reply,
+				   sizeof(reply), &fd));
+	EXPECT_EQ(sizeof(reply), reply.hdr.size);
+	EXPECT_EQ(8000, reply.size);
+	EXPECT_EQ(st.st_ino, reply.ino);
+	EXPECT_EQ(0640, reply.mode);
+	EXPECT_EQ(F_SEAL_SHRINK | F_SEAL_GROW, reply.seals & (F_SEAL_SHRINK | F_SEAL_GROW));
+	ASSERT_GE(fd, 0);
+	self->extra[1] = fd;
+	ASSERT_EQ(0, fstat(fd, &st2));
+	EXPECT_EQ(st.st_ino, st2.st_ino);
+	EXPECT_EQ(O_RDWR, fcntl(fd, F_GETFL) & O_ACCMODE);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+
+	fd = -EBADF;
+	EXPECT_EQ(0, raw_name_call(self->raw, SEALSHM_MSG_ATTACH, "wire", SEALSHM_PROTO_RDONLY,
+				   &reply, sizeof(reply), &fd));
+	ASSERT_GE(fd, 0);
+	self->extra[2] = fd;
+	ASSERT_EQ(0, fstat(fd, &st2));
+	EXPECT_EQ(st.st_ino, st2.st_ino);
+	EXPECT_EQ(O_RDONLY, fcntl(fd, F_GETFL) & O_ACCMODE);
+
+	EXPECT_EQ(-EINVAL, raw_name_call(self->raw, SEALSHM_MSG_ATTACH, "wire", 1u << 20, &reply,
+					 sizeof(reply), NULL));
+	EXPECT_EQ(0, raw_name_call(self->raw, SEALSHM_MSG_UNLINK, "wire", 0, &reply,
+				   sizeof(reply), NULL));
+	EXPECT_EQ(-ENOENT, raw_name_call(self->raw, SEALSHM_MSG_UNLINK, "wire", 0, &reply,
+					 sizeof(reply), NULL));
+	EXPECT_EQ(-ENOENT, raw_name_call(self->raw, SEALSHM_MSG_ATTACH, "wire", 0, &reply,
+					 sizeof(reply), NULL));
+	EXPECT_EQ(-ENOENT, raw_name_call(self->raw, SEALSHM_MSG_STAT, "wire", 0, &reply,
+					 sizeof(reply), NULL));
+}
+
+/* Registration, unlink and refusals each log one line naming the name. */
+TEST_F(trackerd, log_names_name_and_reason)
+{
+	ASSERT_EQ(0, sealshm_create("logged", 48, NULL, &self->shm[0]));
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "registered", "'logged'", NULL));
+	EXPECT_EQ(-EEXIST, sealshm_create("logged", 48, NULL, &self->shm[1]));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "unlinked", "'logged'", NULL));
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "trackerd[", NULL));
+
+	self->extra[0] = helper_memfd(4096, 0);
+	ASSERT_GE(self->extra[0], 0);
+	EXPECT_EQ(-EINVAL, raw_create(_metadata, self->raw, "logged_refusal", 4096, 0600, 0,
+				      &self->extra[0], 1));
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "refused", "'logged_refusal'", "seal",
+					  NULL));
+}
+
+/* A program started with fork+exec attaches by name and writes; the parent
+ * sees the write, and reads back what the peer reads. */
+TEST_F(trackerd, exec_peer_attaches_by_name_and_writes)
+{
+	char out[32];
+	unsigned char *p;
+
+	ASSERT_EQ(0, sealshm_create("cross", 1000, NULL, &self->shm[0]));
+	p = sealshm_buf(self->shm[0]);
+	EXPECT_EQ(0, run_peer((const char *[]){ "attach", "cross", "999", "123", NULL }, NULL, 0));
+	EXPECT_EQ(123, p[999]);
+	p[0] = 42;
+	EXPECT_EQ(0, run_peer((const char *[]){ "read", "/cross", "0", NULL }, out, sizeof(out)));
+	EXPECT_STREQ("42\n", out);
+	EXPECT_EQ(1, run_peer((const char *[]){ "read", "no_such_name", "0", NULL }, NULL, 0));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+}
+
+/* SIGHUP is logged and ignored: trackerd keeps serving with the same pid. */
+TEST_F(trackerd, sighup_is_ignored)
+{
+	ASSERT_EQ(0, kill(self->d.pid, SIGHUP));
+	helper_sleep_ms(100);
+	EXPECT_TRUE(helper_pid_alive(self->d.pid));
+	EXPECT_TRUE(raw_list_works(self->raw));
+	EXPECT_TRUE(library_works());
+}
+
+/* A second trackerd on the same socket finds the lock held, says so and
+ * exits 0; the first keeps serving. */
+TEST_F(trackerd, second_instance_on_same_socket_exits_zero)
+{
+	struct sealshm_msg_hello_reply hello;
+	struct trackerd second = self->d;
+	int rc;
+
+	second.pid = 0;
+	/* trackerd_spawn waits for a connectable socket, which the first one
+	 * provides; then the second must exit on its own. */
+	rc = trackerd_spawn(&second, NULL);
+	if (rc == 0) {
+		EXPECT_EQ(0, helper_exit_code(helper_reap(second.pid, 5000)));
+	} else {
+		EXPECT_EQ(-ECHILD, rc);	/* it exited before we looked */
+	}
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "already serves", NULL));
+	self->extra[0] = raw_client(self->d.sock, &hello);
+	ASSERT_GE(self->extra[0], 0);
+	EXPECT_EQ((uint32_t)self->d.pid, hello.server_pid);
+	EXPECT_TRUE(library_works());
+}
+
+/* SIGTERM makes trackerd exit 0 and remove its socket; a new instance then
+ * serves the same path. */
+TEST(sigterm_exits_zero_and_removes_socket)
+{
+	struct sealshm_msg_hello_reply hello;
+	struct trackerd d;
+	int fds_before = helper_count_fds(0), fd;
+
+	ASSERT_EQ(0, trackerd_start(&d, NULL));
+	EXPECT_EQ(0, access(d.sock, F_OK));
+	EXPECT_EQ(0, trackerd_stop(&d));
+	EXPECT_EQ(-1, access(d.sock, F_OK));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_TRUE(trackerd_log_has_line(&d, 0, "trackerd[", NULL));
+
+	ASSERT_EQ(0, trackerd_spawn(&d, NULL));
+	fd = raw_client(d.sock, &hello);
+	EXPECT_LE(0, fd);
+	EXPECT_EQ((uint32_t)d.pid, hello.server_pid);
+	if (fd >= 0)
+		close(fd);
+	EXPECT_EQ(0, trackerd_stop(&d));
+	trackerd_cleanup(&d);
+	EXPECT_EQ(fds_before, helper_count_fds(0));
+}
+
+/* Start trackerd for @d as systemd would: @lfd as fd 3, LISTEN_PID and
+ * LISTEN_FDS=1 set for it.  Returns its pid or -errno. */
+static pid_t spawn_activated(const struct trackerd *d, int lfd)
+{
+	char prog[PATH_MAX];
+	pid_t pid;
+
+	if (helper_trackerd_path(prog, sizeof(prog)) < 0)
+		return -ENOENT;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char num[16];
+		int fd;
+
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0 || dup2(lfd, 3) < 0)
+			_exit(126);
+		(void)close_range(4, ~0U, 0);
+		snprintf(num, sizeof(num), "%d", (int)getpid());
+		if (setenv("LISTEN_PID", num, 1) < 0 || setenv("LISTEN_FDS", "1", 1) < 0)
+			_exit(126);
+		execl(prog, prog, "--foreground", "--socket", d->sock, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* A bound, listening AF_UNIX socket of @type at @path (not CLOEXEC: it is
+ * meant to be passed on). */
+static int listening_socket(const char *path, int type)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, type, 0);
+
+	if (fd < 0)
+		return -errno;
+	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Socket activation: trackerd serves the SOCK_SEQPACKET socket passed as
+ * fd 3 (LISTEN_PID/LISTEN_FDS) instead of binding its own, and refuses a
+ * passed socket of the wrong type. */
+TEST(socket_activation_serves_passed_socket)
+{
+	struct sealshm_msg_hello_reply hello;
+	int fds_before = helper_count_fds(0), lfd, fd, n;
+	struct stat st_ours, st_theirs;
+	struct trackerd d;
+	char path[64];
+
+	ASSERT_EQ(0, trackerd_prepare(&d));
+	lfd = listening_socket(d.sock, SOCK_SEQPACKET);
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(0, fstat(lfd, &st_ours));
+	d.pid = spawn_activated(&d, lfd);
+	close(lfd);
+	ASSERT_GT(d.pid, 0);
+
+	fd = raw_client(d.sock, &hello);
+	EXPECT_LE(0, fd);
+	EXPECT_EQ((uint32_t)d.pid, hello.server_pid);
+	if (fd >= 0)
+		close(fd);
+	/* The listening socket it serves is the very one we passed. */
+	snprintf(path, sizeof(path), "/proc/%d/fd/3", (int)d.pid);
+	ASSERT_EQ(0, stat(path, &st_theirs));
+	EXPECT_EQ(st_ours.st_ino, st_theirs.st_ino);
+	EXPECT_EQ(0, trackerd_stop(&d));
+
+	/* A stream socket is not what the protocol needs: refused. */
+	(void)unlink(d.sock);
+	lfd = listening_socket(d.sock, SOCK_STREAM);
+	ASSERT_GE(lfd, 0);
+	d.pid = spawn_activated(&d, lfd);
+	close(lfd);
+	ASSERT_GT(d.pid, 0);
+	n = helper_exit_code(helper_reap(d.pid, 5000));
+	d.pid = 0;
+	EXPECT_NE(0, n);
+	EXPECT_NE(128 + SIGKILL, n);	/* it exited by itself */
+	trackerd_cleanup(&d);
+	EXPECT_EQ(fds_before, helper_count_fds(0));
+}
+
+/* With --idle-exit N trackerd exits 0 once nothing is registered and no
+ * client is connected for N seconds, but not while a name is registered. */
+FIXTURE(idle) {
+	struct trackerd d;
+	int sock;
+	int fds_before;
+};
+
+FIXTURE_SETUP(idle)
+{
+	const char *const idle[] = { "--idle-exit", "1", NULL };
+
+	self->sock = -EBADF;
+	self->fds_before = helper_count_fds(0);
+	ASSERT_EQ(0, trackerd_start(&self->d, idle));
+}
+
+FIXTURE_TEARDOWN(idle)
+{
+	self->sock = safe_close(self->sock);
+	trackerd_cleanup(&self->d);
+	EXPECT_EQ(self->fds_before, helper_count_fds(0));
+}
+
+TEST_F_TIMEOUT(idle, idle_exit_only_when_idle, 30)
+{
+	struct sealshm_msg_create req;
+	char reply[64];
+	int mfd;
+
+	self->sock = raw_client(self->d.sock, NULL);
+	ASSERT_GE(self->sock, 0);
+	mfd = helper_memfd(64, F_SEAL_SHRINK | F_SEAL_GROW);
+	ASSERT_GE(mfd, 0);
+	raw_create_req(&req, 1, "keeps_alive", 64, 0600, 0);
+	EXPECT_EQ(16, raw_call(self->sock, &req, sizeof(req), &mfd, 1, reply, sizeof(reply),
+			       NULL));
+	close(mfd);
+	ASSERT_EQ(0, ((struct sealshm_msg_hdr *)reply)->status);
+	self->sock = safe_close(self->sock);
+
+	/* A registered name keeps it alive past the idle time. */
+	helper_sleep_ms(2500);
+	ASSERT_TRUE(helper_pid_alive(self->d.pid));
+
+	self->sock = raw_client(self->d.sock, NULL);
+	ASSERT_GE(self->sock, 0);
+	EXPECT_EQ(0, raw_name_call(self->sock, SEALSHM_MSG_UNLINK, "keeps_alive", 0, reply,
+				   sizeof(reply), NULL));
+	/* A connected client keeps it alive too. */
+	helper_sleep_ms(2500);
+	ASSERT_TRUE(helper_pid_alive(self->d.pid));
+	self->sock = safe_close(self->sock);
+
+	/* Then nothing: it leaves by itself, exit code 0. */
+	EXPECT_EQ(0, helper_exit_code(helper_reap(self->d.pid, 5000)));
+	self->d.pid = 0;
+}
+
+/* --- permissions: needs root to switch to another uid --------------------- */
+#define NOBODY 65534
+
+FIXTURE(perm) {
+	struct trackerd d;
+	struct sealshm *shm[4];
+	int fds_before;
+};
+
+FIXTURE_SETUP(perm)
+{
+	struct sealshm_info *infos = NULL;
+
+	memset(self->shm, 0, sizeof(self->shm));
+	self->fds_before = -1;
+	if (geteuid() != 0)
+		SKIP(return, "switching uid needs root");
+	ASSERT_EQ(0, trackerd_start(&self->d, NULL));
+	ASSERT_EQ(0, setenv("SEALSHM_SOCKET", self->d.sock, 1));
+	ASSERT_EQ(0, setenv("SEALSHM_NO_AUTOSTART", "1", 1));
+	/* Let the other uid reach the socket. */
+	ASSERT_EQ(0, chmod(self->d.dir, 0755));
+	ASSERT_EQ(0, chmod(self->d.sock, 0666));
+	ASSERT_EQ(0, sealshm_list(NULL, &infos));
+	free(infos);
+	self->fds_before = helper_count_fds(0);
+}
+
+FIXTURE_TEARDOWN(perm)
+{
+	struct sealshm_info *infos = NULL;
+
+	if (self->fds_before < 0)
+		return;
+	for (int i = 0; i < 4; i++)
+		sealshm_close(self->shm[i]);
+	EXPECT_EQ(0, sealshm_list(NULL, &infos));
+	free(infos);
+	EXPECT_EQ(self->fds_before, helper_count_fds(0));
+	if (!_metadata->passed) {
+		char *log = trackerd_log(&self->d);
+
+		TH_LOG("trackerd log:\n%s", log);
+		free(log);
+	}
+	trackerd_cleanup(&self->d);
+}
+
+/* Run @fn in a child that switched to uid @uid and gid @gid (no
+ * supplementary groups); returns its exit code. */
+static int as_user(uid_t uid, gid_t gid, int (*fn)(void))
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+			_exit(100);
+		_exit(fn());
+	}
+	return helper_exit_code(helper_reap(pid, 10000));
+}
+
+#define CHILD_CHECK(n, expr)							\
+	do {									\
+		if (!(expr)) {							\
+			fprintf(stderr, "# child check %d failed: %s\n", n, #expr);	\
+			return n;						\
+		}								\
+	} while (0)
+
+static int other_uid_on_private(void)
+{
+	SEALSHM_OPTS(sealshm_opts, ro, .flags = SEALSHM_RDONLY);
+	struct sealshm_info *infos = NULL, info;
+	struct sealshm *s = NULL;
+	int n;
+
+	CHILD_CHECK(1, sealshm_attach("private", NULL, &s) == -EACCES);
+	CHILD_CHECK(2, sealshm_attach("private", &ro, &s) == -EACCES);
+	CHILD_CHECK(3, s == NULL);
+	CHILD_CHECK(4, sealshm_unlink_name("private", NULL) == -EPERM);
+	CHILD_CHECK(5, sealshm_stat("private", NULL, &info) == -EACCES);
+	n = sealshm_list(NULL, &infos);
+	CHILD_CHECK(6, n == 0);
+	free(infos);
+	return 0;
+}
+
+/* Another uid cannot attach a 0600 segment (-EACCES, even read-only), nor
+ * stat or list it, nor unlink it (-EPERM); the name survives. */
+TEST_F(perm, other_uid_cannot_touch_private_segment)
+{
+	if (_metadata->skip)
+		return;	/* the 6.1 harness runs the test after SKIP in setup */
+	ASSERT_EQ(0, sealshm_create("private", 4096, NULL, &self->shm[0]));
+	EXPECT_EQ(0, as_user(NOBODY, NOBODY, other_uid_on_private));
+	ASSERT_EQ(0, sealshm_attach("private", NULL, &self->shm[1]));
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "refused", "'private'", NULL));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+}
+
+static int other_uid_on_public(void)
+{
+	SEALSHM_OPTS(sealshm_opts, ro, .flags = SEALSHM_RDONLY);
+	struct sealshm_info *infos = NULL;
+	struct sealshm *s = NULL;
+	char path[64];
+	int n, fd;
+
+	CHILD_CHECK(1, sealshm_attach("public", NULL, &s) == -EACCES);
+	CHILD_CHECK(2, sealshm_attach("public", &ro, &s) == 0);
+	CHILD_CHECK(3, ((char *)sealshm_buf(s))[0] == 'P');
+	CHILD_CHECK(4, (fcntl(sealshm_fd(s), F_GETFL) & O_ACCMODE) == O_RDONLY);
+	/* The memfd's own mode refuses a write reopen through /proc. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", sealshm_fd(s));
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	CHILD_CHECK(5, fd < 0 && errno == EACCES);
+	CHILD_CHECK(6, mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, sealshm_fd(s), 0) ==
+			       MAP_FAILED);
+	CHILD_CHECK(7, sealshm_unlink(s) == -EPERM);
+	sealshm_close(s);
+	n = sealshm_list(NULL, &infos);
+	CHILD_CHECK(8, n == 1 && !strcmp(infos[0].name, "public"));
+	free(infos);
+	return 0;
+}
+
+/* Another uid attaches a 0644 segment read-only (and cannot make it
+ * writable: no read-write attach, no write reopen, no writable mapping) and
+ * cannot unlink it; it sees only that name in the list. */
+TEST_F(perm, other_uid_reads_public_segment_only)
+{
+	SEALSHM_OPTS(sealshm_opts, pub, .mode = 0644);
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, sealshm_create("public", 4096, &pub, &self->shm[0]));
+	ASSERT_EQ(0, sealshm_create("private", 4096, NULL, &self->shm[1]));
+	((char *)sealshm_buf(self->shm[0]))[0] = 'P';
+	EXPECT_EQ(0, as_user(NOBODY, NOBODY, other_uid_on_public));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
+}
+
+static int group_member_on_0640(void)
+{
+	SEALSHM_OPTS(sealshm_opts, ro, .flags = SEALSHM_RDONLY);
+	struct sealshm *s = NULL;
+
+	CHILD_CHECK(1, sealshm_attach("grouped", NULL, &s) == -EACCES);
+	CHILD_CHECK(2, sealshm_attach("grouped", &ro, &s) == 0);
+	sealshm_close(s);
+	CHILD_CHECK(3, sealshm_attach("grouped_rw", NULL, &s) == 0);
+	((char *)sealshm_buf(s))[1] = 'g';
+	sealshm_close(s);
+	return 0;
+}
+
+/* A member of the owner's group gets the group bits: read-only on 0640,
+ * read-write on 0660. */
+TEST_F(perm, group_member_gets_group_bits)
+{
+	SEALSHM_OPTS(sealshm_opts, g, .mode = 0640);
+	SEALSHM_OPTS(sealshm_opts, grw, .mode = 0660);
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, sealshm_create("grouped", 64, &g, &self->shm[0]));
+	ASSERT_EQ(0, sealshm_create("grouped_rw", 64, &grw, &self->shm[1]));
+	EXPECT_EQ(0, as_user(NOBODY, getgid(), group_member_on_0640));
+	EXPECT_EQ('g', ((char *)sealshm_buf(self->shm[1]))[1]);
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
+}
+
+static int nobody_creates(void)
+{
+	struct sealshm *s = NULL;
+
+	CHILD_CHECK(1, sealshm_create("nobodys", 128, NULL, &s) == 0);
+	((char *)sealshm_buf(s))[0] = 'n';
+	sealshm_close(s);
+	return 0;
+}
+
+/* Root may attach and unlink a segment another uid owns, whatever its mode;
+ * the owner recorded is the creator's uid. */
+TEST_F(perm, root_overrides_mode)
+{
+	struct sealshm_info info;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, as_user(NOBODY, NOBODY, nobody_creates));
+	ASSERT_EQ(0, sealshm_stat("nobodys", NULL, &info));
+	EXPECT_EQ(NOBODY, info.uid);
+	EXPECT_EQ(NOBODY, info.gid);
+	EXPECT_EQ(0600, info.mode);
+	ASSERT_EQ(0, sealshm_attach("nobodys", NULL, &self->shm[0]));
+	EXPECT_EQ('n', ((char *)sealshm_buf(self->shm[0]))[0]);
+	EXPECT_EQ(0, sealshm_unlink_name("nobodys", NULL));
+}
+
+TEST_HARNESS_MAIN
