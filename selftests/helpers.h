@@ -644,6 +644,32 @@ static inline int trackerd_start(struct trackerd *t, const char *const *extra)
 	return trackerd_spawn(t, extra);
 }
 
+/* The common fixture setup: start a private trackerd, point the library at
+ * it ($SEALSHM_SOCKET; $SEALSHM_NO_AUTOSTART so a mistake cannot start a
+ * per-user daemon instead), and open the library's cached connection with
+ * one sealshm_list(), so that connection is part of the fd baseline.
+ * Returns this process's fd count after all that (> 0), or -errno; on
+ * failure @t may still hold a daemon or a temp dir for trackerd_cleanup(). */
+static inline int trackerd_start_connected(struct trackerd *t, const char *const *extra)
+{
+	struct sealshm_info *infos = NULL;
+	int r;
+
+	r = trackerd_start(t, extra);
+	if (r < 0)
+		return r;
+	if (setenv("SEALSHM_SOCKET", t->sock, 1) < 0 ||
+	    setenv("SEALSHM_NO_AUTOSTART", "1", 1) < 0)
+		return -errno;
+	r = sealshm_list(NULL, &infos);
+	if (r < 0)
+		return r;
+	free(infos);
+	if (r != 0)
+		return -ENOTEMPTY;	/* a fresh daemon lists nothing */
+	return helper_count_fds(0);
+}
+
 /* SIGTERM and reap (SIGKILL after 5 s).  Returns the exit code (128+sig if
  * killed), 0 if it was not running. */
 static inline int trackerd_stop(struct trackerd *t)
