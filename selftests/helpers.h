@@ -101,6 +101,17 @@ static inline int helper_peer_path(char *buf, size_t len)
 	return helper_prog_path("SEALSHM_TEST_PEER", "peer", buf, len);
 }
 
+/* The sealshm CLI and the examples' directory of the same build. */
+static inline int helper_cli_path(char *buf, size_t len)
+{
+	return helper_prog_path("SEALSHM_TEST_CLI", "../tools/sealshm", buf, len);
+}
+
+static inline int helper_examples_dir(char *buf, size_t len)
+{
+	return helper_prog_path("SEALSHM_TEST_EXAMPLES", "../examples", buf, len);
+}
+
 /* --- fds ----------------------------------------------------------------- */
 /* Number of open fds of @pid (0: this process), not counting the one used
  * to read the directory.  Negative errno on failure. */
@@ -566,14 +577,16 @@ static inline int trackerd_prepare(struct trackerd *t)
 	return 0;
 }
 
-/* Fork and exec `trackerd --foreground --socket DIR/trackerd.sock [extra...]`
- * with stderr to DIR/trackerd.log; it dies with the test (PDEATHSIG).  Waits
- * up to 5 s until the socket accepts a connection.  @extra is NULL or a
- * NULL-terminated list of additional arguments. */
-static inline int trackerd_spawn(struct trackerd *t, const char *const *extra)
+/* Fork and exec `[wrapper...] trackerd --foreground --socket
+ * DIR/trackerd.sock [extra...]` with stderr to DIR/trackerd.log; it dies with
+ * the test (PDEATHSIG).  Waits up to @timeout_ms until the socket accepts a
+ * connection.  @wrapper (a program that runs trackerd, such as valgrind, with
+ * its options; argv[0] a path) and @extra are NULL or NULL-terminated lists. */
+static inline int trackerd_spawn_wrapped(struct trackerd *t, const char *const *wrapper,
+					 const char *const *extra, unsigned int timeout_ms)
 {
 	char prog[PATH_MAX];
-	const char *argv[32];
+	const char *argv[64];
 	uint64_t end;
 	int argc = 0, r;
 	pid_t pid;
@@ -584,12 +597,20 @@ static inline int trackerd_spawn(struct trackerd *t, const char *const *extra)
 	if (access(prog, X_OK) < 0)
 		return -errno;
 
+	for (int i = 0; wrapper && wrapper[i]; i++) {
+		if (argc >= 32)
+			return -E2BIG;
+		argv[argc++] = wrapper[i];
+	}
 	argv[argc++] = prog;
 	argv[argc++] = "--foreground";
 	argv[argc++] = "--socket";
 	argv[argc++] = t->sock;
-	for (int i = 0; extra && extra[i] && argc < 31; i++)
+	for (int i = 0; extra && extra[i]; i++) {
+		if (argc >= 63)
+			return -E2BIG;
 		argv[argc++] = extra[i];
+	}
 	argv[argc] = NULL;
 
 	pid = fork();
@@ -607,12 +628,12 @@ static inline int trackerd_spawn(struct trackerd *t, const char *const *extra)
 			_exit(126);
 		/* Only 0, 1, 2: the daemon's fd baseline is its own. */
 		(void)close_range(3, ~0U, 0);
-		execv(prog, (char *const *)argv);
+		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	t->pid = pid;
 
-	end = helper_now_ms() + 5000;
+	end = helper_now_ms() + timeout_ms;
 	for (;;) {
 		int status, fd;
 
@@ -635,6 +656,12 @@ static inline int trackerd_spawn(struct trackerd *t, const char *const *extra)
 	}
 }
 
+/* trackerd_spawn_wrapped() with no wrapper and 5 s to come up. */
+static inline int trackerd_spawn(struct trackerd *t, const char *const *extra)
+{
+	return trackerd_spawn_wrapped(t, NULL, extra, 5000);
+}
+
 static inline int trackerd_start(struct trackerd *t, const char *const *extra)
 {
 	int r = trackerd_prepare(t);
@@ -644,20 +671,15 @@ static inline int trackerd_start(struct trackerd *t, const char *const *extra)
 	return trackerd_spawn(t, extra);
 }
 
-/* The common fixture setup: start a private trackerd, point the library at
- * it ($SEALSHM_SOCKET; $SEALSHM_NO_AUTOSTART so a mistake cannot start a
- * per-user daemon instead), and open the library's cached connection with
- * one sealshm_list(), so that connection is part of the fd baseline.
- * Returns this process's fd count after all that (> 0), or -errno; on
- * failure @t may still hold a daemon or a temp dir for trackerd_cleanup(). */
-static inline int trackerd_start_connected(struct trackerd *t, const char *const *extra)
+/* Point the library at @t ($SEALSHM_SOCKET; $SEALSHM_NO_AUTOSTART so a
+ * mistake cannot start a per-user daemon instead) and open its cached
+ * connection with one sealshm_list(), so that connection is part of the fd
+ * baseline.  Returns this process's fd count after that (> 0), or -errno. */
+static inline int trackerd_connect(const struct trackerd *t)
 {
 	struct sealshm_info *infos = NULL;
 	int r;
 
-	r = trackerd_start(t, extra);
-	if (r < 0)
-		return r;
 	if (setenv("SEALSHM_SOCKET", t->sock, 1) < 0 ||
 	    setenv("SEALSHM_NO_AUTOSTART", "1", 1) < 0)
 		return -errno;
@@ -668,6 +690,18 @@ static inline int trackerd_start_connected(struct trackerd *t, const char *const
 	if (r != 0)
 		return -ENOTEMPTY;	/* a fresh daemon lists nothing */
 	return helper_count_fds(0);
+}
+
+/* The common fixture setup: trackerd_start() and trackerd_connect().
+ * Returns the fd baseline (> 0) or -errno; on failure @t may still hold a
+ * daemon or a temp dir for trackerd_cleanup(). */
+static inline int trackerd_start_connected(struct trackerd *t, const char *const *extra)
+{
+	int r = trackerd_start(t, extra);
+
+	if (r < 0)
+		return r;
+	return trackerd_connect(t);
 }
 
 /* SIGTERM and reap (SIGKILL after 5 s).  Returns the exit code (128+sig if
