@@ -9,15 +9,18 @@
  * what would be wrong). Each connection remembers the pid that opened it;
  * a child closes what it inherited, without a byte of traffic, and opens
  * its own. exec needs nothing: the sockets are close-on-exec.
+ *
+ * Tracking sessions (session.c) are the opposite on fork and live under the
+ * same lock: a tracked request fetches its session's token and sends it in
+ * the same locked round trip.
  */
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
 
+#include "conn.h"
 #include "internal.h"
-
-#define SUN_PATH_SIZE sizeof(((struct sockaddr_un *)0)->sun_path)
 
 /* How long to wait for an auto-started trackerd to answer. */
 #define CONNECT_TIMEOUT_NS	(5 * 1000000000LL)
@@ -35,7 +38,7 @@ struct conn {
 	int fd;
 	pid_t pid;		/* who opened it: a forked child must not use it */
 	uint32_t seq;
-	char path[SUN_PATH_SIZE];
+	char path[SEALSHM__SUN_PATH_SIZE];
 };
 
 /* The list and every use of a connection are under conns_lock, so one
@@ -80,12 +83,6 @@ static void sleep_ns(int64_t ns)
 	};
 
 	(void)nanosleep(&ts, NULL);	/* a signal only shortens one backoff step */
-}
-
-/* The peer went away: EOF (0) or a send/recv error saying so. */
-static bool is_disconnect(ssize_t r)
-{
-	return r == 0 || r == -ECONNRESET || r == -EPIPE || r == -ENOTCONN;
 }
 
 /* Unlink *@pp from the list and free it. In a forked child this closes
@@ -175,9 +172,7 @@ static int connect_or_start(const char *path, bool autostart)
 	}
 }
 
-/* Check a reply header against its request. Returns 0 for a success reply,
- * the (negative) status of a refusal, or -EBADMSG for anything malformed. */
-static int check_reply(const struct sealshm_msg_hdr *h, size_t n, uint32_t type, uint32_t seq)
+int sealshm__check_reply(const struct sealshm_msg_hdr *h, size_t n, uint32_t type, uint32_t seq)
 {
 	if (n < sizeof(*h) || h->size != n)
 		return -EBADMSG;
@@ -188,13 +183,13 @@ static int check_reply(const struct sealshm_msg_hdr *h, size_t n, uint32_t type,
 	return h->status;
 }
 
-static int hello(int fd, uint32_t *seq)
+static int hello(int fd)
 {
 	struct sealshm_msg_hello req = {
 		.hdr = {
 			.type = SEALSHM_MSG_HELLO,
 			.size = sizeof(req),
-			.seq = ++*seq,
+			.seq = SEALSHM__HELLO_SEQ,
 		},
 		.magic = SEALSHM_PROTO_MAGIC,
 		.version = SEALSHM_PROTO_VERSION,
@@ -212,7 +207,7 @@ static int hello(int fd, uint32_t *seq)
 
 	/* Whatever answers must be a trackerd speaking our version; anything
 	 * it says that we cannot parse means it speaks another protocol. */
-	r = check_reply(&rep.hdr, n, SEALSHM_MSG_HELLO, req.hdr.seq);
+	r = sealshm__check_reply(&rep.hdr, n, SEALSHM_MSG_HELLO, req.hdr.seq);
 	if (r < 0)
 		return r == -EBADMSG ? -EPROTO : r;	/* -EPROTO on version mismatch */
 	if ((size_t)n != sizeof(rep) || rep.magic != SEALSHM_PROTO_MAGIC ||
@@ -221,11 +216,30 @@ static int hello(int fd, uint32_t *seq)
 	return 0;
 }
 
+int sealshm__connect(const char *path, bool autostart)
+{
+	int r = -ECONNRESET;
+
+	for (int i = 0; i < HELLO_ATTEMPTS; i++) {
+		int fd = connect_or_start(path, autostart);
+
+		if (fd < 0)
+			return fd;
+		r = hello(fd);
+		if (r == 0)
+			return fd;
+		safe_close(fd);
+		if (!sealshm__is_disconnect(r))
+			return r;
+	}
+	return r;
+}
+
 /* Open and greet a connection to @path. */
 static int conn_open(const char *path, bool autostart, struct conn **ret)
 {
 	_cleanup_free_ struct conn *c = NULL;
-	int r = -ECONNRESET;
+	int fd;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -233,24 +247,14 @@ static int conn_open(const char *path, bool autostart, struct conn **ret)
 	assert(strlen(path) < sizeof(c->path));
 	strcpy(c->path, path);
 
-	for (int i = 0; i < HELLO_ATTEMPTS; i++) {
-		int fd = connect_or_start(path, autostart);
-
-		if (fd < 0)
-			return fd;
-		c->seq = 0;
-		r = hello(fd, &c->seq);
-		if (r == 0) {
-			c->fd = fd;
-			c->pid = getpid();
-			*ret = TAKE_PTR(c);
-			return 0;
-		}
-		safe_close(fd);
-		if (!is_disconnect(r))
-			return r;
-	}
-	return r;
+	fd = sealshm__connect(path, autostart);
+	if (fd < 0)
+		return fd;
+	c->fd = fd;
+	c->seq = SEALSHM__HELLO_SEQ;
+	c->pid = getpid();
+	*ret = TAKE_PTR(c);
+	return 0;
 }
 
 /* This process's connection to @path: found, or opened and put first. */
@@ -307,7 +311,7 @@ static int call_locked(const char *path, bool autostart, struct sealshm_msg_hdr 
 		/* A kept connection whose trackerd has gone (restarted, killed)
 		 * since our last request: this request never left, so one new
 		 * connection may carry it. */
-		if (!is_disconnect(r))
+		if (!sealshm__is_disconnect(r))
 			return r;
 		if (fresh || attempt > 0)
 			return -ECONNRESET;
@@ -317,11 +321,11 @@ static int call_locked(const char *path, bool autostart, struct sealshm_msg_hdr 
 	if (n <= 0) {
 		/* The stream is broken or out of step: start over next time. */
 		conn_drop(pp);
-		if (is_disconnect(n))
+		if (sealshm__is_disconnect(n))
 			return -ECONNRESET;
 		return (n == -EXFULL || n == -ECHRNG) ? -EBADMSG : (int)n;
 	}
-	r = check_reply(reply, n, req->type, req->seq);
+	r = sealshm__check_reply(reply, n, req->type, req->seq);
 	if (r == -EBADMSG) {
 		conn_drop(pp);
 		return r;
@@ -334,20 +338,9 @@ static int call_locked(const char *path, bool autostart, struct sealshm_msg_hdr 
 	return (int)n;
 }
 
-int sealshm__call(const struct sealshm_opts *opts, struct sealshm_msg_hdr *req, int fd,
-		  void *reply, size_t reply_len, int *ret_fd)
+int sealshm__conn_lock(void)
 {
-	char path[SUN_PATH_SIZE];
-	bool autostart;
-	int r, cancel;
-
-	assert(req && reply);
-	assert(req->size >= sizeof(*req) && req->size <= SEALSHM_PROTO_MSG_MAX);
-	assert(reply_len >= sizeof(struct sealshm_msg_hdr));
-
-	r = sealshm__socket_path(opts, path, sizeof(path), &autostart);
-	if (r < 0)
-		return r;
+	int cancel;
 
 	(void)pthread_once(&conns_once, conns_init);
 
@@ -356,8 +349,63 @@ int sealshm__call(const struct sealshm_opts *opts, struct sealshm_msg_hdr *req, 
 	 * a connection half-way through a round trip. */
 	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	(void)pthread_mutex_lock(&conns_lock);
-	r = call_locked(path, autostart, req, fd, reply, reply_len, ret_fd);
+	return cancel;
+}
+
+void sealshm__conn_unlock(int cancel_state)
+{
 	(void)pthread_mutex_unlock(&conns_lock);
-	(void)pthread_setcancelstate(cancel, NULL);
+	(void)pthread_setcancelstate(cancel_state, NULL);
+}
+
+int sealshm__conn_trylock(void)
+{
+	int cancel;
+
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+	if (pthread_mutex_trylock(&conns_lock) != 0) {
+		(void)pthread_setcancelstate(cancel, NULL);
+		return -EBUSY;
+	}
+	return cancel;
+}
+
+int sealshm__call(const struct sealshm_opts *opts, struct sealshm_msg_hdr *req, int fd,
+		  uint8_t *track_token, void *reply, size_t reply_len, int *ret_fd)
+{
+	char path[SEALSHM__SUN_PATH_SIZE];
+	bool autostart;
+	int r, cancel;
+
+	assert(req && reply);
+	assert(req->size >= sizeof(*req) && req->size <= SEALSHM_PROTO_MSG_MAX);
+	assert(reply_len >= sizeof(struct sealshm_msg_hdr));
+	assert(!track_token || (track_token >= (uint8_t *)req &&
+				track_token + SEALSHM_PROTO_TOKEN_SIZE <= (uint8_t *)req + req->size));
+
+	r = sealshm__socket_path(opts, path, sizeof(path), &autostart);
+	if (r < 0)
+		return r;
+
+	/* Token and request under one hold of the lock: another thread's
+	 * -ESTALE cannot swap the session between fetching and sending. */
+	cancel = sealshm__conn_lock();
+	for (int attempt = 0;; attempt++) {
+		if (track_token) {
+			r = sealshm__session_token(path, autostart, track_token);
+			if (r < 0)
+				break;
+		}
+		r = call_locked(path, autostart, req, fd, reply, reply_len, ret_fd);
+		/* -ESTALE: trackerd does not know the token (an adopted session
+		 * that had already ended, or a trackerd restarted since we
+		 * opened ours) and has done nothing.  A fresh session makes
+		 * the request good; once, so a trackerd that keeps refusing
+		 * cannot keep us opening sessions. */
+		if (r != -ESTALE || !track_token || attempt > 0)
+			break;
+		sealshm__session_forget(path);
+	}
+	sealshm__conn_unlock(cancel);
 	return r;
 }

@@ -168,17 +168,36 @@ int sealshm__socket_path(const struct sealshm_opts *opts, char *buf, size_t len,
  * bound the socket or found another one serving it. */
 int sealshm__autostart(const char *path);
 
+/* A connected, greeted (HELLO done) socket to the trackerd at @path, started
+ * there first if @autostart allows and nobody answers.  Returns the fd. */
+int sealshm__connect(const char *path, bool autostart);
+
 /* One request/reply round trip on this process's connection to the trackerd
  * chosen by @opts.  The connection is opened (and trackerd started) on first
  * use and re-opened in a forked child, never shared with the parent.
  * @req's header type and size must be set; seq is filled in.  @fd (or -EBADF)
- * goes with the request.  The reply (at most @reply_len bytes) is checked
- * for type, seq and size.  Returns the reply's length on success, its status
- * when trackerd refused, or a transport error.  A received fd (attach) is
- * stored in *@ret_fd (-EBADF when none; @ret_fd may be NULL when none is
- * expected: any fd that comes anyway is closed). */
+ * goes with the request.  When @track_token is not NULL it points into @req:
+ * the token of this process family's session with that trackerd is copied
+ * there (the session is opened first if needed), and if trackerd answers
+ * -ESTALE (the session is gone, e.g. an adopted one) a new session is opened
+ * and the request sent once more.  The reply (at most @reply_len bytes) is
+ * checked for type, seq and size.  Returns the reply's length on success,
+ * its status when trackerd refused, or a transport error.  A received fd
+ * (attach) is stored in *@ret_fd (-EBADF when none; @ret_fd may be NULL when
+ * none is expected: any fd that comes anyway is closed). */
 int sealshm__call(const struct sealshm_opts *opts, struct sealshm_msg_hdr *req, int fd,
-		  void *reply, size_t reply_len, int *ret_fd);
+		  uint8_t *track_token, void *reply, size_t reply_len, int *ret_fd);
+
+/* --- tracking sessions (lib/session.c) ----------------------------------
+ * One session per trackerd socket path per process family: a connection
+ * that has sent SESSION, inherited by fork() (the child keeps it: that is
+ * the point), close-on-exec.  An exec'd program adopts the one named by
+ * $SEALSHM_SESSION ("FD:TOKENHEX") when that fd is a socket connected to
+ * the same path.  Called with conn.c's lock held. */
+int sealshm__session_token(const char *path, bool autostart,
+			   uint8_t ret_token[SEALSHM_PROTO_TOKEN_SIZE]);
+/* Drop the session for @path (trackerd no longer knows it). */
+void sealshm__session_forget(const char *path);
 
 /* Convert a wire info to the public struct. */
 void sealshm__info_from_wire(struct sealshm_info *info, const struct sealshm_wire_info *w);

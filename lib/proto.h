@@ -19,7 +19,7 @@
 #include "include/sealshm.h"
 
 #define SEALSHM_PROTO_MAGIC	0x4d485353u	/* "SSHM" little-endian */
-#define SEALSHM_PROTO_VERSION	1u
+#define SEALSHM_PROTO_VERSION	2u
 
 /* Largest message either side sends (a LIST reply page).  Requests are
  * far smaller; trackerd refuses anything larger than its request type. */
@@ -38,6 +38,7 @@ enum {
 	SEALSHM_MSG_UNLINK	= 4,	/* c->s: remove a name */
 	SEALSHM_MSG_STAT	= 5,	/* c->s: one name's info */
 	SEALSHM_MSG_LIST	= 6,	/* c->s: one page of names */
+	SEALSHM_MSG_SESSION	= 7,	/* c->s: make this connection a tracking session */
 
 	SEALSHM_MSG_REPLY	= 0x8000,
 };
@@ -71,10 +72,31 @@ struct sealshm_msg_hello_reply {
 };
 _Static_assert(sizeof(struct sealshm_msg_hello_reply) == 32, "hello reply size");
 
+/* Bytes of a session token: random, known to trackerd and to the
+ * processes of the session's family only. */
+#define SEALSHM_PROTO_TOKEN_SIZE 16
+
+/* SESSION request (header only, after HELLO).  From then on the connection
+ * is the session: trackerd sends nothing more on it and reads from it only
+ * to see its end, which is when every process holding it has closed it
+ * (exited, crashed, exec'd).  Then every name the session still tracks is
+ * unlinked (see the lifetime flags).  The client sends nothing more on it;
+ * a message that comes anyway ends the session. */
+struct sealshm_msg_session_reply {
+	struct sealshm_msg_hdr hdr;
+	uint64_t id;		/* for logs and listings */
+	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
+};
+_Static_assert(sizeof(struct sealshm_msg_session_reply) == 40, "session reply size");
+
 /* CREATE/ATTACH flags */
-#define SEALSHM_PROTO_TRACK	(1u << 0)	/* track the name in the caller's session */
+#define SEALSHM_PROTO_TRACK	(1u << 0)	/* track the name in the session named by token */
 #define SEALSHM_PROTO_RDONLY	(1u << 1)	/* attach: O_RDONLY fd */
-#define SEALSHM_PROTO_FLAGS_ALL	(SEALSHM_PROTO_TRACK | SEALSHM_PROTO_RDONLY)
+/* create: the name lives until the last session tracking it ends, instead
+ * of going when the first one ends (CPython's rule, the default). */
+#define SEALSHM_PROTO_LIFETIME_LAST (1u << 2)
+#define SEALSHM_PROTO_CREATE_FLAGS (SEALSHM_PROTO_TRACK | SEALSHM_PROTO_LIFETIME_LAST)
+#define SEALSHM_PROTO_ATTACH_FLAGS (SEALSHM_PROTO_TRACK | SEALSHM_PROTO_RDONLY)
 
 /* CREATE request; carries exactly one fd: a memfd of exactly @size bytes,
  * opened O_RDWR, carrying at least F_SEAL_SHRINK | F_SEAL_GROW. */
@@ -82,20 +104,25 @@ struct sealshm_msg_create {
 	struct sealshm_msg_hdr hdr;
 	uint64_t size;
 	uint32_t mode;		/* permission bits, <= 0777 */
-	uint32_t flags;		/* SEALSHM_PROTO_TRACK */
+	uint32_t flags;		/* SEALSHM_PROTO_CREATE_FLAGS */
+	/* With SEALSHM_PROTO_TRACK: the session's token.  An unknown token
+	 * (the session has ended) is refused with -ESTALE and nothing is
+	 * registered, so a name can never outlive a dead session. */
+	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
 	char name[SEALSHM_PROTO_NAME_SIZE];
 };
-_Static_assert(sizeof(struct sealshm_msg_create) == 16 + 16 + 256, "create size");
-_Static_assert(offsetof(struct sealshm_msg_create, name) == 32, "create name");
+_Static_assert(sizeof(struct sealshm_msg_create) == 16 + 16 + 16 + 256, "create size");
+_Static_assert(offsetof(struct sealshm_msg_create, name) == 48, "create name");
 
 /* ATTACH, UNLINK and STAT requests share this shape. */
 struct sealshm_msg_name {
 	struct sealshm_msg_hdr hdr;
-	uint32_t flags;		/* ATTACH: SEALSHM_PROTO_TRACK | _RDONLY; others 0 */
+	uint32_t flags;		/* ATTACH: SEALSHM_PROTO_ATTACH_FLAGS; others 0 */
 	uint32_t __pad;
+	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];	/* ATTACH with TRACK; else zero */
 	char name[SEALSHM_PROTO_NAME_SIZE];
 };
-_Static_assert(sizeof(struct sealshm_msg_name) == 16 + 8 + 256, "name msg size");
+_Static_assert(sizeof(struct sealshm_msg_name) == 16 + 8 + 16 + 256, "name msg size");
 
 /* ATTACH reply; carries exactly one fd when status is 0, none otherwise. */
 struct sealshm_msg_attach_reply {
@@ -106,6 +133,10 @@ struct sealshm_msg_attach_reply {
 	uint32_t mode;
 };
 _Static_assert(sizeof(struct sealshm_msg_attach_reply) == 40, "attach reply size");
+
+/* Tracker pids an info record carries (the first pid of each of the
+ * first sessions tracking the name, oldest first). */
+#define SEALSHM_PROTO_INFO_PIDS 4
 
 /* One name as STAT and LIST report it. */
 struct sealshm_wire_info {
@@ -118,9 +149,12 @@ struct sealshm_wire_info {
 	uint32_t mode;
 	uint32_t seals;
 	uint32_t creator_pid;
+	uint32_t flags;		/* SEALSHM_PROTO_LIFETIME_LAST */
+	uint32_t n_sessions;	/* sessions tracking the name */
+	uint32_t session_pids[SEALSHM_PROTO_INFO_PIDS];
 	uint32_t __pad;
 };
-_Static_assert(sizeof(struct sealshm_wire_info) == 256 + 48, "info size");
+_Static_assert(sizeof(struct sealshm_wire_info) == 256 + 72, "info size");
 
 struct sealshm_msg_stat_reply {
 	struct sealshm_msg_hdr hdr;
@@ -166,6 +200,7 @@ static inline const struct sealshm_msg_spec *sealshm_proto_request_spec(uint32_t
 		{ SEALSHM_MSG_UNLINK, sizeof(struct sealshm_msg_name),   0, "unlink" },
 		{ SEALSHM_MSG_STAT,   sizeof(struct sealshm_msg_name),   0, "stat"   },
 		{ SEALSHM_MSG_LIST,   sizeof(struct sealshm_msg_list),   0, "list"   },
+		{ SEALSHM_MSG_SESSION, sizeof(struct sealshm_msg_hdr),   0, "session" },
 	};
 
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)

@@ -8,7 +8,8 @@
 
 #include "internal.h"
 
-#define SEALSHM_FLAGS_ALL	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART)
+#define SEALSHM_FLAGS_ALL \
+	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_LIFETIME_LAST)
 
 void sealshm__info_from_wire(struct sealshm_info *info, const struct sealshm_wire_info *w)
 {
@@ -20,8 +21,15 @@ void sealshm__info_from_wire(struct sealshm_info *info, const struct sealshm_wir
 		.seals = w->seals,
 		.ctime_ns = w->ctime_ns,
 		.creator_pid = w->creator_pid,
+		/* Wire and public bits differ: translate, never copy. */
+		.flags = w->flags & SEALSHM_PROTO_LIFETIME_LAST ? SEALSHM_LIFETIME_LAST : 0,
 		.ino = w->ino,
+		.n_sessions = w->n_sessions,
 	};
+	_Static_assert(SEALSHM_INFO_PIDS == SEALSHM_PROTO_INFO_PIDS, "session pid slots");
+	/* Zero past the sessions there are, whatever trackerd left there. */
+	for (uint32_t i = 0; i < SEALSHM_INFO_PIDS && i < w->n_sessions; i++)
+		info->session_pids[i] = w->session_pids[i];
 	_Static_assert(sizeof(info->name) == sizeof(w->name), "name field sizes");
 	memcpy(info->name, w->name, sizeof(info->name));
 	info->name[sizeof(info->name) - 1] = '\0';
@@ -81,7 +89,7 @@ int sealshm_list(const struct sealshm_opts *opts, struct sealshm_info **ret_info
 			.cursor = cursor,
 		};
 
-		r = sealshm__call(opts, &req.hdr, -EBADF, rep, SEALSHM_PROTO_MSG_MAX, NULL);
+		r = sealshm__call(opts, &req.hdr, -EBADF, NULL, rep, SEALSHM_PROTO_MSG_MAX, NULL);
 		if (r < 0)
 			return sealshm__err(r);
 		if ((size_t)r < sizeof(*rep) || rep->count > SEALSHM_PROTO_LIST_PAGE ||
@@ -124,7 +132,7 @@ int sealshm_stat(const char *name, const struct sealshm_opts *opts, struct seals
 
 	memcpy(req.name, n, strlen(n));	/* rest of the field is zero */
 
-	r = sealshm__call(opts, &req.hdr, -EBADF, &rep, sizeof(rep), NULL);
+	r = sealshm__call(opts, &req.hdr, -EBADF, NULL, &rep, sizeof(rep), NULL);
 	if (r < 0)
 		return sealshm__err(r);
 	if ((size_t)r != sizeof(rep) || sealshm__name_check_wire(rep.info.name) < 0 ||

@@ -9,7 +9,12 @@
 
 #include "internal.h"
 
-#define SEALSHM_FLAGS_ALL	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART)
+#define SEALSHM_FLAGS_ALL \
+	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_LIFETIME_LAST)
+/* A segment is created read-write (SEALSHM_RDONLY is for attach); the
+ * lifetime is chosen once, by the creator. */
+#define SEALSHM_CREATE_FLAGS	(SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_LIFETIME_LAST)
+#define SEALSHM_ATTACH_FLAGS	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART)
 /* Attempts at a free generated name before giving up with -EEXIST. */
 #define RANDOM_NAME_ATTEMPTS	32
 
@@ -64,7 +69,15 @@ static int handle_new(const struct sealshm_opts *opts, uint32_t flags, struct se
 static uint32_t proto_flags(uint32_t flags)
 {
 	return (flags & SEALSHM_NO_TRACK ? 0 : SEALSHM_PROTO_TRACK) |
-	       (flags & SEALSHM_RDONLY ? SEALSHM_PROTO_RDONLY : 0);
+	       (flags & SEALSHM_RDONLY ? SEALSHM_PROTO_RDONLY : 0) |
+	       (flags & SEALSHM_LIFETIME_LAST ? SEALSHM_PROTO_LIFETIME_LAST : 0);
+}
+
+/* Where sealshm__call() puts the session's token: tracked requests only
+ * (untracked ones carry zeros, which trackerd requires). */
+static uint8_t *track_token(uint32_t flags, uint8_t token[SEALSHM_PROTO_TOKEN_SIZE])
+{
+	return flags & SEALSHM_NO_TRACK ? NULL : token;
 }
 
 static void name_field(char field[SEALSHM_PROTO_NAME_SIZE], const char *name)
@@ -114,8 +127,11 @@ static int create_one(const char *name, size_t size, mode_t mode, const struct s
 	shm->size = size;
 
 	/* The reply buffer holds just a header, so a success reply is one:
-	 * anything longer fails as malformed before trackerd's answer counts. */
-	r = sealshm__call(opts, &req.hdr, shm->fd, &rep, sizeof(rep), NULL);
+	 * anything longer fails as malformed before trackerd's answer counts.
+	 * A tracked create is registered and tracked in this one request, so
+	 * no crash can fall between the two. */
+	r = sealshm__call(opts, &req.hdr, shm->fd, track_token(flags, req.token),
+			  &rep, sizeof(rep), NULL);
 	if (r < 0)
 		return r;
 
@@ -137,8 +153,7 @@ int sealshm_create(const char *name, size_t size, const struct sealshm_opts *opt
 	mode = OPTS_GET(opts, mode, 0);
 	/* off_t bounds what ftruncate() and mmap() accept. */
 	sealshm__return_if_fail(size > 0 && (uint64_t)size <= INT64_MAX, -EINVAL);
-	/* A segment is created read-write: SEALSHM_RDONLY is for attach. */
-	sealshm__return_if_fail(!(flags & ~(SEALSHM_FLAGS_ALL & ~SEALSHM_RDONLY)), -EINVAL);
+	sealshm__return_if_fail(!(flags & ~SEALSHM_CREATE_FLAGS), -EINVAL);
 	sealshm__return_if_fail(!(mode & ~(mode_t)0777), -EINVAL);
 	if (mode == 0)
 		mode = 0600;
@@ -184,7 +199,8 @@ static int attach(const char *name, const struct sealshm_opts *opts, uint32_t fl
 	strcpy(shm->name, name);
 	name_field(req.name, name);
 
-	r = sealshm__call(opts, &req.hdr, -EBADF, &rep, sizeof(rep), &fd);
+	r = sealshm__call(opts, &req.hdr, -EBADF, track_token(flags, req.token),
+			  &rep, sizeof(rep), &fd);
 	if (r < 0)
 		return r;
 	shm->fd = fd;
@@ -217,7 +233,7 @@ int sealshm_attach(const char *name, const struct sealshm_opts *opts, struct sea
 	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
 	sealshm__return_if_fail(ret, -EINVAL);
 	flags = OPTS_GET(opts, flags, 0);
-	sealshm__return_if_fail(!(flags & ~SEALSHM_FLAGS_ALL), -EINVAL);
+	sealshm__return_if_fail(!(flags & ~SEALSHM_ATTACH_FLAGS), -EINVAL);
 	sealshm__return_if_fail(sealshm__name_check(name, &n) == 0, -EINVAL);
 
 	return sealshm__err(attach(n, opts, flags, ret));
@@ -235,7 +251,8 @@ static int unlink_name(const char *name, const struct sealshm_opts *opts)
 	int r;
 
 	name_field(req.name, name);
-	r = sealshm__call(opts, &req.hdr, -EBADF, &rep, sizeof(rep), NULL);
+	/* trackerd also drops the name from every session tracking it. */
+	r = sealshm__call(opts, &req.hdr, -EBADF, NULL, &rep, sizeof(rep), NULL);
 	return r < 0 ? r : 0;
 }
 

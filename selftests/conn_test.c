@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,6 +115,7 @@ FIXTURE_TEARDOWN(autostart)
  * later calls use that same daemon. */
 TEST_F_TIMEOUT(autostart, first_call_starts_one_trackerd, 60)
 {
+	SEALSHM_OPTS(sealshm_opts, untracked, .flags = SEALSHM_NO_TRACK);
 	struct sealshm_msg_hello_reply hello;
 	struct sealshm_info *infos = NULL;
 	struct sealshm *shm = NULL;
@@ -141,12 +143,13 @@ TEST_F_TIMEOUT(autostart, first_call_starts_one_trackerd, 60)
 	snprintf(log, sizeof(log), "%s.log", self->d.sock);
 	EXPECT_EQ(0, access(log, F_OK));
 
-	ASSERT_EQ(0, sealshm_create("autostarted", 64, NULL, &shm));
+	ASSERT_EQ(0, sealshm_create("autostarted", 64, &untracked, &shm));
 	EXPECT_EQ(0, sealshm_unlink(shm));
 	sealshm_close(shm);
 	EXPECT_EQ(1, wait_one_trackerd(self->d.sock, &again));
 	EXPECT_EQ(pid, again);
-	/* One cached connection is all the library keeps. */
+	/* One cached connection is all the library keeps (untracked calls
+	 * open no session). */
 	EXPECT_EQ(self->fds_before + 1, helper_count_fds(0));
 }
 
@@ -391,17 +394,25 @@ FIXTURE_TEARDOWN(fork)
 
 /* A forked child's requests go over a connection of its own: trackerd sees
  * the child's pid as creator (SO_PEERCRED is fixed at connect), the child
- * holds none of the parent's sockets after its call, and the parent's
- * connection still works after the child exits. */
+ * holds none of the parent's sockets after its call but the tracking
+ * session (shared with the family on purpose), and the parent's connection
+ * still works after the child exits. */
 TEST_F(fork, child_gets_own_connection)
 {
+	char env[SEALSHM_SESSION_ENV_MAX];
 	struct sealshm_info info;
 	unsigned long parent_socks[16];
-	int nparent, status;
+	int nparent, status, sfd;
+	struct stat st;
 	pid_t pid;
 
+	/* The session's socket: same inode as the fd export hands out. */
+	sfd = sealshm_session_export(NULL, env, sizeof(env));
+	ASSERT_GE(sfd, 0);
+	ASSERT_EQ(0, fstat(sfd, &st));
+	close(sfd);
 	nparent = helper_socket_inodes(parent_socks, 16);
-	ASSERT_GE(nparent, 1);
+	ASSERT_GE(nparent, 2);
 
 	pid = fork();
 	ASSERT_GE(pid, 0);
@@ -419,7 +430,7 @@ TEST_F(fork, child_gets_own_connection)
 			_exit(11);
 		for (int i = 0; i < n; i++)
 			for (int j = 0; j < nparent; j++)
-				if (socks[i] == parent_socks[j])
+				if (socks[i] == parent_socks[j] && socks[i] != st.st_ino)
 					_exit(12);	/* still holds the parent's */
 		_exit(0);
 	}
@@ -435,12 +446,15 @@ TEST_F(fork, child_gets_own_connection)
  * replies (a shared connection would cross them). */
 TEST_F_TIMEOUT(fork, parent_and_child_requests_do_not_cross, 60)
 {
+	/* Untracked: a session would be inherited by the child (on purpose),
+	 * and this test is about request connections. */
+	SEALSHM_OPTS(sealshm_opts, untracked, .flags = SEALSHM_NO_TRACK);
 	struct sealshm *a = NULL, *b = NULL;
 	int status, bad = 0;
 	pid_t pid;
 
-	ASSERT_EQ(0, sealshm_create("parents", 111, NULL, &a));
-	ASSERT_EQ(0, sealshm_create("childs", 222, NULL, &b));
+	ASSERT_EQ(0, sealshm_create("parents", 111, &untracked, &a));
+	ASSERT_EQ(0, sealshm_create("childs", 222, &untracked, &b));
 
 	pid = fork();
 	ASSERT_GE(pid, 0);

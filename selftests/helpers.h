@@ -671,6 +671,20 @@ static inline int trackerd_start(struct trackerd *t, const char *const *extra)
 	return trackerd_spawn(t, extra);
 }
 
+/* Open this process family's session with the trackerd of $SEALSHM_SOCKET
+ * now (so that fd baselines include it): sealshm_session_export() opens
+ * it; the copy it returns is closed. */
+static inline int helper_session_open(void)
+{
+	char buf[SEALSHM_SESSION_ENV_MAX];
+	int fd = sealshm_session_export(NULL, buf, sizeof(buf));
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 /* Point the library at @t ($SEALSHM_SOCKET; $SEALSHM_NO_AUTOSTART so a
  * mistake cannot start a per-user daemon instead) and open its cached
  * connection with one sealshm_list(), so that connection is part of the fd
@@ -689,6 +703,11 @@ static inline int trackerd_connect(const struct trackerd *t)
 	free(infos);
 	if (r != 0)
 		return -ENOTEMPTY;	/* a fresh daemon lists nothing */
+	/* The tracking session too: tracked calls would open it and it lives
+	 * as long as the process. */
+	r = helper_session_open();
+	if (r < 0)
+		return r;
 	return helper_count_fds(0);
 }
 
@@ -829,6 +848,316 @@ static inline int run_peer(const char *const *args, char *out, size_t outlen)
 	if (out && outlen)
 		out[got] = '\0';
 	return helper_exit_code(helper_reap(pid, 20000));
+}
+
+/* === tracking sessions (issue 3) ===========================================
+ * Waiting for trackerd to act on a session's end, the raw SESSION request,
+ * and peers that stay alive until told to go (so a test decides when a
+ * tracking process exits, or kills it). */
+
+/* Wait up to @timeout_ms for @name to leave the registry (a session's end
+ * is handled by trackerd after the process is gone).  0 when gone,
+ * -ETIMEDOUT when still there, or stat's error. */
+static inline int helper_wait_gone(const char *name, unsigned int timeout_ms)
+{
+	uint64_t end = helper_now_ms() + timeout_ms;
+
+	for (;;) {
+		struct sealshm_info info;
+		int r = sealshm_stat(name, NULL, &info);
+
+		if (r == -ENOENT)
+			return 0;
+		if (r < 0)
+			return r;
+		if (helper_now_ms() >= end)
+			return -ETIMEDOUT;
+		helper_sleep_ms(5);
+	}
+}
+
+/* Wait up to @timeout_ms until @name is tracked by exactly @want sessions;
+ * its info goes to *@ret.  0, -ETIMEDOUT (*@ret holds the last info), or
+ * stat's error. */
+static inline int helper_wait_sessions(const char *name, uint32_t want, unsigned int timeout_ms,
+				       struct sealshm_info *ret)
+{
+	uint64_t end = helper_now_ms() + timeout_ms;
+
+	for (;;) {
+		int r = sealshm_stat(name, NULL, ret);
+
+		if (r < 0)
+			return r;
+		if (ret->n_sessions == want)
+			return 0;
+		if (helper_now_ms() >= end)
+			return -ETIMEDOUT;
+		helper_sleep_ms(5);
+	}
+}
+
+/* Wait up to @timeout_ms until the registry holds at most @want names;
+ * returns the last count (or -errno). */
+static inline int helper_wait_names(int want, unsigned int timeout_ms)
+{
+	uint64_t end = helper_now_ms() + timeout_ms;
+
+	for (;;) {
+		struct sealshm_info *infos = NULL;
+		int n = sealshm_list(NULL, &infos);
+
+		free(infos);
+		if (n < 0 || n <= want || helper_now_ms() >= end)
+			return n;
+		helper_sleep_ms(10);
+	}
+}
+
+/* Lines of the daemon's log containing every one of the NULL-terminated
+ * strings. */
+static inline int trackerd_log_count(const struct trackerd *t, ...)
+{
+	char *log = trackerd_log(t);
+	int n = 0;
+
+	for (char *line = log, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+		const char *needle;
+		bool all = true;
+		va_list ap;
+
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		va_start(ap, t);
+		while ((needle = va_arg(ap, const char *)))
+			if (!strstr(line, needle))
+				all = false;
+		va_end(ap);
+		n += all;
+	}
+	free(log);
+	return n;
+}
+
+/* Id of the session @pid opened ("session N opened by pid P (uid U)"),
+ * waiting up to @timeout_ms for the line; -ENOENT when none. */
+static inline int64_t trackerd_log_session_id(const struct trackerd *t, pid_t pid,
+					      unsigned int timeout_ms)
+{
+	uint64_t end = helper_now_ms() + timeout_ms;
+	char needle[64];
+
+	snprintf(needle, sizeof(needle), " opened by pid %d ", (int)pid);
+	for (;;) {
+		char *log = trackerd_log(t), *hit = strstr(log, needle);
+		int64_t id = -ENOENT;
+
+		if (hit) {
+			char *p = hit;
+
+			while (p > log && p[-1] != '\n')
+				p--;
+			p = strstr(p, "session ");
+			if (p && p < hit)
+				id = strtoll(p + 8, NULL, 10);
+		}
+		free(log);
+		if (id >= 0 || helper_now_ms() >= end)
+			return id;
+		helper_sleep_ms(10);
+	}
+}
+
+/* Make @sock (after HELLO) a session: returns the reply's status, the
+ * reply in *@ret (a short reply gives -EIO). */
+static inline int raw_session(int sock, struct sealshm_msg_session_reply *ret)
+{
+	struct sealshm_msg_hdr req = {
+		.type = SEALSHM_MSG_SESSION, .size = sizeof(req), .seq = 21,
+	};
+	ssize_t n;
+
+	memset(ret, 0, sizeof(*ret));
+	n = raw_call(sock, &req, sizeof(req), NULL, 0, ret, sizeof(*ret), NULL);
+	if (n < 0)
+		return (int)n;
+	if (n < (ssize_t)sizeof(ret->hdr))
+		return -EIO;
+	if (ret->hdr.status)
+		return ret->hdr.status;
+	return n == (ssize_t)sizeof(*ret) ? 0 : -EIO;
+}
+
+/* A new session with the trackerd at @path: returns its socket, its token
+ * in @token and id in *@id (may be NULL). */
+static inline int raw_session_client(const char *path, uint8_t token[SEALSHM_PROTO_TOKEN_SIZE],
+				     uint64_t *id)
+{
+	struct sealshm_msg_session_reply reply;
+	int fd = raw_client(path, NULL), r;
+
+	if (fd < 0)
+		return fd;
+	r = raw_session(fd, &reply);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	memcpy(token, reply.token, SEALSHM_PROTO_TOKEN_SIZE);
+	if (id)
+		*id = reply.id;
+	return fd;
+}
+
+/* An exec'd peer that lives until told to go: its stdin and stdout are
+ * pipes to the test. */
+struct peer {
+	pid_t pid;			/* 0 when none */
+	int in;				/* its stdin (write end) */
+	int out;			/* its stdout (read end) */
+	size_t len;			/* bytes buffered in buf */
+	char buf[1024];
+};
+
+#define PEER_INIT { .pid = 0, .in = -EBADF, .out = -EBADF }
+
+/* Start the peer helper with @args (NULL-terminated, without argv[0]).
+ * @keep_fd >= 0 is inherited under its number; @session_env, when not NULL,
+ * becomes $SEALSHM_SESSION in its environment.  The peer dies with the
+ * calling thread (PDEATHSIG). */
+static inline int peer_start(struct peer *p, const char *const *args, int keep_fd,
+			     const char *session_env)
+{
+	int in[2], out[2], argc = 0, r;
+	char prog[PATH_MAX];
+	const char *argv[16];
+	pid_t pid;
+
+	p->pid = 0;
+	p->in = p->out = -EBADF;
+	p->len = 0;
+	r = helper_peer_path(prog, sizeof(prog));
+	if (r < 0)
+		return r;
+	argv[argc++] = prog;
+	for (int i = 0; args[i] && argc < 15; i++)
+		argv[argc++] = args[i];
+	argv[argc] = NULL;
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		r = -errno;
+		close(in[0]);
+		close(in[1]);
+		return r;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		return r;
+	}
+	if (pid == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (dup2(in[0], STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0)
+			_exit(126);
+		if (keep_fd >= 0 && fcntl(keep_fd, F_SETFD, 0) < 0)
+			_exit(126);
+		if (session_env && setenv(SEALSHM_SESSION_ENV, session_env, 1) < 0)
+			_exit(126);
+		execv(prog, (char *const *)argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	p->pid = pid;
+	p->in = in[1];
+	p->out = out[0];
+	return 0;
+}
+
+/* Next line the peer printed (without the newline) into @line; waits up
+ * to @timeout_ms.  Returns its length, -EPIPE on EOF, -ETIMEDOUT. */
+static inline int peer_line(struct peer *p, char *line, size_t len, unsigned int timeout_ms)
+{
+	uint64_t end = helper_now_ms() + timeout_ms;
+
+	for (;;) {
+		char *nl = memchr(p->buf, '\n', p->len);
+		struct pollfd pfd = { .fd = p->out, .events = POLLIN };
+		uint64_t now;
+		ssize_t n;
+
+		if (nl) {
+			size_t k = (size_t)(nl - p->buf);
+
+			snprintf(line, len, "%.*s", (int)k, p->buf);
+			memmove(p->buf, nl + 1, p->len - k - 1);
+			p->len -= k + 1;
+			return (int)k;
+		}
+		if (p->len == sizeof(p->buf))
+			return -ENOBUFS;
+		now = helper_now_ms();
+		if (now >= end)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (int)(end - now)) < 0 && errno != EINTR)
+			return -errno;
+		if (!(pfd.revents & (POLLIN | POLLHUP)))
+			continue;
+		n = read(p->out, p->buf + p->len, sizeof(p->buf) - p->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		p->len += (size_t)n;
+	}
+}
+
+/* Send one command line to the peer and return its one-line answer in
+ * @line (see peer.c).  Returns the answer's length or -errno. */
+static inline int peer_cmd(struct peer *p, const char *cmd, char *line, size_t len)
+{
+	char buf[256];
+	int n = snprintf(buf, sizeof(buf), "%s\n", cmd);
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -EINVAL;
+	if (write(p->in, buf, (size_t)n) != n)
+		return -EPIPE;
+	return peer_line(p, line, len, HELPER_IO_TIMEOUT_MS);
+}
+
+/* Let the peer go (EOF on its stdin: it exits at once, unlinking and
+ * closing nothing) and reap it.  Returns its exit code. */
+static inline int peer_finish(struct peer *p, unsigned int timeout_ms)
+{
+	int rc = 0;
+
+	p->in = safe_close(p->in);
+	if (p->pid > 0)
+		rc = helper_exit_code(helper_reap(p->pid, timeout_ms));
+	p->pid = 0;
+	p->out = safe_close(p->out);
+	return rc;
+}
+
+/* SIGKILL it (if still running), reap, close the pipes. */
+static inline void peer_destroy(struct peer *p)
+{
+	if (p->pid > 0) {
+		(void)kill(p->pid, SIGKILL);
+		(void)waitpid(p->pid, NULL, 0);
+		p->pid = 0;
+	}
+	p->in = safe_close(p->in);
+	p->out = safe_close(p->out);
 }
 
 #endif /* SEALSHM_SELFTESTS_HELPERS_H */

@@ -13,7 +13,7 @@
 
 static const uint32_t request_types[] = {
 	SEALSHM_MSG_HELLO, SEALSHM_MSG_CREATE, SEALSHM_MSG_ATTACH,
-	SEALSHM_MSG_UNLINK, SEALSHM_MSG_STAT, SEALSHM_MSG_LIST,
+	SEALSHM_MSG_UNLINK, SEALSHM_MSG_STAT, SEALSHM_MSG_LIST, SEALSHM_MSG_SESSION,
 };
 
 /* The header layout is what both ends agree on: 16 bytes, fixed offsets. */
@@ -37,15 +37,21 @@ TEST(message_layouts_are_fixed)
 	EXPECT_EQ(24, offsetof(struct sealshm_msg_hello_reply, server_pid));
 	EXPECT_EQ(28, offsetof(struct sealshm_msg_hello_reply, server_uid));
 
-	EXPECT_EQ(288, sizeof(struct sealshm_msg_create));
+	EXPECT_EQ(304, sizeof(struct sealshm_msg_create));
 	EXPECT_EQ(16, offsetof(struct sealshm_msg_create, size));
 	EXPECT_EQ(24, offsetof(struct sealshm_msg_create, mode));
 	EXPECT_EQ(28, offsetof(struct sealshm_msg_create, flags));
-	EXPECT_EQ(32, offsetof(struct sealshm_msg_create, name));
+	EXPECT_EQ(32, offsetof(struct sealshm_msg_create, token));
+	EXPECT_EQ(48, offsetof(struct sealshm_msg_create, name));
 
-	EXPECT_EQ(280, sizeof(struct sealshm_msg_name));
+	EXPECT_EQ(296, sizeof(struct sealshm_msg_name));
 	EXPECT_EQ(16, offsetof(struct sealshm_msg_name, flags));
-	EXPECT_EQ(24, offsetof(struct sealshm_msg_name, name));
+	EXPECT_EQ(24, offsetof(struct sealshm_msg_name, token));
+	EXPECT_EQ(40, offsetof(struct sealshm_msg_name, name));
+
+	EXPECT_EQ(40, sizeof(struct sealshm_msg_session_reply));
+	EXPECT_EQ(16, offsetof(struct sealshm_msg_session_reply, id));
+	EXPECT_EQ(24, offsetof(struct sealshm_msg_session_reply, token));
 
 	EXPECT_EQ(40, sizeof(struct sealshm_msg_attach_reply));
 	EXPECT_EQ(16, offsetof(struct sealshm_msg_attach_reply, size));
@@ -53,15 +59,18 @@ TEST(message_layouts_are_fixed)
 	EXPECT_EQ(32, offsetof(struct sealshm_msg_attach_reply, seals));
 	EXPECT_EQ(36, offsetof(struct sealshm_msg_attach_reply, mode));
 
-	EXPECT_EQ(304, sizeof(struct sealshm_wire_info));
+	EXPECT_EQ(328, sizeof(struct sealshm_wire_info));
 	EXPECT_EQ(0, offsetof(struct sealshm_wire_info, name));
 	EXPECT_EQ(256, offsetof(struct sealshm_wire_info, size));
 	EXPECT_EQ(264, offsetof(struct sealshm_wire_info, ino));
 	EXPECT_EQ(272, offsetof(struct sealshm_wire_info, ctime_ns));
 	EXPECT_EQ(280, offsetof(struct sealshm_wire_info, uid));
 	EXPECT_EQ(296, offsetof(struct sealshm_wire_info, creator_pid));
+	EXPECT_EQ(300, offsetof(struct sealshm_wire_info, flags));
+	EXPECT_EQ(304, offsetof(struct sealshm_wire_info, n_sessions));
+	EXPECT_EQ(308, offsetof(struct sealshm_wire_info, session_pids));
 
-	EXPECT_EQ(16 + 304, sizeof(struct sealshm_msg_stat_reply));
+	EXPECT_EQ(16 + 328, sizeof(struct sealshm_msg_stat_reply));
 	EXPECT_EQ(24, sizeof(struct sealshm_msg_list));
 	EXPECT_EQ(16, offsetof(struct sealshm_msg_list, cursor));
 	EXPECT_EQ(32, sizeof(struct sealshm_msg_list_reply));
@@ -78,8 +87,8 @@ TEST(name_fields_fit_longest_name)
 	EXPECT_EQ(SEALSHM_PROTO_NAME_SIZE, sizeof(((struct sealshm_info *)0)->name));
 }
 
-/* Every request type has a spec whose size is its struct's and whose fd
- * count is 1 for CREATE only. */
+/* Every request type has a spec whose size is its struct's (SESSION: the
+ * header alone) and whose fd count is 1 for CREATE only. */
 TEST(every_request_has_a_spec)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(request_types); i++) {
@@ -102,6 +111,24 @@ TEST(every_request_has_a_spec)
 	EXPECT_EQ(sizeof(struct sealshm_msg_name), sealshm_proto_request_spec(SEALSHM_MSG_UNLINK)->size);
 	EXPECT_EQ(sizeof(struct sealshm_msg_name), sealshm_proto_request_spec(SEALSHM_MSG_STAT)->size);
 	EXPECT_EQ(sizeof(struct sealshm_msg_list), sealshm_proto_request_spec(SEALSHM_MSG_LIST)->size);
+	EXPECT_EQ(sizeof(struct sealshm_msg_hdr),
+		  sealshm_proto_request_spec(SEALSHM_MSG_SESSION)->size);
+}
+
+/* Session tokens are 16 bytes in every message that carries one, and info
+ * records carry as many tracker pids as the public struct. */
+TEST(token_and_pid_fields_agree)
+{
+	EXPECT_EQ(16, SEALSHM_PROTO_TOKEN_SIZE);
+	EXPECT_EQ(SEALSHM_PROTO_TOKEN_SIZE, sizeof(((struct sealshm_msg_create *)0)->token));
+	EXPECT_EQ(SEALSHM_PROTO_TOKEN_SIZE, sizeof(((struct sealshm_msg_name *)0)->token));
+	EXPECT_EQ(SEALSHM_PROTO_TOKEN_SIZE,
+		  sizeof(((struct sealshm_msg_session_reply *)0)->token));
+	EXPECT_EQ(SEALSHM_PROTO_INFO_PIDS, SEALSHM_INFO_PIDS);
+	EXPECT_EQ(sizeof(((struct sealshm_wire_info *)0)->session_pids),
+		  sizeof(((struct sealshm_info *)0)->session_pids));
+	/* "FD:" + 32 hex digits + NUL fits the export buffer. */
+	EXPECT_LE(sizeof("2147483647:") + 2 * SEALSHM_PROTO_TOKEN_SIZE, SEALSHM_SESSION_ENV_MAX);
 }
 
 /* Types that are not requests (0, unknown, replies) have no spec, so trackerd
@@ -109,7 +136,7 @@ TEST(every_request_has_a_spec)
 TEST(non_requests_have_no_spec)
 {
 	EXPECT_EQ(NULL, sealshm_proto_request_spec(0));
-	EXPECT_EQ(NULL, sealshm_proto_request_spec(7));
+	EXPECT_EQ(NULL, sealshm_proto_request_spec(8));
 	EXPECT_EQ(NULL, sealshm_proto_request_spec(UINT32_MAX));
 	for (size_t i = 0; i < ARRAY_SIZE(request_types); i++)
 		EXPECT_EQ(NULL, sealshm_proto_request_spec(request_types[i] | SEALSHM_MSG_REPLY));
@@ -132,6 +159,7 @@ TEST(replies_fit_message_max)
 	EXPECT_LE(sizeof(struct sealshm_msg_hello_reply), SEALSHM_PROTO_MSG_MAX);
 	EXPECT_LE(sizeof(struct sealshm_msg_attach_reply), SEALSHM_PROTO_MSG_MAX);
 	EXPECT_LE(sizeof(struct sealshm_msg_stat_reply), SEALSHM_PROTO_MSG_MAX);
+	EXPECT_LE(sizeof(struct sealshm_msg_session_reply), SEALSHM_PROTO_MSG_MAX);
 	EXPECT_GE(SEALSHM_PROTO_LIST_PAGE, 1);
 	EXPECT_LE(sizeof(struct sealshm_msg_list_reply) +
 		  SEALSHM_PROTO_LIST_PAGE * sizeof(struct sealshm_wire_info),
@@ -152,11 +180,13 @@ TEST(fields_are_naturally_aligned)
 	EXPECT_EQ(0, offsetof(struct sealshm_wire_info, ctime_ns) % 8);
 	EXPECT_EQ(0, offsetof(struct sealshm_msg_list, cursor) % 8);
 	EXPECT_EQ(0, offsetof(struct sealshm_msg_list_reply, next_cursor) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_msg_session_reply, id) % 8);
 	EXPECT_EQ(0, sizeof(struct sealshm_wire_info) % 8);
 }
 
 /* Magic spells "SSHM" in memory on a little-endian host, and the protocol
- * version is non-zero (0 would pass an all-zero message). */
+ * version is 2, the first with sessions (never 0, which an all-zero
+ * message would pass). */
 TEST(magic_and_version)
 {
 	union {
@@ -169,10 +199,23 @@ TEST(magic_and_version)
 #else
 	EXPECT_EQ(0, memcmp(m.c, "MHSS", 4));
 #endif
-	EXPECT_NE(0, SEALSHM_PROTO_VERSION);
+	EXPECT_EQ(2, SEALSHM_PROTO_VERSION);	/* 2: sessions */
 	EXPECT_GE(SEALSHM_PROTO_FDS_MAX, 1);
-	EXPECT_EQ(0, SEALSHM_PROTO_FLAGS_ALL & ~(SEALSHM_PROTO_TRACK | SEALSHM_PROTO_RDONLY));
-	EXPECT_NE(SEALSHM_PROTO_TRACK, SEALSHM_PROTO_RDONLY);
+}
+
+/* CREATE and ATTACH flags are distinct bits; each request's mask holds
+ * exactly the bits it takes (RDONLY is attach-only, LIFETIME_LAST
+ * create-only). */
+TEST(request_flag_masks)
+{
+	EXPECT_EQ(0, SEALSHM_PROTO_TRACK & SEALSHM_PROTO_RDONLY);
+	EXPECT_EQ(0, SEALSHM_PROTO_TRACK & SEALSHM_PROTO_LIFETIME_LAST);
+	EXPECT_EQ(0, SEALSHM_PROTO_RDONLY & SEALSHM_PROTO_LIFETIME_LAST);
+	EXPECT_EQ(SEALSHM_PROTO_TRACK | SEALSHM_PROTO_LIFETIME_LAST, SEALSHM_PROTO_CREATE_FLAGS);
+	EXPECT_EQ(SEALSHM_PROTO_TRACK | SEALSHM_PROTO_RDONLY, SEALSHM_PROTO_ATTACH_FLAGS);
+	/* Public opts flags are distinct too. */
+	EXPECT_EQ(0, SEALSHM_LIFETIME_LAST &
+			     (SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART));
 }
 
 TEST_HARNESS_MAIN

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -107,16 +108,19 @@ static bool malformed_errno(int status)
 	       status == -EXFULL || status == -EPROTO;
 }
 
-/* Send CREATE @name on @sock with @fds and return the reply's status (an
- * error reply is checked for shape). */
-static int raw_create(struct __test_metadata *_metadata, int sock, const char *name,
-		      uint64_t size, uint32_t mode, uint32_t flags, const int *fds, size_t nfds)
+/* Send CREATE @name on @sock with @fds and @token (NULL: zero) and return
+ * the reply's status (an error reply is checked for shape). */
+static int raw_create_token(struct __test_metadata *_metadata, int sock, const char *name,
+			    uint64_t size, uint32_t mode, uint32_t flags, const uint8_t *token,
+			    const int *fds, size_t nfds)
 {
 	struct sealshm_msg_create req;
 	char reply[64];
 	ssize_t n;
 
 	raw_create_req(&req, 7, name, size, mode, flags);
+	if (token)
+		memcpy(req.token, token, sizeof(req.token));
 	n = raw_call(sock, &req, sizeof(req), fds, nfds, reply, sizeof(reply), NULL);
 	/* Success and error replies to CREATE are both header-only. */
 	if (n == 16 && ((struct sealshm_msg_hdr *)reply)->status != 0)
@@ -131,19 +135,33 @@ static int raw_create(struct __test_metadata *_metadata, int sock, const char *n
 	return 0;
 }
 
-/* Status of a name request (ATTACH/UNLINK/STAT) on @sock; an fd that comes
- * with it goes to *@ret_fd (or is closed). */
-static int raw_name_call(int sock, uint32_t type, const char *name, uint32_t flags, void *reply,
-			 size_t reply_len, int *ret_fd)
+static int raw_create(struct __test_metadata *_metadata, int sock, const char *name,
+		      uint64_t size, uint32_t mode, uint32_t flags, const int *fds, size_t nfds)
+{
+	return raw_create_token(_metadata, sock, name, size, mode, flags, NULL, fds, nfds);
+}
+
+/* Status of a name request (ATTACH/UNLINK/STAT) on @sock carrying @token
+ * (NULL: zero); an fd that comes with it goes to *@ret_fd (or is closed). */
+static int raw_name_call_token(int sock, uint32_t type, const char *name, uint32_t flags,
+			       const uint8_t *token, void *reply, size_t reply_len, int *ret_fd)
 {
 	struct sealshm_msg_name req;
 	ssize_t n;
 
 	raw_name_req(&req, type, 9, name, flags);
+	if (token)
+		memcpy(req.token, token, sizeof(req.token));
 	n = raw_call(sock, &req, sizeof(req), NULL, 0, reply, reply_len, ret_fd);
 	if (n < (ssize_t)sizeof(struct sealshm_msg_hdr))
 		return n < 0 ? (int)n : -EIO;
 	return ((struct sealshm_msg_hdr *)reply)->status;
+}
+
+static int raw_name_call(int sock, uint32_t type, const char *name, uint32_t flags, void *reply,
+			 size_t reply_len, int *ret_fd)
+{
+	return raw_name_call_token(sock, type, name, flags, NULL, reply, reply_len, ret_fd);
 }
 
 /* A LIST round trip works on @sock (the connection is alive and in sync). */
@@ -352,7 +370,8 @@ TEST_F(trackerd, create_refuses_rdonly_fd)
 	EXPECT_EQ(-ENOENT, sealshm_attach("rdonly_fd", NULL, &self->shm[0]));
 }
 
-/* Size 0, mode beyond 0777 and unknown flag bits are refused (-EINVAL). */
+/* Size 0, mode beyond 0777 and unknown flag bits are refused (-EINVAL):
+ * RDONLY is no CREATE flag, LIFETIME_LAST no ATTACH flag. */
 TEST_F(trackerd, create_refuses_bad_fields)
 {
 	self->extra[0] = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
@@ -365,6 +384,18 @@ TEST_F(trackerd, create_refuses_bad_fields)
 				      &self->extra[0], 1));
 	EXPECT_EQ(-EINVAL, raw_create(_metadata, self->raw, "fields", 4096, 0600, 0x80,
 				      &self->extra[0], 1));
+	EXPECT_EQ(-EINVAL, raw_create(_metadata, self->raw, "fields", 4096, 0600,
+				      SEALSHM_PROTO_RDONLY, &self->extra[0], 1));
+	EXPECT_EQ(-ENOENT, sealshm_attach("fields", NULL, &self->shm[0]));
+	EXPECT_EQ(0, raw_create(_metadata, self->raw, "fields", 4096, 0600, 0, &self->extra[0], 1));
+	{
+		struct sealshm_msg_attach_reply reply;
+
+		EXPECT_EQ(-EINVAL, raw_name_call(self->raw, SEALSHM_MSG_ATTACH, "fields",
+						 SEALSHM_PROTO_LIFETIME_LAST, &reply,
+						 sizeof(reply), NULL));
+	}
+	EXPECT_EQ(0, sealshm_unlink_name("fields", NULL));
 	EXPECT_TRUE(raw_list_works(self->raw));
 }
 
@@ -741,6 +772,266 @@ TEST_F(trackerd, log_names_name_and_reason)
 					  NULL));
 }
 
+/* --- tracking sessions over the raw protocol ------------------------------ */
+
+static bool token_is_zero(const uint8_t *t)
+{
+	for (int i = 0; i < SEALSHM_PROTO_TOKEN_SIZE; i++)
+		if (t[i])
+			return false;
+	return true;
+}
+
+/* The raw STAT info of @name on @sock; returns the status. */
+static int raw_stat(int sock, const char *name, struct sealshm_wire_info *ret)
+{
+	struct sealshm_msg_stat_reply st;
+	int r = raw_name_call(sock, SEALSHM_MSG_STAT, name, 0, &st, sizeof(st), NULL);
+
+	if (r == 0)
+		*ret = st.info;
+	return r;
+}
+
+/* Tracked CREATE of @name (64 bytes) with @token; returns the status. */
+static int raw_create_tracked(struct __test_metadata *_metadata, int sock, const char *name,
+			      uint32_t flags, const uint8_t *token)
+{
+	int mfd = helper_memfd(64, F_SEAL_SHRINK | F_SEAL_GROW), r;
+
+	if (mfd < 0)
+		return mfd;
+	r = raw_create_token(_metadata, sock, name, 64, 0600, flags, token, &mfd, 1);
+	close(mfd);
+	return r;
+}
+
+/* SESSION is answered with the full reply: a non-zero random token and an
+ * id, different for every session; trackerd logs the opening with our pid
+ * and uid. */
+TEST_F(trackerd, session_reply_carries_id_and_random_token)
+{
+	struct sealshm_msg_session_reply r1, r2;
+	char line[96];
+
+	self->extra[0] = raw_client(self->d.sock, NULL);
+	self->extra[1] = raw_client(self->d.sock, NULL);
+	ASSERT_GE(self->extra[0], 0);
+	ASSERT_GE(self->extra[1], 0);
+	ASSERT_EQ(0, raw_session(self->extra[0], &r1));
+	ASSERT_EQ(0, raw_session(self->extra[1], &r2));
+	EXPECT_EQ(SEALSHM_MSG_SESSION | SEALSHM_MSG_REPLY, r1.hdr.type);
+	EXPECT_EQ(sizeof(r1), r1.hdr.size);
+	EXPECT_EQ(21, r1.hdr.seq);
+	EXPECT_FALSE(token_is_zero(r1.token));
+	EXPECT_FALSE(token_is_zero(r2.token));
+	EXPECT_NE(0, memcmp(r1.token, r2.token, sizeof(r1.token)));
+	EXPECT_NE(r1.id, r2.id);
+	snprintf(line, sizeof(line), "session %llu opened by pid %d (uid %u)",
+		 (unsigned long long)r2.id, (int)getpid(), getuid());
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, line, NULL));
+	/* trackerd says nothing more on a session. */
+	errno = 0;
+	EXPECT_EQ(-1, recv(self->extra[0], line, sizeof(line), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+/* A tracked request with a token trackerd does not know (or the zero
+ * token) is refused with -ESTALE and changes nothing: no name registered,
+ * no tracker added to an existing one; the connection stays usable. */
+TEST_F(trackerd, unknown_token_is_estale_and_changes_nothing)
+{
+	struct sealshm_msg_attach_reply reply;
+	struct sealshm_wire_info info;
+	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
+	int r;
+
+	ASSERT_EQ(sizeof(token), getrandom(token, sizeof(token), 0));
+	token[0] |= 1;
+	EXPECT_EQ(-ESTALE, raw_create_tracked(_metadata, self->raw, "stale", SEALSHM_PROTO_TRACK,
+					      token));
+	EXPECT_EQ(-ENOENT, raw_stat(self->raw, "stale", &info));
+	r = raw_create_tracked(_metadata, self->raw, "stale", SEALSHM_PROTO_TRACK, NULL);
+	EXPECT_TRUE(r == -ESTALE || r == -EINVAL) {
+		TH_LOG("zero token: %d", r);
+	}
+	EXPECT_EQ(-ENOENT, raw_stat(self->raw, "stale", &info));
+
+	ASSERT_EQ(0, raw_create_tracked(_metadata, self->raw, "known", 0, NULL));
+	EXPECT_EQ(-ESTALE, raw_name_call_token(self->raw, SEALSHM_MSG_ATTACH, "known",
+					       SEALSHM_PROTO_TRACK, token, &reply, sizeof(reply),
+					       NULL));
+	ASSERT_EQ(0, raw_stat(self->raw, "known", &info));
+	EXPECT_EQ(0, info.n_sessions);
+	EXPECT_TRUE(raw_list_works(self->raw));
+	EXPECT_EQ(0, raw_name_call(self->raw, SEALSHM_MSG_UNLINK, "known", 0, &reply,
+				   sizeof(reply), NULL));
+}
+
+/* A non-zero token without SEALSHM_PROTO_TRACK is refused with -EINVAL,
+ * even a live session's, and nothing is registered or tracked. */
+TEST_F(trackerd, token_without_track_is_einval)
+{
+	struct sealshm_msg_attach_reply reply;
+	struct sealshm_wire_info info;
+	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
+
+	self->extra[0] = raw_session_client(self->d.sock, token, NULL);
+	ASSERT_GE(self->extra[0], 0);
+	EXPECT_EQ(-EINVAL, raw_create_tracked(_metadata, self->raw, "untracked_token", 0, token));
+	EXPECT_EQ(-ENOENT, raw_stat(self->raw, "untracked_token", &info));
+
+	ASSERT_EQ(0, raw_create_tracked(_metadata, self->raw, "untracked_token", 0, NULL));
+	EXPECT_EQ(-EINVAL, raw_name_call_token(self->raw, SEALSHM_MSG_ATTACH, "untracked_token",
+					       0, token, &reply, sizeof(reply), NULL));
+	EXPECT_EQ(-EINVAL, raw_name_call_token(self->raw, SEALSHM_MSG_ATTACH, "untracked_token",
+					       SEALSHM_PROTO_RDONLY, token, &reply, sizeof(reply),
+					       NULL));
+	ASSERT_EQ(0, raw_stat(self->raw, "untracked_token", &info));
+	EXPECT_EQ(0, info.n_sessions);
+	EXPECT_EQ(0, raw_name_call(self->raw, SEALSHM_MSG_UNLINK, "untracked_token", 0, &reply,
+				   sizeof(reply), NULL));
+}
+
+/* A tracked CREATE links the name to the session named by the token, an
+ * ATTACH with the same token adds no second link, and the session's end
+ * (close) unlinks the name with the warning and the summary line. */
+TEST_F(trackerd, session_end_unlinks_tracked_names)
+{
+	struct sealshm_msg_attach_reply reply;
+	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
+	struct sealshm_wire_info info;
+	char line[160];
+	uint64_t id;
+	int fd;
+
+	self->extra[0] = raw_session_client(self->d.sock, token, &id);
+	ASSERT_GE(self->extra[0], 0);
+	ASSERT_EQ(0, raw_create_tracked(_metadata, self->raw, "raw_tracked",
+					SEALSHM_PROTO_TRACK, token));
+	for (int i = 0; i < 3; i++) {
+		EXPECT_EQ(0, raw_name_call_token(self->raw, SEALSHM_MSG_ATTACH, "raw_tracked",
+						 SEALSHM_PROTO_TRACK, token, &reply, sizeof(reply),
+						 &fd));
+		if (fd >= 0)
+			close(fd);
+	}
+	ASSERT_EQ(0, raw_stat(self->raw, "raw_tracked", &info));
+	EXPECT_EQ(1, info.n_sessions);
+	EXPECT_EQ((uint32_t)getpid(), info.session_pids[0]);
+	EXPECT_EQ(0, info.session_pids[1]);
+	EXPECT_EQ(0, info.flags);
+
+	self->extra[0] = safe_close(self->extra[0]);
+	EXPECT_EQ(0, helper_wait_gone("raw_tracked", 5000));
+	snprintf(line, sizeof(line),
+		 "leaked segment 'raw_tracked' cleaned up (session %llu of pid %d ended)",
+		 (unsigned long long)id, (int)getpid());
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, line, NULL));
+	snprintf(line, sizeof(line), "session %llu of pid %d ended: 1 name", (unsigned long long)id,
+		 (int)getpid());
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, line, NULL));
+	/* The token died with the session. */
+	EXPECT_EQ(-ESTALE, raw_create_tracked(_metadata, self->raw, "raw_tracked",
+					      SEALSHM_PROTO_TRACK, token));
+}
+
+/* Any message on a session connection (a second SESSION, a LIST) ends the
+ * session: trackerd closes it and cleans up its names, and its token is
+ * dead. */
+TEST_F(trackerd, message_on_session_ends_it)
+{
+	const uint32_t types[] = { SEALSHM_MSG_SESSION, SEALSHM_MSG_LIST };
+
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+		struct sealshm_msg_list req = {
+			.hdr = { .type = types[i], .seq = 30 },
+		};
+		uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
+		char line[96];
+		uint64_t id;
+
+		req.hdr.size = types[i] == SEALSHM_MSG_LIST ? sizeof(req) : sizeof(req.hdr);
+		self->extra[0] = raw_session_client(self->d.sock, token, &id);
+		ASSERT_GE(self->extra[0], 0);
+		ASSERT_EQ(0, raw_create_tracked(_metadata, self->raw, "chatty",
+						SEALSHM_PROTO_TRACK, token));
+		ASSERT_EQ(0, raw_send_fds(self->extra[0], &req, req.hdr.size, NULL, 0));
+		EXPECT_TRUE(raw_closed_by_peer(self->extra[0])) {
+			TH_LOG("type %u", types[i]);
+		}
+		self->extra[0] = safe_close(self->extra[0]);
+		EXPECT_EQ(0, helper_wait_gone("chatty", 5000));
+		EXPECT_EQ(-ESTALE, raw_create_tracked(_metadata, self->raw, "chatty",
+						      SEALSHM_PROTO_TRACK, token));
+		snprintf(line, sizeof(line), "session %llu of pid %d ended: 1 name",
+			 (unsigned long long)id, (int)getpid());
+		EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, line, NULL));
+	}
+	EXPECT_TRUE(raw_list_works(self->raw));
+}
+
+/* A malformed SESSION (longer than a header) is refused and the connection
+ * closed, as any malformed request; so is SESSION before HELLO. */
+TEST_F(trackerd, malformed_session_is_refused_then_closed)
+{
+	struct sealshm_msg_list req = {
+		.hdr = { .type = SEALSHM_MSG_SESSION, .size = sizeof(req), .seq = 31 },
+	};
+	char reply[64];
+	ssize_t n;
+
+	self->extra[0] = raw_client(self->d.sock, NULL);
+	ASSERT_GE(self->extra[0], 0);
+	n = raw_call(self->extra[0], &req, sizeof(req), NULL, 0, reply, sizeof(reply), NULL);
+	EXPECT_TRUE(malformed_errno(error_reply(_metadata, reply, n, SEALSHM_MSG_SESSION, 31)));
+	EXPECT_TRUE(raw_closed_by_peer(self->extra[0]));
+
+	self->extra[1] = raw_connect(self->d.sock);
+	ASSERT_GE(self->extra[1], 0);
+	req.hdr.size = sizeof(req.hdr);
+	n = raw_call(self->extra[1], &req, sizeof(req.hdr), NULL, 0, reply, sizeof(reply), NULL);
+	EXPECT_EQ(-EPROTO, error_reply(_metadata, reply, n, SEALSHM_MSG_SESSION, 31));
+	EXPECT_TRUE(raw_closed_by_peer(self->extra[1]));
+	EXPECT_TRUE(library_works());
+}
+
+/* UNLINK takes the name out of every session tracking it: their ends then
+ * clean up nothing and warn about nothing. */
+TEST_F(trackerd, unlink_removes_name_from_sessions)
+{
+	struct sealshm_msg_attach_reply reply;
+	uint8_t t1[SEALSHM_PROTO_TOKEN_SIZE], t2[SEALSHM_PROTO_TOKEN_SIZE];
+	struct sealshm_wire_info info;
+	uint64_t id1, id2;
+	char line[96];
+	int fd;
+
+	self->extra[0] = raw_session_client(self->d.sock, t1, &id1);
+	self->extra[1] = raw_session_client(self->d.sock, t2, &id2);
+	ASSERT_GE(self->extra[0], 0);
+	ASSERT_GE(self->extra[1], 0);
+	ASSERT_EQ(0, raw_create_tracked(_metadata, self->raw, "unlinked_early",
+					SEALSHM_PROTO_TRACK, t1));
+	ASSERT_EQ(0, raw_name_call_token(self->raw, SEALSHM_MSG_ATTACH, "unlinked_early",
+					 SEALSHM_PROTO_TRACK, t2, &reply, sizeof(reply), &fd));
+	if (fd >= 0)
+		close(fd);
+	ASSERT_EQ(0, raw_stat(self->raw, "unlinked_early", &info));
+	EXPECT_EQ(2, info.n_sessions);
+	EXPECT_EQ(0, raw_name_call(self->raw, SEALSHM_MSG_UNLINK, "unlinked_early", 0, &reply,
+				   sizeof(reply), NULL));
+	self->extra[0] = safe_close(self->extra[0]);
+	self->extra[1] = safe_close(self->extra[1]);
+	snprintf(line, sizeof(line), "session %llu of pid %d ended: 0 name",
+		 (unsigned long long)id1, (int)getpid());
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, line, NULL));
+	snprintf(line, sizeof(line), "session %llu of pid %d ended: 0 name",
+		 (unsigned long long)id2, (int)getpid());
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, line, NULL));
+	EXPECT_EQ(0, trackerd_log_count(&self->d, "leaked segment", NULL));
+}
+
 /* A program started with fork+exec attaches by name and writes; the parent
  * sees the write, and reads back what the peer reads. */
 TEST_F(trackerd, exec_peer_attaches_by_name_and_writes)
@@ -750,10 +1041,13 @@ TEST_F(trackerd, exec_peer_attaches_by_name_and_writes)
 
 	ASSERT_EQ(0, sealshm_create("cross", 1000, NULL, &self->shm[0]));
 	p = sealshm_buf(self->shm[0]);
-	EXPECT_EQ(0, run_peer((const char *[]){ "attach", "cross", "999", "123", NULL }, NULL, 0));
+	/* Untracked: a tracking peer's exit would take the name (tracking_test). */
+	EXPECT_EQ(0, run_peer((const char *[]){ "--no-track", "attach", "cross", "999", "123",
+						NULL }, NULL, 0));
 	EXPECT_EQ(123, p[999]);
 	p[0] = 42;
-	EXPECT_EQ(0, run_peer((const char *[]){ "read", "/cross", "0", NULL }, out, sizeof(out)));
+	EXPECT_EQ(0, run_peer((const char *[]){ "--no-track", "read", "/cross", "0", NULL }, out,
+			      sizeof(out)));
 	EXPECT_STREQ("42\n", out);
 	EXPECT_EQ(1, run_peer((const char *[]){ "read", "no_such_name", "0", NULL }, NULL, 0));
 	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
@@ -1150,9 +1444,11 @@ TEST_F(perm, group_member_gets_group_bits)
 
 static int nobody_creates(void)
 {
+	/* Untracked: the name must outlive this child. */
+	SEALSHM_OPTS(sealshm_opts, o, .flags = SEALSHM_NO_TRACK);
 	struct sealshm *s = NULL;
 
-	CHILD_CHECK(1, sealshm_create("nobodys", 128, NULL, &s) == 0);
+	CHILD_CHECK(1, sealshm_create("nobodys", 128, &o, &s) == 0);
 	((char *)sealshm_buf(s))[0] = 'n';
 	sealshm_close(s);
 	return 0;

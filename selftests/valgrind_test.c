@@ -464,10 +464,10 @@ TEST_F_TIMEOUT(vg_client, peer_attach_and_write_is_clean, 120)
 	p = sealshm_buf(self->shm);
 	snprintf(out, sizeof(out), "%s/peer.out", self->d.dir);
 
-	EXPECT_EQ(0, vg_run(&self->vg, "peer", ARGV(peer, "attach", "vg_peer", "4095", "77"),
+	EXPECT_EQ(0, vg_run(&self->vg, "peer", ARGV(peer, "--no-track", "attach", "vg_peer", "4095", "77"),
 			    NULL, NULL));
 	EXPECT_EQ(77, p[4095]);
-	EXPECT_EQ(0, vg_run(&self->vg, "peer", ARGV(peer, "read", "vg_peer", "4095"), NULL, out));
+	EXPECT_EQ(0, vg_run(&self->vg, "peer", ARGV(peer, "--no-track", "read", "vg_peer", "4095"), NULL, out));
 	ASSERT_EQ(0, helper_read_file(out, &s));
 	EXPECT_STREQ("77\n", s);
 	free(s);

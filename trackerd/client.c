@@ -33,6 +33,8 @@ struct client {
 	struct loop_source *source;
 	struct client_cred cred;
 	bool greeted;
+	bool used;		/* a request other than HELLO came */
+	struct session *session;	/* set while the connection is a session */
 	bool shutdown;		/* flush, then close */
 	bool closed;		/* on set->dead, freed by the defer */
 
@@ -47,6 +49,7 @@ struct clients {
 	struct loop_source *backoff_timer;
 	struct loop_source *reaper;	/* defer: frees closed clients */
 	client_handler_t handler;
+	client_close_handler_t close_handler;
 	void *userdata;
 
 	struct client *live, *dead;
@@ -101,6 +104,11 @@ static void client_close(struct client *c, int error)
 			 strerror(-error));
 	else
 		log_debug("connection %u of pid %d closed", c->id, (int)c->cred.pid);
+
+	/* A session ends here (its names may be unlinked): before anything
+	 * is torn down, and exactly once, as c->closed is set below. */
+	if (cs->close_handler)
+		cs->close_handler(c, cs->userdata);
 
 	c->source = loop_source_free(c->source);
 	c->fd = safe_close(c->fd);
@@ -412,7 +420,7 @@ static int on_backoff(struct loop_source *s, uint32_t revents, void *userdata)
 }
 
 int clients_new(struct loop *loop, struct listener *listener, client_handler_t handler,
-		void *userdata, struct clients **ret)
+		client_close_handler_t close_handler, void *userdata, struct clients **ret)
 {
 	struct clients *cs;
 	int r;
@@ -423,6 +431,7 @@ int clients_new(struct loop *loop, struct listener *listener, client_handler_t h
 	cs->loop = loop;
 	cs->listener = listener;
 	cs->handler = handler;
+	cs->close_handler = close_handler;
 	cs->userdata = userdata;
 
 	r = loop_add_defer(loop, reap, cs, &cs->reaper);
@@ -481,4 +490,24 @@ bool client_greeted(const struct client *c)
 void client_set_greeted(struct client *c)
 {
 	c->greeted = true;
+}
+
+bool client_used(const struct client *c)
+{
+	return c->used;
+}
+
+void client_set_used(struct client *c)
+{
+	c->used = true;
+}
+
+struct session *client_session(const struct client *c)
+{
+	return c->session;
+}
+
+void client_set_session(struct client *c, struct session *s)
+{
+	c->session = s;
 }

@@ -10,8 +10,9 @@
  *
  * A connection is closed on end of stream, on a transport error, when the
  * request handler returns a negative errno, or after its queue is flushed
- * once client_shutdown() was called. Closed clients are freed from a defer
- * source, after the callbacks that may still hold them have returned.
+ * once client_shutdown() was called. The close handler runs then, while the
+ * client's identity is still readable. Closed clients are freed from a
+ * defer source, after the callbacks that may still hold them have returned.
  */
 #ifndef TRACKERD_CLIENT_H
 #define TRACKERD_CLIENT_H
@@ -26,6 +27,7 @@ struct listener;
 struct loop;
 struct client;
 struct clients;
+struct session;
 
 /* The peer, as the kernel saw it at connect() time. */
 struct client_cred {
@@ -49,9 +51,13 @@ struct client_msg {
 
 /* Handle one message. A negative errno closes the connection at once. */
 typedef int (*client_handler_t)(struct client *c, struct client_msg *m, void *userdata);
+/* The connection is closing (its fd is still open). Runs once per client,
+ * from clients_free() too. */
+typedef void (*client_close_handler_t)(struct client *c, void *userdata);
 
+/* @handler and @close_handler (may be NULL) get @userdata. */
 int clients_new(struct loop *loop, struct listener *listener, client_handler_t handler,
-		void *userdata, struct clients **ret);
+		client_close_handler_t close_handler, void *userdata, struct clients **ret);
 /* Close every connection. NULL is fine. Returns NULL. */
 struct clients *clients_free(struct clients *cs);
 /* Connections open (closing ones no longer count). */
@@ -60,9 +66,15 @@ size_t clients_count(const struct clients *cs);
 const struct client_cred *client_cred(const struct client *c);
 unsigned client_id(const struct client *c);
 
-/* State of the request layer: HELLO done. */
+/* State of the request layer: HELLO done; a request other than HELLO seen
+ * (such a connection cannot become a session); the tracking session the
+ * connection is (NULL: none; owned by session.c, which clears it). */
 bool client_greeted(const struct client *c);
 void client_set_greeted(struct client *c);
+bool client_used(const struct client *c);
+void client_set_used(struct client *c);
+struct session *client_session(const struct client *c);
+void client_set_session(struct client *c, struct session *s);
 
 /* Send @msg (@len bytes) with @fd (-EBADF for none), now or once the client
  * reads. With @take_fd, @fd belongs to the reply and is closed once sent or

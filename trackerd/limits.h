@@ -15,7 +15,8 @@
 
 #include "proto.h"
 
-/* Connected clients; more are accepted and closed at once, with a log line. */
+/* Connected clients, tracking sessions included (a session is a
+ * connection); more are accepted and closed at once, with a log line. */
 #define LIMIT_CLIENTS		1024
 
 /* Bytes of replies queued for a client that does not read. trackerd stops
@@ -37,6 +38,10 @@
 /* Registered names in all, and per owner uid: each holds an fd. */
 #define LIMIT_NAMES		65536
 #define LIMIT_NAMES_PER_UID	4096
+
+/* Names one session tracks: as many as its uid may own. One link each
+ * (about 48 bytes), so sessions hold at most LIMIT_CLIENTS times this. */
+#define LIMIT_LINKS_PER_SESSION	LIMIT_NAMES_PER_UID
 
 /* After accept() fails for lack of fds, wait this long before trying again
  * (the listening socket stays readable, polling it would spin). */

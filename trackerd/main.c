@@ -19,6 +19,7 @@
 #include "loop.h"
 #include "registry.h"
 #include "request.h"
+#include "session.h"
 
 #define USEC_PER_SEC 1000000ULL
 
@@ -30,6 +31,8 @@ static unsigned arg_idle_exit;		/* seconds, 0 = never */
 
 static struct loop *loop;
 static struct registry *registry;
+static struct sessions *sessions;
+static struct request_state request_state;
 static struct clients *clients;
 static struct loop_source *idle_timer;
 static bool idle_armed;
@@ -246,6 +249,8 @@ static int on_signal(struct loop_source *s, uint32_t revents, void *userdata)
 	return 0;
 }
 
+/* Sessions are clients: an open session keeps trackerd up, as must be, for
+ * its names go when it ends. */
 static bool is_idle(void)
 {
 	return clients_count(clients) == 0 && registry_count(registry) == 0;
@@ -365,7 +370,14 @@ int main(int argc, char *argv[])
 		log_warn("Failed to create the registry: %s", strerror(-r));
 		goto out;
 	}
-	r = clients_new(loop, listener, request_handle, registry, &clients);
+	r = sessions_new(registry, &sessions);
+	if (r < 0) {
+		log_warn("Failed to set up sessions: %s", strerror(-r));
+		goto out;
+	}
+	request_state = (struct request_state){ .registry = registry, .sessions = sessions };
+	r = clients_new(loop, listener, request_handle, request_closed, &request_state,
+			&clients);
 	if (r < 0) {
 		log_warn("Failed to watch '%s': %s", path, strerror(-r));
 		goto out;
@@ -394,8 +406,11 @@ int main(int argc, char *argv[])
 	if (r < 0)
 		log_warn("Failed to wait for events: %s", strerror(-r));
 out:
-	/* Clients first (their sources live in the loop), the socket last:
-	 * it is unlinked while the lock still keeps a successor out. */
+	/* Sessions first: trackerd stopping is no session's end, no name is
+	 * cleaned up one by one (they all go with the registry). Then clients
+	 * (their sources live in the loop); the socket last: it is unlinked
+	 * while the lock still keeps a successor out. */
+	sessions = sessions_free(sessions);
 	clients = clients_free(clients);
 	registry = registry_free(registry);
 	loop_source_free(idle_check);

@@ -10,7 +10,8 @@
  * issue can move the slot array into a memfd of trackerd's own and publish
  * it read-only: a same-uid client would find a name's slot there and take
  * its fd with pidfd_getfd(trackerd, entry->fd), with no round trip. Hash
- * links and other private state are kept apart from it for that reason.
+ * links and other private state are kept apart from it for that reason, as
+ * are the sessions tracking a name (session.c, by slot).
  */
 #ifndef TRACKERD_REGISTRY_H
 #define TRACKERD_REGISTRY_H
@@ -23,6 +24,7 @@
 /* registry_entry.flags */
 #define REGISTRY_USED	(1u << 0)	/* the slot holds a name */
 #define REGISTRY_TRACK	(1u << 1)	/* created with SEALSHM_PROTO_TRACK */
+#define REGISTRY_LIFETIME_LAST (1u << 2) /* lives until the last tracking session ends */
 
 struct registry_entry {
 	char name[SEALSHM_PROTO_NAME_SIZE];	/* NUL-padded */
@@ -53,7 +55,8 @@ int registry_lookup(const struct registry *r, const char *name);
  * -ENOSPC (LIMIT_NAMES), -EDQUOT (LIMIT_NAMES_PER_UID for e->uid), -ENOMEM. */
 int registry_add(struct registry *r, const struct registry_entry *e);
 
-/* Remove the name in @slot and close its fd. */
+/* Remove the name in @slot and close its fd. Sessions must have forgotten
+ * it first (sessions_forget_name()): the slot is reused. */
 void registry_remove(struct registry *r, uint32_t slot);
 
 /* The entry in @slot, or NULL when the slot is free or beyond the end. */

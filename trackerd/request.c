@@ -7,6 +7,10 @@
  *
  * Received fds belong to the message (client.c closes what is left); CREATE
  * takes its fd only once the name is registered.
+ *
+ * Tracking: SESSION turns a fresh connection into a session (session.c);
+ * a tracked CREATE or ATTACH names its session by token and is linked to it
+ * in the same request, or refused with nothing done.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +21,7 @@
 #include "log.h"
 #include "registry.h"
 #include "request.h"
+#include "session.h"
 
 #define MAY_READ	04u
 #define MAY_WRITE	02u
@@ -100,7 +105,8 @@ static uint32_t seals_now(const struct registry_entry *e)
 	return s < 0 ? e->seals : (uint32_t)s;
 }
 
-static void info_fill(struct sealshm_wire_info *w, const struct registry_entry *e)
+static void info_fill(struct sealshm_wire_info *w, const struct sessions *ss, uint32_t slot,
+		      const struct registry_entry *e)
 {
 	*w = (struct sealshm_wire_info){
 		.size = e->size,
@@ -111,8 +117,43 @@ static void info_fill(struct sealshm_wire_info *w, const struct registry_entry *
 		.mode = e->mode,
 		.seals = seals_now(e),
 		.creator_pid = e->creator_pid,
+		.flags = (e->flags & REGISTRY_LIFETIME_LAST) ? SEALSHM_PROTO_LIFETIME_LAST : 0,
 	};
 	memcpy(w->name, e->name, sizeof(w->name));
+	w->n_sessions = sessions_of_name(ss, slot, w->session_pids, SEALSHM_PROTO_INFO_PIDS);
+}
+
+static bool token_is_zero(const uint8_t *token)
+{
+	uint8_t d = 0;
+
+	for (size_t i = 0; i < SEALSHM_PROTO_TOKEN_SIZE; i++)
+		d |= token[i];
+	return d == 0;
+}
+
+/* The session a CREATE/ATTACH names. Returns 1 and *@ret_s (NULL when
+ * untracked), or 0 when refused (and answered), or a negative errno when not
+ * even the refusal could be sent. */
+static int track_session(struct client *c, const struct sealshm_msg_hdr *req, const char *verb,
+			 const char *name, uint32_t flags, const uint8_t *token,
+			 const struct sessions *ss, struct session **ret_s)
+{
+	struct session *s;
+
+	if (!(flags & SEALSHM_PROTO_TRACK)) {
+		if (!token_is_zero(token))
+			return refuse(c, req, verb, name, -EINVAL, "session token without tracking");
+		*ret_s = NULL;
+		return 1;
+	}
+	s = session_find(ss, token);
+	if (!s)
+		/* It ended (or never was): tracking in it cannot be honoured,
+		 * and a name must never outlive its session. */
+		return refuse(c, req, verb, name, -ESTALE, "unknown session");
+	*ret_s = s;
+	return 1;
 }
 
 static int handle_hello(struct client *c, const struct client_msg *m)
@@ -156,15 +197,17 @@ static int handle_hello(struct client *c, const struct client_msg *m)
 	return 0;
 }
 
-static int handle_create(struct client *c, struct client_msg *m, struct registry *reg)
+static int handle_create(struct client *c, struct client_msg *m, const struct request_state *st)
 {
+	struct registry *reg = st->registry;
 	const struct client_cred *cr = client_cred(c);
+	struct session *s;
 	struct sealshm_msg_create req;
 	struct sealshm_msg_hdr rep;
 	struct registry_entry e;
 	const char *reason;
 	struct timespec ts;
-	struct stat st;
+	struct stat sb;
 	uint32_t seals;
 	int fd = m->fds[0];
 	int r, slot, fl;
@@ -172,12 +215,19 @@ static int handle_create(struct client *c, struct client_msg *m, struct registry
 	memcpy(&req, m->data, sizeof(req));
 	if (sealshm__name_check_wire(req.name) < 0)
 		return refuse(c, &req.hdr, "create", NULL, -EINVAL, "invalid name");
-	if (req.flags & ~SEALSHM_PROTO_TRACK)
+	if (req.flags & ~SEALSHM_PROTO_CREATE_FLAGS)
 		return refuse(c, &req.hdr, "create", req.name, -EINVAL, "unknown flags");
 	if (req.mode > 0777)
 		return refuse(c, &req.hdr, "create", req.name, -EINVAL, "mode above 0777");
 	if (req.size == 0)
 		return refuse(c, &req.hdr, "create", req.name, -EINVAL, "size 0");
+	r = track_session(c, &req.hdr, "create", req.name, req.flags, req.token, st->sessions, &s);
+	if (r <= 0)
+		return r;
+	/* Checked now, so that linking after the registration cannot meet it. */
+	if (s && session_may_link(s) < 0)
+		return refuse(c, &req.hdr, "create", req.name, -EDQUOT,
+			      "session tracks too many names");
 
 	r = sealshm__segment_check(fd, req.size, &seals, &reason);
 	if (r < 0)
@@ -188,21 +238,22 @@ static int handle_create(struct client *c, struct client_msg *m, struct registry
 	if (fl < 0 || (fl & O_ACCMODE) != O_RDWR)
 		return refuse(c, &req.hdr, "create", req.name, -EBADF,
 			      "fd is not open read-write");
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, &sb) < 0)
 		return refuse(c, &req.hdr, "create", req.name, -errno, "cannot fstat the fd");
 	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
 		return refuse(c, &req.hdr, "create", req.name, -errno, "no clock");
 
 	e = (struct registry_entry){
 		.size = req.size,
-		.ino = st.st_ino,
+		.ino = sb.st_ino,
 		.ctime_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
 		.uid = cr->uid,
 		.gid = cr->gid,
 		.mode = req.mode,
 		.seals = seals,
 		.creator_pid = (uint32_t)cr->pid,
-		.flags = (req.flags & SEALSHM_PROTO_TRACK) ? REGISTRY_TRACK : 0,
+		.flags = ((req.flags & SEALSHM_PROTO_TRACK) ? REGISTRY_TRACK : 0) |
+			 ((req.flags & SEALSHM_PROTO_LIFETIME_LAST) ? REGISTRY_LIFETIME_LAST : 0),
 		.fd = fd,
 	};
 	memcpy(e.name, req.name, sizeof(e.name));
@@ -216,8 +267,24 @@ static int handle_create(struct client *c, struct client_msg *m, struct registry
 	/* The registry owns the fd now. */
 	m->fds[0] = -EBADF;
 
-	log_info("registered '%s' (%llu bytes, uid %u, mode %04o) by pid %d", req.name,
-		 (unsigned long long)req.size, (unsigned)cr->uid, req.mode, (int)cr->pid);
+	if (s) {
+		/* Tracked in the same request: no crash window. Only -ENOMEM
+		 * is left (track_session() checked the quota); then the name
+		 * goes again, fd and all, and nothing is left. */
+		r = session_link(st->sessions, s, (uint32_t)slot);
+		if (r < 0) {
+			registry_remove(reg, (uint32_t)slot);
+			return refuse(c, &req.hdr, "create", req.name, r, strerror(-r));
+		}
+		log_info("registered '%s' (%llu bytes, uid %u, mode %04o) by pid %d, "
+			 "tracked by session %llu%s", req.name, (unsigned long long)req.size,
+			 (unsigned)cr->uid, req.mode, (int)cr->pid,
+			 (unsigned long long)session_id(s),
+			 (req.flags & SEALSHM_PROTO_LIFETIME_LAST) ? " (lifetime last)" : "");
+	} else {
+		log_info("registered '%s' (%llu bytes, uid %u, mode %04o) by pid %d", req.name,
+			 (unsigned long long)req.size, (unsigned)cr->uid, req.mode, (int)cr->pid);
+	}
 
 	rep = (struct sealshm_msg_hdr){
 		.type = req.hdr.type | SEALSHM_MSG_REPLY,
@@ -227,20 +294,27 @@ static int handle_create(struct client *c, struct client_msg *m, struct registry
 	return client_send(c, &rep, sizeof(rep), -EBADF, false);
 }
 
-/* Decode an ATTACH/UNLINK/STAT request and find its name. Returns 1 and
- * *@ret_slot, 0 when it was refused (and answered), or a negative errno when
- * not even the refusal could be sent. */
-static int name_request(struct client *c, const struct client_msg *m, struct registry *reg,
-			const char *verb, uint32_t allowed_flags, struct sealshm_msg_name *req,
-			uint32_t *ret_slot)
+/* Decode an ATTACH/UNLINK/STAT request, find its session (ATTACH with
+ * SEALSHM_PROTO_TRACK; *@ret_s is NULL otherwise) and its name. Returns 1
+ * and *@ret_slot, 0 when it was refused (and answered), or a negative errno
+ * when not even the refusal could be sent. */
+static int name_request(struct client *c, const struct client_msg *m,
+			const struct request_state *st, const char *verb, uint32_t allowed_flags,
+			struct sealshm_msg_name *req, struct session **ret_s, uint32_t *ret_slot)
 {
-	int slot;
+	struct registry *reg = st->registry;
+	int slot, r;
 
 	memcpy(req, m->data, sizeof(*req));
 	if (sealshm__name_check_wire(req->name) < 0)
 		return refuse(c, &req->hdr, verb, NULL, -EINVAL, "invalid name");
 	if ((req->flags & ~allowed_flags) || req->__pad != 0)
 		return refuse(c, &req->hdr, verb, req->name, -EINVAL, "unknown flags");
+	/* Before the name: a stale session learns nothing about names. */
+	r = track_session(c, &req->hdr, verb, req->name, req->flags, req->token, st->sessions,
+			  ret_s);
+	if (r <= 0)
+		return r;
 
 	slot = registry_lookup(reg, req->name);
 	if (slot < 0)
@@ -249,21 +323,43 @@ static int name_request(struct client *c, const struct client_msg *m, struct reg
 	return 1;
 }
 
-static int handle_attach(struct client *c, const struct client_msg *m, struct registry *reg)
+/* Track the attached name in @s (none: untracked). Returns 1 to go on, else
+ * as refuse(). */
+static int attach_track(struct client *c, const struct request_state *st, struct session *s,
+			const struct sealshm_msg_name *req, uint32_t slot)
+{
+	int r;
+
+	if (!s)
+		return 1;
+	r = session_link(st->sessions, s, slot);
+	if (r < 0)
+		return refuse(c, &req->hdr, "attach", req->name, r,
+			      r == -EDQUOT ? "session tracks too many names" : strerror(-r));
+	if (r > 0)
+		log_debug("'%s' tracked by session %llu of pid %d", req->name,
+			  (unsigned long long)session_id(s), (int)session_pid(s));
+	return 1;
+}
+
+static int handle_attach(struct client *c, const struct client_msg *m,
+			 const struct request_state *st)
 {
 	const struct client_cred *cr = client_cred(c);
 	const struct registry_entry *e;
 	struct sealshm_msg_name req;
 	struct sealshm_msg_attach_reply rep;
 	char path[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
+	_cleanup_close_ int fd = -EBADF;
+	struct session *s;
 	uint32_t slot;
 	bool rdonly;
-	int r, fd;
+	int r;
 
-	r = name_request(c, m, reg, "attach", SEALSHM_PROTO_FLAGS_ALL, &req, &slot);
+	r = name_request(c, m, st, "attach", SEALSHM_PROTO_ATTACH_FLAGS, &req, &s, &slot);
 	if (r <= 0)
 		return r;
-	e = registry_get(reg, slot);
+	e = registry_get(st->registry, slot);
 	rdonly = req.flags & SEALSHM_PROTO_RDONLY;
 
 	if (!may(cr, e, rdonly ? MAY_READ : MAY_READ | MAY_WRITE))
@@ -281,11 +377,14 @@ static int handle_attach(struct client *c, const struct client_msg *m, struct re
 		.mode = e->mode,
 	};
 
-	log_debug("attached '%s'%s by pid %d (uid %u)", req.name, rdonly ? " read-only" : "",
-		  (int)cr->pid, (unsigned)cr->uid);
-
-	if (!rdonly)
+	if (!rdonly) {
+		r = attach_track(c, st, s, &req, slot);
+		if (r <= 0)
+			return r;
+		log_debug("attached '%s' by pid %d (uid %u)", req.name, (int)cr->pid,
+			  (unsigned)cr->uid);
 		return client_send(c, &rep, sizeof(rep), e->fd, false);
+	}
 
 	/* A new open file description, O_RDONLY: the client cannot
 	 * F_SETFL/mmap it writable. The kernel checks the inode mode (the
@@ -297,27 +396,38 @@ static int handle_attach(struct client *c, const struct client_msg *m, struct re
 		log_warn("Failed to reopen '%s' read-only: %s", req.name, strerror(-r));
 		return reply_error(c, &req.hdr, r);
 	}
-	return client_send(c, &rep, sizeof(rep), fd, true);
+	/* Tracked only once nothing can fail but the send. */
+	r = attach_track(c, st, s, &req, slot);
+	if (r <= 0)
+		return r;
+	log_debug("attached '%s' read-only by pid %d (uid %u)", req.name, (int)cr->pid,
+		  (unsigned)cr->uid);
+	return client_send(c, &rep, sizeof(rep), TAKE_FD(fd), true);
 }
 
-static int handle_unlink(struct client *c, const struct client_msg *m, struct registry *reg)
+static int handle_unlink(struct client *c, const struct client_msg *m,
+			 const struct request_state *st)
 {
 	const struct client_cred *cr = client_cred(c);
 	const struct registry_entry *e;
 	struct sealshm_msg_name req;
 	struct sealshm_msg_hdr rep;
+	struct session *s;
 	uint32_t slot;
 	int r;
 
-	r = name_request(c, m, reg, "unlink", 0, &req, &slot);
+	r = name_request(c, m, st, "unlink", 0, &req, &s, &slot);
 	if (r <= 0)
 		return r;
-	e = registry_get(reg, slot);
+	e = registry_get(st->registry, slot);
 
 	if (cr->uid != 0 && cr->uid != e->uid)
 		return refuse(c, &req.hdr, "unlink", req.name, -EPERM, "not the owner");
 
-	registry_remove(reg, slot);
+	/* Out of every session too: no warning when they end, and a later
+	 * name of the same spelling is not theirs. */
+	sessions_forget_name(st->sessions, slot);
+	registry_remove(st->registry, slot);
 	log_info("unlinked '%s' by pid %d", req.name, (int)cr->pid);
 
 	rep = (struct sealshm_msg_hdr){
@@ -328,18 +438,20 @@ static int handle_unlink(struct client *c, const struct client_msg *m, struct re
 	return client_send(c, &rep, sizeof(rep), -EBADF, false);
 }
 
-static int handle_stat(struct client *c, const struct client_msg *m, struct registry *reg)
+static int handle_stat(struct client *c, const struct client_msg *m,
+		       const struct request_state *st)
 {
 	const struct registry_entry *e;
 	struct sealshm_msg_name req;
 	struct sealshm_msg_stat_reply rep;
+	struct session *s;
 	uint32_t slot;
 	int r;
 
-	r = name_request(c, m, reg, "stat", 0, &req, &slot);
+	r = name_request(c, m, st, "stat", 0, &req, &s, &slot);
 	if (r <= 0)
 		return r;
-	e = registry_get(reg, slot);
+	e = registry_get(st->registry, slot);
 
 	if (!may(client_cred(c), e, MAY_READ))
 		return refuse(c, &req.hdr, "stat", req.name, -EACCES, "permission denied");
@@ -349,11 +461,12 @@ static int handle_stat(struct client *c, const struct client_msg *m, struct regi
 		.size = sizeof(rep),
 		.seq = req.hdr.seq,
 	};
-	info_fill(&rep.info, e);
+	info_fill(&rep.info, st->sessions, slot, e);
 	return client_send(c, &rep, sizeof(rep), -EBADF, false);
 }
 
-static int handle_list(struct client *c, const struct client_msg *m, struct registry *reg)
+static int handle_list(struct client *c, const struct client_msg *m,
+		       const struct request_state *st)
 {
 	/* One page, up to SEALSHM_PROTO_MSG_MAX bytes: static, not on the stack. */
 	static union {
@@ -361,6 +474,7 @@ static int handle_list(struct client *c, const struct client_msg *m, struct regi
 		char buf[SEALSHM_PROTO_MSG_MAX];
 	} page;
 	const struct client_cred *cr = client_cred(c);
+	struct registry *reg = st->registry;
 	struct sealshm_msg_list req;
 	uint32_t count = 0, end = registry_slots(reg);
 	uint64_t i;
@@ -374,7 +488,7 @@ static int handle_list(struct client *c, const struct client_msg *m, struct regi
 		const struct registry_entry *e = registry_get(reg, (uint32_t)i);
 
 		if (e && may(cr, e, MAY_READ))
-			info_fill(&page.rep.entries[count++], e);
+			info_fill(&page.rep.entries[count++], st->sessions, (uint32_t)i, e);
 	}
 
 	size = sizeof(page.rep) + count * sizeof(page.rep.entries[0]);
@@ -390,16 +504,67 @@ static int handle_list(struct client *c, const struct client_msg *m, struct regi
 	return client_send(c, &page, size, -EBADF, false);
 }
 
+static int handle_session(struct client *c, const struct client_msg *m,
+			  const struct request_state *st)
+{
+	struct sealshm_msg_session_reply rep;
+	struct session *s;
+	int r;
+
+	memcpy(&rep.hdr, m->data, sizeof(rep.hdr));
+	/* A session is a connection of its own: requests on it would be
+	 * answered on a connection the whole family shares, and it must be
+	 * told apart from one that only happens to be idle. */
+	if (client_used(c))
+		return refuse_connection(c, &rep.hdr, -EPROTO,
+					 "session on a connection used for requests");
+
+	r = session_open(st->sessions, c, &s);
+	if (r < 0)
+		return refuse(c, &rep.hdr, "session", NULL, r, strerror(-r));
+
+	rep.hdr = (struct sealshm_msg_hdr){
+		.type = rep.hdr.type | SEALSHM_MSG_REPLY,
+		.size = sizeof(rep),
+		.seq = rep.hdr.seq,
+	};
+	rep.id = session_id(s);
+	memcpy(rep.token, session_token(s), sizeof(rep.token));
+	/* The last thing sent on it. A failure closes the connection, which
+	 * ends the session (it tracks nothing yet). */
+	return client_send(c, &rep, sizeof(rep), -EBADF, false);
+}
+
+void request_closed(struct client *c, void *userdata)
+{
+	const struct request_state *st = userdata;
+	struct session *s = client_session(c);
+
+	if (s)
+		session_end(st->sessions, s);
+}
+
 int request_handle(struct client *c, struct client_msg *m, void *userdata)
 {
-	struct registry *reg = userdata;
+	const struct request_state *st = userdata;
 	const struct sealshm_msg_spec *spec;
 	struct sealshm_msg_hdr hdr;
+	struct session *s;
 	char why[128];
 
 	/* The buffer is zeroed past what arrived: even a short or cut message
 	 * has a header to echo in the reply. */
 	memcpy(&hdr, m->data, sizeof(hdr));
+
+	/* Nothing may come on a session, whatever it is: it ends (closing the
+	 * connection ends it, in request_closed()), and no reply goes out on
+	 * a connection that a whole process family holds. */
+	s = client_session(c);
+	if (s) {
+		log_info("message on session %llu of pid %d; ending it",
+			 (unsigned long long)session_id(s), (int)session_pid(s));
+		return -EPROTO;
+	}
 
 	if (m->error == -EXFULL)
 		return refuse_connection(c, &hdr, -EXFULL, "message too large");
@@ -433,16 +598,22 @@ int request_handle(struct client *c, struct client_msg *m, void *userdata)
 	switch (hdr.type) {
 	case SEALSHM_MSG_HELLO:
 		return handle_hello(c, m);
+	case SEALSHM_MSG_SESSION:
+		return handle_session(c, m, st);
+	}
+
+	client_set_used(c);
+	switch (hdr.type) {
 	case SEALSHM_MSG_CREATE:
-		return handle_create(c, m, reg);
+		return handle_create(c, m, st);
 	case SEALSHM_MSG_ATTACH:
-		return handle_attach(c, m, reg);
+		return handle_attach(c, m, st);
 	case SEALSHM_MSG_UNLINK:
-		return handle_unlink(c, m, reg);
+		return handle_unlink(c, m, st);
 	case SEALSHM_MSG_STAT:
-		return handle_stat(c, m, reg);
+		return handle_stat(c, m, st);
 	case SEALSHM_MSG_LIST:
-		return handle_list(c, m, reg);
+		return handle_list(c, m, st);
 	}
 	/* The spec table and this switch disagree. */
 	assert(false);

@@ -9,9 +9,22 @@
 
 #include "client.h"
 
-/* A client_handler_t; @userdata is the struct registry. Sends exactly one
- * reply per message. Returns 0, or a negative errno when the connection
- * must close at once (the reply could not even be queued). */
+struct registry;
+struct sessions;
+
+/* What requests act on: the userdata of both handlers. */
+struct request_state {
+	struct registry *registry;
+	struct sessions *sessions;
+};
+
+/* A client_handler_t. Sends exactly one reply per message, except on a
+ * session, where any message ends the session (and the connection, without
+ * a reply). Returns 0, or a negative errno when the connection must close
+ * at once (the reply could not even be queued). */
 int request_handle(struct client *c, struct client_msg *m, void *userdata);
+
+/* A client_close_handler_t: a session's connection ending ends the session. */
+void request_closed(struct client *c, void *userdata);
 
 #endif /* TRACKERD_REQUEST_H */

@@ -44,6 +44,9 @@ extern "C" {
 #define SEALSHM_RDONLY		(1u << 0) /* attach: map read-only, receive an O_RDONLY fd */
 #define SEALSHM_NO_TRACK	(1u << 1) /* create/attach: do not track the name (track=False) */
 #define SEALSHM_NO_AUTOSTART	(1u << 2) /* do not start a per-user trackerd if none answers */
+/* create: the name lives until the LAST session tracking it ends, instead of
+ * going when the first one ends (CPython's rule, the default). */
+#define SEALSHM_LIFETIME_LAST	(1u << 3)
 
 struct sealshm_opts {
 	size_t sz;		/* sizeof(struct sealshm_opts) */
@@ -107,9 +110,15 @@ struct sealshm_info {
 	uint32_t seals;		/* F_SEAL_* bits currently on the memfd */
 	int64_t ctime_ns;	/* creation, CLOCK_REALTIME nanoseconds */
 	uint32_t creator_pid;	/* pid of the creator, as trackerd saw it */
-	uint32_t __reserved;
+	uint32_t flags;		/* SEALSHM_LIFETIME_LAST or 0 */
 	uint64_t ino;		/* the memfd's inode number */
+	uint32_t n_sessions;	/* how many sessions track the name */
+	/* First pid of each of the first (oldest) tracking sessions, 0 past
+	 * min(n_sessions, SEALSHM_INFO_PIDS). */
+	uint32_t session_pids[4];
+	uint32_t __reserved;
 };
+#define SEALSHM_INFO_PIDS 4
 
 /*
  * Fetch every name the caller may attach, in no particular order.
@@ -122,6 +131,26 @@ SEALSHM_API int sealshm_list(const struct sealshm_opts *opts, struct sealshm_inf
 /* Fetch one name's entry.  Errors: -ENOENT, -EACCES, -EINVAL. */
 SEALSHM_API int sealshm_stat(const char *name, const struct sealshm_opts *opts,
 			     struct sealshm_info *ret_info);
+
+/*
+ * Tracking sessions.  Tracked creates and attaches (the default) register the
+ * name in the calling process family's session, opened on first use; a
+ * forked child shares it, an exec'd program gets its own unless handed this
+ * one explicitly:
+ *
+ * Let a program about to be exec'd join this process's session (as
+ * multiprocessing's spawned children share their parent's resource
+ * tracker).  Opens the session if needed, returns a new close-on-exec fd of
+ * it and writes into @buf (at least SEALSHM_SESSION_ENV_MAX bytes) the value
+ * to set as $SEALSHM_SESSION in the program's environment.  The program must
+ * inherit the fd under the same number: clear its FD_CLOEXEC in the child
+ * before exec, or posix_spawn_file_actions_adddup2(fd, fd).  Close it in the
+ * parent once the program runs.
+ * Errors: -ERANGE (@len too small), those of reaching trackerd.
+ */
+#define SEALSHM_SESSION_ENV "SEALSHM_SESSION"
+#define SEALSHM_SESSION_ENV_MAX 48
+SEALSHM_API int sealshm_session_export(const struct sealshm_opts *opts, char *buf, size_t len);
 
 /* Library version as "MAJOR.MINOR.PATCH". */
 SEALSHM_API const char *sealshm_version(void);

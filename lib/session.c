@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Tracking sessions: one per trackerd socket path per process family.
+ *
+ * A session is a connection of its own that sent HELLO and SESSION; trackerd
+ * answered with a token, which tracked creates and attaches carry on the
+ * request connection.  After that reply we never read or write the session
+ * socket again: trackerd only watches it for its end, which comes when every
+ * process holding it has closed it (exit, crash, exec, close), and then
+ * cleans up what the session still tracks.
+ *
+ * Fork: unlike request connections (conn.c), the list is kept on purpose.
+ * The child holds the same socket, so the family's names live as long as
+ * any member does, and since nobody talks on the socket no two processes
+ * can mix up replies on it.  exec: the socket is close-on-exec, so an
+ * exec'd program opens its own session, unless it was handed one in
+ * $SEALSHM_SESSION (sealshm_session_export()).
+ *
+ * Everything here runs under conn.c's lock.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "conn.h"
+#include "internal.h"
+
+/* Only what the library itself asks for: SESSION right after HELLO. */
+#define SESSION_SEQ		(SEALSHM__HELLO_SEQ + 1)
+/* A trackerd exiting on idle just as we greeted it cuts the SESSION round
+ * trip off; sealshm__connect() then starts or finds a new one. */
+#define SESSION_ATTEMPTS	2
+
+#define SEALSHM_FLAGS_ALL \
+	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_LIFETIME_LAST)
+
+struct session {
+	struct session *next;
+	int fd;
+	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
+	char path[SEALSHM__SUN_PATH_SIZE];
+};
+
+/* Nodes are published with one release store of a fully built node, as in
+ * conn.c, so a child forked while another thread holds the lock still sees
+ * a consistent list (conn.c gives the child a fresh mutex). */
+static struct session *sessions;
+
+/* $SEALSHM_SESSION as found when the library was loaded (see
+ * adopt_candidate_init()); fd is -EBADF once adopted or when there is none. */
+static struct {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
+} adopt = { .fd = -EBADF };
+
+static int unhex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;		/* upper case is not what we write: refused */
+}
+
+/* "FD:TOKENHEX", exactly as sealshm_session_export() writes it: FD in
+ * decimal without sign or leading zero, >= 3, then 32 lower-case hex digits
+ * and nothing after them. */
+static int parse_env(const char *s, int *ret_fd, uint8_t ret_token[SEALSHM_PROTO_TOKEN_SIZE])
+{
+	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
+	long fd = 0;
+
+	if (*s < '1' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		fd = fd * 10 + (*s - '0');
+		if (fd > INT_MAX)
+			return -EINVAL;
+	}
+	if (*s++ != ':' || fd < 3)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(token); i++) {
+		int hi = unhex(s[2 * i]), lo;
+
+		if (hi < 0)
+			return -EINVAL;
+		lo = unhex(s[2 * i + 1]);
+		if (lo < 0)
+			return -EINVAL;
+		token[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (s[2 * sizeof(token)] != '\0')
+		return -EINVAL;
+
+	*ret_fd = (int)fd;
+	memcpy(ret_token, token, sizeof(token));
+	return 0;
+}
+
+/*
+ * Read $SEALSHM_SESSION when the library is loaded, before this process
+ * has opened any socket of ours.  Checking only at the first tracked call
+ * would be too late: the variable outlives the fd it names (an exec'd
+ * program passes it on to its own children, whose copy of the fd closes on
+ * exec), and by then the number may belong to our own request connection -
+ * also a SOCK_SEQPACKET socket connected to the same path.  So remember
+ * which socket the number named at load time (device and inode) and adopt
+ * later only that very socket.  secure_getenv(): a set-uid program is not
+ * joined to the invoking user's session.
+ */
+__attribute__((constructor)) static void adopt_candidate_init(void)
+{
+	const char *e = secure_getenv(SEALSHM_SESSION_ENV);
+	struct stat st;
+	int fd;
+
+	if (!e || parse_env(e, &fd, adopt.token) < 0)
+		return;
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return;
+	adopt.dev = st.st_dev;
+	adopt.ino = st.st_ino;
+	adopt.fd = fd;
+}
+
+/* Is @fd still the socket seen at load time, a SOCK_SEQPACKET connection
+ * to trackerd's socket at @path? */
+static bool adopt_matches(int fd, const char *path)
+{
+	struct sockaddr_un sa = {};
+	socklen_t sa_len = sizeof(sa);
+	int type = -1;
+	socklen_t type_len = sizeof(type);
+	size_t off = offsetof(struct sockaddr_un, sun_path);
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    st.st_dev != adopt.dev || st.st_ino != adopt.ino)
+		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) < 0 || type != SOCK_SEQPACKET)
+		return false;
+	/* The listener's path as it bound it; sun_path need not carry a NUL
+	 * when the path fills it (unix(7)). */
+	if (getpeername(fd, (struct sockaddr *)&sa, &sa_len) < 0 ||
+	    sa.sun_family != AF_UNIX || sa_len <= off || sa_len > sizeof(sa))
+		return false;
+	return strnlen(sa.sun_path, sa_len - off) == strlen(path) &&
+	       memcmp(sa.sun_path, path, strlen(path)) == 0;
+}
+
+/* The handed-down session for @path, if $SEALSHM_SESSION named one. */
+static int session_adopt(const char *path, struct session **ret)
+{
+	struct session *s;
+	int flags;
+
+	if (adopt.fd < 0 || !adopt_matches(adopt.fd, path))
+		return 0;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	/* The parent had to clear FD_CLOEXEC for us to inherit it; set it
+	 * again, or our own exec'd children would hold the session too. */
+	flags = fcntl(adopt.fd, F_GETFD);
+	if (flags < 0 || fcntl(adopt.fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
+		free(s);
+		return -errno;
+	}
+	s->fd = TAKE_FD(adopt.fd);
+	memcpy(s->token, adopt.token, sizeof(s->token));
+	strcpy(s->path, path);
+	*ret = s;
+	return 1;
+}
+
+/* One SESSION round trip on a fresh, greeted connection. */
+static int session_request(int fd, uint8_t ret_token[SEALSHM_PROTO_TOKEN_SIZE])
+{
+	static const uint8_t zero[SEALSHM_PROTO_TOKEN_SIZE];
+	struct sealshm_msg_hdr req = {
+		.type = SEALSHM_MSG_SESSION,
+		.size = sizeof(req),
+		.seq = SESSION_SEQ,
+	};
+	struct sealshm_msg_session_reply rep;
+	ssize_t n;
+	int r;
+
+	r = sealshm__send(fd, &req, sizeof(req), NULL, 0, 0);
+	if (r < 0)
+		return r;
+	/* No fd is expected: one that comes anyway fails the receive. */
+	n = sealshm__recv(fd, &rep, sizeof(rep), NULL, 0, NULL, 0);
+	if (n == 0)
+		return -ECONNRESET;
+	if (n < 0)
+		return (n == -EXFULL || n == -ECHRNG) ? -EBADMSG : (int)n;
+	r = sealshm__check_reply(&rep.hdr, n, SEALSHM_MSG_SESSION, req.seq);
+	if (r < 0)
+		return r;
+	/* A zero token is what untracked requests carry: never a session's. */
+	if ((size_t)n != sizeof(rep) || memcmp(rep.token, zero, sizeof(zero)) == 0)
+		return -EBADMSG;
+	memcpy(ret_token, rep.token, sizeof(rep.token));
+	return 0;
+}
+
+static int session_open(const char *path, bool autostart, struct session **ret)
+{
+	_cleanup_free_ struct session *s = NULL;
+	int r = -ECONNRESET;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	assert(strlen(path) < sizeof(s->path));
+	strcpy(s->path, path);
+
+	for (int i = 0; i < SESSION_ATTEMPTS; i++) {
+		int fd = sealshm__connect(path, autostart);
+
+		if (fd < 0)
+			return fd;
+		r = session_request(fd, s->token);
+		if (r == 0) {
+			/* From here on nobody of ours reads or writes @fd:
+			 * a byte on it would end the session. */
+			s->fd = fd;
+			*ret = TAKE_PTR(s);
+			return 0;
+		}
+		safe_close(fd);
+		if (!sealshm__is_disconnect(r))
+			return r;
+	}
+	return r;
+}
+
+/* This family's session with @path: kept, adopted, or opened. */
+static int session_get(const char *path, bool autostart, struct session **ret)
+{
+	struct session *s = NULL;
+	int r;
+
+	for (s = sessions; s; s = s->next)
+		if (strcmp(s->path, path) == 0) {
+			*ret = s;
+			return 0;
+		}
+
+	r = session_adopt(path, &s);
+	if (r == 0)
+		r = session_open(path, autostart, &s);
+	if (r < 0)
+		return r;
+	s->next = sessions;
+	__atomic_store_n(&sessions, s, __ATOMIC_RELEASE);
+	*ret = s;
+	return 0;
+}
+
+int sealshm__session_token(const char *path, bool autostart,
+			   uint8_t ret_token[SEALSHM_PROTO_TOKEN_SIZE])
+{
+	struct session *s;
+	int r;
+
+	r = session_get(path, autostart, &s);
+	if (r < 0)
+		return r;
+	memcpy(ret_token, s->token, sizeof(s->token));
+	return 0;
+}
+
+static void session_drop(struct session **pp)
+{
+	struct session *s = *pp;
+
+	__atomic_store_n(pp, s->next, __ATOMIC_RELEASE);
+	safe_close(s->fd);
+	free(s);
+}
+
+void sealshm__session_forget(const char *path)
+{
+	for (struct session **pp = &sessions; *pp; pp = &(*pp)->next)
+		if (strcmp((*pp)->path, path) == 0) {
+			/* Our copy only: other members of the family still
+			 * hold theirs, and find out on their next -ESTALE. */
+			session_drop(pp);
+			return;
+		}
+}
+
+/* At exit (or dlclose) close our copies, so that leak checkers see nothing
+ * of ours; the kernel would close them anyway, with the same effect on
+ * trackerd.  A thread still inside a call holds the lock: leave it all. */
+__attribute__((destructor)) static void sessions_release(void)
+{
+	int cancel = sealshm__conn_trylock();
+
+	if (cancel < 0)
+		return;
+	while (sessions)
+		session_drop(&sessions);
+	sealshm__conn_unlock(cancel);
+}
+
+/* "FD:TOKENHEX" into @val; returns its length. */
+static int env_format(char val[SEALSHM_SESSION_ENV_MAX], int fd,
+		      const uint8_t token[SEALSHM_PROTO_TOKEN_SIZE])
+{
+	static const char hex[] = "0123456789abcdef";
+	int n;
+
+	n = snprintf(val, SEALSHM_SESSION_ENV_MAX, "%d:", fd);
+	assert(n > 0 && n + 2 * SEALSHM_PROTO_TOKEN_SIZE < SEALSHM_SESSION_ENV_MAX);
+	for (size_t i = 0; i < SEALSHM_PROTO_TOKEN_SIZE; i++) {
+		val[n++] = hex[token[i] >> 4];
+		val[n++] = hex[token[i] & 0xf];
+	}
+	val[n] = '\0';
+	return n;
+}
+
+int sealshm_session_export(const struct sealshm_opts *opts, char *buf, size_t len)
+{
+	char path[SEALSHM__SUN_PATH_SIZE], val[SEALSHM_SESSION_ENV_MAX];
+	_cleanup_close_ int fd = -EBADF;
+	struct session *s;
+	bool autostart;
+	int r, n = 0, cancel;
+
+	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
+	sealshm__return_if_fail(buf, -EINVAL);
+	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM_FLAGS_ALL), -EINVAL);
+
+	r = sealshm__socket_path(opts, path, sizeof(path), &autostart);
+	if (r < 0)
+		return sealshm__err(r);
+
+	cancel = sealshm__conn_lock();
+	r = session_get(path, autostart, &s);
+	if (r >= 0) {
+		/* Min 3: the program must not find its session on stdio,
+		 * where whatever sets up its stdin/out/err would replace it. */
+		fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			r = -errno;
+		else
+			n = env_format(val, fd, s->token);
+	}
+	sealshm__conn_unlock(cancel);
+	if (r < 0)
+		return sealshm__err(r);
+
+	if ((size_t)n >= len)
+		return sealshm__err(-ERANGE);
+	memcpy(buf, val, (size_t)n + 1);
+	return TAKE_FD(fd);
+}
