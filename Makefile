@@ -5,6 +5,7 @@
 #   make [all]          library (.so .a .pc), trackerd, tools, examples
 #   make check          all + selftests + header compile test + ABI check
 #   make demo           the two-process Fibonacci example, trackerd started on demand
+#   make bench          build bench/*.c and run each (not part of check)
 #   make install        PREFIX=/usr/local DESTDIR= (BINDIR SBINDIR LIBDIR ... derive from PREFIX)
 #   make uninstall | clean | deps | kselftest
 #
@@ -83,6 +84,9 @@ sealshm_LDLIBS	:=
 # One program per examples/*.c.
 EXAMPLE_BINS	:= $(patsubst examples/%.c,$(O)/examples/%,$(wildcard examples/*.c))
 
+# One benchmark per bench/*.c (public API, shared library, like examples).
+BENCH_BINS	:= $(patsubst bench/%.c,$(O)/bench/%,$(wildcard bench/*.c))
+
 # The harness headers; another build may share one copy (KSFT_DIR=ABSDIR).
 KSFT_DIR	?= $(O)/kselftest
 KSFT_HDRS	:= $(KSFT_DIR)/kselftest_harness.h $(KSFT_DIR)/kselftest.h
@@ -92,7 +96,7 @@ RPATH		:= -Wl,-rpath,'$$ORIGIN/../lib'
 
 MANPAGES	:= $(wildcard $(foreach s,1 3 7 8,Documentation/man/*.$(s)))
 
-.PHONY: all lib trackerd tools examples check check-header check-abi demo \
+.PHONY: all lib trackerd tools examples check check-header check-abi demo bench \
 	install uninstall clean deps kselftest FORCE
 .DEFAULT_GOAL := all
 
@@ -186,9 +190,14 @@ $(O)/examples/%: examples/%.c $(LIB_SO) $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(PUB_CFLAGS) $(ALL_LDFLAGS) $(DEPFLAGS) $(RPATH) $< -L$(O)/lib -lsealshm -o $@
 
+$(O)/bench/%: bench/%.c $(LIB_SO) $(FLAGS_STAMP)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(PUB_CFLAGS) $(ALL_LDFLAGS) $(DEPFLAGS) $(RPATH) $< -L$(O)/lib -lsealshm -o $@
+
 # Header dependencies written by -MMD -MP.
 DEP_FILES	:= $(patsubst %.o,%.d,$(LIB_SOBJS) $(LIB_AOBJS) $(TRACKERD_OBJS) \
-			$(foreach t,$(TOOLS),$($(t)_OBJS))) $(EXAMPLE_BINS:=.d)
+			$(foreach t,$(TOOLS),$($(t)_OBJS))) $(EXAMPLE_BINS:=.d) $(BENCH_BINS:=.d)
 -include $(DEP_FILES)
 
 # --- helpers ------------------------------------------------------------------
@@ -250,6 +259,16 @@ demo: deps
 	if printf '%s\n' "$$out" | grep -q '^sealshm-demo '; then \
 		echo "demo: 'sealshm-demo' is still listed after unlink" >&2; exit 1; \
 	fi
+
+# --- bench --------------------------------------------------------------------
+# Each benchmark starts its own trackerd (the one just built) on a private
+# socket; figures go to stdout.  BENCH_ARGS are passed to every one.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory lib trackerd $(BENCH_BINS)
+	$(Q)for b in $(BENCH_BINS); do \
+		echo "--- $$b $(BENCH_ARGS)"; \
+		SEALSHM_TRACKERD=$(abspath $(O)/trackerd/trackerd) $$b $(BENCH_ARGS) || exit 1; \
+	done
 
 # --- install ------------------------------------------------------------------
 install: all
