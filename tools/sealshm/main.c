@@ -72,9 +72,12 @@ static void help(FILE *f)
 		"process that tracks it exits, and this command exits at once.  Such a name\n"
 		"lives until `sealshm rm NAME`.\n"
 		"\n"
-		"ls columns: NAME, SIZE (bytes), UID (owner), MODE (octal), SEALS (the\n"
-		"memfd's seals, comma-separated: seal, shrink, grow, write, future_write,\n"
-		"exec; '-' for none), CREATED (local time).\n"
+		"ls columns: NAME, SIZE (bytes), UID (owner), MODE (octal), LIFE (first:\n"
+		"the name goes when the first session tracking it ends; last: when the\n"
+		"last one does), TRACKED (number of tracking sessions, then the first pids\n"
+		"of the oldest, '+' when there are more; '-' for none), SEALS (the memfd's\n"
+		"seals, comma-separated: seal, shrink, grow, write, future_write, exec;\n"
+		"'-' for none), CREATED (local time).\n"
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n");
 }
@@ -167,6 +170,29 @@ static void format_time(int64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "%" PRId64, ns);
 }
 
+/* "-", or "N:PID,PID..." with a '+' when more sessions than pids shown. */
+static void format_trackers(const struct sealshm_info *info, char *buf, size_t len)
+{
+	uint32_t shown = info->n_sessions < SEALSHM_INFO_PIDS ? info->n_sessions
+							    : SEALSHM_INFO_PIDS;
+	size_t n;
+
+	if (info->n_sessions == 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	n = snprintf(buf, len, "%" PRIu32 ":", info->n_sessions);
+	for (uint32_t i = 0; i < shown && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%" PRIu32, i ? "," : "", info->session_pids[i]);
+	if (info->n_sessions > shown && n < len)
+		snprintf(buf + n, len - n, "+");
+}
+
+static const char *lifetime(const struct sealshm_info *info)
+{
+	return info->flags & SEALSHM_LIFETIME_LAST ? "last" : "first";
+}
+
 static int cmp_info(const void *a, const void *b)
 {
 	return strcmp(((const struct sealshm_info *)a)->name,
@@ -188,15 +214,17 @@ static int cmd_ls(int argc _unused_, char **argv _unused_)
 		if (l > width)
 			width = l;
 	}
-	printf("%-*s %12s %6s %4s %-24s %s\n", width, "NAME", "SIZE", "UID", "MODE", "SEALS",
-	       "CREATED");
+	printf("%-*s %12s %6s %4s %-5s %-20s %-24s %s\n", width, "NAME", "SIZE", "UID", "MODE",
+	       "LIFE", "TRACKED", "SEALS", "CREATED");
 	for (int i = 0; i < n; i++) {
-		char seals[128], ctime[64];
+		char seals[128], ctime[64], trackers[96];
 
 		format_seals(infos[i].seals, seals, sizeof(seals));
 		format_time(infos[i].ctime_ns, ctime, sizeof(ctime));
-		printf("%-*s %12" PRIu64 " %6" PRIu32 " %04" PRIo32 " %-24s %s\n", width,
-		       infos[i].name, infos[i].size, infos[i].uid, infos[i].mode, seals, ctime);
+		format_trackers(&infos[i], trackers, sizeof(trackers));
+		printf("%-*s %12" PRIu64 " %6" PRIu32 " %04" PRIo32 " %-5s %-20s %-24s %s\n", width,
+		       infos[i].name, infos[i].size, infos[i].uid, infos[i].mode,
+		       lifetime(&infos[i]), trackers, seals, ctime);
 	}
 	free(infos);
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : fail("write", "stdout", -errno);
@@ -336,7 +364,7 @@ static int cmd_stat(int argc _unused_, char **argv)
 {
 	const char *name = argv[1];
 	struct sealshm_info info;
-	char seals[128], ctime[64];
+	char seals[128], ctime[64], trackers[96];
 	int r;
 
 	r = sealshm_stat(name, &arg_opts, &info);
@@ -345,6 +373,7 @@ static int cmd_stat(int argc _unused_, char **argv)
 
 	format_seals(info.seals, seals, sizeof(seals));
 	format_time(info.ctime_ns, ctime, sizeof(ctime));
+	format_trackers(&info, trackers, sizeof(trackers));
 	printf("name:    %s\n"
 	       "size:    %" PRIu64 "\n"
 	       "uid:     %" PRIu32 "\n"
@@ -353,9 +382,11 @@ static int cmd_stat(int argc _unused_, char **argv)
 	       "seals:   %s\n"
 	       "created: %s\n"
 	       "creator: pid %" PRIu32 "\n"
-	       "inode:   %" PRIu64 "\n",
+	       "inode:   %" PRIu64 "\n"
+	       "life:    %s\n"
+	       "tracked: %s\n",
 	       info.name, info.size, info.uid, info.gid, info.mode, seals, ctime,
-	       info.creator_pid, info.ino);
+	       info.creator_pid, info.ino, lifetime(&info), trackers);
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : fail("write", "stdout", -errno);
 }
 
