@@ -9,7 +9,7 @@
 #include "internal.h"
 #include "limits.h"
 #include "registry.h"
-#include "siphash.h"
+#include "index.h"
 
 #define NO_SLOT		UINT32_MAX
 #define BUCKETS_MIN	64
@@ -44,7 +44,7 @@ struct registry {
 
 static uint32_t name_hash(const struct registry *r, const char *name)
 {
-	return (uint32_t)siphash24(name, strlen(name), r->key);
+	return (uint32_t)sealshm__siphash(name, strlen(name), r->key);
 }
 
 int registry_new(struct registry **ret)

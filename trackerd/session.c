@@ -10,7 +10,7 @@
 #include "log.h"
 #include "registry.h"
 #include "session.h"
-#include "siphash.h"
+#include "index.h"
 
 /* Token hash buckets: sessions are clients, so at most LIMIT_CLIENTS of
  * them; a fixed table of that many keeps chains short without rehashing. */
@@ -78,7 +78,7 @@ int sessions_new(struct registry *reg, struct sessions **ret)
 
 static struct session **bucket_of(struct sessions *ss, const uint8_t *token)
 {
-	return &ss->buckets[siphash24(token, SEALSHM_PROTO_TOKEN_SIZE, ss->key) &
+	return &ss->buckets[sealshm__siphash(token, SEALSHM_PROTO_TOKEN_SIZE, ss->key) &
 			    (TOKEN_BUCKETS - 1)];
 }
 
@@ -229,7 +229,7 @@ struct session *session_find(const struct sessions *ss,
 {
 	/* The bucket comes from a keyed hash: which one a guess lands in, and
 	 * whether it is empty, tells nothing about any real token. */
-	struct session *s = ss->buckets[siphash24(token, SEALSHM_PROTO_TOKEN_SIZE, ss->key) &
+	struct session *s = ss->buckets[sealshm__siphash(token, SEALSHM_PROTO_TOKEN_SIZE, ss->key) &
 					(TOKEN_BUCKETS - 1)];
 
 	for (; s; s = s->hnext)

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * SipHash-2-4, after the reference implementation; input read
- * little-endian, so a hash does not depend on the host.
+ * SipHash-2-4 (Aumasson, Bernstein 2012), a keyed hash for tables whose keys
+ * come from clients (names, session tokens): with a random key nobody can
+ * choose keys that collide.  Input is read little-endian, so a hash does
+ * not depend on the host (the library hashes names as trackerd does).
  */
 #include <endian.h>
 #include <string.h>
 
-#include "siphash.h"
+#include "index.h"
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 #define SIPROUND							\
@@ -17,7 +19,7 @@
 		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
 	} while (0)
 
-uint64_t siphash24(const void *data, size_t len, const uint64_t key[2])
+uint64_t sealshm__siphash(const void *data, size_t len, const uint64_t key[2])
 {
 	const uint8_t *in = data;
 	uint64_t v0 = 0x736f6d6570736575ULL ^ key[0];
