@@ -19,7 +19,7 @@
 #include "include/sealshm.h"
 
 #define SEALSHM_PROTO_MAGIC	0x4d485353u	/* "SSHM" little-endian */
-#define SEALSHM_PROTO_VERSION	2u
+#define SEALSHM_PROTO_VERSION	3u
 
 /* Largest message either side sends (a LIST reply page).  Requests are
  * far smaller; trackerd refuses anything larger than its request type. */
@@ -39,6 +39,8 @@ enum {
 	SEALSHM_MSG_STAT	= 5,	/* c->s: one name's info */
 	SEALSHM_MSG_LIST	= 6,	/* c->s: one page of names */
 	SEALSHM_MSG_SESSION	= 7,	/* c->s: make this connection a tracking session */
+	SEALSHM_MSG_INDEX	= 8,	/* c->s; reply + 1 fd: the published index (lib/index.h) */
+	SEALSHM_MSG_TRACK	= 9,	/* c->s on a session only, one-way: track a name */
 
 	SEALSHM_MSG_REPLY	= 0x8000,
 };
@@ -88,6 +90,30 @@ struct sealshm_msg_session_reply {
 	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
 };
 _Static_assert(sizeof(struct sealshm_msg_session_reply) == 40, "session reply size");
+
+/* INDEX reply; carries exactly one fd when status is 0: an O_RDONLY memfd
+ * laid out as lib/index.h says.  Offered only to clients whose uid is
+ * trackerd's or 0, who could take any of trackerd's fds with pidfd_getfd(2)
+ * anyway (-EPERM for others), so the fast path adds no access. */
+struct sealshm_msg_index_reply {
+	struct sealshm_msg_hdr hdr;
+	uint64_t size;		/* bytes of the index */
+};
+_Static_assert(sizeof(struct sealshm_msg_index_reply) == 24, "index reply size");
+
+/* TRACK: one-way, sent on a *session* connection by a process that attached
+ * through the index, so its attach costs no round trip.  trackerd links the
+ * name in registry slot @slot to that session if the slot still holds the
+ * same @generation and @ino, and ignores it otherwise (the name was unlinked
+ * meanwhile: nothing to track).  No reply.  Any other message on a session
+ * ends it. */
+struct sealshm_msg_track {
+	struct sealshm_msg_hdr hdr;
+	uint32_t slot;
+	uint32_t generation;
+	uint64_t ino;
+};
+_Static_assert(sizeof(struct sealshm_msg_track) == 32, "track size");
 
 /* CREATE/ATTACH flags */
 #define SEALSHM_PROTO_TRACK	(1u << 0)	/* track the name in the session named by token */
@@ -201,6 +227,7 @@ static inline const struct sealshm_msg_spec *sealshm_proto_request_spec(uint32_t
 		{ SEALSHM_MSG_STAT,   sizeof(struct sealshm_msg_name),   0, "stat"   },
 		{ SEALSHM_MSG_LIST,   sizeof(struct sealshm_msg_list),   0, "list"   },
 		{ SEALSHM_MSG_SESSION, sizeof(struct sealshm_msg_hdr),   0, "session" },
+		{ SEALSHM_MSG_INDEX,  sizeof(struct sealshm_msg_hdr),    0, "index"  },
 	};
 
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)

@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * proto_test: static properties of the wire protocol in lib/proto.h, the one
- * definition both libsealshm and trackerd build from.  A change to proto.h
- * that breaks the layout or the request table fails here.
+ * definition both libsealshm and trackerd build from, and of the published
+ * index format in lib/index.h, shared the same way.  A change to either
+ * that breaks a layout or the request table fails here.
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "kselftest_harness.h"
 
+#include "index.h"
 #include "proto.h"
 
 static const uint32_t request_types[] = {
 	SEALSHM_MSG_HELLO, SEALSHM_MSG_CREATE, SEALSHM_MSG_ATTACH,
 	SEALSHM_MSG_UNLINK, SEALSHM_MSG_STAT, SEALSHM_MSG_LIST, SEALSHM_MSG_SESSION,
+	SEALSHM_MSG_INDEX,
 };
 
 /* The header layout is what both ends agree on: 16 bytes, fixed offsets. */
@@ -75,6 +78,62 @@ TEST(message_layouts_are_fixed)
 	EXPECT_EQ(16, offsetof(struct sealshm_msg_list, cursor));
 	EXPECT_EQ(32, sizeof(struct sealshm_msg_list_reply));
 	EXPECT_EQ(32, offsetof(struct sealshm_msg_list_reply, entries));
+
+	EXPECT_EQ(24, sizeof(struct sealshm_msg_index_reply));
+	EXPECT_EQ(16, offsetof(struct sealshm_msg_index_reply, size));
+
+	EXPECT_EQ(32, sizeof(struct sealshm_msg_track));
+	EXPECT_EQ(16, offsetof(struct sealshm_msg_track, slot));
+	EXPECT_EQ(20, offsetof(struct sealshm_msg_track, generation));
+	EXPECT_EQ(24, offsetof(struct sealshm_msg_track, ino));
+}
+
+/* The published index has the layout lib/index.h documents: a 72-byte
+ * header, 128-byte entries with 8-aligned 64-bit fields, and room in an
+ * entry for SEALSHM_INDEX_NAME_MAX bytes plus a NUL. */
+TEST(index_layouts_are_fixed)
+{
+	EXPECT_EQ(72, sizeof(struct sealshm_index_header));
+	EXPECT_EQ(0, offsetof(struct sealshm_index_header, magic));
+	EXPECT_EQ(4, offsetof(struct sealshm_index_header, version));
+	EXPECT_EQ(8, offsetof(struct sealshm_index_header, seq));
+	EXPECT_EQ(16, offsetof(struct sealshm_index_header, hash_key));
+	EXPECT_EQ(32, offsetof(struct sealshm_index_header, n_buckets));
+	EXPECT_EQ(36, offsetof(struct sealshm_index_header, capacity));
+	EXPECT_EQ(40, offsetof(struct sealshm_index_header, buckets_off));
+	EXPECT_EQ(48, offsetof(struct sealshm_index_header, entries_off));
+	EXPECT_EQ(56, offsetof(struct sealshm_index_header, size));
+	EXPECT_EQ(64, offsetof(struct sealshm_index_header, server_pid));
+
+	EXPECT_EQ(128, sizeof(struct sealshm_index_entry));
+	EXPECT_EQ(0, offsetof(struct sealshm_index_entry, next));
+	EXPECT_EQ(4, offsetof(struct sealshm_index_entry, flags));
+	EXPECT_EQ(8, offsetof(struct sealshm_index_entry, fd));
+	EXPECT_EQ(12, offsetof(struct sealshm_index_entry, generation));
+	EXPECT_EQ(16, offsetof(struct sealshm_index_entry, ino));
+	EXPECT_EQ(24, offsetof(struct sealshm_index_entry, size));
+	EXPECT_EQ(32, offsetof(struct sealshm_index_entry, uid));
+	EXPECT_EQ(44, offsetof(struct sealshm_index_entry, name_len));
+	EXPECT_EQ(48, offsetof(struct sealshm_index_entry, name));
+	EXPECT_EQ(SEALSHM_INDEX_NAME_MAX + 1, sizeof(((struct sealshm_index_entry *)0)->name));
+	EXPECT_LT(SEALSHM_INDEX_NAME_MAX, SEALSHM_NAME_MAX);
+	EXPECT_EQ(0, sizeof(struct sealshm_index_header) % 8);
+}
+
+/* The index magic spells "SIDX" in memory on a little-endian host. */
+TEST(index_magic)
+{
+	union {
+		uint32_t u;
+		char c[4];
+	} m = { .u = SEALSHM_INDEX_MAGIC };
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	EXPECT_EQ(0, memcmp(m.c, "SIDX", 4));
+#else
+	EXPECT_EQ(0, memcmp(m.c, "XDIS", 4));
+#endif
+	EXPECT_EQ(1, SEALSHM_INDEX_VERSION);
 }
 
 /* Name fields hold SEALSHM_NAME_MAX bytes plus a NUL, no more, no less. */
@@ -87,8 +146,8 @@ TEST(name_fields_fit_longest_name)
 	EXPECT_EQ(SEALSHM_PROTO_NAME_SIZE, sizeof(((struct sealshm_info *)0)->name));
 }
 
-/* Every request type has a spec whose size is its struct's (SESSION: the
- * header alone) and whose fd count is 1 for CREATE only. */
+/* Every request type has a spec whose size is its struct's (SESSION and
+ * INDEX: the header alone) and whose fd count is 1 for CREATE only. */
 TEST(every_request_has_a_spec)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(request_types); i++) {
@@ -113,6 +172,8 @@ TEST(every_request_has_a_spec)
 	EXPECT_EQ(sizeof(struct sealshm_msg_list), sealshm_proto_request_spec(SEALSHM_MSG_LIST)->size);
 	EXPECT_EQ(sizeof(struct sealshm_msg_hdr),
 		  sealshm_proto_request_spec(SEALSHM_MSG_SESSION)->size);
+	EXPECT_EQ(sizeof(struct sealshm_msg_hdr),
+		  sealshm_proto_request_spec(SEALSHM_MSG_INDEX)->size);
 }
 
 /* Session tokens are 16 bytes in every message that carries one, and info
@@ -132,11 +193,13 @@ TEST(token_and_pid_fields_agree)
 }
 
 /* Types that are not requests (0, unknown, replies) have no spec, so trackerd
- * refuses them. */
+ * refuses them.  Neither has TRACK: it is no request (no reply) and only
+ * valid on a session, which trackerd handles before the table. */
 TEST(non_requests_have_no_spec)
 {
 	EXPECT_EQ(NULL, sealshm_proto_request_spec(0));
-	EXPECT_EQ(NULL, sealshm_proto_request_spec(8));
+	EXPECT_EQ(NULL, sealshm_proto_request_spec(10));
+	EXPECT_EQ(NULL, sealshm_proto_request_spec(SEALSHM_MSG_TRACK));
 	EXPECT_EQ(NULL, sealshm_proto_request_spec(UINT32_MAX));
 	for (size_t i = 0; i < ARRAY_SIZE(request_types); i++)
 		EXPECT_EQ(NULL, sealshm_proto_request_spec(request_types[i] | SEALSHM_MSG_REPLY));
@@ -147,6 +210,7 @@ TEST(request_types_are_distinct)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(request_types); i++) {
 		EXPECT_EQ(0, request_types[i] & SEALSHM_MSG_REPLY);
+		EXPECT_NE(SEALSHM_MSG_TRACK, request_types[i]);
 		for (size_t j = i + 1; j < ARRAY_SIZE(request_types); j++)
 			EXPECT_NE(request_types[i], request_types[j]);
 	}
@@ -160,6 +224,9 @@ TEST(replies_fit_message_max)
 	EXPECT_LE(sizeof(struct sealshm_msg_attach_reply), SEALSHM_PROTO_MSG_MAX);
 	EXPECT_LE(sizeof(struct sealshm_msg_stat_reply), SEALSHM_PROTO_MSG_MAX);
 	EXPECT_LE(sizeof(struct sealshm_msg_session_reply), SEALSHM_PROTO_MSG_MAX);
+	EXPECT_LE(sizeof(struct sealshm_msg_index_reply), SEALSHM_PROTO_MSG_MAX);
+	/* TRACK fits the receive buffer of a session (trackerd's requests). */
+	EXPECT_LE(sizeof(struct sealshm_msg_track), sizeof(struct sealshm_msg_create));
 	EXPECT_GE(SEALSHM_PROTO_LIST_PAGE, 1);
 	EXPECT_LE(sizeof(struct sealshm_msg_list_reply) +
 		  SEALSHM_PROTO_LIST_PAGE * sizeof(struct sealshm_wire_info),
@@ -181,11 +248,15 @@ TEST(fields_are_naturally_aligned)
 	EXPECT_EQ(0, offsetof(struct sealshm_msg_list, cursor) % 8);
 	EXPECT_EQ(0, offsetof(struct sealshm_msg_list_reply, next_cursor) % 8);
 	EXPECT_EQ(0, offsetof(struct sealshm_msg_session_reply, id) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_msg_index_reply, size) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_msg_track, ino) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_index_header, seq) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_index_entry, ino) % 8);
 	EXPECT_EQ(0, sizeof(struct sealshm_wire_info) % 8);
 }
 
 /* Magic spells "SSHM" in memory on a little-endian host, and the protocol
- * version is 2, the first with sessions (never 0, which an all-zero
+ * version is 3, the first with INDEX and TRACK (never 0, which an all-zero
  * message would pass). */
 TEST(magic_and_version)
 {
@@ -199,7 +270,7 @@ TEST(magic_and_version)
 #else
 	EXPECT_EQ(0, memcmp(m.c, "MHSS", 4));
 #endif
-	EXPECT_EQ(2, SEALSHM_PROTO_VERSION);	/* 2: sessions */
+	EXPECT_EQ(3, SEALSHM_PROTO_VERSION);	/* 2: sessions; 3: index, track */
 	EXPECT_GE(SEALSHM_PROTO_FDS_MAX, 1);
 }
 

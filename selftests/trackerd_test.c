@@ -6,9 +6,12 @@
  * reply, close the connection after a protocol violation, keep serving well
  * behaved clients, not leak fds (its /proc/PID/fd count returns to its
  * baseline), log what it refused, and enforce owner/mode permissions.
+ * Protocol version 3: the published index (INDEX) and TRACK on sessions;
+ * the fd limit and the --max-names options.
  */
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@
 #include "kselftest_harness.h"
 
 #include "helpers.h"
+#include "index.h"
 
 #define NEXTRA 4
 
@@ -1032,6 +1036,388 @@ TEST_F(trackerd, unlink_removes_name_from_sessions)
 	EXPECT_EQ(0, trackerd_log_count(&self->d, "leaked segment", NULL));
 }
 
+/* --- the published index and TRACK (protocol version 3) -------------------- */
+
+/* A client's mapping of the index. */
+struct idx {
+	int fd;
+	void *map;
+	size_t size;
+};
+
+/* INDEX on @sock: the reply's status; on success *@x holds the fd and a
+ * read-only mapping of it. */
+static int raw_index(int sock, struct idx *x)
+{
+	struct sealshm_msg_hdr req = { .type = SEALSHM_MSG_INDEX, .size = sizeof(req), .seq = 41 };
+	struct sealshm_msg_index_reply rep;
+	ssize_t n;
+	int fd;
+
+	*x = (struct idx){ .fd = -EBADF, .map = MAP_FAILED };
+	memset(&rep, 0, sizeof(rep));
+	n = raw_call(sock, &req, sizeof(req), NULL, 0, &rep, sizeof(rep), &fd);
+	if (n < (ssize_t)sizeof(rep.hdr)) {
+		safe_close(fd);
+		return n < 0 ? (int)n : -EIO;
+	}
+	if (rep.hdr.status != 0 || n != (ssize_t)sizeof(rep) || fd < 0) {
+		safe_close(fd);
+		return rep.hdr.status ? rep.hdr.status : -EBADMSG;
+	}
+	x->fd = fd;
+	x->size = rep.size;
+	x->map = mmap(NULL, x->size, PROT_READ, MAP_SHARED, fd, 0);
+	return x->map == MAP_FAILED ? -errno : 0;
+}
+
+static void idx_close(struct idx *x)
+{
+	if (x->map != MAP_FAILED)
+		(void)munmap(x->map, x->size);
+	x->map = MAP_FAILED;
+	x->fd = safe_close(x->fd);
+}
+
+/* Look @name up as a fast-path client does: under the seqlock, every index
+ * taken from the map bounds-checked.  0 and the entry (and its slot), or
+ * -ENOENT, or -EAGAIN when trackerd kept writing. */
+static int idx_find(const struct idx *x, const char *name, struct sealshm_index_entry *ret,
+		    uint32_t *ret_slot)
+{
+	const struct sealshm_index_header *h = x->map;
+	const uint32_t *buckets = (const uint32_t *)((const char *)x->map + h->buckets_off);
+	const struct sealshm_index_entry *e =
+		(const void *)((const char *)x->map + h->entries_off);
+	size_t len = strlen(name);
+
+	for (int tries = 0; tries < 100; tries++) {
+		uint64_t s1 = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE), s2;
+		uint32_t i = buckets[sealshm__siphash(name, len, h->hash_key) & (h->n_buckets - 1)];
+		int found = -ENOENT;
+
+		if (s1 & 1)
+			continue;
+		for (uint32_t hops = 0; i != 0 && hops <= h->capacity; hops++) {
+			if (i > h->capacity)
+				break;	/* torn: the seq check below fails */
+			if (e[i - 1].name_len == len && !memcmp(e[i - 1].name, name, len)) {
+				*ret = e[i - 1];
+				*ret_slot = i - 1;
+				found = 0;
+				break;
+			}
+			i = e[i - 1].next;
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s2 = __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
+		if (s1 == s2)
+			return found;
+	}
+	return -EAGAIN;
+}
+
+/* Send TRACK for @slot/@generation/@ino on session @sock (one-way). */
+static int raw_track(int sock, uint32_t slot, uint32_t generation, uint64_t ino)
+{
+	struct sealshm_msg_track t = {
+		.hdr = { .type = SEALSHM_MSG_TRACK, .size = sizeof(t), .seq = 51 },
+		.slot = slot,
+		.generation = generation,
+		.ino = ino,
+	};
+
+	return raw_send_fds(sock, &t, sizeof(t), NULL, 0);
+}
+
+/* INDEX to a client of trackerd's uid: the full reply with one fd, O_RDONLY,
+ * sealed against writes, shrinking, growing and more seals, of the size the
+ * reply says, whose header validates; no writable mapping of it is
+ * possible.  Each client gets its own open file description. */
+TEST_F(trackerd, index_granted_to_same_uid)
+{
+	const unsigned int want = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL;
+	const struct sealshm_index_header *h;
+	struct idx x, y;
+	struct stat st;
+	int seals;
+
+	ASSERT_EQ(0, raw_index(self->raw, &x));
+	EXPECT_EQ(O_RDONLY, fcntl(x.fd, F_GETFL) & O_ACCMODE);
+	EXPECT_TRUE(fcntl(x.fd, F_GETFD) & FD_CLOEXEC);
+	seals = fcntl(x.fd, F_GET_SEALS);
+	EXPECT_EQ(want, (unsigned int)seals & want);
+	ASSERT_EQ(0, fstat(x.fd, &st));
+	EXPECT_EQ(x.size, (size_t)st.st_size);
+
+	h = x.map;
+	EXPECT_EQ(SEALSHM_INDEX_MAGIC, h->magic);
+	EXPECT_EQ(SEALSHM_INDEX_VERSION, h->version);
+	EXPECT_EQ(0, h->seq & 1);
+	EXPECT_EQ(x.size, h->size);
+	EXPECT_EQ((uint32_t)self->d.pid, h->server_pid);
+	EXPECT_NE(0, h->n_buckets);
+	EXPECT_EQ(0, h->n_buckets & (h->n_buckets - 1));
+	EXPECT_GE(h->n_buckets, h->capacity);
+	/* The default capacity: --max-names 1048576. */
+	EXPECT_EQ(1048576, h->capacity);
+	EXPECT_EQ(0, h->buckets_off % 8);
+	EXPECT_EQ(0, h->entries_off % 8);
+	EXPECT_GE(h->buckets_off, sizeof(*h));
+	EXPECT_GE(h->entries_off, h->buckets_off + (uint64_t)h->n_buckets * 4);
+	EXPECT_EQ(h->size, h->entries_off + (uint64_t)h->capacity * 128);
+	EXPECT_FALSE(h->hash_key[0] == 0 && h->hash_key[1] == 0);
+
+	/* Read-only for good: no writable mapping, no write, no resize, and
+	 * the seals cannot be lifted or added to. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, x.size, PROT_READ | PROT_WRITE, MAP_SHARED, x.fd, 0));
+	EXPECT_EQ(-1, ftruncate(x.fd, 0));
+	EXPECT_EQ(-1, fcntl(x.fd, F_ADD_SEALS, F_SEAL_WRITE));
+
+	/* A second client's fd is another open file description. */
+	ASSERT_EQ(0, raw_index(self->raw, &y));
+	EXPECT_NE(x.fd, y.fd);
+	EXPECT_EQ(0, memcmp(x.map, y.map, sizeof(*h)));
+	idx_close(&y);
+	idx_close(&x);
+	EXPECT_TRUE(raw_list_works(self->raw));
+}
+
+/* An entry appears in the index when a name is created, with trackerd's fd
+ * number, the inode, size, owner and mode, and goes when it is unlinked; a
+ * name created again in the same slot has another generation. */
+TEST_F(trackerd, index_entries_follow_create_and_unlink)
+{
+	SEALSHM_OPTS(sealshm_opts, o, .flags = SEALSHM_NO_TRACK, .mode = 0640);
+	struct sealshm_index_entry e, e2;
+	struct idx x;
+	struct stat st;
+	uint32_t slot, slot2;
+
+	ASSERT_EQ(0, raw_index(self->raw, &x));
+	EXPECT_EQ(-ENOENT, idx_find(&x, "indexed", &e, &slot));
+	ASSERT_EQ(0, sealshm_create("indexed", 8192, &o, &self->shm[0]));
+	ASSERT_EQ(0, idx_find(&x, "indexed", &e, &slot));
+	ASSERT_EQ(0, fstat(sealshm_fd(self->shm[0]), &st));
+	EXPECT_EQ(SEALSHM_INDEX_USED, e.flags);
+	EXPECT_EQ((uint64_t)st.st_ino, e.ino);
+	EXPECT_EQ(8192, e.size);
+	EXPECT_EQ(getuid(), e.uid);
+	EXPECT_EQ(getgid(), e.gid);
+	EXPECT_EQ(0640, e.mode);
+	EXPECT_EQ(7, e.name_len);
+	EXPECT_STREQ("indexed", e.name);
+	EXPECT_GE(e.fd, 3);
+	EXPECT_LT(slot, ((const struct sealshm_index_header *)x.map)->capacity);
+	EXPECT_EQ(0, ((const struct sealshm_index_header *)x.map)->seq & 1);
+
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+	EXPECT_EQ(-ENOENT, idx_find(&x, "indexed", &e2, &slot2));
+	/* The slot is free again and taken by the next name: a new
+	 * generation says it is another name. */
+	sealshm_close(self->shm[0]);
+	self->shm[0] = NULL;
+	ASSERT_EQ(0, sealshm_create("indexed_again", 4096, &o, &self->shm[0]));
+	ASSERT_EQ(0, idx_find(&x, "indexed_again", &e2, &slot2));
+	EXPECT_EQ(slot, slot2);
+	EXPECT_NE(e.generation, e2.generation);
+	EXPECT_STREQ("indexed_again", e2.name);
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+	EXPECT_EQ(-ENOENT, idx_find(&x, "indexed_again", &e2, &slot2));
+	idx_close(&x);
+}
+
+/* A name longer than SEALSHM_INDEX_NAME_MAX is registered but not
+ * published; it attaches normally (through the round trip). */
+TEST_F(trackerd, long_name_is_not_indexed_but_attaches)
+{
+	SEALSHM_OPTS(sealshm_opts, o, .flags = SEALSHM_NO_TRACK);
+	char name[SEALSHM_INDEX_NAME_MAX + 2];
+	struct sealshm_index_entry e;
+	struct idx x;
+	uint32_t slot;
+
+	memset(name, 'L', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	ASSERT_EQ(0, raw_index(self->raw, &x));
+	ASSERT_EQ(0, sealshm_create(name, 4096, &o, &self->shm[0]));
+	((char *)sealshm_buf(self->shm[0]))[5] = 'l';
+	EXPECT_EQ(-ENOENT, idx_find(&x, name, &e, &slot));
+	ASSERT_EQ(0, sealshm_attach(name, &o, &self->shm[1]));
+	EXPECT_EQ('l', ((char *)sealshm_buf(self->shm[1]))[5]);
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+	sealshm_close(self->shm[0]);
+	self->shm[0] = NULL;
+	/* One byte shorter is published. */
+	name[SEALSHM_INDEX_NAME_MAX] = '\0';
+	ASSERT_EQ(0, sealshm_create(name, 4096, &o, &self->shm[0]));
+	ASSERT_EQ(0, idx_find(&x, name, &e, &slot));
+	EXPECT_EQ(SEALSHM_INDEX_NAME_MAX, e.name_len);
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+	idx_close(&x);
+}
+
+/* TRACK on a session links a name attached through the index: the name
+ * counts the session, and the session's end cleans it up as for a tracked
+ * ATTACH.  Nothing is ever sent back on the session. */
+TEST_F(trackerd, track_links_name_to_session)
+{
+	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
+	struct sealshm_index_entry e;
+	struct sealshm_wire_info info;
+	char line[160], buf[64];
+	struct idx x;
+	uint32_t slot;
+	uint64_t id;
+
+	ASSERT_EQ(0, raw_index(self->raw, &x));
+	ASSERT_EQ(0, raw_create_tracked(_metadata, self->raw, "fast_tracked", 0, NULL));
+	ASSERT_EQ(0, idx_find(&x, "fast_tracked", &e, &slot));
+	self->extra[0] = raw_session_client(self->d.sock, token, &id);
+	ASSERT_GE(self->extra[0], 0);
+
+	ASSERT_EQ(0, raw_track(self->extra[0], slot, e.generation, e.ino));
+	/* Twice: a session tracks a name once. */
+	ASSERT_EQ(0, raw_track(self->extra[0], slot, e.generation, e.ino));
+	info.n_sessions = 0;
+	for (int i = 0; i < 200 && info.n_sessions == 0; i++) {
+		ASSERT_EQ(0, raw_stat(self->raw, "fast_tracked", &info));
+		if (info.n_sessions == 0)
+			helper_sleep_ms(10);
+	}
+	EXPECT_EQ(1, info.n_sessions);
+	EXPECT_EQ((uint32_t)getpid(), info.session_pids[0]);
+	errno = 0;
+	EXPECT_EQ(-1, recv(self->extra[0], buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+
+	self->extra[0] = safe_close(self->extra[0]);
+	EXPECT_EQ(0, helper_wait_gone("fast_tracked", 5000));
+	snprintf(line, sizeof(line),
+		 "leaked segment 'fast_tracked' cleaned up (session %llu of pid %d ended)",
+		 (unsigned long long)id, (int)getpid());
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, line, NULL));
+	EXPECT_EQ(-ENOENT, idx_find(&x, "fast_tracked", &e, &slot));
+	idx_close(&x);
+}
+
+/* A TRACK that names what is no longer there (another generation, another
+ * inode, a slot beyond the registry) is ignored: nothing is tracked and
+ * the session lives on. */
+TEST_F(trackerd, stale_track_is_ignored)
+{
+	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
+	struct sealshm_index_entry e, f;
+	struct sealshm_msg_attach_reply reply;
+	struct sealshm_wire_info info;
+	uint32_t slot, fslot;
+	struct idx x;
+	char buf[64];
+	uint64_t id;
+
+	ASSERT_EQ(0, raw_index(self->raw, &x));
+	ASSERT_EQ(0, raw_create_tracked(_metadata, self->raw, "stale_target", 0, NULL));
+	ASSERT_EQ(0, raw_create_tracked(_metadata, self->raw, "fence", 0, NULL));
+	ASSERT_EQ(0, idx_find(&x, "stale_target", &e, &slot));
+	ASSERT_EQ(0, idx_find(&x, "fence", &f, &fslot));
+	self->extra[0] = raw_session_client(self->d.sock, token, &id);
+	ASSERT_GE(self->extra[0], 0);
+
+	ASSERT_EQ(0, raw_track(self->extra[0], slot, e.generation + 1, e.ino));
+	ASSERT_EQ(0, raw_track(self->extra[0], slot, e.generation - 1, e.ino));
+	ASSERT_EQ(0, raw_track(self->extra[0], slot, e.generation, e.ino + 1));
+	ASSERT_EQ(0, raw_track(self->extra[0], UINT32_MAX, e.generation, e.ino));
+	ASSERT_EQ(0, raw_track(self->extra[0], 1u << 30, e.generation, e.ino));
+	/* A good one last: once it shows, the others were handled before. */
+	ASSERT_EQ(0, raw_track(self->extra[0], fslot, f.generation, f.ino));
+	info.n_sessions = 0;
+	for (int i = 0; i < 200 && info.n_sessions == 0; i++) {
+		ASSERT_EQ(0, raw_stat(self->raw, "fence", &info));
+		if (info.n_sessions == 0)
+			helper_sleep_ms(10);
+	}
+	EXPECT_EQ(1, info.n_sessions);
+	ASSERT_EQ(0, raw_stat(self->raw, "stale_target", &info));
+	EXPECT_EQ(0, info.n_sessions);
+
+	/* Still a live session: nothing sent, not closed. */
+	errno = 0;
+	EXPECT_EQ(-1, recv(self->extra[0], buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, trackerd_log_count(&self->d, "message on session", NULL));
+
+	EXPECT_EQ(0, raw_name_call(self->raw, SEALSHM_MSG_UNLINK, "stale_target", 0, &reply,
+				   sizeof(reply), NULL));
+	EXPECT_EQ(0, raw_name_call(self->raw, SEALSHM_MSG_UNLINK, "fence", 0, &reply,
+				   sizeof(reply), NULL));
+	self->extra[0] = safe_close(self->extra[0]);
+	EXPECT_EQ(0, trackerd_log_count(&self->d, "leaked segment", NULL));
+	idx_close(&x);
+}
+
+/* TRACK on a request connection (not a session) is refused with -EPROTO
+ * and the connection closed: it expects no reply, so it is a protocol
+ * error there. */
+TEST_F(trackerd, track_on_request_connection_is_refused)
+{
+	struct sealshm_msg_track t = {
+		.hdr = { .type = SEALSHM_MSG_TRACK, .size = sizeof(t), .seq = 52 },
+	};
+	char reply[64];
+	ssize_t n;
+
+	self->extra[0] = raw_client(self->d.sock, NULL);
+	ASSERT_GE(self->extra[0], 0);
+	n = raw_call(self->extra[0], &t, sizeof(t), NULL, 0, reply, sizeof(reply), NULL);
+	EXPECT_EQ(-EPROTO, error_reply(_metadata, reply, n, SEALSHM_MSG_TRACK, 52));
+	EXPECT_TRUE(raw_closed_by_peer(self->extra[0]));
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "refused message", "no session", NULL));
+	EXPECT_TRUE(raw_list_works(self->raw));
+}
+
+/* A malformed TRACK (wrong size, or with an fd) ends the session like any
+ * message that is not a good TRACK: its names are cleaned up. */
+TEST_F(trackerd, malformed_track_ends_session)
+{
+	for (int round = 0; round < 2; round++) {
+		struct sealshm_msg_track t[2] = {
+			{ .hdr = { .type = SEALSHM_MSG_TRACK, .size = sizeof(t[0]), .seq = 53 } },
+		};
+		uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
+		int mfd = helper_memfd(64, 0);
+
+		ASSERT_GE(mfd, 0);
+		self->extra[0] = raw_session_client(self->d.sock, token, NULL);
+		ASSERT_GE(self->extra[0], 0);
+		ASSERT_EQ(0, raw_create_tracked(_metadata, self->raw, "badly_tracked",
+						SEALSHM_PROTO_TRACK, token));
+		if (round == 0) {
+			ASSERT_EQ(0, raw_send_fds(self->extra[0], t, sizeof(t), NULL, 0));
+		} else {
+			ASSERT_EQ(0, raw_send_fds(self->extra[0], t, sizeof(t[0]), &mfd, 1));
+		}
+		close(mfd);
+		EXPECT_TRUE(raw_closed_by_peer(self->extra[0]));
+		self->extra[0] = safe_close(self->extra[0]);
+		EXPECT_EQ(0, helper_wait_gone("badly_tracked", 5000));
+	}
+	EXPECT_TRUE(raw_list_works(self->raw));
+}
+
+/* INDEX is a request like any other on a request connection: such a
+ * connection cannot become a session afterwards. */
+TEST_F(trackerd, index_makes_connection_a_request_one)
+{
+	struct sealshm_msg_session_reply r;
+	struct idx x;
+
+	self->extra[0] = raw_client(self->d.sock, NULL);
+	ASSERT_GE(self->extra[0], 0);
+	ASSERT_EQ(0, raw_index(self->extra[0], &x));
+	idx_close(&x);
+	EXPECT_EQ(-EPROTO, raw_session(self->extra[0], &r));
+}
+
 /* A program started with fork+exec attaches by name and writes; the parent
  * sees the write, and reads back what the peer reads. */
 TEST_F(trackerd, exec_peer_attaches_by_name_and_writes)
@@ -1470,6 +1856,213 @@ TEST_F(perm, root_overrides_mode)
 	ASSERT_EQ(0, sealshm_attach("nobodys", NULL, &self->shm[0]));
 	EXPECT_EQ('n', ((char *)sealshm_buf(self->shm[0]))[0]);
 	EXPECT_EQ(0, sealshm_unlink_name("nobodys", NULL));
+}
+
+static int other_uid_asks_for_index(void)
+{
+	const char *sock = getenv("SEALSHM_SOCKET");
+	struct idx x;
+	int fd, r;
+
+	CHILD_CHECK(1, sock != NULL);
+	fd = raw_client(sock, NULL);
+	CHILD_CHECK(2, fd >= 0);
+	r = raw_index(fd, &x);
+	CHILD_CHECK(3, r == -EPERM);
+	CHILD_CHECK(4, x.fd < 0);
+	/* The connection stays usable: a refusal, not a violation. */
+	CHILD_CHECK(5, raw_list_works(fd));
+	close(fd);
+	return 0;
+}
+
+/* INDEX is refused (-EPERM, no fd) to a client whose uid is neither
+ * trackerd's nor root: the fast path is only for who could take trackerd's
+ * fds anyway. */
+TEST_F(perm, index_refused_to_other_uid)
+{
+	if (_metadata->skip)
+		return;
+	EXPECT_EQ(0, as_user(NOBODY, NOBODY, other_uid_asks_for_index));
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "refused index", "uid 65534", NULL));
+}
+
+/* A TRACK from a session whose uid could not read the name is not honoured:
+ * it must not keep another user's name alive. */
+static int other_uid_tracks_private(void)
+{
+	const char *sock = getenv("SEALSHM_SOCKET"), *slot_s = getenv("TRACK_SLOT");
+	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
+	struct sealshm_msg_track t = {
+		.hdr = { .type = SEALSHM_MSG_TRACK, .size = sizeof(t), .seq = 54 },
+	};
+	int fd;
+
+	CHILD_CHECK(1, sock && slot_s);
+	fd = raw_session_client(sock, token, NULL);
+	CHILD_CHECK(2, fd >= 0);
+	CHILD_CHECK(3, sscanf(slot_s, "%u %u %" SCNu64, &t.slot, &t.generation, &t.ino) == 3);
+	CHILD_CHECK(4, raw_send_fds(fd, &t, sizeof(t), NULL, 0) == 0);
+	helper_sleep_ms(200);
+	close(fd);
+	return 0;
+}
+
+TEST_F(perm, track_needs_read_permission)
+{
+	SEALSHM_OPTS(sealshm_opts, o, .flags = SEALSHM_NO_TRACK);
+	struct sealshm_index_entry e;
+	struct sealshm_info info;
+	struct idx x;
+	char env[96];
+	uint32_t slot;
+	int sock;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, sealshm_create("private_fast", 64, &o, &self->shm[0]));
+	sock = raw_client(self->d.sock, NULL);
+	ASSERT_GE(sock, 0);
+	ASSERT_EQ(0, raw_index(sock, &x));
+	ASSERT_EQ(0, idx_find(&x, "private_fast", &e, &slot));
+	idx_close(&x);
+	close(sock);
+	snprintf(env, sizeof(env), "%u %u %" PRIu64, slot, e.generation, e.ino);
+	ASSERT_EQ(0, setenv("TRACK_SLOT", env, 1));
+	EXPECT_EQ(0, as_user(NOBODY, NOBODY, other_uid_tracks_private));
+	unsetenv("TRACK_SLOT");
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "refused track 'private_fast'", NULL));
+	ASSERT_EQ(0, sealshm_stat("private_fast", NULL, &info));
+	EXPECT_EQ(0, info.n_sessions);
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+}
+
+/* --- the fd limit ------------------------------------------------------------ */
+
+/* At its fd limit trackerd refuses creates with -EMFILE (and says so in its
+ * log) but keeps fds for clients: new connections are accepted and
+ * served, names attach, and unlinking makes room again.  trackerd runs
+ * under a hard limit of 300 fds (prlimit), without CAP_SYS_RESOURCE
+ * (setpriv, when we are root) so it cannot raise it. */
+TEST_F_TIMEOUT(trackerd, fd_limit_refuses_creates_not_clients, 60)
+{
+	const char *root_wrap[] = { "/usr/bin/prlimit", "--nofile=300:300", "/usr/bin/setpriv",
+				    "--bounding-set=-sys_resource", "--inh-caps=-sys_resource",
+				    NULL };
+	const char *user_wrap[] = { "/usr/bin/prlimit", "--nofile=300:300", NULL };
+	struct sealshm_msg_attach_reply reply;
+	struct trackerd d;
+	char name[32];
+	int n = 0, r = 0, sock, fd, conns[20];
+
+	if (access("/usr/bin/prlimit", X_OK) < 0 ||
+	    (geteuid() == 0 && access("/usr/bin/setpriv", X_OK) < 0))
+		SKIP(return, "needs prlimit (and setpriv as root), util-linux");
+	ASSERT_EQ(0, trackerd_prepare(&d));
+	ASSERT_EQ(0, trackerd_spawn_wrapped(&d, geteuid() == 0 ? root_wrap : user_wrap, NULL,
+					    5000));
+	sock = raw_client(d.sock, NULL);
+	ASSERT_GE(sock, 0);
+
+	for (n = 0; n < 300; n++) {
+		snprintf(name, sizeof(name), "fd_%d", n);
+		r = raw_create_tracked(_metadata, sock, name, 0, NULL);
+		if (r < 0)
+			break;
+	}
+	EXPECT_EQ(-EMFILE, r);
+	/* Names got about half of 300 (limits.h), no fewer than 100. */
+	EXPECT_GE(n, 100);
+	EXPECT_LE(n, 150);
+	EXPECT_TRUE(trackerd_log_has_line(&d, 2000, "refused create", "RLIMIT_NOFILE", NULL));
+
+	/* Clients still connect and are served. */
+	for (int i = 0; i < 20; i++) {
+		conns[i] = raw_client(d.sock, NULL);
+		EXPECT_GE(conns[i], 0);
+		if (conns[i] >= 0)
+			EXPECT_TRUE(raw_list_works(conns[i]));
+	}
+	for (int i = 0; i < 20; i++)
+		safe_close(conns[i]);
+	EXPECT_EQ(0, raw_name_call(sock, SEALSHM_MSG_ATTACH, "fd_0", SEALSHM_PROTO_RDONLY, &reply,
+				   sizeof(reply), &fd));
+	EXPECT_GE(fd, 0);
+	safe_close(fd);
+
+	/* Room again after an unlink. */
+	EXPECT_EQ(0, raw_name_call(sock, SEALSHM_MSG_UNLINK, "fd_0", 0, &reply, sizeof(reply),
+				   NULL));
+	EXPECT_EQ(0, raw_create_tracked(_metadata, sock, "fd_again", 0, NULL));
+	EXPECT_TRUE(helper_pid_alive(d.pid));
+
+	safe_close(sock);
+	if (!_metadata->passed) {
+		char *log = trackerd_log(&d);
+
+		TH_LOG("trackerd log:\n%s", log);
+		free(log);
+	}
+	EXPECT_EQ(0, trackerd_stop(&d));
+	trackerd_cleanup(&d);
+}
+
+/* --max-names and --max-names-per-uid cap the registry (-ENOSPC, -EDQUOT)
+ * and size the index; bad values are a usage error (exit 2). */
+TEST(max_names_options)
+{
+	const char *opts[] = { "--max-names", "3", "--max-names-per-uid", "2", NULL };
+	struct sealshm_msg_attach_reply reply;
+	struct trackerd d;
+	struct idx x;
+	char prog[PATH_MAX];
+	int sock, status;
+	pid_t pid;
+
+	ASSERT_EQ(0, trackerd_start(&d, opts));
+	sock = raw_client(d.sock, NULL);
+	ASSERT_GE(sock, 0);
+	ASSERT_EQ(0, raw_index(sock, &x));
+	EXPECT_EQ(3, ((const struct sealshm_index_header *)x.map)->capacity);
+	idx_close(&x);
+	EXPECT_EQ(0, raw_create_tracked(_metadata, sock, "cap_1", 0, NULL));
+	EXPECT_EQ(0, raw_create_tracked(_metadata, sock, "cap_2", 0, NULL));
+	EXPECT_EQ(-EDQUOT, raw_create_tracked(_metadata, sock, "cap_3", 0, NULL));
+	EXPECT_EQ(0, raw_name_call(sock, SEALSHM_MSG_UNLINK, "cap_1", 0, &reply, sizeof(reply),
+				   NULL));
+	EXPECT_EQ(0, raw_name_call(sock, SEALSHM_MSG_UNLINK, "cap_2", 0, &reply, sizeof(reply),
+				   NULL));
+	safe_close(sock);
+	EXPECT_EQ(0, trackerd_stop(&d));
+	trackerd_cleanup(&d);
+
+	ASSERT_EQ(0, trackerd_start(&d, (const char *[]){ "--max-names", "2", NULL }));
+	sock = raw_client(d.sock, NULL);
+	ASSERT_GE(sock, 0);
+	EXPECT_EQ(0, raw_create_tracked(_metadata, sock, "cap_1", 0, NULL));
+	EXPECT_EQ(0, raw_create_tracked(_metadata, sock, "cap_2", 0, NULL));
+	EXPECT_EQ(-ENOSPC, raw_create_tracked(_metadata, sock, "cap_3", 0, NULL));
+	safe_close(sock);
+	EXPECT_EQ(0, trackerd_stop(&d));
+	trackerd_cleanup(&d);
+
+	ASSERT_EQ(0, helper_trackerd_path(prog, sizeof(prog)));
+	for (int i = 0; i < 3; i++) {
+		const char *bad[] = { "0", "-1", "99999999999" };
+
+		pid = fork();
+		ASSERT_GE(pid, 0);
+		if (pid == 0) {
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, STDERR_FILENO);
+			execl(prog, prog, "--foreground", "--socket", "/nonexistent/x",
+			      "--max-names", bad[i], (char *)NULL);
+			_exit(127);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_EQ(2, helper_exit_code(status));
+	}
 }
 
 TEST_HARNESS_MAIN

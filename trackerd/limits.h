@@ -4,11 +4,14 @@
  * grow without bound or starve the others.
  *
  * File descriptors: trackerd holds the lock file, the listening socket,
- * epoll, a signalfd and a few timerfds, one fd per connected client
- * (LIMIT_CLIENTS), at most one queued fd per client, and one fd per
- * registered name (LIMIT_NAMES). main() raises the RLIMIT_NOFILE soft limit
- * to the hard limit; below what these caps need, an accept() or a received
- * fd fails with EMFILE (the client gets an error, trackerd keeps serving).
+ * epoll, a signalfd, a few timerfds and the index memfd, one fd per
+ * connected client (LIMIT_CLIENTS), at most one queued fd per client, one
+ * or two in flight (a received fd, a read-only reopen), and one fd per
+ * registered name. main() raises the RLIMIT_NOFILE soft limit to the hard
+ * limit (and the hard limit to fs.nr_open when it may), then keeps
+ * LIMIT_FD_RESERVE of them out of the names' reach: a create that would
+ * eat into the reserve is refused (-EMFILE), so clients can still connect
+ * and be answered at the limit.
  */
 #ifndef TRACKERD_LIMITS_H
 #define TRACKERD_LIMITS_H
@@ -35,13 +38,18 @@
 /* fds with one message: proto.h's cap. */
 #define LIMIT_FDS_PER_MSG	SEALSHM_PROTO_FDS_MAX
 
-/* Registered names in all, and per owner uid: each holds an fd. */
-#define LIMIT_NAMES		65536
-#define LIMIT_NAMES_PER_UID	4096
+/* Registered names in all and per owner uid, unless --max-names and
+ * --max-names-per-uid say otherwise; each holds an fd. A session tracks
+ * at most as many names as its uid may own (one link each, 48 bytes). */
+#define LIMIT_NAMES_DEFAULT	1048576
+/* The largest --max-names: the index's entries then take 2 GiB of address
+ * space (pages are only allocated as they are written). */
+#define LIMIT_NAMES_MAX		(1u << 24)
 
-/* Names one session tracks: as many as its uid may own. One link each
- * (about 48 bytes), so sessions hold at most LIMIT_CLIENTS times this. */
-#define LIMIT_LINKS_PER_SESSION	LIMIT_NAMES_PER_UID
+/* fds kept from names: one per possible client and one for a reply it has
+ * queued, plus what trackerd holds itself and has in flight. With a lower
+ * fd limit than twice this, names get half of it. */
+#define LIMIT_FD_RESERVE	(2 * LIMIT_CLIENTS + 64)
 
 /* After accept() fails for lack of fds, wait this long before trying again
  * (the listening socket stays readable, polling it would spin). */

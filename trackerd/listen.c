@@ -247,6 +247,15 @@ fail:
 	return r;
 }
 
+int listener_claim(struct listener *l)
+{
+	/* unix_listen() refreshes the socket's peer credentials each time it
+	 * is called on a listening socket (net/unix/af_unix.c). */
+	if (listen(l->fd, SOMAXCONN) < 0)
+		return -errno;
+	return 0;
+}
+
 int listener_accept(struct listener *l)
 {
 	for (;;) {

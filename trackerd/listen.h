@@ -25,6 +25,12 @@ struct listener;
  */
 int listener_open(const char *path, struct listener **ret);
 
+/* Listen again from this process: the kernel gives every connection the
+ * credentials and pidfd of whoever called listen() last (SO_PEERCRED,
+ * SO_PEERPIDFD), which after daemonizing or socket activation is another
+ * process.  Clients use that pidfd for the index fast path. */
+int listener_claim(struct listener *l);
+
 /* Accept one connection, close-on-exec and non-blocking. Returns its fd,
  * -EAGAIN when none waits, or another -errno (-EMFILE ...). */
 int listener_accept(struct listener *l);

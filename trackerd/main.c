@@ -13,7 +13,9 @@
 #include <sys/stat.h>
 
 #include "client.h"
+#include "index.h"
 #include "internal.h"
+#include "limits.h"
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
@@ -28,8 +30,11 @@ static bool arg_foreground;
 static bool arg_verbose;
 static const char *arg_log;
 static unsigned arg_idle_exit;		/* seconds, 0 = never */
+static uint32_t arg_max_names = LIMIT_NAMES_DEFAULT;
+static uint32_t arg_max_names_per_uid;	/* 0: arg_max_names */
 
 static struct loop *loop;
+static struct index *published;
 static struct registry *registry;
 static struct sessions *sessions;
 static struct request_state request_state;
@@ -46,20 +51,41 @@ static void help(void)
 	       "  -v, --verbose           also log connections and attaches\n"
 	       "      --log FILE          append log lines to FILE\n"
 	       "      --idle-exit SECONDS exit after SECONDS with no names and no clients\n"
+	       "      --max-names N       hold at most N names (default %u)\n"
+	       "      --max-names-per-uid N\n"
+	       "                          at most N names per owner uid (default: --max-names)\n"
 	       "  -h, --help              show this help\n"
-	       "      --version           show the version\n");
+	       "      --version           show the version\n", LIMIT_NAMES_DEFAULT);
+}
+
+/* A name count of 1..LIMIT_NAMES_MAX for @opt. */
+static int parse_names(const char *opt, const char *s, uint32_t *ret)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || s[0] == '-' || v == 0 || v > LIMIT_NAMES_MAX) {
+		fprintf(stderr, "trackerd: invalid %s '%s' (1..%u)\n", opt, s, LIMIT_NAMES_MAX);
+		return -EINVAL;
+	}
+	*ret = (uint32_t)v;
+	return 0;
 }
 
 /* Returns 1 to go on, 0 to exit successfully (--help), -EINVAL on misuse. */
 static int parse_argv(int argc, char *argv[])
 {
-	enum { ARG_LOG = 0x100, ARG_IDLE_EXIT, ARG_VERSION };
+	enum { ARG_LOG = 0x100, ARG_IDLE_EXIT, ARG_VERSION, ARG_MAX_NAMES, ARG_MAX_NAMES_PER_UID };
 	static const struct option options[] = {
 		{ "socket",	required_argument,	NULL, 's' },
 		{ "foreground",	no_argument,		NULL, 'f' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "log",	required_argument,	NULL, ARG_LOG },
 		{ "idle-exit",	required_argument,	NULL, ARG_IDLE_EXIT },
+		{ "max-names",	required_argument,	NULL, ARG_MAX_NAMES },
+		{ "max-names-per-uid", required_argument, NULL, ARG_MAX_NAMES_PER_UID },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, ARG_VERSION },
 		{}
@@ -91,6 +117,14 @@ static int parse_argv(int argc, char *argv[])
 			}
 			arg_idle_exit = (unsigned)v;
 			break;
+		case ARG_MAX_NAMES:
+			if (parse_names("--max-names", optarg, &arg_max_names) < 0)
+				return -EINVAL;
+			break;
+		case ARG_MAX_NAMES_PER_UID:
+			if (parse_names("--max-names-per-uid", optarg, &arg_max_names_per_uid) < 0)
+				return -EINVAL;
+			break;
 		case 'h':
 			help();
 			return 0;
@@ -105,6 +139,8 @@ static int parse_argv(int argc, char *argv[])
 		fprintf(stderr, "trackerd: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
+	if (arg_max_names_per_uid == 0 || arg_max_names_per_uid > arg_max_names)
+		arg_max_names_per_uid = arg_max_names;
 	return 1;
 }
 
@@ -121,18 +157,58 @@ static void close_inherited_fds(void)
 	(void)close_range(first, ~0U, 0);
 }
 
+/* fs.nr_open: the most fds a process may have (a hard limit above it is
+ * refused). 0 when unreadable. */
+static uint64_t nr_open(void)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
 /* The soft limit is often 1024, too few for LIMIT_CLIENTS connections plus
- * one fd per name. trackerd uses no select(), so any number is fine. */
-static void raise_nofile(void)
+ * one fd per name, and a million names need a million fds. trackerd uses
+ * no select(), so any number is fine: the soft limit goes to the hard one,
+ * and with CAP_SYS_RESOURCE (a system instance, or root) the hard one to
+ * fs.nr_open first. Returns the soft limit that applies. */
+static uint64_t raise_nofile(void)
 {
 	struct rlimit rl;
+	uint64_t most = nr_open();
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
-		return;
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		log_warn("Failed to raise the fd limit to %llu: %s",
-			 (unsigned long long)rl.rlim_max, strerror(errno));
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1024;
+	if (most > 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < most) {
+		struct rlimit up = { .rlim_cur = most, .rlim_max = most };
+
+		/* EPERM without the capability: the hard limit stays. */
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+			log_warn("Failed to raise the fd limit to %llu: %s",
+				 (unsigned long long)rl.rlim_max, strerror(errno));
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur;
+}
+
+/* How many fds names may hold under a soft limit of @nofile: all but
+ * LIMIT_FD_RESERVE, or half when the limit is too low for that. */
+static uint64_t name_fds(uint64_t nofile)
+{
+	if (nofile >= 2 * (uint64_t)LIMIT_FD_RESERVE)
+		return nofile - LIMIT_FD_RESERVE;
+	return nofile / 2;
 }
 
 /* --socket, else where the library looks ($SEALSHM_SOCKET, the per-user
@@ -293,6 +369,7 @@ int main(int argc, char *argv[])
 {
 	struct listener *listener = NULL;
 	struct loop_source *sig_source = NULL, *idle_check = NULL;
+	uint64_t nofile, max_name_fds;
 	char path[PATH_MAX];
 	int ready_fd = -EBADF;
 	sigset_t mask;
@@ -314,7 +391,8 @@ int main(int argc, char *argv[])
 			return EXIT_FAILURE;
 		}
 	}
-	raise_nofile();
+	nofile = raise_nofile();
+	max_name_fds = name_fds(nofile);
 
 	r = socket_path(path, sizeof(path));
 	if (r < 0) {
@@ -344,6 +422,12 @@ int main(int argc, char *argv[])
 			goto out;
 		}
 	}
+	/* Clients must see this process as their peer, not our parent or the
+	 * service manager that bound the socket. */
+	r = listener_claim(listener);
+	if (r < 0)
+		log_warn("Failed to listen on '%s' again: %s; attaches take the round trip",
+			 path, strerror(-r));
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -365,17 +449,33 @@ int main(int argc, char *argv[])
 		log_warn("Failed to watch signals: %s", strerror(-r));
 		goto out;
 	}
-	r = registry_new(&registry);
+	/* Without an index trackerd still serves, by round trips only
+	 * (clients fall back when INDEX fails). */
+	r = index_new(arg_max_names, &published);
+	if (r < 0)
+		log_warn("Failed to create the published index: %s; attaches take the round trip",
+			 strerror(-r));
+	r = registry_new(arg_max_names, arg_max_names_per_uid, published, &registry);
 	if (r < 0) {
 		log_warn("Failed to create the registry: %s", strerror(-r));
 		goto out;
 	}
-	r = sessions_new(registry, &sessions);
+	r = sessions_new(registry, arg_max_names_per_uid, &sessions);
 	if (r < 0) {
 		log_warn("Failed to set up sessions: %s", strerror(-r));
 		goto out;
 	}
-	request_state = (struct request_state){ .registry = registry, .sessions = sessions };
+	if (max_name_fds < arg_max_names)
+		log_info("fd limit %llu: room for %llu names (--max-names %u)",
+			 (unsigned long long)nofile, (unsigned long long)max_name_fds,
+			 arg_max_names);
+	request_state = (struct request_state){
+		.registry = registry,
+		.sessions = sessions,
+		.index = published,
+		.max_name_fds = max_name_fds,
+		.euid = geteuid(),
+	};
 	r = clients_new(loop, listener, request_handle, request_closed, &request_state,
 			&clients);
 	if (r < 0) {
@@ -413,6 +513,7 @@ out:
 	sessions = sessions_free(sessions);
 	clients = clients_free(clients);
 	registry = registry_free(registry);
+	published = index_free(published);
 	loop_source_free(idle_check);
 	loop_source_free(idle_timer);
 	loop_source_free(sig_source);

@@ -1,24 +1,24 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Slot array, free list, and a chained hash table of slot indices keyed with
+ * Slot array, free list, and a chained hash table of slots keyed with
  * SipHash-2-4: names come from clients, and with a known hash function a
  * hostile client could put every name in one chain (hash flooding).
+ *
+ * The table grows by linear hashing (Litwin 1980): when names outnumber
+ * buckets, one bucket is split into two. A lookup takes bucket
+ * hash & (base - 1), or hash & (2 * base - 1) when that bucket was split
+ * already this round. Buckets and slots live in reserved arrays that never
+ * move, so no operation ever costs more than one bucket's chain.
  */
 #include <sys/random.h>
 
-#include "internal.h"
-#include "limits.h"
-#include "registry.h"
 #include "index.h"
+#include "internal.h"
+#include "registry.h"
+#include "reserve.h"
 
-#define NO_SLOT		UINT32_MAX
-#define BUCKETS_MIN	64
-
-/* Private per-slot state, beside the publishable entry. */
-struct slot_link {
-	uint32_t next;		/* used: next slot in the bucket; free: next free slot */
-	uint32_t hash;
-};
+#define NONE		0u	/* in "slot + 1" links */
+#define BUCKETS_MIN	64u
 
 struct uid_count {
 	uint32_t uid;
@@ -26,55 +26,83 @@ struct uid_count {
 };
 
 struct registry {
-	struct registry_entry *entries;	/* [capacity] */
-	struct slot_link *links;	/* [capacity] */
+	struct registry_entry *entries;	/* reserved [capacity] */
 	uint32_t capacity;
 	uint32_t nslots;		/* slots ever used */
-	uint32_t free_head;		/* NO_SLOT when empty */
+	uint32_t free_head;		/* slot + 1, NONE when empty */
 	size_t count;
+	uint32_t max_per_uid;
 
-	uint32_t *buckets;		/* [nbuckets], slot or NO_SLOT */
-	uint32_t nbuckets;		/* a power of two */
+	uint32_t *buckets;		/* reserved [max_buckets]: slot + 1, NONE */
+	uint32_t max_buckets;		/* a power of two, >= capacity */
+	uint32_t base;			/* buckets before this round of splits */
+	uint32_t split;			/* next bucket to split, < base */
 	uint64_t key[2];
 
-	/* Names per owner. Few distinct owners in practice; linear search. */
+	/* Names per owner. Distinct owners are real accounts (a user
+	 * namespace's unmapped ids all read as the overflow uid), few in
+	 * practice: a linear search. */
 	struct uid_count *uids;
 	size_t n_uids;
+
+	struct index *index;		/* NULL: not published */
 };
 
-static uint32_t name_hash(const struct registry *r, const char *name)
+static uint32_t name_hash(const struct registry *r, const char *name, size_t len)
 {
-	return (uint32_t)sealshm__siphash(name, strlen(name), r->key);
+	return (uint32_t)sealshm__siphash(name, len, r->key);
 }
 
-int registry_new(struct registry **ret)
+static uint32_t *bucket_of(const struct registry *r, uint32_t hash)
+{
+	uint32_t b = hash & (r->base - 1);
+
+	if (b < r->split)
+		b = hash & (2 * r->base - 1);
+	return &r->buckets[b];
+}
+
+int registry_new(uint32_t max_names, uint32_t max_per_uid, struct index *index,
+		 struct registry **ret)
 {
 	struct registry *r;
+	void *p;
+	int k;
 
+	if (max_names == 0 || max_names > UINT32_MAX / 4)
+		return -EINVAL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	r->free_head = NO_SLOT;
+	r->capacity = max_names;
+	r->max_per_uid = max_per_uid;
+	r->index = index;
+	r->max_buckets = BUCKETS_MIN;
+	while (r->max_buckets < max_names)
+		r->max_buckets *= 2;
+	r->base = BUCKETS_MIN;
 
 	/* At startup, before the loop. Blocks only until the kernel's pool is
 	 * initialised (early boot); a guessable key would defeat SipHash. */
 	if (getrandom(r->key, sizeof(r->key), 0) != (ssize_t)sizeof(r->key)) {
-		int e = errno ? -errno : -EIO;
-
-		free(r);
-		return e;
+		k = errno ? -errno : -EIO;
+		goto fail;
 	}
-
-	r->nbuckets = BUCKETS_MIN;
-	r->buckets = malloc(sizeof(*r->buckets) * r->nbuckets);
-	if (!r->buckets) {
-		free(r);
-		return -ENOMEM;
-	}
-	memset(r->buckets, 0xff, sizeof(*r->buckets) * r->nbuckets);
-
+	/* Both zero-filled: every bucket empty, every slot free. */
+	k = reserve_new(r->capacity, sizeof(*r->entries), &p);
+	if (k < 0)
+		goto fail;
+	r->entries = p;
+	k = reserve_new(r->max_buckets, sizeof(*r->buckets), &p);
+	if (k < 0)
+		goto fail;
+	r->buckets = p;
 	*ret = r;
 	return 0;
+fail:
+	reserve_free(r->entries, r->capacity, sizeof(*r->entries));
+	free(r);
+	return k;
 }
 
 struct registry *registry_free(struct registry *r)
@@ -82,11 +110,12 @@ struct registry *registry_free(struct registry *r)
 	if (!r)
 		return NULL;
 	for (uint32_t i = 0; i < r->nslots; i++)
-		if (r->entries[i].flags & REGISTRY_USED)
+		if (r->entries[i].flags & REGISTRY_USED) {
 			safe_close(r->entries[i].fd);
-	free(r->entries);
-	free(r->links);
-	free(r->buckets);
+			free((char *)r->entries[i].name);
+		}
+	reserve_free(r->entries, r->capacity, sizeof(*r->entries));
+	reserve_free(r->buckets, r->max_buckets, sizeof(*r->buckets));
 	free(r->uids);
 	free(r);
 	return NULL;
@@ -94,58 +123,40 @@ struct registry *registry_free(struct registry *r)
 
 int registry_lookup(const struct registry *r, const char *name)
 {
-	uint32_t h = name_hash(r, name);
+	uint32_t h = name_hash(r, name, strlen(name));
 
-	for (uint32_t s = r->buckets[h & (r->nbuckets - 1)]; s != NO_SLOT; s = r->links[s].next)
-		if (r->links[s].hash == h && strcmp(r->entries[s].name, name) == 0)
-			return (int)s;
+	for (uint32_t s = *bucket_of(r, h); s != NONE; s = r->entries[s - 1].next)
+		if (r->entries[s - 1].hash == h && strcmp(r->entries[s - 1].name, name) == 0)
+			return (int)(s - 1);
 	return -ENOENT;
 }
 
-/* Rehash into twice the buckets, keeping chains short (load <= 1). */
-static int buckets_grow(struct registry *r)
+/* One step of growth: split bucket r->split between itself and its image
+ * r->split + r->base, by the next bit of each hash. */
+static void split_one(struct registry *r)
 {
-	uint32_t n = r->nbuckets * 2;
-	uint32_t *b;
+	uint32_t old = r->split, img = r->split + r->base, mask = 2 * r->base - 1;
+	uint32_t *p = &r->buckets[old], *q = &r->buckets[img];
 
-	b = malloc(sizeof(*b) * n);
-	if (!b)
-		return -ENOMEM;
-	memset(b, 0xff, sizeof(*b) * n);
-	for (uint32_t s = 0; s < r->nslots; s++) {
-		uint32_t i = r->links[s].hash & (n - 1);
+	assert(*q == NONE);
+	while (*p != NONE) {
+		struct registry_entry *e = &r->entries[*p - 1];
 
-		if (!(r->entries[s].flags & REGISTRY_USED))
-			continue;
-		r->links[s].next = b[i];
-		b[i] = s;
+		if ((e->hash & mask) == img) {
+			uint32_t s = *p;
+
+			*p = e->next;
+			e->next = NONE;
+			*q = s;
+			q = &e->next;
+		} else {
+			p = &e->next;
+		}
 	}
-	free(r->buckets);
-	r->buckets = b;
-	r->nbuckets = n;
-	return 0;
-}
-
-static int slots_grow(struct registry *r)
-{
-	uint32_t n = r->capacity ? r->capacity * 2 : 64;
-	struct registry_entry *e;
-	struct slot_link *l;
-
-	if (n > LIMIT_NAMES)
-		n = LIMIT_NAMES;
-	/* Entries are only ever named by index, so moving them is fine. */
-	e = realloc(r->entries, sizeof(*e) * n);
-	if (!e)
-		return -ENOMEM;
-	r->entries = e;
-	l = realloc(r->links, sizeof(*l) * n);
-	if (!l)
-		return -ENOMEM;
-	r->links = l;
-	memset(r->entries + r->capacity, 0, sizeof(*e) * (n - r->capacity));
-	r->capacity = n;
-	return 0;
+	if (++r->split == r->base) {
+		r->base *= 2;
+		r->split = 0;
+	}
 }
 
 static struct uid_count *uid_find(struct registry *r, uint32_t uid)
@@ -156,20 +167,22 @@ static struct uid_count *uid_find(struct registry *r, uint32_t uid)
 	return NULL;
 }
 
-int registry_add(struct registry *r, const struct registry_entry *e)
+int registry_add(struct registry *r, const char *name, const struct registry_entry *e)
 {
+	struct registry_entry *d;
 	struct uid_count *u;
-	uint32_t s, h, generation;
-	int k;
+	uint32_t s, h, generation, *b;
+	size_t len = strlen(name);
+	char *copy;
 
 	assert(e->fd >= 0);
-	if (registry_lookup(r, e->name) >= 0)
+	if (registry_lookup(r, name) >= 0)
 		return -EEXIST;
-	if (r->count >= LIMIT_NAMES)
+	if (r->count >= r->capacity)
 		return -ENOSPC;
 
 	u = uid_find(r, e->uid);
-	if (u && u->count >= LIMIT_NAMES_PER_UID)
+	if (u && u->count >= r->max_per_uid)
 		return -EDQUOT;
 	if (!u) {
 		u = realloc(r->uids, sizeof(*u) * (r->n_uids + 1));
@@ -182,37 +195,47 @@ int registry_add(struct registry *r, const struct registry_entry *e)
 
 	/* Every allocation before any change, so a failure leaves no trace
 	 * (an empty uid_count is harmless). */
-	if (r->count >= r->nbuckets) {
-		k = buckets_grow(r);
-		if (k < 0)
-			return k;
-	}
-	if (r->free_head == NO_SLOT && r->nslots == r->capacity) {
-		k = slots_grow(r);
-		if (k < 0)
-			return k;
-	}
+	copy = malloc(len + 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, name, len + 1);
 
-	if (r->free_head != NO_SLOT) {
-		s = r->free_head;
-		r->free_head = r->links[s].next;
+	if (r->free_head != NONE) {
+		s = r->free_head - 1;
+		r->free_head = r->entries[s].next;
 	} else {
+		assert(r->nslots < r->capacity);
 		s = r->nslots++;
 	}
 
-	h = name_hash(r, e->name);
-	generation = r->entries[s].generation + 1;
-
-	r->entries[s] = *e;
-	r->entries[s].flags |= REGISTRY_USED;
-	r->entries[s].generation = generation;
-	r->links[s] = (struct slot_link){
-		.next = r->buckets[h & (r->nbuckets - 1)],
-		.hash = h,
-	};
-	r->buckets[h & (r->nbuckets - 1)] = s;
+	h = name_hash(r, name, len);
+	d = &r->entries[s];
+	generation = d->generation + 1;
+	*d = *e;
+	d->name = copy;
+	d->flags |= REGISTRY_USED;
+	d->generation = generation;
+	d->hash = h;
+	b = bucket_of(r, h);
+	d->next = *b;
+	*b = s + 1;
 	r->count++;
 	u->count++;
+	/* Load <= 1: a name more than buckets splits one bucket. */
+	if (r->count > r->base + r->split && r->base + r->split < r->max_buckets)
+		split_one(r);
+
+	if (r->index)
+		(void)index_publish(r->index, s, copy, len,
+				    &(struct sealshm_index_entry){
+					    .fd = d->fd,
+					    .generation = d->generation,
+					    .ino = d->ino,
+					    .size = d->size,
+					    .uid = d->uid,
+					    .gid = d->gid,
+					    .mode = d->mode,
+				    });
 	return (int)s;
 }
 
@@ -225,10 +248,15 @@ void registry_remove(struct registry *r, uint32_t slot)
 
 	assert(slot < r->nslots && (e->flags & REGISTRY_USED));
 
-	for (p = &r->buckets[r->links[slot].hash & (r->nbuckets - 1)]; *p != slot;
-	     p = &r->links[*p].next)
-		assert(*p != NO_SLOT);
-	*p = r->links[slot].next;
+	/* Out of the index first: a reader must not find an entry whose fd
+	 * number is closed (and may be reused by the next segment). It would
+	 * still fail its inode check; this keeps it from trying. */
+	if (r->index)
+		index_withdraw(r->index, slot);
+
+	for (p = bucket_of(r, e->hash); *p != slot + 1; p = &r->entries[*p - 1].next)
+		assert(*p != NONE);
+	*p = e->next;
 
 	u = uid_find(r, e->uid);
 	assert(u && u->count > 0);
@@ -236,11 +264,12 @@ void registry_remove(struct registry *r, uint32_t slot)
 		*u = r->uids[--r->n_uids];
 
 	safe_close(e->fd);
+	free((char *)e->name);
 	generation = e->generation + 1;
 
 	*e = (struct registry_entry){ .fd = -EBADF, .generation = generation };
-	r->links[slot].next = r->free_head;
-	r->free_head = slot;
+	e->next = r->free_head;
+	r->free_head = slot + 1;
 	r->count--;
 }
 
@@ -254,6 +283,11 @@ const struct registry_entry *registry_get(const struct registry *r, uint32_t slo
 uint32_t registry_slots(const struct registry *r)
 {
 	return r->nslots;
+}
+
+uint32_t registry_capacity(const struct registry *r)
+{
+	return r->capacity;
 }
 
 size_t registry_count(const struct registry *r)

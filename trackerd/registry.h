@@ -2,16 +2,16 @@
 /*
  * The registry: name -> segment. It owns one fd per registered name.
  *
- * Entries live in a slot array (reused through a free list); a slot index
- * is what a LIST cursor names. A keyed hash table (SipHash-2-4, random key)
- * maps names to slots in O(1), whatever names clients choose.
+ * Entries live in a slot array reserved at its largest size (--max-names;
+ * reserve.h) and reused through a free list; a slot index is what a LIST
+ * cursor and the published index (index.h) name. A keyed hash table
+ * (SipHash-2-4, random key) maps names to slots; it grows one bucket at a
+ * time (linear hashing), so every operation is O(1), never a rehash of a
+ * million names. Each name's string is allocated to its length: a million
+ * short names cost well under 256 bytes each, all tables included.
  *
- * struct registry_entry is a fixed layout without pointers, so a later
- * issue can move the slot array into a memfd of trackerd's own and publish
- * it read-only: a same-uid client would find a name's slot there and take
- * its fd with pidfd_getfd(trackerd, entry->fd), with no round trip. Hash
- * links and other private state are kept apart from it for that reason, as
- * are the sessions tracking a name (session.c, by slot).
+ * Every add and remove is mirrored in the published index (when there is
+ * one), at the same slot, with the same generation.
  */
 #ifndef TRACKERD_REGISTRY_H
 #define TRACKERD_REGISTRY_H
@@ -21,13 +21,15 @@
 
 #include "proto.h"
 
+struct index;
+
 /* registry_entry.flags */
 #define REGISTRY_USED	(1u << 0)	/* the slot holds a name */
 #define REGISTRY_TRACK	(1u << 1)	/* created with SEALSHM_PROTO_TRACK */
 #define REGISTRY_LIFETIME_LAST (1u << 2) /* lives until the last tracking session ends */
 
 struct registry_entry {
-	char name[SEALSHM_PROTO_NAME_SIZE];	/* NUL-padded */
+	const char *name;	/* owned by the registry, NUL-terminated */
 	uint64_t size;		/* bytes, sealed */
 	uint64_t ino;		/* the memfd's inode number */
 	int64_t ctime_ns;	/* registration, CLOCK_REALTIME */
@@ -39,21 +41,28 @@ struct registry_entry {
 	uint32_t flags;		/* REGISTRY_* */
 	int32_t fd;		/* trackerd's fd (a pidfd_getfd() target) */
 	uint32_t generation;	/* bumped whenever the slot changes */
+	/* Private to registry.c. */
+	uint32_t next;		/* used: next slot + 1 in the bucket; free: next free slot + 1 */
+	uint32_t hash;
 };
 
 struct registry;
 
-int registry_new(struct registry **ret);
+/* A registry of at most @max_names names, @max_per_uid per owner uid,
+ * mirrored into @index (NULL: none; its capacity must be @max_names). */
+int registry_new(uint32_t max_names, uint32_t max_per_uid, struct index *index,
+		 struct registry **ret);
 /* Closes every fd. NULL is fine. Returns NULL. */
 struct registry *registry_free(struct registry *r);
 
 /* Slot of @name, or -ENOENT. */
 int registry_lookup(const struct registry *r, const char *name);
 
-/* Register a copy of @e (name, fd and fields filled in). On success the
- * registry owns e->fd and the slot is returned. Errors: -EEXIST,
- * -ENOSPC (LIMIT_NAMES), -EDQUOT (LIMIT_NAMES_PER_UID for e->uid), -ENOMEM. */
-int registry_add(struct registry *r, const struct registry_entry *e);
+/* Register @name with a copy of @e (fd and fields filled in; e->name,
+ * next and hash are ignored). On success the registry owns e->fd and the
+ * slot is returned. Errors: -EEXIST, -ENOSPC (max_names), -EDQUOT
+ * (max_per_uid for e->uid), -ENOMEM. */
+int registry_add(struct registry *r, const char *name, const struct registry_entry *e);
 
 /* Remove the name in @slot and close its fd. Sessions must have forgotten
  * it first (sessions_forget_name()): the slot is reused. */
@@ -64,6 +73,8 @@ const struct registry_entry *registry_get(const struct registry *r, uint32_t slo
 
 /* Slots ever used: every entry has a slot below this. */
 uint32_t registry_slots(const struct registry *r);
+/* Slots there can be (max_names): every slot is below this. */
+uint32_t registry_capacity(const struct registry *r);
 size_t registry_count(const struct registry *r);
 
 #endif /* TRACKERD_REGISTRY_H */

@@ -10,13 +10,20 @@
  *
  * Tracking: SESSION turns a fresh connection into a session (session.c);
  * a tracked CREATE or ATTACH names its session by token and is linked to it
- * in the same request, or refused with nothing done.
+ * in the same request, or refused with nothing done. A process that
+ * attached through the published index says so with a one-way TRACK on its
+ * session, the only message a session may carry.
+ *
+ * INDEX hands the published index (index.h) to clients of trackerd's own
+ * uid or root: those could take any of trackerd's fds with pidfd_getfd(2)
+ * anyway, so the fast path it enables gives nobody more access.
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "index.h"
 #include "internal.h"
 #include "log.h"
 #include "registry.h"
@@ -25,6 +32,9 @@
 
 #define MAY_READ	04u
 #define MAY_WRITE	02u
+
+/* Slots one LIST page looks at, at most. */
+#define LIST_SCAN_MAX	4096
 
 static int reply_error(struct client *c, const struct sealshm_msg_hdr *req, int error)
 {
@@ -119,7 +129,7 @@ static void info_fill(struct sealshm_wire_info *w, const struct sessions *ss, ui
 		.creator_pid = e->creator_pid,
 		.flags = (e->flags & REGISTRY_LIFETIME_LAST) ? SEALSHM_PROTO_LIFETIME_LAST : 0,
 	};
-	memcpy(w->name, e->name, sizeof(w->name));
+	memcpy(w->name, e->name, strlen(e->name) + 1);
 	w->n_sessions = sessions_of_name(ss, slot, w->session_pids, SEALSHM_PROTO_INFO_PIDS);
 }
 
@@ -221,6 +231,13 @@ static int handle_create(struct client *c, struct client_msg *m, const struct re
 		return refuse(c, &req.hdr, "create", req.name, -EINVAL, "mode above 0777");
 	if (req.size == 0)
 		return refuse(c, &req.hdr, "create", req.name, -EINVAL, "size 0");
+	/* Each name holds one of trackerd's fds. Keep the reserve for
+	 * clients (limits.h), or at the fd limit nobody could even connect
+	 * to unlink a name. (The one received with this message is already
+	 * counted in the reserve; it is closed again when refused.) */
+	if (registry_count(reg) >= st->max_name_fds)
+		return refuse(c, &req.hdr, "create", req.name, -EMFILE,
+			      "no fd left for another name (RLIMIT_NOFILE)");
 	r = track_session(c, &req.hdr, "create", req.name, req.flags, req.token, st->sessions, &s);
 	if (r <= 0)
 		return r;
@@ -256,9 +273,7 @@ static int handle_create(struct client *c, struct client_msg *m, const struct re
 			 ((req.flags & SEALSHM_PROTO_LIFETIME_LAST) ? REGISTRY_LIFETIME_LAST : 0),
 		.fd = fd,
 	};
-	memcpy(e.name, req.name, sizeof(e.name));
-
-	slot = registry_add(reg, &e);
+	slot = registry_add(reg, req.name, &e);
 	if (slot < 0)
 		return refuse(c, &req.hdr, "create", req.name, slot,
 			      slot == -EEXIST ? "name taken" :
@@ -477,14 +492,20 @@ static int handle_list(struct client *c, const struct client_msg *m,
 	struct registry *reg = st->registry;
 	struct sealshm_msg_list req;
 	uint32_t count = 0, end = registry_slots(reg);
-	uint64_t i;
+	uint64_t i, stop;
 	size_t size;
 
 	memcpy(&req, m->data, sizeof(req));
 
 	/* A cursor is a slot index (0 = start); one past the end reads as
-	 * the end, whatever it is. */
-	for (i = req.cursor; i < end && count < SEALSHM_PROTO_LIST_PAGE; i++) {
+	 * the end, whatever it is. A page looks at LIST_SCAN_MAX slots at
+	 * most: in a registry of a million slots mostly free, or mostly not
+	 * the caller's, one request must not walk them all. A short (even
+	 * empty) page with a cursor further on is what the client then
+	 * gets. */
+	stop = req.cursor < end && end - req.cursor > LIST_SCAN_MAX ? req.cursor + LIST_SCAN_MAX :
+								      end;
+	for (i = req.cursor; i < stop && count < SEALSHM_PROTO_LIST_PAGE; i++) {
 		const struct registry_entry *e = registry_get(reg, (uint32_t)i);
 
 		if (e && may(cr, e, MAY_READ))
@@ -497,7 +518,8 @@ static int handle_list(struct client *c, const struct client_msg *m,
 		.size = (uint32_t)size,
 		.seq = req.hdr.seq,
 	};
-	/* i > 0 whenever i < end: a page stops only after taking an entry. */
+	/* i > cursor whenever i < end: a page stops only after taking an
+	 * entry or scanning LIST_SCAN_MAX slots, so the cursor moves on. */
 	page.rep.next_cursor = i < end ? i : 0;
 	page.rep.count = count;
 	page.rep.__pad = 0;
@@ -535,6 +557,102 @@ static int handle_session(struct client *c, const struct client_msg *m,
 	return client_send(c, &rep, sizeof(rep), -EBADF, false);
 }
 
+static int handle_index(struct client *c, const struct client_msg *m,
+			const struct request_state *st)
+{
+	const struct client_cred *cr = client_cred(c);
+	struct sealshm_msg_index_reply rep;
+	char path[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
+	int fd;
+
+	memcpy(&rep.hdr, m->data, sizeof(rep.hdr));
+	/* The index only says where to look; what makes it worth having is
+	 * pidfd_getfd(2) on trackerd, which the kernel grants to the same
+	 * uid (ptrace access) or root. Others could not use it, and must
+	 * not learn every name, owner and mode from it. */
+	if (cr->uid != 0 && cr->uid != st->euid)
+		return refuse(c, &rep.hdr, "index", NULL, -EPERM, "not trackerd's uid");
+	if (!st->index)
+		return refuse(c, &rep.hdr, "index", NULL, -EOPNOTSUPP, "no index published");
+
+	/* A new open file description, O_RDONLY, for each client: nothing a
+	 * client does with its fd (F_SETFL, offsets) reaches another's. The
+	 * seals refuse a writable mapping on any fd anyway. */
+	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", index_fd(st->index));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int r = -errno;
+
+		log_warn("Failed to reopen the index read-only: %s", strerror(-r));
+		return reply_error(c, &rep.hdr, r);
+	}
+	rep.hdr = (struct sealshm_msg_hdr){
+		.type = rep.hdr.type | SEALSHM_MSG_REPLY,
+		.size = sizeof(rep),
+		.seq = rep.hdr.seq,
+	};
+	rep.size = index_size(st->index);
+	log_debug("index sent to pid %d (uid %u)", (int)cr->pid, (unsigned)cr->uid);
+	return client_send(c, &rep, sizeof(rep), fd, true);
+}
+
+/* TRACK on session @s: the session's process attached a name through the
+ * index and wants it tracked. One-way: nothing is ever sent back on a
+ * session. A malformed TRACK ends the session like any other message (a
+ * peer that frames badly cannot be trusted with the rest); a TRACK whose
+ * name is gone (unlinked, the slot reused: generation or inode differ) is
+ * ignored, the normal outcome of a race with UNLINK. */
+static int handle_track(struct client *c, struct session *s, const struct client_msg *m,
+			const struct request_state *st)
+{
+	const struct client_cred *cr = client_cred(c);
+	const struct registry_entry *e;
+	struct sealshm_msg_track t;
+	int r;
+
+	if (m->error || m->nfds != 0 || m->len != sizeof(t)) {
+		log_info("malformed track on session %llu of pid %d; ending it",
+			 (unsigned long long)session_id(s), (int)session_pid(s));
+		return -EPROTO;
+	}
+	memcpy(&t, m->data, sizeof(t));
+	if (t.hdr.size != sizeof(t) || t.hdr.status != 0) {
+		log_info("malformed track on session %llu of pid %d; ending it",
+			 (unsigned long long)session_id(s), (int)session_pid(s));
+		return -EPROTO;
+	}
+
+	/* registry_get() bounds-checks the slot. */
+	e = registry_get(st->registry, t.slot);
+	if (!e || e->generation != t.generation || e->ino != t.ino) {
+		log_debug("ignored track of slot %u (generation %u) on session %llu of pid %d: "
+			  "name gone", t.slot, t.generation, (unsigned long long)session_id(s),
+			  (int)session_pid(s));
+		return 0;
+	}
+	/* Only what an ATTACH by the session's owner would have granted: a
+	 * session of another uid must not keep a name of lifetime "last"
+	 * alive. (The index goes to trackerd's uid and root only; this
+	 * guards against a TRACK made up by anyone else.) */
+	if (!may(cr, e, MAY_READ)) {
+		log_info("refused track '%s' on session %llu of pid %d (uid %u): permission denied",
+			 e->name, (unsigned long long)session_id(s), (int)session_pid(s),
+			 (unsigned)cr->uid);
+		return 0;
+	}
+	r = session_link(st->sessions, s, t.slot);
+	if (r < 0) {
+		log_info("refused track '%s' on session %llu of pid %d: %s", e->name,
+			 (unsigned long long)session_id(s), (int)session_pid(s),
+			 r == -EDQUOT ? "session tracks too many names" : strerror(-r));
+		return 0;
+	}
+	if (r > 0)
+		log_debug("'%s' tracked by session %llu of pid %d (fast attach)", e->name,
+			  (unsigned long long)session_id(s), (int)session_pid(s));
+	return 0;
+}
+
 void request_closed(struct client *c, void *userdata)
 {
 	const struct request_state *st = userdata;
@@ -556,10 +674,12 @@ int request_handle(struct client *c, struct client_msg *m, void *userdata)
 	 * has a header to echo in the reply. */
 	memcpy(&hdr, m->data, sizeof(hdr));
 
-	/* Nothing may come on a session, whatever it is: it ends (closing the
-	 * connection ends it, in request_closed()), and no reply goes out on
-	 * a connection that a whole process family holds. */
+	/* Nothing but TRACK may come on a session: anything else ends it
+	 * (closing the connection ends it, in request_closed()), and no reply
+	 * goes out on a connection that a whole process family holds. */
 	s = client_session(c);
+	if (s && hdr.type == SEALSHM_MSG_TRACK)
+		return handle_track(c, s, m, st);
 	if (s) {
 		log_info("message on session %llu of pid %d; ending it",
 			 (unsigned long long)session_id(s), (int)session_pid(s));
@@ -572,6 +692,11 @@ int request_handle(struct client *c, struct client_msg *m, void *userdata)
 		return refuse_connection(c, &hdr, -ECHRNG, "too many fds or control data cut");
 	if (m->len < sizeof(hdr))
 		return refuse_connection(c, &hdr, -EBADMSG, "message shorter than a header");
+
+	/* TRACK is a session's; on a request connection it would be a
+	 * message nobody answers, and the client waiting forever. */
+	if (hdr.type == SEALSHM_MSG_TRACK)
+		return refuse_connection(c, &hdr, -EPROTO, "track on a connection that is no session");
 
 	spec = sealshm_proto_request_spec(hdr.type);
 	if (!spec) {
@@ -614,6 +739,8 @@ int request_handle(struct client *c, struct client_msg *m, void *userdata)
 		return handle_stat(c, m, st);
 	case SEALSHM_MSG_LIST:
 		return handle_list(c, m, st);
+	case SEALSHM_MSG_INDEX:
+		return handle_index(c, m, st);
 	}
 	/* The spec table and this switch disagree. */
 	assert(false);

@@ -9,6 +9,10 @@
 
 #include "client.h"
 
+#include <stdint.h>
+#include <sys/types.h>
+
+struct index;
 struct registry;
 struct sessions;
 
@@ -16,11 +20,14 @@ struct sessions;
 struct request_state {
 	struct registry *registry;
 	struct sessions *sessions;
+	struct index *index;		/* NULL when none could be made: INDEX fails */
+	uint64_t max_name_fds;		/* names may hold this many fds (limits.h) */
+	uid_t euid;			/* trackerd's: INDEX is for this uid and root */
 };
 
 /* A client_handler_t. Sends exactly one reply per message, except on a
- * session, where any message ends the session (and the connection, without
- * a reply). Returns 0, or a negative errno when the connection must close
+ * session, where TRACK gets none and any other message ends the session
+ * (and the connection, without a reply). Returns 0, or a negative errno when the connection must close
  * at once (the reply could not even be queued). */
 int request_handle(struct client *c, struct client_msg *m, void *userdata);
 

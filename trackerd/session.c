@@ -5,12 +5,13 @@
 #include <sys/random.h>
 
 #include "client.h"
+#include "index.h"
 #include "internal.h"
 #include "limits.h"
 #include "log.h"
 #include "registry.h"
+#include "reserve.h"
 #include "session.h"
-#include "index.h"
 
 /* Token hash buckets: sessions are clients, so at most LIMIT_CLIENTS of
  * them; a fixed table of that many keeps chains short without rehashing. */
@@ -23,6 +24,17 @@ struct link {
 	uint32_t slot;
 	struct link *s_prev, *s_next;	/* session->links */
 	struct link *n_prev, *n_next;	/* ss->names[slot] */
+};
+
+/* Links come from blocks of LINKS_PER_BLOCK, recycled through a free list
+ * (s_next): malloc() would add 16 bytes of its own to each 48-byte link,
+ * and with a million tracked names that is a third of the budget. Blocks
+ * are kept until trackerd stops (the high-water mark of links). */
+#define LINKS_PER_BLOCK	1024
+
+struct link_block {
+	struct link_block *next;
+	struct link links[LINKS_PER_BLOCK];
 };
 
 /* The sessions tracking the name in one registry slot. */
@@ -52,23 +64,61 @@ struct sessions {
 	struct session *buckets[TOKEN_BUCKETS];
 	uint64_t key[2];		/* SipHash key of the token table */
 
-	struct name_links *names;	/* [n_names], by registry slot */
+	/* By registry slot, reserved for every slot there can be (reserve.h):
+	 * O(1) to reach, never moved, paid for as slots are used. */
+	struct name_links *names;	/* [n_names] */
 	uint32_t n_names;
+	uint32_t max_links;		/* per session */
+
+	struct link_block *blocks;
+	struct link *free_links;	/* chained by s_next */
 };
 
-int sessions_new(struct registry *reg, struct sessions **ret)
+static struct link *link_alloc(struct sessions *ss)
+{
+	struct link *l;
+
+	if (!ss->free_links) {
+		struct link_block *b = malloc(sizeof(*b));
+
+		if (!b)
+			return NULL;
+		b->next = ss->blocks;
+		ss->blocks = b;
+		for (size_t i = 0; i < LINKS_PER_BLOCK; i++) {
+			b->links[i].s_next = ss->free_links;
+			ss->free_links = &b->links[i];
+		}
+	}
+	l = ss->free_links;
+	ss->free_links = l->s_next;
+	*l = (struct link){};
+	return l;
+}
+
+int sessions_new(struct registry *reg, uint32_t max_links, struct sessions **ret)
 {
 	struct sessions *ss;
+	void *p;
+	int r;
 
 	ss = calloc(1, sizeof(*ss));
 	if (!ss)
 		return -ENOMEM;
 	ss->registry = reg;
+	ss->max_links = max_links;
+	ss->n_names = registry_capacity(reg);
+	r = reserve_new(ss->n_names, sizeof(*ss->names), &p);
+	if (r < 0) {
+		free(ss);
+		return r;
+	}
+	ss->names = p;
 	/* At startup, like the registry's key: may wait for the kernel's
 	 * pool in early boot, never later. */
 	if (getrandom(ss->key, sizeof(ss->key), 0) != (ssize_t)sizeof(ss->key)) {
-		int r = errno ? -errno : -EIO;
-
+		r = errno ? -errno : -EIO;
+		reserve_free(ss->names, ss->n_names, sizeof(*ss->names));
 		free(ss);
 		return r;
 	}
@@ -106,7 +156,8 @@ static void link_free(struct sessions *ss, struct link *l)
 		n->tail = l->n_prev;
 	n->count--;
 
-	free(l);
+	l->s_next = ss->free_links;
+	ss->free_links = l;
 }
 
 /* Drop @s with whatever links it has left (none unlinks a name). */
@@ -139,7 +190,13 @@ struct sessions *sessions_free(struct sessions *ss)
 		return NULL;
 	while (ss->all)
 		session_free(ss, ss->all);
-	free(ss->names);
+	while (ss->blocks) {
+		struct link_block *b = ss->blocks;
+
+		ss->blocks = b->next;
+		free(b);
+	}
+	reserve_free(ss->names, ss->n_names, sizeof(*ss->names));
 	free(ss);
 	return NULL;
 }
@@ -240,30 +297,7 @@ struct session *session_find(const struct sessions *ss,
 
 int session_may_link(const struct session *s)
 {
-	return s->n_links >= LIMIT_LINKS_PER_SESSION ? -EDQUOT : 0;
-}
-
-/* Room for the name list of @slot. The registry never has more slots than
- * LIMIT_NAMES; grow as it does. */
-static int names_reserve(struct sessions *ss, uint32_t slot)
-{
-	struct name_links *n;
-	uint32_t want;
-
-	if (slot < ss->n_names)
-		return 0;
-	want = ss->n_names ? ss->n_names : 64;
-	while (want <= slot)
-		want *= 2;
-	n = realloc(ss->names, sizeof(*n) * want);
-	if (!n)
-		return -ENOMEM;
-	/* Links point at each other and name slots by index, never into
-	 * this array: moving it is fine. */
-	memset(n + ss->n_names, 0, sizeof(*n) * (want - ss->n_names));
-	ss->names = n;
-	ss->n_names = want;
-	return 0;
+	return s->n_links >= s->set->max_links ? -EDQUOT : 0;
 }
 
 int session_link(struct sessions *ss, struct session *s, uint32_t slot)
@@ -272,10 +306,7 @@ int session_link(struct sessions *ss, struct session *s, uint32_t slot)
 	struct link *l;
 	int r;
 
-	assert(registry_get(ss->registry, slot));
-	r = names_reserve(ss, slot);
-	if (r < 0)
-		return r;
+	assert(registry_get(ss->registry, slot) && slot < ss->n_names);
 	n = &ss->names[slot];
 
 	/* Already tracked? Walk the shorter of the two lists: a name tracked
@@ -294,7 +325,7 @@ int session_link(struct sessions *ss, struct session *s, uint32_t slot)
 	r = session_may_link(s);
 	if (r < 0)
 		return r;
-	l = calloc(1, sizeof(*l));
+	l = link_alloc(ss);
 	if (!l)
 		return -ENOMEM;
 	l->session = s;

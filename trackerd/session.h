@@ -12,7 +12,7 @@
  * A link ties one session to one name; each is on two doubly linked lists,
  * its session's and its name's, so adding and removing one is O(1) and a
  * session ends in O(names it tracks). The per-name list heads live in an
- * array indexed by registry slot, kept here, so registry entries stay flat.
+ * array indexed by registry slot, reserved for the registry's capacity.
  *
  * A session is found by its token (what a tracked CREATE/ATTACH carries)
  * through a hash table keyed with a secret SipHash key, and tokens are
@@ -34,7 +34,9 @@ struct registry;
 struct session;
 struct sessions;
 
-int sessions_new(struct registry *reg, struct sessions **ret);
+/* Sessions over @reg (their per-name lists are sized by its capacity);
+ * each tracks at most @max_links names. */
+int sessions_new(struct registry *reg, uint32_t max_links, struct sessions **ret);
 /* Free every session and link without unlinking any name (trackerd stops;
  * the registry goes too), detaching them from their clients. NULL is fine.
  * Returns NULL. */
@@ -53,7 +55,7 @@ struct session *session_find(const struct sessions *ss,
 			     const uint8_t token[SEALSHM_PROTO_TOKEN_SIZE]);
 
 /* Whether @s may track one more name: 0, or -EDQUOT (a session tracks at
- * most LIMIT_LINKS_PER_SESSION names). */
+ * most as many names as its uid may own, --max-names-per-uid). */
 int session_may_link(const struct session *s);
 
 /* Track the name in registry slot @slot in @s. Returns 1 when linked now,
