@@ -12,7 +12,8 @@
  *
  * Tracking sessions (session.c) are the opposite on fork and live under the
  * same lock: a tracked request fetches its session's token and sends it in
- * the same locked round trip.
+ * the same locked round trip.  So does the fast path (fastpath.c), whose
+ * index is asked for on the first connection to each trackerd.
  */
 #include <pthread.h>
 #include <sys/socket.h>
@@ -280,6 +281,21 @@ static int conn_get(const char *path, bool autostart, struct conn ***ret_pp, boo
 	r = conn_open(path, autostart, &c);
 	if (r < 0)
 		return r;
+	/* Fast path: the index is asked for on the first connection to each
+	 * trackerd, so its pidfd is part of what this process holds from its
+	 * first call on (fd counts stay flat afterwards). */
+	r = sealshm__fastpath_connected(path, c->fd, &c->seq, true);
+	if (r < 0) {
+		/* Asking cost us the connection (a trackerd that does not
+		 * know INDEX hangs up; or it was exiting on idle): a new one,
+		 * without asking, carries the request. */
+		safe_close(c->fd);
+		free(c);
+		c = NULL;
+		r = conn_open(path, autostart, &c);
+		if (r < 0)
+			return r;
+	}
 	c->next = conns;
 	__atomic_store_n(&conns, c, __ATOMIC_RELEASE);
 	*ret_pp = &conns;
@@ -336,6 +352,21 @@ static int call_locked(const char *path, bool autostart, struct sealshm_msg_hdr 
 	if (ret_fd)
 		*ret_fd = TAKE_FD(rfd);
 	return (int)n;
+}
+
+int sealshm__conn_index(const char *path, bool autostart)
+{
+	struct conn **pp;
+	bool fresh;
+	int r;
+
+	r = conn_get(path, autostart, &pp, &fresh);
+	if (r < 0 || fresh)
+		return r;	/* a fresh one has asked already */
+	r = sealshm__fastpath_connected(path, (*pp)->fd, &(*pp)->seq, false);
+	if (r < 0)
+		conn_drop(pp);
+	return r;
 }
 
 int sealshm__conn_lock(void)
@@ -397,6 +428,8 @@ int sealshm__call(const struct sealshm_opts *opts, struct sealshm_msg_hdr *req, 
 				break;
 		}
 		r = call_locked(path, autostart, req, fd, reply, reply_len, ret_fd);
+		if (r >= 0 && track_token)
+			sealshm__session_confirm(path);
 		/* -ESTALE: trackerd does not know the token (an adopted session
 		 * that had already ended, or a trackerd restarted since we
 		 * opened ours) and has done nothing.  A fresh session makes

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Segment handles: create (memfd, map, register), attach (ask, check,
- * map), close, unlink, accessors. Every call either succeeds whole or
- * leaves nothing behind: no fd, no mapping, no name.
+ * Segment handles: create (memfd, map, register), attach (through the
+ * index, or ask, check, map), close, unlink, accessors. Every call either
+ * succeeds whole or leaves nothing behind: no fd, no mapping, no name.
  */
 #include <limits.h>
 #include <stdint.h>
 
+#include "conn.h"
 #include "internal.h"
 
 #define SEALSHM_FLAGS_ALL \
@@ -190,6 +191,7 @@ static int attach(const char *name, const struct sealshm_opts *opts, uint32_t fl
 		.flags = proto_flags(flags),
 	};
 	struct sealshm_msg_attach_reply rep;
+	struct sealshm__fast_attach fa;
 	int prot = PROT_READ, fd = -EBADF, r;
 	void *addr;
 
@@ -197,8 +199,25 @@ static int attach(const char *name, const struct sealshm_opts *opts, uint32_t fl
 	if (r < 0)
 		return r;
 	strcpy(shm->name, name);
-	name_field(req.name, name);
 
+	if (!(flags & SEALSHM_RDONLY))
+		prot |= PROT_WRITE;
+
+	/* Fast path: no round trip (lib/fastpath.c).  On any doubt it says
+	 * no and the round trip below gives the real answer. */
+	if (sealshm__fastpath_attach(opts, name, flags & SEALSHM_RDONLY,
+				     !(flags & SEALSHM_NO_TRACK), &fa) > 0) {
+		shm->fd = fa.fd;
+		addr = mmap(NULL, fa.size, prot, MAP_SHARED, fa.fd, 0);
+		if (addr == MAP_FAILED)
+			return -errno;
+		shm->addr = addr;
+		shm->size = fa.size;
+		*ret = TAKE_PTR(shm);
+		return 0;
+	}
+
+	name_field(req.name, name);
 	r = sealshm__call(opts, &req.hdr, -EBADF, track_token(flags, req.token),
 			  &rep, sizeof(rep), &fd);
 	if (r < 0)
@@ -213,8 +232,6 @@ static int attach(const char *name, const struct sealshm_opts *opts, uint32_t fl
 	    sealshm__segment_check(fd, rep.size, NULL, NULL) < 0)
 		return -EBADMSG;
 
-	if (!(flags & SEALSHM_RDONLY))
-		prot |= PROT_WRITE;
 	addr = mmap(NULL, rep.size, prot, MAP_SHARED, fd, 0);
 	if (addr == MAP_FAILED)
 		return -errno;

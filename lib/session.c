@@ -4,10 +4,12 @@
  *
  * A session is a connection of its own that sent HELLO and SESSION; trackerd
  * answered with a token, which tracked creates and attaches carry on the
- * request connection.  After that reply we never read or write the session
- * socket again: trackerd only watches it for its end, which comes when every
- * process holding it has closed it (exit, crash, exec, close), and then
- * cleans up what the session still tracks.
+ * request connection.  After that reply we never read the session socket
+ * again, and write to it only one-way TRACK messages (a fast attach, which
+ * has no request to carry the token, see fastpath.c): trackerd watches it
+ * for its end, which comes when every process holding it has closed it
+ * (exit, crash, exec, close), and then cleans up what the session still
+ * tracks.
  *
  * Fork: unlike request connections (conn.c), the list is kept on purpose.
  * The child holds the same socket, so the family's names live as long as
@@ -37,10 +39,26 @@
 #define SEALSHM_FLAGS_ALL \
 	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_LIFETIME_LAST)
 
+/* TRACKs a session remembers having sent, direct-mapped by slot: a
+ * collision only costs a TRACK sent again (trackerd links a name to a
+ * session once, however often it is told). */
+#define TRACKED_CACHE		64
+
+struct tracked {
+	uint64_t epoch;		/* 0: empty */
+	uint64_t ino;
+	uint32_t slot;
+	uint32_t generation;
+};
+
 struct session {
 	struct session *next;
 	int fd;
+	/* trackerd accepted the token: ours, or an adopted one that a tracked
+	 * round trip has carried (see sealshm__session_track()). */
+	bool confirmed;
 	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
+	struct tracked tracked[TRACKED_CACHE];
 	char path[SEALSHM__SUN_PATH_SIZE];
 };
 
@@ -229,9 +247,11 @@ static int session_open(const char *path, bool autostart, struct session **ret)
 			return fd;
 		r = session_request(fd, s->token);
 		if (r == 0) {
-			/* From here on nobody of ours reads or writes @fd:
-			 * a byte on it would end the session. */
+			/* From here on nobody of ours reads @fd, and only
+			 * TRACK is written to it: anything else would end
+			 * the session. */
 			s->fd = fd;
+			s->confirmed = true;
 			*ret = TAKE_PTR(s);
 			return 0;
 		}
@@ -276,6 +296,77 @@ int sealshm__session_token(const char *path, bool autostart,
 		return r;
 	memcpy(ret_token, s->token, sizeof(s->token));
 	return 0;
+}
+
+/* === fast path (issue 4) === */
+int sealshm__session_track(const char *path, bool autostart, uint64_t epoch, uint32_t slot,
+			   uint32_t generation, uint64_t ino)
+{
+	struct sealshm_msg_track msg = {
+		.hdr = {
+			.type = SEALSHM_MSG_TRACK,
+			.size = sizeof(msg),
+		},
+		.slot = slot,
+		.generation = generation,
+		.ino = ino,
+	};
+	struct session *s;
+	struct tracked *t;
+	int r;
+
+	r = session_get(path, autostart, &s);
+	if (r < 0)
+		return r;
+	/*
+	 * Sent before on this session for this very registration (slot and
+	 * generation in this trackerd's index, same inode): the link holds
+	 * until the name is unlinked - which frees the slot, so a later name
+	 * there has another generation - or the session ends, and then this
+	 * struct goes with it.  Attaching a name over and over costs one
+	 * TRACK, not one message and one wakeup of trackerd each time.
+	 */
+	t = &s->tracked[slot % TRACKED_CACHE];
+	if (t->epoch == epoch && t->slot == slot && t->generation == generation && t->ino == ino)
+		return 0;
+	/* TRACK joins whatever session the socket is, token or not.  A handed
+	 * session whose token trackerd does not know must instead be replaced
+	 * by one of our own (-ESTALE): only a round trip, which carries the
+	 * token, can tell.  So the first tracked attach after an adoption
+	 * takes it, and confirms the token. */
+	if (!s->confirmed)
+		return -EAGAIN;
+	/*
+	 * One-way: no reply comes, so nothing can get out of step, and other
+	 * members of the family may send on the same socket at the same time
+	 * (SOCK_SEQPACKET keeps each message whole).  trackerd reads it before
+	 * it sees the session end: a process that exits right after a fast
+	 * attach is still counted by the first-exit rule.  MSG_DONTWAIT: a
+	 * trackerd too busy to drain the socket must not block an attach; the
+	 * caller then takes the round trip, which tracks in its request.
+	 */
+	r = sealshm__send(s->fd, &msg, sizeof(msg), NULL, 0, MSG_DONTWAIT);
+	if (r < 0) {
+		if (sealshm__is_disconnect(r))
+			/* trackerd ended the session (restarted): the round
+			 * trip opens a new one. */
+			sealshm__session_forget(path);
+		return r;
+	}
+	*t = (struct tracked){
+		.epoch = epoch,
+		.ino = ino,
+		.slot = slot,
+		.generation = generation,
+	};
+	return 0;
+}
+
+void sealshm__session_confirm(const char *path)
+{
+	for (struct session *s = sessions; s; s = s->next)
+		if (strcmp(s->path, path) == 0)
+			s->confirmed = true;
 }
 
 static void session_drop(struct session **pp)
