@@ -262,12 +262,14 @@ demo: deps
 
 # --- bench --------------------------------------------------------------------
 # Each benchmark starts its own trackerd (the one just built) on a private
-# socket; figures go to stdout.  BENCH_ARGS are passed to every one.
+# socket; figures go to stdout (bench/bench.h: shared helpers).  BENCH=NAME...
+# runs only those (e.g. BENCH=segment_bench); BENCH_ARGS are passed to each.
 bench: deps
 	$(Q)$(MAKE) --no-print-directory lib trackerd $(BENCH_BINS)
-	$(Q)for b in $(BENCH_BINS); do \
-		echo "--- $$b $(BENCH_ARGS)"; \
+	$(Q)for b in $(if $(BENCH),$(addprefix $(O)/bench/,$(BENCH)),$(BENCH_BINS)); do \
+		echo "--- $$b $(BENCH_ARGS)"; start=$$(date +%s); \
 		SEALSHM_TRACKERD=$(abspath $(O)/trackerd/trackerd) $$b $(BENCH_ARGS) || exit 1; \
+		echo "--- $$b: $$(( $$(date +%s) - start )) s"; \
 	done
 
 # --- install ------------------------------------------------------------------

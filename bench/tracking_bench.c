@@ -16,30 +16,11 @@
  *   tracking_bench [-n REPETITIONS] [-s SIZE]     (default 20000, 4096)
  *
  * trackerd is $SEALSHM_TRACKERD, else ../trackerd/trackerd next to this
- * program (build/bench/ -> build/trackerd/).  It runs in the foreground on a
- * temp-dir socket, logging to a file there as an autostarted one does, and
- * is stopped at the end.  Only the public API is used.
+ * program (build/bench/ -> build/trackerd/), started by bench.h in the
+ * foreground on a temp-dir socket and stopped at the end.  Only the public
+ * API is used.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <sealshm.h>
-
-#ifndef MFD_NOEXEC_SEAL
-#define MFD_NOEXEC_SEAL 0x0008U
-#endif
+#include "bench.h"
 
 enum { OP_CREATE, OP_LIFE, OP_ATTACH, OP_N };
 
@@ -49,127 +30,8 @@ static const char *const op_names[OP_N] = {
 	[OP_ATTACH] = "attach+close",
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct stats {
-	double median_us;
-	double min_us;
-};
-
-/* Sorts @v. */
-static struct stats stats_of(uint64_t *v, size_t n)
-{
-	struct stats s;
-
-	qsort(v, n, sizeof(*v), cmp_u64);
-	s.min_us = (double)v[0] / 1000.0;
-	s.median_us = n % 2 ? (double)v[n / 2] / 1000.0 :
-			      (double)(v[n / 2 - 1] + v[n / 2]) / 2000.0;
-	return s;
-}
-
-static void die(const char *what, int r)
-{
-	fprintf(stderr, "tracking_bench: Failed to %s: %s\n", what, strerror(r < 0 ? -r : r));
-	exit(1);
-}
-
-/* --- the private trackerd ------------------------------------------------ */
-static char dir[64];
-static char sock_path[128];
-static pid_t trackerd_pid;
-
-static int trackerd_prog(char *buf, size_t len)
-{
-	const char *e = getenv("SEALSHM_TRACKERD");
-	char exe[PATH_MAX], *slash;
-	ssize_t n;
-
-	if (e && *e)
-		return snprintf(buf, len, "%s", e) < (int)len ? 0 : -ENAMETOOLONG;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -errno;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -ENOENT;
-	*slash = '\0';
-	return snprintf(buf, len, "%s/../trackerd/trackerd", exe) < (int)len ? 0 : -ENAMETOOLONG;
-}
-
-static void trackerd_start(void)
-{
-	char prog[PATH_MAX], log[192];
-	struct sealshm_info *infos = NULL;
-	uint64_t end;
-	int r;
-
-	r = trackerd_prog(prog, sizeof(prog));
-	if (r < 0)
-		die("find trackerd", r);
-	if (access(prog, X_OK) < 0)
-		die(prog, -errno);
-	snprintf(dir, sizeof(dir), "/tmp/sealshm-bench.XXXXXX");
-	if (!mkdtemp(dir))
-		die("make a temp dir", -errno);
-	snprintf(sock_path, sizeof(sock_path), "%s/trackerd.sock", dir);
-	snprintf(log, sizeof(log), "%s/trackerd.log", dir);
-
-	trackerd_pid = fork();
-	if (trackerd_pid < 0)
-		die("fork", -errno);
-	if (trackerd_pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-
-		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
-			_exit(126);
-		execl(prog, prog, "--foreground", "--socket", sock_path, (char *)NULL);
-		_exit(127);
-	}
-	if (setenv("SEALSHM_SOCKET", sock_path, 1) < 0 ||
-	    setenv("SEALSHM_NO_AUTOSTART", "1", 1) < 0)
-		die("set the environment", -errno);
-	(void)unsetenv("SEALSHM_SESSION");
-
-	/* Ready when it answers; the connection stays cached for the runs. */
-	end = now_ns() + 5000000000u;
-	while ((r = sealshm_list(NULL, &infos)) < 0) {
-		if (now_ns() > end || waitpid(trackerd_pid, NULL, WNOHANG) == trackerd_pid)
-			die("reach the trackerd just started", r);
-		usleep(10000);
-	}
-	free(infos);
-}
-
-static void trackerd_stop(void)
-{
-	char path[192];
-
-	if (trackerd_pid > 0) {
-		(void)kill(trackerd_pid, SIGTERM);
-		(void)waitpid(trackerd_pid, NULL, 0);
-	}
-	snprintf(path, sizeof(path), "%s/trackerd.log", dir);
-	(void)unlink(path);
-	snprintf(path, sizeof(path), "%s/trackerd.sock.lock", dir);
-	(void)unlink(path);
-	(void)unlink(sock_path);
-	(void)rmdir(dir);
-}
+#define now_ns bench_now_ns
+#define die bench_die
 
 /* --- the timed operations --------------------------------------------------- */
 static size_t seg_size = 4096;
@@ -221,20 +83,14 @@ static uint64_t run_op(int op, bool tracked, unsigned long i)
 /* The floor: a sealed, mapped memfd with no daemon involved. */
 static uint64_t run_floor(void)
 {
-	static unsigned int mfd_flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL;
 	uint64_t t0, t1;
 	void *p;
 	int fd;
 
 	t0 = now_ns();
-	fd = memfd_create("sealshm:bench", mfd_flags);
-	if (fd < 0 && errno == EINVAL && (mfd_flags & MFD_NOEXEC_SEAL)) {
-		mfd_flags &= ~MFD_NOEXEC_SEAL;	/* kernels before 6.3 */
-		fd = memfd_create("sealshm:bench", mfd_flags);
-	}
-	if (fd < 0 || ftruncate(fd, (off_t)seg_size) < 0 || fchmod(fd, 0600) < 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
-		die("make a memfd", -errno);
+	fd = bench_memfd(seg_size);
+	if (fd < 0)
+		die("make a memfd", fd);
 	p = mmap(NULL, seg_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		die("mmap", -errno);
@@ -250,7 +106,8 @@ int main(int argc, char **argv)
 	struct sealshm *keep_t = NULL, *keep_u = NULL, *warm = NULL;
 	unsigned long reps = 20000;
 	uint64_t *samples[OP_N][2], *floor_ns;
-	struct stats st[OP_N][2], fl;
+	struct bench_stats st[OP_N][2], fl;
+	struct bench_trackerd td;
 	int opt, r;
 
 	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
@@ -278,7 +135,8 @@ int main(int argc, char **argv)
 	if (!floor_ns)
 		die("allocate", -ENOMEM);
 
-	trackerd_start();
+	bench_machine("tracking_bench");
+	bench_trackerd_start(&td, NULL, true);
 	/* The names attached, one per mode, and a warm-up that opens the
 	 * session (once per process, not part of any sample). */
 	r = sealshm_create("bench_attach_u", seg_size, &untracked, &keep_u);
@@ -309,12 +167,12 @@ int main(int argc, char **argv)
 	(void)sealshm_unlink(keep_t);
 	sealshm_close(keep_u);
 	sealshm_close(keep_t);
-	trackerd_stop();
+	bench_trackerd_stop(&td);
 
 	for (int op = 0; op < OP_N; op++)
 		for (int t = 0; t < 2; t++)
-			st[op][t] = stats_of(samples[op][t], reps);
-	fl = stats_of(floor_ns, reps);
+			st[op][t] = bench_stats_of(samples[op][t], reps, 1000.0);
+	fl = bench_stats_of(floor_ns, reps, 1000.0);
 
 	printf("tracking_bench: %zu-byte segments, %lu repetitions each, tracked and untracked "
 	       "alternating\n", seg_size, reps);
@@ -322,12 +180,12 @@ int main(int argc, char **argv)
 	       "untr min", "track median", "track min", "ratio med", "ratio min");
 	for (int op = 0; op < OP_N; op++)
 		printf("%-22s %12.2f %12.2f %12.2f %12.2f %9.3f %9.3f\n", op_names[op],
-		       st[op][0].median_us, st[op][0].min_us, st[op][1].median_us, st[op][1].min_us,
-		       st[op][1].median_us / st[op][0].median_us, st[op][1].min_us / st[op][0].min_us);
+		       st[op][0].median, st[op][0].min, st[op][1].median, st[op][1].min,
+		       st[op][1].median / st[op][0].median, st[op][1].min / st[op][0].min);
 	printf("%-22s %12.2f %12.2f   (memfd+ftruncate+seals+mmap, no daemon)\n", "floor",
-	       fl.median_us, fl.min_us);
+	       fl.median, fl.min);
 	printf("tracking adds %+.1f%% to a create (median; target at most +10%%)\n",
-	       (st[OP_CREATE][1].median_us / st[OP_CREATE][0].median_us - 1.0) * 100.0);
+	       (st[OP_CREATE][1].median / st[OP_CREATE][0].median - 1.0) * 100.0);
 
 	for (int op = 0; op < OP_N; op++)
 		for (int t = 0; t < 2; t++)

@@ -1,0 +1,917 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * bench.h: what every bench/ program shares.  Header-only (each benchmark is
+ * one .c file linked against the shared library, public API only), so all
+ * functions are static inline.
+ *
+ *  - timing (CLOCK_MONOTONIC ns) and median/min over repetitions;
+ *  - table rows with ratios against a baseline measured in the same run;
+ *  - a description of the machine (nproc, kernel, CPU model, memory);
+ *  - a private trackerd on a temp-dir socket (the one just built, in the
+ *    foreground, logging to a file), with its pid for /proc figures;
+ *  - the raw floor: a minimal single-threaded epoll server that answers
+ *    each request with one SCM_RIGHTS message carrying a prepared memfd
+ *    (what any fd-passing registry must at least cost), and its client;
+ *  - POSIX shm_open baselines;
+ *  - re-executing the benchmark itself as a worker process with its own
+ *    environment (SEALSHM_NO_FASTPATH=1 must be seen from the first library
+ *    call, so a forked copy of an already initialised process will not do).
+ */
+#ifndef SEALSHM_BENCH_H
+#define SEALSHM_BENCH_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sealshm.h>
+
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+
+#define BENCH_PAGE 4096u
+
+/* --- errors and time ---------------------------------------------------------- */
+static inline void bench_die(const char *what, int r)
+{
+	fprintf(stderr, "%s: Failed to %s: %s\n", program_invocation_short_name, what,
+		strerror(r < 0 ? -r : r));
+	exit(1);
+}
+
+static inline uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline void *bench_calloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p)
+		bench_die("allocate", -ENOMEM);
+	return p;
+}
+
+/* --- statistics and tables ------------------------------------------------------ */
+struct bench_stats {
+	double median;		/* in the unit of the samples divided by @scale */
+	double min;
+	size_t n;
+};
+
+static inline int bench_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median and min of @n samples divided by @scale (1000 turns ns into us).
+ * Sorts @v. */
+static inline struct bench_stats bench_stats_of(uint64_t *v, size_t n, double scale)
+{
+	struct bench_stats s = { .n = n };
+
+	if (!n)
+		return s;
+	qsort(v, n, sizeof(*v), bench_cmp_u64);
+	s.min = (double)v[0] / scale;
+	s.median = n % 2 ? (double)v[n / 2] / scale : ((double)v[n / 2 - 1] + v[n / 2]) / 2 / scale;
+	return s;
+}
+
+/* Same for doubles (rates, where the "min" of interest is still the min). */
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static inline struct bench_stats bench_stats_of_double(double *v, size_t n)
+{
+	struct bench_stats s = { .n = n };
+
+	if (!n)
+		return s;
+	qsort(v, n, sizeof(*v), bench_cmp_double);
+	s.min = v[0];
+	s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return s;
+}
+
+static inline double bench_ratio(double x, double base)
+{
+	return base > 0 ? x / base : 0;
+}
+
+/* "  1.234x" or "       -" when there is no baseline. */
+static inline void bench_print_ratio(double x, double base)
+{
+	if (base > 0 && x > 0)
+		printf(" %7.3fx", x / base);
+	else
+		printf(" %8s", "-");
+}
+
+/* --- the machine --------------------------------------------------------------- */
+static inline void bench_cpu_model(char *buf, size_t len)
+{
+	char line[512];
+	FILE *f = fopen("/proc/cpuinfo", "re");
+
+	snprintf(buf, len, "unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) || !colon)
+			continue;
+		colon += 1 + strspn(colon + 1, " \t");
+		colon[strcspn(colon, "\n")] = '\0';
+		snprintf(buf, len, "%s", colon);
+		break;
+	}
+	fclose(f);
+}
+
+/* The kB value of @key ("RssAnon", "VmHWM", ...) in /proc/@pid/status, or -1. */
+static inline long bench_proc_status_kb(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	size_t klen = strlen(key);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			v = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* Context switches of @pid so far: a process asleep in epoll_wait() that
+ * serves a request wakes (at least one voluntary switch), so a batch of
+ * attaches that leaves this count unchanged never reached it. */
+static inline long bench_proc_ctxsw(pid_t pid)
+{
+	long a = bench_proc_status_kb(pid, "voluntary_ctxt_switches");
+	long b = bench_proc_status_kb(pid, "nonvoluntary_ctxt_switches");
+
+	return a < 0 || b < 0 ? -1 : a + b;
+}
+
+static inline void bench_machine(const char *prog)
+{
+	struct utsname u;
+	char cpu[256];
+
+	(void)uname(&u);
+	bench_cpu_model(cpu, sizeof(cpu));
+	printf("%s: machine: nproc %ld, kernel %s %s, CPU %s, memory %lld MiB, libsealshm %s\n",
+	       prog, sysconf(_SC_NPROCESSORS_ONLN), u.sysname, u.release, cpu,
+	       (long long)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) >> 20,
+	       sealshm_version());
+}
+
+/* --- file descriptor limit ------------------------------------------------------- */
+/* Raise RLIMIT_NOFILE as far as allowed: as root (CAP_SYS_RESOURCE) the hard
+ * limit up to /proc/sys/fs/nr_open, then the soft limit to the hard one.
+ * Children (trackerd) inherit it.  Returns the soft limit that applies. */
+static inline rlim_t bench_raise_nofile(void)
+{
+	struct rlimit rl;
+	unsigned long nr_open = 0;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+
+	if (f) {
+		if (fscanf(f, "%lu", &nr_open) != 1)
+			nr_open = 0;
+		fclose(f);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (nr_open > rl.rlim_max) {
+		struct rlimit up = { nr_open, nr_open };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	(void)getrlimit(RLIMIT_NOFILE, &rl);
+	return rl.rlim_cur;
+}
+
+/* The "Max open files" soft limit of @pid, or 0. */
+static inline unsigned long bench_proc_nofile(pid_t pid)
+{
+	struct rlimit rl;
+
+	if (prlimit(pid, RLIMIT_NOFILE, NULL, &rl) < 0)
+		return 0;
+	return rl.rlim_cur;
+}
+
+/* --- self re-execution ------------------------------------------------------------- */
+/* Run this program again as "PROG @args..." with SEALSHM_NO_FASTPATH=1 in its
+ * environment when @no_fastpath, and without it otherwise.  @keep_fd (or -1)
+ * is inherited under its number.  Returns the pid. */
+static inline pid_t bench_spawn_self(char *const args[], bool no_fastpath, int keep_fd)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	pid_t pid;
+
+	if (n < 0)
+		bench_die("find /proc/self/exe", -errno);
+	exe[n] = '\0';
+	(void)fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		bench_die("fork", -errno);
+	if (pid == 0) {
+		char *argv[16];
+		int i = 0;
+
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		argv[i++] = exe;
+		for (; args[i - 1] && i < 15; i++)
+			argv[i] = args[i - 1];
+		argv[i] = NULL;
+		if (no_fastpath)
+			(void)setenv("SEALSHM_NO_FASTPATH", "1", 1);
+		else
+			(void)unsetenv("SEALSHM_NO_FASTPATH");
+		if (keep_fd >= 0)
+			(void)fcntl(keep_fd, F_SETFD, 0);
+		execv(exe, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Exact-size I/O on a socketpair/pipe between a benchmark and its workers. */
+static inline void bench_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			bench_die("write to a worker", n < 0 ? -errno : -EPIPE);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static inline void bench_read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			bench_die("read from a worker", n < 0 ? -errno : -EPIPE);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* --- the private trackerd ------------------------------------------------------------ */
+struct bench_trackerd {
+	pid_t pid;
+	char dir[64];
+	char sock[128];
+	char log[128];
+};
+
+static inline int bench_trackerd_prog(char *buf, size_t len)
+{
+	const char *e = getenv("SEALSHM_TRACKERD");
+	char exe[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (e && *e)
+		return snprintf(buf, len, "%s", e) < (int)len ? 0 : -ENAMETOOLONG;
+	/* build/bench/x -> build/trackerd/trackerd */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return -errno;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = '\0';
+	return snprintf(buf, len, "%s/../trackerd/trackerd", exe) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
+/* Does "trackerd --help" mention @option (e.g. "--max-names")? */
+static inline bool bench_trackerd_has_option(const char *option)
+{
+	char prog[PATH_MAX], cmd[PATH_MAX + 32], line[512];
+	bool found = false;
+	FILE *p;
+
+	if (bench_trackerd_prog(prog, sizeof(prog)) < 0)
+		return false;
+	snprintf(cmd, sizeof(cmd), "'%s' --help 2>&1", prog);
+	p = popen(cmd, "re");
+	if (!p)
+		return false;
+	while (fgets(line, sizeof(line), p))
+		if (strstr(line, option)) {
+			const char *end = strstr(line, option) + strlen(option);
+
+			/* "--max-names" must not match "--max-names-per-uid" alone */
+			if (*end != '-')
+				found = true;
+		}
+	(void)pclose(p);
+	return found;
+}
+
+static inline int bench_unix_addr(struct sockaddr_un *sa, const char *path)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+/* A blocking SOCK_SEQPACKET connection to @path, or -errno. */
+static inline int bench_connect(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, r;
+
+	r = bench_unix_addr(&sa, path);
+	if (r < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Wait up to 10 s until something accepts connections on @path. */
+static inline void bench_wait_listening(const char *path, pid_t pid, const char *what)
+{
+	uint64_t end = bench_now_ns() + 10000000000u;
+	int fd;
+
+	while ((fd = bench_connect(path)) < 0) {
+		if (bench_now_ns() > end || waitpid(pid, NULL, WNOHANG) == pid)
+			bench_die(what, fd);
+		usleep(5000);
+	}
+	close(fd);
+}
+
+/*
+ * Start trackerd --foreground --socket DIR/trackerd.sock [@extra...] with
+ * stderr to DIR/trackerd.log.  @set_env: also point the library at it
+ * ($SEALSHM_SOCKET, no autostart); otherwise callers pass opts.socket.
+ */
+static inline void bench_trackerd_start(struct bench_trackerd *t, const char *const *extra,
+					bool set_env)
+{
+	char prog[PATH_MAX];
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	r = bench_trackerd_prog(prog, sizeof(prog));
+	if (r < 0)
+		bench_die("find trackerd", r);
+	if (access(prog, X_OK) < 0)
+		bench_die(prog, -errno);
+	snprintf(t->dir, sizeof(t->dir), "/tmp/sealshm-bench.XXXXXX");
+	if (!mkdtemp(t->dir))
+		bench_die("make a temp dir", -errno);
+	snprintf(t->sock, sizeof(t->sock), "%s/trackerd.sock", t->dir);
+	snprintf(t->log, sizeof(t->log), "%s/trackerd.log", t->dir);
+
+	(void)fflush(NULL);
+	t->pid = fork();
+	if (t->pid < 0)
+		bench_die("fork", -errno);
+	if (t->pid == 0) {
+		const char *argv[32] = { prog, "--foreground", "--socket", t->sock };
+		int fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		int i = 4;
+
+		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+			_exit(126);
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		for (; extra && *extra && i < 31; extra++)
+			argv[i++] = *extra;
+		argv[i] = NULL;
+		execv(prog, (char *const *)argv);
+		_exit(127);
+	}
+	if (set_env) {
+		if (setenv("SEALSHM_SOCKET", t->sock, 1) < 0 ||
+		    setenv("SEALSHM_NO_AUTOSTART", "1", 1) < 0)
+			bench_die("set the environment", -errno);
+		(void)unsetenv("SEALSHM_SESSION");
+	}
+	bench_wait_listening(t->sock, t->pid, "reach the trackerd just started");
+}
+
+/* Count lines of the trackerd log containing @needle. */
+static inline long bench_trackerd_log_count(const struct bench_trackerd *t, const char *needle)
+{
+	char line[1024];
+	long n = 0;
+	FILE *f = fopen(t->log, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+static inline void bench_trackerd_stop(struct bench_trackerd *t)
+{
+	char path[192];
+
+	if (t->pid > 0) {
+		(void)kill(t->pid, SIGTERM);
+		(void)waitpid(t->pid, NULL, 0);
+		t->pid = 0;
+	}
+	(void)unlink(t->log);
+	snprintf(path, sizeof(path), "%s.lock", t->sock);
+	(void)unlink(path);
+	(void)unlink(t->sock);
+	(void)rmdir(t->dir);
+}
+
+/* --- the raw floor server ----------------------------------------------------------- */
+/*
+ * Requests are two bytes {op, idx}:
+ *   'A' attach: reply one byte + the prepared memfd number idx (read-write,
+ *       the same fd every time, as trackerd sends its stored fd);
+ *   'C' create: the request carries one fd; the server keeps it (one per
+ *       connection, as a registry would) and replies one byte;
+ *   'U' unlink: the server closes the kept fd and replies one byte.
+ * Single-threaded, level-triggered epoll, non-blocking sockets, in its own
+ * process: the least an fd-passing daemon can do per request.
+ */
+#define BENCH_RAW_SIZES_MAX	8
+#define BENCH_RAW_CLIENTS_MAX	4096
+
+struct bench_raw {
+	pid_t pid;
+	char dir[64];
+	char sock[128];
+};
+
+static inline int bench_memfd(size_t size)
+{
+	static unsigned int flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL;
+	int fd = memfd_create("sealshm:bench", flags);
+
+	if (fd < 0 && errno == EINVAL && (flags & MFD_NOEXEC_SEAL)) {
+		flags &= ~MFD_NOEXEC_SEAL;	/* before Linux 6.3 */
+		fd = memfd_create("sealshm:bench", flags);
+	}
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0 || fchmod(fd, 0600) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* One message of @len bytes with at most one fd; returns bytes or -errno. */
+static inline ssize_t bench_send_fd(int sock, const void *buf, size_t len, int fd, int flags)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	n = sendmsg(sock, &mh, MSG_NOSIGNAL | flags);
+	return n < 0 ? -errno : n;
+}
+
+/* Receive one message; *@ret_fd gets its fd or -1.  Returns bytes, 0 at
+ * EOF, or -errno. */
+static inline ssize_t bench_recv_fd(int sock, void *buf, size_t len, int *ret_fd, int flags)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*ret_fd = -1;
+	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags);
+	if (n < 0)
+		return -errno;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+	if (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) {
+		if (*ret_fd >= 0)
+			close(*ret_fd);
+		*ret_fd = -1;
+		return -EXFULL;
+	}
+	return n;
+}
+
+static inline void bench_raw_serve(int lfd, const int *memfds, int n_sizes)
+{
+	static int kept[BENCH_RAW_CLIENTS_MAX];
+	struct epoll_event ev = { .events = EPOLLIN }, evs[64];
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0)
+		_exit(1);
+	for (int i = 0; i < BENCH_RAW_CLIENTS_MAX; i++)
+		kept[i] = -1;
+	ev.data.fd = lfd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0)
+		_exit(1);
+	for (;;) {
+		int n = epoll_wait(ep, evs, 64, -1);
+
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd, rfd;
+			unsigned char req[2], ok = 0;
+			ssize_t len;
+
+			if (fd == lfd) {
+				int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+				if (c < 0)
+					continue;
+				if (c >= BENCH_RAW_CLIENTS_MAX) {
+					close(c);
+					continue;
+				}
+				ev.data.fd = c;
+				if (epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev) < 0)
+					close(c);
+				continue;
+			}
+			len = bench_recv_fd(fd, req, sizeof(req), &rfd, MSG_DONTWAIT);
+			if (len == -EAGAIN || len == -EINTR)
+				continue;
+			if (len <= 0) {
+				if (kept[fd] >= 0)
+					close(kept[fd]);
+				kept[fd] = -1;
+				(void)epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+				close(fd);
+				continue;
+			}
+			if (len == 2 && req[0] == 'A' && req[1] < n_sizes) {
+				(void)bench_send_fd(fd, &ok, 1, memfds[req[1]], MSG_DONTWAIT);
+			} else if (len == 2 && req[0] == 'C' && rfd >= 0) {
+				if (kept[fd] >= 0)
+					close(kept[fd]);
+				kept[fd] = rfd;
+				(void)bench_send_fd(fd, &ok, 1, -1, MSG_DONTWAIT);
+			} else if (len == 2 && req[0] == 'U') {
+				if (kept[fd] >= 0)
+					close(kept[fd]);
+				kept[fd] = -1;
+				(void)bench_send_fd(fd, &ok, 1, -1, MSG_DONTWAIT);
+			} else {
+				if (rfd >= 0)
+					close(rfd);
+				ok = 1;
+				(void)bench_send_fd(fd, &ok, 1, -1, MSG_DONTWAIT);
+			}
+		}
+	}
+}
+
+/* Start the raw server with one prepared memfd per size in @sizes. */
+static inline void bench_raw_start(struct bench_raw *s, const size_t *sizes, int n_sizes)
+{
+	struct sockaddr_un sa;
+	int lfd, r;
+
+	memset(s, 0, sizeof(*s));
+	if (n_sizes > BENCH_RAW_SIZES_MAX)
+		bench_die("start the raw server", -E2BIG);
+	snprintf(s->dir, sizeof(s->dir), "/tmp/sealshm-bench-raw.XXXXXX");
+	if (!mkdtemp(s->dir))
+		bench_die("make a temp dir", -errno);
+	snprintf(s->sock, sizeof(s->sock), "%s/raw.sock", s->dir);
+	r = bench_unix_addr(&sa, s->sock);
+	if (r < 0)
+		bench_die("name the raw socket", r);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 128) < 0)
+		bench_die("listen on the raw socket", -errno);
+	(void)fflush(NULL);
+	s->pid = fork();
+	if (s->pid < 0)
+		bench_die("fork", -errno);
+	if (s->pid == 0) {
+		int memfds[BENCH_RAW_SIZES_MAX];
+
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (int i = 0; i < n_sizes; i++) {
+			memfds[i] = bench_memfd(sizes[i]);
+			if (memfds[i] < 0)
+				_exit(1);
+		}
+		bench_raw_serve(lfd, memfds, n_sizes);
+		_exit(0);
+	}
+	close(lfd);
+}
+
+static inline void bench_raw_stop(struct bench_raw *s)
+{
+	if (s->pid > 0) {
+		(void)kill(s->pid, SIGKILL);
+		(void)waitpid(s->pid, NULL, 0);
+		s->pid = 0;
+	}
+	(void)unlink(s->sock);
+	(void)rmdir(s->dir);
+}
+
+/* One round trip: send {op, idx} (+ @send_fd), receive the one-byte reply
+ * (+ *@ret_fd when not NULL).  Returns 0 or -errno. */
+static inline int bench_raw_call(int conn, char op, int idx, int send_fd, int *ret_fd)
+{
+	unsigned char req[2] = { (unsigned char)op, (unsigned char)idx }, rep = 1;
+	ssize_t n;
+	int fd;
+
+	n = bench_send_fd(conn, req, sizeof(req), send_fd, 0);
+	if (n < 0)
+		return (int)n;
+	n = bench_recv_fd(conn, &rep, 1, &fd, 0);
+	if (n <= 0)
+		return n < 0 ? (int)n : -ECONNRESET;
+	if (rep != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -EINVAL;
+	}
+	if (ret_fd)
+		*ret_fd = fd;
+	else if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* Touch every page of a mapping (write one byte per page when @write). */
+static inline void bench_touch(void *p, size_t size, bool write)
+{
+	volatile unsigned char *b = p;
+	unsigned char sum = 0;
+
+	for (size_t off = 0; off < size; off += BENCH_PAGE) {
+		if (write)
+			b[off] = (unsigned char)off;
+		else
+			sum += b[off];
+	}
+	(void)sum;
+}
+
+/* Raw floor attach: round trip for the fd, fstat, mmap [, touch], munmap, close. */
+static inline int bench_raw_attach(int conn, int idx, bool touch)
+{
+	struct stat st;
+	void *p;
+	int fd, r;
+
+	r = bench_raw_call(conn, 'A', idx, -1, &fd);
+	if (r < 0)
+		return r;
+	if (fd < 0)
+		return -EBADMSG;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (touch)
+		bench_touch(p, (size_t)st.st_size, false);
+	(void)munmap(p, (size_t)st.st_size);
+	close(fd);
+	return 0;
+}
+
+/* Raw floor create+close+unlink: sealed memfd, mmap, round trip handing the
+ * fd over [, touch], munmap, close, round trip to unlink. */
+static inline int bench_raw_life(int conn, size_t size, bool touch)
+{
+	void *p;
+	int fd, r;
+
+	fd = bench_memfd(size);
+	if (fd < 0)
+		return fd;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	r = bench_raw_call(conn, 'C', 0, fd, NULL);
+	if (r == 0 && touch)
+		bench_touch(p, size, true);
+	(void)munmap(p, size);
+	close(fd);
+	if (r < 0)
+		return r;
+	return bench_raw_call(conn, 'U', 0, -1, NULL);
+}
+
+/* --- POSIX shm baselines ---------------------------------------------------------- */
+/* shm_open(O_CREAT|O_EXCL) + ftruncate + mmap [, touch], munmap, close, shm_unlink. */
+static inline int bench_posix_life(const char *name, size_t size, bool touch)
+{
+	void *p;
+	int fd, r = 0;
+
+	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0) {
+		r = -errno;
+		goto out;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		r = -errno;
+		goto out;
+	}
+	if (touch)
+		bench_touch(p, size, true);
+	(void)munmap(p, size);
+out:
+	close(fd);
+	if (shm_unlink(name) < 0 && !r)
+		r = -errno;
+	return r;
+}
+
+/* shm_open(O_RDWR) + fstat + mmap [, touch], munmap, close. */
+static inline int bench_posix_attach(const char *name, bool touch)
+{
+	struct stat st;
+	void *p;
+	int fd, r;
+
+	fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (touch)
+		bench_touch(p, (size_t)st.st_size, false);
+	(void)munmap(p, (size_t)st.st_size);
+	close(fd);
+	return 0;
+}
+
+/* --- sealshm operations ---------------------------------------------------------- */
+/* sealshm_attach [, touch], sealshm_close. */
+static inline int bench_sealshm_attach(const char *name, const struct sealshm_opts *opts,
+				       bool touch)
+{
+	struct sealshm *shm = NULL;
+	int r = sealshm_attach(name, opts, &shm);
+
+	if (r < 0)
+		return r;
+	if (touch)
+		bench_touch(sealshm_buf(shm), sealshm_size(shm), false);
+	sealshm_close(shm);
+	return 0;
+}
+
+/* sealshm_create [, touch], sealshm_close, sealshm_unlink_name. */
+static inline int bench_sealshm_life(const char *name, size_t size,
+				     const struct sealshm_opts *opts, bool touch)
+{
+	struct sealshm *shm = NULL;
+	int r = sealshm_create(name, size, opts, &shm);
+
+	if (r < 0)
+		return r;
+	if (touch)
+		bench_touch(sealshm_buf(shm), size, true);
+	sealshm_close(shm);
+	return sealshm_unlink_name(name, opts);
+}
+
+/*
+ * Is the fast path taken?  Attach @name untracked @n times and count how
+ * often trackerd (@pid) woke meanwhile: a round trip wakes it every time,
+ * an attach through the index never.  Returns the wake-ups per attach.
+ */
+static inline double bench_fastpath_probe(pid_t pid, const char *name,
+					  const struct sealshm_opts *opts, int n)
+{
+	long before = bench_proc_ctxsw(pid), after;
+
+	for (int i = 0; i < n; i++) {
+		int r = bench_sealshm_attach(name, opts, false);
+
+		if (r < 0)
+			bench_die("attach (fast path probe)", r);
+	}
+	after = bench_proc_ctxsw(pid);
+	return before < 0 || after < 0 ? -1 : (double)(after - before) / n;
+}
+
+#endif /* SEALSHM_BENCH_H */
