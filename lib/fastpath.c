@@ -697,13 +697,9 @@ static bool may_attach(const struct fp_hit *h, bool rdonly)
 /*
  * Is @fd, which we took from trackerd, the segment @h describes?
  *
- * This is sealshm__segment_check() without its /proc readlink, plus the
- * inode.  The readlink tells a memfd from a tmpfs file, which also answers
- * F_GET_SEALS; but a tmpfs (or hugetlbfs) file is born with F_SEAL_SEAL
- * and can never gain F_SEAL_SHRINK | F_SEAL_GROW, so the seal check alone
- * already proves a memfd (memfd_create(2), MFD_ALLOW_SEALING).  And its
- * inode is the one trackerd ran the full check on at CREATE.  That saves
- * a path walk in /proc, about a third of a fast attach.
+ * sealshm__segment_check()'s proof (the size seals can only be on a memfd,
+ * see seal.c), done inline with the fstat we need for the inode anyway:
+ * the inode must be the one trackerd checked at CREATE and published.
  */
 static bool fd_matches(int fd, const struct fp_hit *h)
 {

@@ -100,20 +100,22 @@ int sealshm__segment_check(int fd, uint64_t size, uint32_t *ret_seals, const cha
 	if (!S_ISREG(st.st_mode))
 		return fail(-EBADF, "not a memfd", ret_reason);
 
-	/* A tmpfs file from /dev/shm also answers F_GET_SEALS. A memfd's
-	 * /proc link reads "/memfd:NAME (deleted)". Without /proc (an odd
-	 * chroot) skip this: a tmpfs file is born with F_SEAL_SEAL only, so
-	 * it cannot pass the seal check below anyway. */
-	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n >= 0) {
-		target[n] = '\0';
-		if (strcmp(target, "/memfd:") != 0)
-			return fail(-EBADF, "not a memfd", ret_reason);
-	}
-
-	if ((seals & SEALSHM_SEALS_REQUIRED) != SEALSHM_SEALS_REQUIRED)
+	/* A tmpfs or hugetlbfs file that memfd_create() did not make also
+	 * answers F_GET_SEALS, but it is born with F_SEAL_SEAL and can never
+	 * gain another seal: carrying the size seals proves a memfd, with no
+	 * readlink on the hot path.  Only to tell the two refusals apart do we
+	 * look at the /proc link (a memfd's reads "/memfd:NAME (deleted)";
+	 * without /proc, in an odd chroot, say "missing size seals"). */
+	if ((seals & SEALSHM_SEALS_REQUIRED) != SEALSHM_SEALS_REQUIRED) {
+		(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n >= 0) {
+			target[n] = '\0';
+			if (strcmp(target, "/memfd:") != 0)
+				return fail(-EBADF, "not a memfd", ret_reason);
+		}
 		return fail(-EINVAL, "missing size seals", ret_reason);
+	}
 
 	/* With the size sealed, st_size can no longer change: a mapping of
 	 * @size bytes can never fault past the end of the file (SIGBUS). */
