@@ -314,6 +314,53 @@ TEST_F(fastpath, tracked_fast_attach_follows_first_exit_rule)
 	EXPECT_EQ(0, peer_finish(&self->peer[0], 5000));
 }
 
+/* A burst of tracked fast attaches of distinct names is tracked whole,
+ * and nearly without round trips: trackerd reads sessions lazily, the
+ * session's socket takes a few hundred TRACKs (its send buffer), and the
+ * round trip an attach falls back to when it is full reads them. */
+#define BURST 600
+TEST_F_TIMEOUT(fastpath, burst_of_tracked_fast_attaches_is_tracked, 60)
+{
+	SEALSHM_OPTS(sealshm_opts, untracked, .flags = SEALSHM_NO_TRACK);
+	struct sealshm **created = calloc(BURST, sizeof(*created));
+	struct sealshm **attached = calloc(BURST, sizeof(*attached));
+	int round_trips;
+	char name[32];
+
+	ASSERT_TRUE(created && attached);
+	for (int i = 0; i < BURST; i++) {
+		snprintf(name, sizeof(name), "fp_burst_%d", i);
+		ASSERT_EQ(0, sealshm_create(name, 4096, &untracked, &created[i]));
+	}
+	for (int i = 0; i < BURST; i++) {
+		snprintf(name, sizeof(name), "fp_burst_%d", i);
+		ASSERT_EQ(0, sealshm_attach(name, NULL, &attached[i]));
+	}
+	snprintf(name, sizeof(name), " by pid %d ", (int)getpid());
+	round_trips = trackerd_log_count(&self->d, "attached 'fp_burst_", name, NULL);
+	for (int i = 0; i < BURST; i++) {
+		struct sealshm_info info;
+
+		snprintf(name, sizeof(name), "fp_burst_%d", i);
+		ASSERT_EQ(0, sealshm_stat(name, NULL, &info));
+		EXPECT_EQ(1, info.n_sessions) {
+			TH_LOG("'%s' not tracked by our session", name);
+		}
+	}
+	/* One fallback each time the socket fills (some 280 TRACKs here);
+	 * without the read at the fallback, every later attach would be one. */
+	EXPECT_LE(round_trips, 10) {
+		TH_LOG("%d of %d tracked attaches took the round trip", round_trips, BURST);
+	}
+	for (int i = 0; i < BURST; i++) {
+		EXPECT_EQ(0, sealshm_unlink(created[i]));
+		sealshm_close(created[i]);
+		sealshm_close(attached[i]);
+	}
+	free(created);
+	free(attached);
+}
+
 /* --- another uid ------------------------------------------------------------ */
 struct probe {
 	const char *name;

@@ -941,8 +941,9 @@ TEST_F(trackerd, session_end_unlinks_tracked_names)
 }
 
 /* Any message on a session connection (a second SESSION, a LIST) ends the
- * session: trackerd closes it and cleans up its names, and its token is
- * dead. */
+ * session once trackerd reads it (sessions are read lazily, at the latest
+ * before a STAT or LIST): trackerd closes it and cleans up its names, and
+ * its token is dead. */
 TEST_F(trackerd, message_on_session_ends_it)
 {
 	const uint32_t types[] = { SEALSHM_MSG_SESSION, SEALSHM_MSG_LIST };
@@ -961,6 +962,8 @@ TEST_F(trackerd, message_on_session_ends_it)
 		ASSERT_EQ(0, raw_create_tracked(_metadata, self->raw, "chatty",
 						SEALSHM_PROTO_TRACK, token));
 		ASSERT_EQ(0, raw_send_fds(self->extra[0], &req, req.hdr.size, NULL, 0));
+		/* Sessions are read lazily, at the latest before a LIST. */
+		EXPECT_TRUE(raw_list_works(self->raw));
 		EXPECT_TRUE(raw_closed_by_peer(self->extra[0])) {
 			TH_LOG("type %u", types[i]);
 		}
@@ -1397,6 +1400,7 @@ TEST_F(trackerd, malformed_track_ends_session)
 			ASSERT_EQ(0, raw_send_fds(self->extra[0], t, sizeof(t[0]), &mfd, 1));
 		}
 		close(mfd);
+		EXPECT_TRUE(raw_list_works(self->raw));	/* reads sessions */
 		EXPECT_TRUE(raw_closed_by_peer(self->extra[0]));
 		self->extra[0] = safe_close(self->extra[0]);
 		EXPECT_EQ(0, helper_wait_gone("badly_tracked", 5000));

@@ -36,7 +36,9 @@ struct client {
 	bool used;		/* a request other than HELLO came */
 	struct session *session;	/* set while the connection is a session */
 	bool shutdown;		/* flush, then close */
+	bool closing;		/* in client_close(): drains skip it */
 	bool closed;		/* on set->dead, freed by the defer */
+	int failed;		/* a drain met this error: close from the loop */
 
 	struct outmsg *out_head, *out_tail;
 	size_t out_bytes;
@@ -107,6 +109,7 @@ static void client_close(struct client *c, int error)
 
 	/* A session ends here (its names may be unlinked): before anything
 	 * is torn down, and exactly once, as c->closed is set below. */
+	c->closing = true;
 	if (cs->close_handler)
 		cs->close_handler(c, cs->userdata);
 
@@ -150,7 +153,10 @@ static int reap(struct loop_source *s, uint32_t revents, void *userdata)
 }
 
 /* Poll for output while a reply waits, else for input, else (shut down and
- * flushed) close. */
+ * flushed) close.  A session is watched for its end only (EPOLLRDHUP; HUP
+ * and ERR always come): its one-way TRACKs then cost the sender no wakeup
+ * of trackerd, and are read by clients_drain_sessions() whenever their
+ * effect is about to be seen, and at the session's end. */
 static int update_events(struct client *c)
 {
 	if (c->out_head)
@@ -159,7 +165,7 @@ static int update_events(struct client *c)
 		client_close(c, 0);
 		return 0;
 	}
-	return loop_io_set_events(c->source, EPOLLIN);
+	return loop_io_set_events(c->source, c->session ? EPOLLRDHUP : EPOLLIN);
 }
 
 static int flush(struct client *c)
@@ -283,17 +289,68 @@ static int read_requests(struct client *c)
 	return 0;
 }
 
+void client_drain(struct client *c)
+{
+	struct clients *cs = c->set;
+
+	if (!c->session || c->closing || c->closed || c->failed)
+		return;
+	for (;;) {
+		struct client_msg m = {
+			.data = cs->buf,
+			.fds = { [0 ... LIMIT_FDS_PER_MSG - 1] = -EBADF },
+		};
+		ssize_t n;
+		int r;
+
+		memset(cs->buf, 0, sizeof(cs->buf));
+		n = sealshm__recv(c->fd, cs->buf, sizeof(cs->buf), m.fds, LIMIT_FDS_PER_MSG,
+				  &m.nfds, MSG_DONTWAIT);
+		/* The end of the stream is the loop's to handle (HUP): a drain
+		 * runs inside other work and must not end a session under it. */
+		if (n == -EAGAIN || n == 0)
+			return;
+		if (n == -EXFULL || n == -ECHRNG) {
+			m.error = (int)n;	/* the handler ends the session */
+			m.nfds = 0;
+			r = cs->handler(c, &m, cs->userdata);
+		} else if (n < 0) {
+			r = (int)n;
+		} else {
+			m.len = (size_t)n;
+			r = cs->handler(c, &m, cs->userdata);
+		}
+		for (size_t k = 0; k < m.nfds; k++)
+			safe_close(m.fds[k]);
+		if (r < 0 || c->shutdown) {
+			/* Closed from the loop, where it is safe: any event
+			 * will do, and a socket is writable. */
+			c->failed = r < 0 ? r : -EPROTO;
+			(void)loop_io_set_events(c->source, EPOLLOUT);
+			return;
+		}
+	}
+}
+
+void clients_drain_sessions(struct clients *cs)
+{
+	for (struct client *c = cs->live; c; c = c->next)
+		client_drain(c);
+}
+
 static int client_io(struct loop_source *s, uint32_t revents, void *userdata)
 {
 	struct client *c = userdata;
 	int r = 0;
 
 	(void)s;
-	if (revents & EPOLLOUT)
+	if (c->failed)
+		r = c->failed;
+	if (r >= 0 && (revents & EPOLLOUT))
 		r = flush(c);
 	/* EPOLLHUP and EPOLLERR: the read (or the flush) meets the error or
 	 * the end of stream and closes. */
-	if (r >= 0 && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+	if (r >= 0 && (revents & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 		r = read_requests(c);
 	if (r >= 0 && !c->closed)
 		r = update_events(c);

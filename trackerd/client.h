@@ -86,4 +86,12 @@ int client_send(struct client *c, const void *msg, size_t len, int fd, bool take
 /* Read no more from @c; close it once its queued replies are sent. */
 void client_shutdown(struct client *c);
 
+/* Read now what sessions have sent (one-way TRACKs), for whoever is about
+ * to look at tracking: STAT, LIST, a session's end.  Sessions are not polled
+ * for input (see update_events() in client.c).  Never closes a client: one
+ * that sent garbage is closed from the loop afterwards. */
+void clients_drain_sessions(struct clients *cs);
+/* The same for one client, if it is a session. */
+void client_drain(struct client *c);
+
 #endif /* TRACKERD_CLIENT_H */

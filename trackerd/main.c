@@ -482,6 +482,7 @@ int main(int argc, char *argv[])
 		log_warn("Failed to watch '%s': %s", path, strerror(-r));
 		goto out;
 	}
+	request_state.clients = clients;
 	if (arg_idle_exit > 0) {
 		r = loop_add_timer(loop, on_idle_timer, NULL, &idle_timer);
 		if (r >= 0)

@@ -162,6 +162,12 @@ static int track_session(struct client *c, const struct sealshm_msg_hdr *req, co
 		/* It ended (or never was): tracking in it cannot be honoured,
 		 * and a name must never outlive its session. */
 		return refuse(c, req, verb, name, -ESTALE, "unknown session");
+	/* A family whose one-way TRACKs filled its session's socket (a few
+	 * hundred fit in the sender's buffer, and trackerd reads sessions
+	 * lazily) falls back to tracked round trips like this one: read them
+	 * now, so that its fast attaches flow again.  One recvmsg when
+	 * nothing waits. */
+	client_drain(session_client(s));
 	*ret_s = s;
 	return 1;
 }
@@ -466,6 +472,9 @@ static int handle_stat(struct client *c, const struct client_msg *m,
 	r = name_request(c, m, st, "stat", 0, &req, &s, &slot);
 	if (r <= 0)
 		return r;
+	/* Pending TRACKs count before we say who tracks the name (they link
+	 * only: the slot stays valid). */
+	clients_drain_sessions(st->clients);
 	e = registry_get(st->registry, slot);
 
 	if (!may(client_cred(c), e, MAY_READ))
@@ -496,6 +505,8 @@ static int handle_list(struct client *c, const struct client_msg *m,
 	size_t size;
 
 	memcpy(&req, m->data, sizeof(req));
+	/* After the copy: draining reads into the shared receive buffer. */
+	clients_drain_sessions(st->clients);
 
 	/* A cursor is a slot index (0 = start); one past the end reads as
 	 * the end, whatever it is. A page looks at LIST_SCAN_MAX slots at
@@ -658,8 +669,13 @@ void request_closed(struct client *c, void *userdata)
 	const struct request_state *st = userdata;
 	struct session *s = client_session(c);
 
-	if (s)
+	/* Other sessions' pending TRACKs first: a name of lifetime "last"
+	 * lives on if one of them tracks it.  (This session's own were read
+	 * before its end of stream.) */
+	if (s) {
+		clients_drain_sessions(st->clients);
 		session_end(st->sessions, s);
+	}
 }
 
 int request_handle(struct client *c, struct client_msg *m, void *userdata)

@@ -23,6 +23,7 @@ struct request_state {
 	struct index *index;		/* NULL when none could be made: INDEX fails */
 	uint64_t max_name_fds;		/* names may hold this many fds (limits.h) */
 	uid_t euid;			/* trackerd's: INDEX is for this uid and root */
+	struct clients *clients;	/* to read sessions' TRACKs before they count */
 };
 
 /* A client_handler_t. Sends exactly one reply per message, except on a

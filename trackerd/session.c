@@ -263,6 +263,11 @@ const uint8_t *session_token(const struct session *s)
 	return s->token;
 }
 
+struct client *session_client(const struct session *s)
+{
+	return s->client;
+}
+
 pid_t session_pid(const struct session *s)
 {
 	return s->pid;

@@ -48,6 +48,7 @@ size_t sessions_count(const struct sessions *ss);
 int session_open(struct sessions *ss, struct client *c, struct session **ret);
 uint64_t session_id(const struct session *s);
 const uint8_t *session_token(const struct session *s);
+struct client *session_client(const struct session *s);
 pid_t session_pid(const struct session *s);
 
 /* The session whose token is @token, or NULL. */
