@@ -105,6 +105,16 @@ ssize_t sealshm__recv(int sock, void *buf, size_t len, int *fds, size_t max_fds,
 		return -EXFULL;
 	}
 
+	/* Zero bytes is the end of the stream, or an empty SOCK_SEQPACKET
+	 * message, which is no valid message either: callers read 0 as the
+	 * end, so fds that came with it would never be closed. */
+	if (n == 0) {
+		close_all_fds(&msg);
+		if (ret_nfds)
+			*ret_nfds = 0;
+		return 0;
+	}
+
 	/* Collect first, hand out only on success: on failure the caller's
 	 * array is left as it was and every fd is closed. */
 	int got[SEALSHM_PROTO_FDS_MAX];
