@@ -184,6 +184,31 @@ int sealshm__check_reply(const struct sealshm_msg_hdr *h, size_t n, uint32_t typ
 	return h->status;
 }
 
+ssize_t sealshm__roundtrip(int sock, const struct sealshm_msg_hdr *req, void *reply,
+			   size_t reply_len, int *ret_fd)
+{
+	_cleanup_close_ int fd = -EBADF;
+	size_t nfds = 0;
+	ssize_t n;
+	int r;
+
+	r = sealshm__send(sock, req, req->size, NULL, 0, 0);
+	if (r < 0)
+		return r;
+	/* Without @ret_fd an fd that comes anyway fails the receive. */
+	n = sealshm__recv(sock, reply, reply_len, &fd, ret_fd ? 1 : 0, ret_fd ? &nfds : NULL, 0);
+	if (n == 0)
+		return -ECONNRESET;
+	if (n < 0)
+		return (n == -EXFULL || n == -ECHRNG) ? -EBADMSG : n;
+	r = sealshm__check_reply(reply, n, req->type, req->seq);
+	if (r < 0)
+		return r;
+	if (ret_fd)
+		*ret_fd = TAKE_FD(fd);
+	return n;
+}
+
 static int hello(int fd)
 {
 	struct sealshm_msg_hello req = {
@@ -197,20 +222,12 @@ static int hello(int fd)
 	};
 	struct sealshm_msg_hello_reply rep;
 	ssize_t n;
-	int r;
-
-	r = sealshm__send(fd, &req, sizeof(req), NULL, 0, 0);
-	if (r < 0)
-		return r;
-	n = sealshm__recv(fd, &rep, sizeof(rep), NULL, 0, NULL, 0);
-	if (n <= 0)
-		return n == 0 ? -ECONNRESET : (n == -EXFULL || n == -ECHRNG) ? -EPROTO : (int)n;
 
 	/* Whatever answers must be a trackerd speaking our version; anything
 	 * it says that we cannot parse means it speaks another protocol. */
-	r = sealshm__check_reply(&rep.hdr, n, SEALSHM_MSG_HELLO, req.hdr.seq);
-	if (r < 0)
-		return r == -EBADMSG ? -EPROTO : r;	/* -EPROTO on version mismatch */
+	n = sealshm__roundtrip(fd, &req.hdr, &rep, sizeof(rep), NULL);
+	if (n < 0)
+		return n == -EBADMSG ? -EPROTO : (int)n;	/* -EPROTO on version mismatch */
 	if ((size_t)n != sizeof(rep) || rep.magic != SEALSHM_PROTO_MAGIC ||
 	    rep.version != SEALSHM_PROTO_VERSION)
 		return -EPROTO;

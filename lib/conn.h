@@ -37,6 +37,16 @@ int sealshm__conn_trylock(void);
  * anything malformed. */
 int sealshm__check_reply(const struct sealshm_msg_hdr *h, size_t n, uint32_t type, uint32_t seq);
 
+/* One round trip on @sock outside the connection cache (HELLO, SESSION,
+ * INDEX on a fresh connection): send @req (its size, type and seq set),
+ * receive the reply into @reply (at most @reply_len bytes; one fd into
+ * *@ret_fd when @ret_fd is not NULL, none allowed otherwise) and check its
+ * header.  Returns the reply's length, its status when trackerd refused,
+ * -EBADMSG for a malformed or cut reply, -ECONNRESET at end of stream, or
+ * the send/receive error. */
+ssize_t sealshm__roundtrip(int sock, const struct sealshm_msg_hdr *req, void *reply,
+			   size_t reply_len, int *ret_fd);
+
 /* The peer went away: EOF (0) or a send/recv error saying so. */
 static inline bool sealshm__is_disconnect(ssize_t r)
 {

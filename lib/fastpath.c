@@ -490,27 +490,21 @@ static int index_fetch(int sock, uint32_t *seq, struct fp_index **ret)
 	struct sealshm_msg_index_reply rep;
 	_cleanup_close_ int fd = -EBADF;
 	struct fp_index *x = NULL;
-	size_t nfds = 0;
 	uint32_t server_pid;
 	ssize_t n;
 	int r;
 
-	r = sealshm__send(sock, &req, sizeof(req), NULL, 0, 0);
-	if (r < 0)
-		return r;
-	n = sealshm__recv(sock, &rep, sizeof(rep), &fd, 1, &nfds, 0);
-	if (n == 0)
-		return -ECONNRESET;
-	if (n < 0)
-		return (n == -EXFULL || n == -ECHRNG) ? -EBADMSG : (int)n;
-	r = sealshm__check_reply(&rep.hdr, n, SEALSHM_MSG_INDEX, req.seq);
+	n = sealshm__roundtrip(sock, &req, &rep, sizeof(rep), &fd);
+	/* Refused: another uid (-EPERM) or no index (-EOPNOTSUPP): the fast
+	 * path is off, the connection fine. */
+	if (n == -EPERM || n == -EOPNOTSUPP)
+		return 0;
 	/* -EBADMSG: a malformed reply, or a trackerd that does not know
-	 * INDEX, which refuses it as malformed and hangs up.  The other
-	 * protocol-level refusals hang up too. */
-	if (r == -EBADMSG || r == -EPROTO || r == -ECHRNG || r == -EXFULL)
-		return -EPROTO;
-	if (r < 0)
-		return 0;	/* -EPERM: another uid; fast path off */
+	 * INDEX, which refuses it as malformed and hangs up; the other
+	 * protocol-level refusals hang up too, and a broken connection is
+	 * broken: the caller drops it. */
+	if (n < 0)
+		return n == -EBADMSG || n == -ECHRNG || n == -EXFULL ? -EPROTO : (int)n;
 	if ((size_t)n != sizeof(rep) || fd < 0)
 		return 0;
 

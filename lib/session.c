@@ -208,20 +208,10 @@ static int session_request(int fd, uint8_t ret_token[SEALSHM_PROTO_TOKEN_SIZE])
 	};
 	struct sealshm_msg_session_reply rep;
 	ssize_t n;
-	int r;
 
-	r = sealshm__send(fd, &req, sizeof(req), NULL, 0, 0);
-	if (r < 0)
-		return r;
-	/* No fd is expected: one that comes anyway fails the receive. */
-	n = sealshm__recv(fd, &rep, sizeof(rep), NULL, 0, NULL, 0);
-	if (n == 0)
-		return -ECONNRESET;
+	n = sealshm__roundtrip(fd, &req, &rep, sizeof(rep), NULL);
 	if (n < 0)
-		return (n == -EXFULL || n == -ECHRNG) ? -EBADMSG : (int)n;
-	r = sealshm__check_reply(&rep.hdr, n, SEALSHM_MSG_SESSION, req.seq);
-	if (r < 0)
-		return r;
+		return (int)n;
 	/* A zero token is what untracked requests carry: never a session's. */
 	if ((size_t)n != sizeof(rep) || memcmp(rep.token, zero, sizeof(zero)) == 0)
 		return -EBADMSG;
