@@ -55,9 +55,12 @@ PUB_CFLAGS	 = $(BASE_CFLAGS) -Ilib/include $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS	 = $(SAN_FLAGS) $(LDFLAGS)
 DEPFLAGS	 = -MMD -MP
 
-# trackerd's libraries found with pkg-config (libseccomp libcap come with the sandbox).
-TRACKERD_PKGS	:=
-TRACKERD_CFLAGS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --cflags $(TRACKERD_PKGS)))
+# trackerd's libraries found with pkg-config: libseccomp and libcap (sandbox.c).
+# Sanitizer builds define SEALSHM_SANITIZE: trackerd then defaults to
+# --seccomp=log, as the sanitizer runtimes make syscalls no allow-list predicts.
+TRACKERD_PKGS	:= libseccomp libcap
+TRACKERD_CFLAGS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --cflags $(TRACKERD_PKGS))) \
+		   $(if $(SAN_FLAGS),-DSEALSHM_SANITIZE)
 TRACKERD_LIBS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --libs $(TRACKERD_PKGS)))
 
 # --- outputs ----------------------------------------------------------------

@@ -56,6 +56,7 @@ struct clients {
 
 	struct client *live, *dead;
 	size_t n_live;
+	size_t max_live;	/* --max-clients */
 	unsigned next_id;
 
 	/* One receive buffer for all: a message is handled before the next
@@ -401,9 +402,9 @@ static int client_add(struct clients *cs, int fd)
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
 		return -errno;
 
-	if (cs->n_live >= LIMIT_CLIENTS) {
-		log_info("refused connection from pid %d (uid %u): %d clients already",
-			 (int)uc.pid, (unsigned)uc.uid, LIMIT_CLIENTS);
+	if (cs->n_live >= cs->max_live) {
+		log_info("refused connection from pid %d (uid %u): %zu clients already "
+			 "(--max-clients)", (int)uc.pid, (unsigned)uc.uid, cs->max_live);
 		return 0;
 	}
 
@@ -490,6 +491,7 @@ int clients_new(struct loop *loop, struct listener *listener, client_handler_t h
 	cs->handler = handler;
 	cs->close_handler = close_handler;
 	cs->userdata = userdata;
+	cs->max_live = LIMIT_CLIENTS;
 
 	r = loop_add_defer(loop, reap, cs, &cs->reaper);
 	if (r >= 0)
@@ -522,6 +524,11 @@ struct clients *clients_free(struct clients *cs)
 	loop_source_free(cs->reaper);
 	free(cs);
 	return NULL;
+}
+
+void clients_set_max(struct clients *cs, size_t max)
+{
+	cs->max_live = max;
 }
 
 size_t clients_count(const struct clients *cs)

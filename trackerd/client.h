@@ -60,6 +60,9 @@ int clients_new(struct loop *loop, struct listener *listener, client_handler_t h
 		client_close_handler_t close_handler, void *userdata, struct clients **ret);
 /* Close every connection. NULL is fine. Returns NULL. */
 struct clients *clients_free(struct clients *cs);
+/* Accept at most @max connections at a time (default LIMIT_CLIENTS); one
+ * more is accepted, logged and closed at once. */
+void clients_set_max(struct clients *cs, size_t max);
 /* Connections open (closing ones no longer count). */
 size_t clients_count(const struct clients *cs);
 

@@ -5,7 +5,7 @@
  *
  * File descriptors: trackerd holds the lock file, the listening socket,
  * epoll, a signalfd, a few timerfds and the index memfd, one fd per
- * connected client (LIMIT_CLIENTS), at most one queued fd per client, one
+ * connected client (--max-clients), at most one queued fd per client, one
  * or two in flight (a received fd, a read-only reopen), and one fd per
  * registered name. main() raises the RLIMIT_NOFILE soft limit to the hard
  * limit (and the hard limit to fs.nr_open when it may), then keeps
@@ -19,8 +19,17 @@
 #include "proto.h"
 
 /* Connected clients, tracking sessions included (a session is a
- * connection); more are accepted and closed at once, with a log line. */
+ * connection), unless --max-clients says otherwise; more are accepted and
+ * closed at once, with a log line. session.c sizes its token hash for the
+ * default (more clients only make its chains longer). */
 #define LIMIT_CLIENTS		1024
+#define LIMIT_CLIENTS_MAX	(1u << 20)
+
+/* Bytes of segments registered per owner uid (--max-bytes-per-uid); 0 is
+ * no limit, the default: memory is charged to whoever touches the pages
+ * (the creator's cgroup), not to trackerd, so this is a policy knob for
+ * shared instances rather than trackerd's own safety. */
+#define LIMIT_BYTES_PER_UID_DEFAULT	0
 
 /* Bytes of replies queued for a client that does not read. trackerd stops
  * reading a client's requests while a reply waits, so the queue holds one
@@ -46,10 +55,11 @@
  * space (pages are only allocated as they are written). */
 #define LIMIT_NAMES_MAX		(1u << 24)
 
-/* fds kept from names: one per possible client and one for a reply it has
- * queued, plus what trackerd holds itself and has in flight. With a lower
- * fd limit than twice this, names get half of it. */
-#define LIMIT_FD_RESERVE	(2 * LIMIT_CLIENTS + 64)
+/* fds kept from names for @clients (--max-clients): one per possible
+ * client and one for a reply it has queued, plus what trackerd holds itself
+ * and has in flight. With a lower fd limit than twice this, names get half
+ * of it. */
+#define LIMIT_FD_RESERVE(clients)	(2 * (uint64_t)(clients) + 64)
 
 /* After accept() fails for lack of fds, wait this long before trying again
  * (the listening socket stays readable, polling it would spin). */

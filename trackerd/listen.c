@@ -96,7 +96,7 @@ static int lock_take(const char *lock_path, const char *path, int *ret_fd)
 	return 0;
 }
 
-static int bind_listen(const char *path, int *ret_fd)
+static int bind_listen(const char *path, mode_t mode, gid_t gid, int *ret_fd)
 {
 	_cleanup_close_ int fd = -EBADF;
 	struct sockaddr_un sa;
@@ -123,15 +123,32 @@ static int bind_listen(const char *path, int *ret_fd)
 	if (fd < 0)
 		return -errno;
 
-	/* Socket mode 0666: who may connect is decided by the directory
-	 * (0700 for a per-user instance); what a client may do, by each
-	 * name's mode bits. bind() applies the umask, hence the umask here
-	 * rather than a racy chmod() after it. */
-	old_umask = umask(0111);
+	/*
+	 * Socket mode (--socket-mode, default 0666): who may connect is
+	 * decided by it and the directory (0700 for a per-user instance);
+	 * what a client may do, by each name's mode bits. bind() applies the
+	 * umask. Hazard: with --socket-group the group changes after bind(),
+	 * so the socket is born 0600 (nobody but us and root can connect
+	 * while it has the wrong group) and gets its mode only once its
+	 * group is right. Without a group the mode goes through the umask
+	 * directly, as before, with no chmod() window at all.
+	 */
+	old_umask = umask(gid == (gid_t)-1 ? ~mode & 0777 : 0177);
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	(void)umask(old_umask);
 	if (r < 0)
 		return -errno;
+	if (gid != (gid_t)-1) {
+		/* Neither call follows a symlink swapped in at @path by
+		 * someone who can write the directory (glibc does the
+		 * chmod through an O_PATH fd). */
+		if (fchownat(AT_FDCWD, path, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    fchmodat(AT_FDCWD, path, mode, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = -errno;
+			(void)unlink(path);
+			return r;
+		}
+	}
 
 	if (listen(fd, SOMAXCONN) < 0) {
 		r = -errno;
@@ -190,7 +207,7 @@ static int listen_fds_take(int *ret_fd)
 	return 1;
 }
 
-int listener_open(const char *path, struct listener **ret)
+int listener_open(const char *path, mode_t mode, gid_t gid, struct listener **ret)
 {
 	struct listener *l;
 	int r;
@@ -236,7 +253,7 @@ int listener_open(const char *path, struct listener **ret)
 	r = lock_take(l->lock_path, path, &l->lock_fd);
 	if (r < 0)
 		goto fail;
-	r = bind_listen(path, &l->fd);
+	r = bind_listen(path, mode, gid, &l->fd);
 	if (r < 0)
 		goto fail;
 
@@ -245,6 +262,16 @@ int listener_open(const char *path, struct listener **ret)
 fail:
 	listener_free(l, false);
 	return r;
+}
+
+int listener_chown(struct listener *l, uid_t uid, gid_t gid)
+{
+	/* The lock through its fd (no path race). */
+	if (l->lock_fd >= 0 && fchown(l->lock_fd, uid, (gid_t)-1) < 0)
+		return -errno;
+	if (!l->activated && fchownat(AT_FDCWD, l->path, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return 0;
 }
 
 int listener_claim(struct listener *l)

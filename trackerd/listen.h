@@ -12,18 +12,26 @@
 #define TRACKERD_LISTEN_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct listener;
 
 /*
- * Take the lock on @path and listen there (or take systemd's socket).
+ * Take the lock on @path and listen there (or take systemd's socket), the
+ * socket file with permission bits @mode and group @gid ((gid_t)-1: ours);
+ * both are ignored for systemd's socket (its unit decides).
  * Returns 0 and *@ret, -EALREADY when another trackerd serves @path,
  * -EBUSY when another holds the lock but has not answered for two seconds
  * (in both cases nothing was changed), or -errno: -ENAMETOOLONG, -EEXIST
  * (@path exists and is not a socket), -EINVAL (a passed socket of the
  * wrong kind), ...
  */
-int listener_open(const char *path, struct listener **ret);
+int listener_open(const char *path, mode_t mode, gid_t gid, struct listener **ret);
+
+/* Give the lock file to @uid and the socket file to @uid and @gid
+ * ((gid_t)-1: unchanged), for --user: the next trackerd, running as that
+ * user, can take the lock. Nothing for systemd's socket. */
+int listener_chown(struct listener *l, uid_t uid, gid_t gid);
 
 /* Listen again from this process: the kernel gives every connection the
  * credentials and pidfd of whoever called listen() last (SO_PEERCRED,

@@ -2,10 +2,11 @@
 /*
  * trackerd: the sealshm registry daemon. main() reads as the startup order:
  * arguments, log, lock and listen, daemonize, signals, loop, registry and
- * clients, (sandbox, a later issue), ready, run, teardown.
+ * clients, sandbox (sandbox.h), ready, run, teardown.
  */
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "loop.h"
 #include "registry.h"
 #include "request.h"
+#include "sandbox.h"
 #include "session.h"
 
 #define USEC_PER_SEC 1000000ULL
@@ -32,6 +34,11 @@ static const char *arg_log;
 static unsigned arg_idle_exit;		/* seconds, 0 = never */
 static uint32_t arg_max_names = LIMIT_NAMES_DEFAULT;
 static uint32_t arg_max_names_per_uid;	/* 0: arg_max_names */
+static uint32_t arg_max_clients = LIMIT_CLIENTS;
+static uint64_t arg_max_bytes_per_uid = LIMIT_BYTES_PER_UID_DEFAULT;
+static mode_t arg_socket_mode = 0666;
+static gid_t arg_socket_group = (gid_t)-1;
+static struct sandbox_opts arg_sandbox = { .seccomp = SANDBOX_SECCOMP_DEFAULT };
 
 static struct loop *loop;
 static struct index *published;
@@ -54,8 +61,19 @@ static void help(void)
 	       "      --max-names N       hold at most N names (default %u)\n"
 	       "      --max-names-per-uid N\n"
 	       "                          at most N names per owner uid (default: --max-names)\n"
+	       "      --max-bytes-per-uid BYTES\n"
+	       "                          at most BYTES of segments per owner uid (default: no limit)\n"
+	       "      --max-clients N     serve at most N connections at a time (default %u)\n"
+	       "      --socket-mode MODE  permission bits of the socket file (default 0666)\n"
+	       "      --socket-group GROUP\n"
+	       "                          group of the socket file\n"
+	       "      --user USER         when started as root, run as USER once listening\n"
+	       "      --seccomp=kill|log|off\n"
+	       "                          a syscall off the allow-list kills trackerd, is logged,\n"
+	       "                          or no filter (default %s)\n"
 	       "  -h, --help              show this help\n"
-	       "      --version           show the version\n", LIMIT_NAMES_DEFAULT);
+	       "      --version           show the version\n", LIMIT_NAMES_DEFAULT, LIMIT_CLIENTS,
+	       sandbox_seccomp_name(SANDBOX_SECCOMP_DEFAULT));
 }
 
 /* A name count of 1..LIMIT_NAMES_MAX for @opt. */
@@ -74,10 +92,52 @@ static int parse_names(const char *opt, const char *s, uint32_t *ret)
 	return 0;
 }
 
+/* A decimal number of 1..@max for @opt. */
+static int parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || !*s || *end || s[0] == '-' || v == 0 || v > max) {
+		fprintf(stderr, "trackerd: invalid %s '%s' (1..%llu)\n", opt, s,
+			(unsigned long long)max);
+		return -EINVAL;
+	}
+	*ret = v;
+	return 0;
+}
+
+/* --socket-group: a group name or a numeric gid. */
+static int parse_group(const char *s, gid_t *ret)
+{
+	struct group *gr = getgrnam(s);
+	unsigned long v;
+	char *end;
+
+	if (gr) {
+		*ret = gr->gr_gid;
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || s[0] == '-' || v >= (gid_t)-1) {
+		fprintf(stderr, "trackerd: unknown --socket-group '%s'\n", s);
+		return -EINVAL;
+	}
+	*ret = (gid_t)v;
+	return 0;
+}
+
 /* Returns 1 to go on, 0 to exit successfully (--help), -EINVAL on misuse. */
 static int parse_argv(int argc, char *argv[])
 {
-	enum { ARG_LOG = 0x100, ARG_IDLE_EXIT, ARG_VERSION, ARG_MAX_NAMES, ARG_MAX_NAMES_PER_UID };
+	enum {
+		ARG_LOG = 0x100, ARG_IDLE_EXIT, ARG_VERSION, ARG_MAX_NAMES, ARG_MAX_NAMES_PER_UID,
+		ARG_MAX_BYTES_PER_UID, ARG_MAX_CLIENTS, ARG_SOCKET_MODE, ARG_SOCKET_GROUP,
+		ARG_USER, ARG_SECCOMP,
+	};
 	static const struct option options[] = {
 		{ "socket",	required_argument,	NULL, 's' },
 		{ "foreground",	no_argument,		NULL, 'f' },
@@ -86,13 +146,20 @@ static int parse_argv(int argc, char *argv[])
 		{ "idle-exit",	required_argument,	NULL, ARG_IDLE_EXIT },
 		{ "max-names",	required_argument,	NULL, ARG_MAX_NAMES },
 		{ "max-names-per-uid", required_argument, NULL, ARG_MAX_NAMES_PER_UID },
+		{ "max-bytes-per-uid", required_argument, NULL, ARG_MAX_BYTES_PER_UID },
+		{ "max-clients", required_argument,	NULL, ARG_MAX_CLIENTS },
+		{ "socket-mode", required_argument,	NULL, ARG_SOCKET_MODE },
+		{ "socket-group", required_argument,	NULL, ARG_SOCKET_GROUP },
+		{ "user",	required_argument,	NULL, ARG_USER },
+		{ "seccomp",	required_argument,	NULL, ARG_SECCOMP },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, ARG_VERSION },
 		{}
 	};
 	unsigned long v;
+	uint64_t u;
 	char *end;
-	int c;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "s:fvh", options, NULL)) >= 0) {
 		switch (c) {
@@ -124,6 +191,47 @@ static int parse_argv(int argc, char *argv[])
 		case ARG_MAX_NAMES_PER_UID:
 			if (parse_names("--max-names-per-uid", optarg, &arg_max_names_per_uid) < 0)
 				return -EINVAL;
+			break;
+		case ARG_MAX_BYTES_PER_UID:
+			if (parse_u64("--max-bytes-per-uid", optarg, UINT64_MAX,
+				      &arg_max_bytes_per_uid) < 0)
+				return -EINVAL;
+			break;
+		case ARG_MAX_CLIENTS:
+			if (parse_u64("--max-clients", optarg, LIMIT_CLIENTS_MAX, &u) < 0)
+				return -EINVAL;
+			arg_max_clients = (uint32_t)u;
+			break;
+		case ARG_SOCKET_MODE:
+			errno = 0;
+			v = strtoul(optarg, &end, 8);
+			if (errno || !*optarg || *end || optarg[0] == '-' || v > 0777) {
+				fprintf(stderr, "trackerd: invalid --socket-mode '%s' (octal, <= 0777)\n",
+					optarg);
+				return -EINVAL;
+			}
+			arg_socket_mode = (mode_t)v;
+			break;
+		case ARG_SOCKET_GROUP:
+			if (parse_group(optarg, &arg_socket_group) < 0)
+				return -EINVAL;
+			break;
+		case ARG_USER:
+			/* Looked up now: NSS may open files and sockets,
+			 * which the sandbox will not allow later. */
+			r = sandbox_lookup_user(optarg, &arg_sandbox);
+			if (r < 0) {
+				fprintf(stderr, "trackerd: unknown --user '%s'%s%s\n", optarg,
+					r == -ESRCH ? "" : ": ", r == -ESRCH ? "" : strerror(-r));
+				return -EINVAL;
+			}
+			break;
+		case ARG_SECCOMP:
+			if (sandbox_parse_seccomp(optarg, &arg_sandbox.seccomp) < 0) {
+				fprintf(stderr, "trackerd: invalid --seccomp '%s' (kill, log or off)\n",
+					optarg);
+				return -EINVAL;
+			}
 			break;
 		case 'h':
 			help();
@@ -172,7 +280,7 @@ static uint64_t nr_open(void)
 	return v;
 }
 
-/* The soft limit is often 1024, too few for LIMIT_CLIENTS connections plus
+/* The soft limit is often 1024, too few for --max-clients connections plus
  * one fd per name, and a million names need a million fds. trackerd uses
  * no select(), so any number is fine: the soft limit goes to the hard one,
  * and with CAP_SYS_RESOURCE (a system instance, or root) the hard one to
@@ -203,11 +311,14 @@ static uint64_t raise_nofile(void)
 }
 
 /* How many fds names may hold under a soft limit of @nofile: all but
- * LIMIT_FD_RESERVE, or half when the limit is too low for that. */
+ * LIMIT_FD_RESERVE(--max-clients), or half when the limit is too low for
+ * that. */
 static uint64_t name_fds(uint64_t nofile)
 {
-	if (nofile >= 2 * (uint64_t)LIMIT_FD_RESERVE)
-		return nofile - LIMIT_FD_RESERVE;
+	uint64_t reserve = LIMIT_FD_RESERVE(arg_max_clients);
+
+	if (nofile >= 2 * reserve)
+		return nofile - reserve;
 	return nofile / 2;
 }
 
@@ -400,7 +511,7 @@ int main(int argc, char *argv[])
 		return EXIT_FAILURE;
 	}
 
-	r = listener_open(path, &listener);
+	r = listener_open(path, arg_socket_mode, arg_socket_group, &listener);
 	if (r == -EALREADY) {
 		log_info("trackerd already serves %s", path);
 		return EXIT_SUCCESS;
@@ -455,7 +566,8 @@ int main(int argc, char *argv[])
 	if (r < 0)
 		log_warn("Failed to create the published index: %s; attaches take the round trip",
 			 strerror(-r));
-	r = registry_new(arg_max_names, arg_max_names_per_uid, published, &registry);
+	r = registry_new(arg_max_names, arg_max_names_per_uid, arg_max_bytes_per_uid, published,
+			 &registry);
 	if (r < 0) {
 		log_warn("Failed to create the registry: %s", strerror(-r));
 		goto out;
@@ -474,7 +586,6 @@ int main(int argc, char *argv[])
 		.sessions = sessions,
 		.index = published,
 		.max_name_fds = max_name_fds,
-		.euid = geteuid(),
 	};
 	r = clients_new(loop, listener, request_handle, request_closed, &request_state,
 			&clients);
@@ -483,6 +594,7 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	request_state.clients = clients;
+	clients_set_max(clients, arg_max_clients);
 	if (arg_idle_exit > 0) {
 		r = loop_add_timer(loop, on_idle_timer, NULL, &idle_timer);
 		if (r >= 0)
@@ -495,9 +607,31 @@ int main(int argc, char *argv[])
 		}
 	}
 
-	/* sandbox_enter() goes here (a later issue): everything is open that
-	 * trackerd will ever open, except the fds clients send and the
-	 * /proc/self/fd reopens of read-only attaches. */
+	/* Everything is open that trackerd will ever open, except the fds
+	 * clients send, the /proc/self/fd reopens of read-only attaches and
+	 * /dev/null in ready(). With --user the files bound as root go to
+	 * that user first (the lock, so that its next trackerd can take it;
+	 * the socket, with --socket-group's group if given). */
+	if (arg_sandbox.user) {
+		r = listener_chown(listener, arg_sandbox.uid, arg_socket_group != (gid_t)-1 ?
+				   arg_socket_group : arg_sandbox.gid);
+		if (r < 0) {
+			log_warn("Failed to give '%s' to user %s: %s", path, arg_sandbox.user,
+				 strerror(-r));
+			goto out;
+		}
+	}
+	/*
+	 * INDEX goes to those who can use it: pidfd_getfd(2) on trackerd,
+	 * i.e. ptrace access. After --user's setuid() the kernel makes us
+	 * non-dumpable, so only root (CAP_SYS_PTRACE) has it then; telling
+	 * the user's own clients every name for nothing would be a leak.
+	 * Decided before the filter, which has no geteuid().
+	 */
+	request_state.euid = arg_sandbox.user ? 0 : geteuid();
+	r = sandbox_enter(&arg_sandbox);
+	if (r < 0)
+		goto out;
 
 	log_info("serving %s%s", listener_path(listener),
 		 listener_activated(listener) ? " (socket activation)" : "");

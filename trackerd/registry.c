@@ -23,6 +23,7 @@
 struct uid_count {
 	uint32_t uid;
 	uint32_t count;
+	uint64_t bytes;		/* sum of the sizes of its names */
 };
 
 struct registry {
@@ -32,6 +33,7 @@ struct registry {
 	uint32_t free_head;		/* slot + 1, NONE when empty */
 	size_t count;
 	uint32_t max_per_uid;
+	uint64_t max_bytes_per_uid;	/* 0: no limit */
 
 	uint32_t *buckets;		/* reserved [max_buckets]: slot + 1, NONE */
 	uint32_t max_buckets;		/* a power of two, >= capacity */
@@ -62,8 +64,8 @@ static uint32_t *bucket_of(const struct registry *r, uint32_t hash)
 	return &r->buckets[b];
 }
 
-int registry_new(uint32_t max_names, uint32_t max_per_uid, struct index *index,
-		 struct registry **ret)
+int registry_new(uint32_t max_names, uint32_t max_per_uid, uint64_t max_bytes_per_uid,
+		 struct index *index, struct registry **ret)
 {
 	struct registry *r;
 	void *p;
@@ -76,6 +78,7 @@ int registry_new(uint32_t max_names, uint32_t max_per_uid, struct index *index,
 		return -ENOMEM;
 	r->capacity = max_names;
 	r->max_per_uid = max_per_uid;
+	r->max_bytes_per_uid = max_bytes_per_uid;
 	r->index = index;
 	r->max_buckets = BUCKETS_MIN;
 	while (r->max_buckets < max_names)
@@ -184,6 +187,11 @@ int registry_add(struct registry *r, const char *name, const struct registry_ent
 	u = uid_find(r, e->uid);
 	if (u && u->count >= r->max_per_uid)
 		return -EDQUOT;
+	/* Written so that a size near UINT64_MAX cannot wrap the sum. */
+	if (r->max_bytes_per_uid &&
+	    (e->size > r->max_bytes_per_uid ||
+	     (u && u->bytes > r->max_bytes_per_uid - e->size)))
+		return -EDQUOT;
 	if (!u) {
 		u = realloc(r->uids, sizeof(*u) * (r->n_uids + 1));
 		if (!u)
@@ -221,6 +229,7 @@ int registry_add(struct registry *r, const char *name, const struct registry_ent
 	*b = s + 1;
 	r->count++;
 	u->count++;
+	u->bytes += e->size;
 	/* Load <= 1: a name more than buckets splits one bucket. */
 	if (r->count > r->base + r->split && r->base + r->split < r->max_buckets)
 		split_one(r);
@@ -259,7 +268,8 @@ void registry_remove(struct registry *r, uint32_t slot)
 	*p = e->next;
 
 	u = uid_find(r, e->uid);
-	assert(u && u->count > 0);
+	assert(u && u->count > 0 && u->bytes >= e->size);
+	u->bytes -= e->size;
 	if (--u->count == 0)
 		*u = r->uids[--r->n_uids];
 

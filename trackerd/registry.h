@@ -49,9 +49,11 @@ struct registry_entry {
 struct registry;
 
 /* A registry of at most @max_names names, @max_per_uid per owner uid,
- * mirrored into @index (NULL: none; its capacity must be @max_names). */
-int registry_new(uint32_t max_names, uint32_t max_per_uid, struct index *index,
-		 struct registry **ret);
+ * whose sizes add up to at most @max_bytes_per_uid per owner uid (0: no
+ * limit), mirrored into @index (NULL: none; its capacity must be
+ * @max_names). */
+int registry_new(uint32_t max_names, uint32_t max_per_uid, uint64_t max_bytes_per_uid,
+		 struct index *index, struct registry **ret);
 /* Closes every fd. NULL is fine. Returns NULL. */
 struct registry *registry_free(struct registry *r);
 
@@ -61,7 +63,7 @@ int registry_lookup(const struct registry *r, const char *name);
 /* Register @name with a copy of @e (fd and fields filled in; e->name,
  * next and hash are ignored). On success the registry owns e->fd and the
  * slot is returned. Errors: -EEXIST, -ENOSPC (max_names), -EDQUOT
- * (max_per_uid for e->uid), -ENOMEM. */
+ * (max_per_uid or max_bytes_per_uid for e->uid), -ENOMEM. */
 int registry_add(struct registry *r, const char *name, const struct registry_entry *e);
 
 /* Remove the name in @slot and close its fd. Sessions must have forgotten

@@ -283,7 +283,7 @@ static int handle_create(struct client *c, struct client_msg *m, const struct re
 	if (slot < 0)
 		return refuse(c, &req.hdr, "create", req.name, slot,
 			      slot == -EEXIST ? "name taken" :
-			      slot == -EDQUOT ? "too many names for this uid" :
+			      slot == -EDQUOT ? "over this uid's quota of names or bytes" :
 			      slot == -ENOSPC ? "registry full" : strerror(-slot));
 	/* The registry owns the fd now. */
 	m->fds[0] = -EBADF;
