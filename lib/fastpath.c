@@ -695,7 +695,7 @@ static bool may_attach(const struct fp_hit *h, bool rdonly)
  * see seal.c), done inline with the fstat we need for the inode anyway:
  * the inode must be the one trackerd checked at CREATE and published.
  */
-static bool fd_matches(int fd, const struct fp_hit *h)
+static bool fd_matches(int fd, const struct fp_hit *h, int *ret_seals)
 {
 	struct stat st;
 	int seals;
@@ -703,6 +703,7 @@ static bool fd_matches(int fd, const struct fp_hit *h)
 	seals = fcntl(fd, F_GET_SEALS);
 	if (seals < 0 || (seals & SEALSHM_SEALS_REQUIRED) != SEALSHM_SEALS_REQUIRED)
 		return false;
+	*ret_seals = seals;
 	if (fstat(fd, &st) < 0)
 		return false;
 	/* Size sealed at exactly what we map: no SIGBUS. */
@@ -739,7 +740,7 @@ static int attach_locked(const char *path, bool autostart, const char *name, boo
 	hash = sealshm__siphash(name, len, x->key);
 	for (int attempt = 0; attempt < ATTACH_TRIES; attempt++) {
 		struct fp_hit h;
-		int fd, r;
+		int fd, r, seals;
 
 		r = index_lookup(x, name, len, hash, &h);
 		if (r <= 0)
@@ -780,8 +781,16 @@ static int attach_locked(const char *path, bool autostart, const char *name, boo
 			}
 			continue;	/* EBADF: unlinked meanwhile; look again */
 		}
-		if (fd_matches(fd, &h) && entry_unchanged(x, &h)) {
+		if (fd_matches(fd, &h, &seals) && entry_unchanged(x, &h)) {
 			x->verified = true;
+			/* Published (sealshm_seal()): trackerd refuses a
+			 * read-write attach with -EPERM.  Let the round trip
+			 * say so, before anything is tracked (the seals come
+			 * from the fd: the index does not carry them). */
+			if (!rdonly && seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) {
+				safe_close(fd);
+				return 0;
+			}
 			if (track) {
 				r = sealshm__session_track(path, autostart, x->epoch, h.slot,
 							   h.generation, h.ino);

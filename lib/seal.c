@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Making a size-sealed memfd, and checking one that came from elsewhere
- * before it is mapped. trackerd runs the same check on every CREATE.
+ * Making a size-sealed memfd, checking one that came from elsewhere
+ * before it is mapped (trackerd runs the same check on every CREATE), and
+ * publishing one: sealshm_seal() adds F_SEAL_WRITE or F_SEAL_FUTURE_WRITE.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -125,4 +126,126 @@ int sealshm__segment_check(int fd, uint64_t size, uint32_t *ret_seals, const cha
 	if (ret_seals)
 		*ret_seals = (uint32_t)seals;
 	return 0;
+}
+
+#define SEALSHM_SEAL_ALL (SEALSHM_SEAL_WRITE | SEALSHM_SEAL_FUTURE_WRITE)
+
+/*
+ * Put @shm's buffer, in place (same address: the caller's pointers stay
+ * valid), on a mapping that does not count as writable, so that the
+ * kernel can grant F_SEAL_WRITE.
+ *
+ * The kernel refuses F_SEAL_WRITE with EBUSY while the inode has any
+ * shared mapping that *may* become writable (VM_SHARED | VM_MAYWRITE,
+ * Linux 6.7+): mprotect(PROT_READ) is not enough, and neither is a
+ * PROT_READ MAP_SHARED mapping of an O_RDWR fd, which mprotect() could
+ * turn writable again.  A shared mapping of an O_RDONLY open file
+ * description can never become writable, so we map a read-only reopen of
+ * our own fd.  Without /proc (or when the inode's mode refuses us a read
+ * reopen) a MAP_PRIVATE mapping does it too: it never counts, shows the
+ * same pages, and since nobody writes the file once it is sealed, no
+ * write can ever be missed through it.  Before Linux 6.7 every shared
+ * mapping counted, read-only or not; there only MAP_PRIVATE works, which
+ * is why seal_write() retries with it.
+ */
+static int map_read_only(int fd, void *addr, size_t size, bool private)
+{
+	char path[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
+	_cleanup_close_ int rofd = -EBADF;
+	void *p;
+
+	if (!private) {
+		(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		rofd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	}
+	if (rofd >= 0)
+		p = mmap(addr, size, PROT_READ, MAP_SHARED | MAP_FIXED, rofd, 0);
+	else
+		p = mmap(addr, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	assert(p == addr);
+	return rofd >= 0 ? 0 : 1;	/* 1: the mapping is private */
+}
+
+/* Back to the handle's own read-write shared mapping, in place. */
+static int map_read_write(int fd, void *addr, size_t size)
+{
+	void *p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	assert(p == addr);
+	return 0;
+}
+
+static int seal_write(int fd, void *addr, size_t size, int seals)
+{
+	bool private = false;
+	int r;
+
+	for (;;) {
+		r = map_read_only(fd, addr, size, private);
+		if (r < 0)
+			/* MAP_FIXED failed (ENOMEM).  Kernels before 6.12
+			 * may have unmapped the old range already: put the
+			 * read-write mapping back below either way. */
+			break;
+		private = r == 1;
+		if (fcntl(fd, F_ADD_SEALS, seals) == 0)
+			return 0;
+		r = -errno;
+		/* EBUSY with our own mapping shared: perhaps a kernel before
+		 * 6.7, where even a read-only shared mapping counts.  Try once
+		 * more with a private one; if that is still EBUSY, someone
+		 * else has a writable mapping. */
+		if (r != -EBUSY || private)
+			break;
+		private = true;
+	}
+
+	/*
+	 * Put the read-write mapping back, so that a failed call changes
+	 * nothing.  That is impossible once the segment carries
+	 * F_SEAL_FUTURE_WRITE (sealed earlier, or meanwhile by another
+	 * process holding a writable fd): no new writable mapping, ours
+	 * included (EPERM).  It may also fail when memory runs out.  Then the
+	 * buffer stays mapped read-only at the same address, and the caller
+	 * still learns why the seal was not added.
+	 */
+	if (map_read_write(fd, addr, size) < 0)
+		/* Shared if we can: a private mapping could be made writable
+		 * by mprotect(), and writes would silently stay ours. */
+		(void)map_read_only(fd, addr, size, false);
+	return r;
+}
+
+int sealshm_seal(struct sealshm *shm, uint32_t flags)
+{
+	int fd, fl, seals = 0;
+
+	sealshm__return_if_fail(shm, -EINVAL);
+	sealshm__return_if_fail(flags && !(flags & ~SEALSHM_SEAL_ALL), -EINVAL);
+	fd = sealshm_fd(shm);
+
+	/* F_ADD_SEALS needs an fd open for writing (fcntl(2): EPERM
+	 * otherwise); a read-only attach has an O_RDONLY one. */
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return sealshm__err(-errno);
+	if ((fl & O_ACCMODE) == O_RDONLY)
+		return sealshm__err(-EPERM);
+
+	if (flags & SEALSHM_SEAL_FUTURE_WRITE)
+		seals |= F_SEAL_FUTURE_WRITE;
+	if (!(flags & SEALSHM_SEAL_WRITE)) {
+		/* Our own mapping stays writable: the seal only refuses new
+		 * writable mappings and write(2) (Linux 5.1; before, EINVAL). */
+		if (fcntl(fd, F_ADD_SEALS, seals) < 0)
+			return sealshm__err(-errno);
+		return 0;
+	}
+
+	seals |= F_SEAL_WRITE;
+	return sealshm__err(seal_write(fd, sealshm_buf(shm), sealshm_size(shm), seals));
 }

@@ -4,6 +4,7 @@
  * index, or ask, check, map), close, unlink, accessors. Every call either
  * succeeds whole or leaves nothing behind: no fd, no mapping, no name.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 
@@ -179,6 +180,28 @@ int sealshm_create(const char *name, size_t size, const struct sealshm_opts *opt
 	return sealshm__err(-EEXIST);
 }
 
+/*
+ * Map an attached segment.  Before Linux 6.7 the kernel refused every new
+ * shared mapping of a memfd sealed with F_SEAL_WRITE, read-only ones too
+ * (EPERM); a private read-only mapping shows the same pages, and since
+ * nobody can write the file any more, it misses nothing.  Drop this
+ * fallback once 6.7 is the minimum.
+ */
+static void *map_segment(int fd, size_t size, int prot)
+{
+	void *addr = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
+
+	if (addr == MAP_FAILED && errno == EPERM && !(prot & PROT_WRITE)) {
+		int seals = fcntl(fd, F_GET_SEALS);
+
+		if (seals >= 0 && seals & F_SEAL_WRITE)
+			addr = mmap(NULL, size, prot, MAP_PRIVATE, fd, 0);
+		else
+			errno = EPERM;
+	}
+	return addr;
+}
+
 static int attach(const char *name, const struct sealshm_opts *opts, uint32_t flags,
 		  struct sealshm **ret)
 {
@@ -208,7 +231,7 @@ static int attach(const char *name, const struct sealshm_opts *opts, uint32_t fl
 	if (sealshm__fastpath_attach(opts, name, flags & SEALSHM_RDONLY,
 				     !(flags & SEALSHM_NO_TRACK), &fa) > 0) {
 		shm->fd = fa.fd;
-		addr = mmap(NULL, fa.size, prot, MAP_SHARED, fa.fd, 0);
+		addr = map_segment(fa.fd, fa.size, prot);
 		if (addr == MAP_FAILED)
 			return -errno;
 		shm->addr = addr;
@@ -232,7 +255,7 @@ static int attach(const char *name, const struct sealshm_opts *opts, uint32_t fl
 	    sealshm__segment_check(fd, rep.size, NULL, NULL) < 0)
 		return -EBADMSG;
 
-	addr = mmap(NULL, rep.size, prot, MAP_SHARED, fd, 0);
+	addr = map_segment(fd, rep.size, prot);
 	if (addr == MAP_FAILED)
 		return -errno;
 	shm->addr = addr;

@@ -373,7 +373,7 @@ static int handle_attach(struct client *c, const struct client_msg *m,
 	char path[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
 	_cleanup_close_ int fd = -EBADF;
 	struct session *s;
-	uint32_t slot;
+	uint32_t slot, seals;
 	bool rdonly;
 	int r;
 
@@ -385,6 +385,12 @@ static int handle_attach(struct client *c, const struct client_msg *m,
 
 	if (!may(cr, e, rdonly ? MAY_READ : MAY_READ | MAY_WRITE))
 		return refuse(c, &req.hdr, "attach", req.name, -EACCES, "permission denied");
+	/* Published (sealshm_seal()): the client's writable mmap() would fail
+	 * with EPERM anyway; refuse before anything is tracked. The fast path
+	 * (lib/fastpath.c) falls back to us for this answer. */
+	seals = seals_now(e);
+	if (!rdonly && seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+		return refuse(c, &req.hdr, "attach", req.name, -EPERM, "write-sealed");
 
 	rep = (struct sealshm_msg_attach_reply){
 		.hdr = {
@@ -394,7 +400,7 @@ static int handle_attach(struct client *c, const struct client_msg *m,
 		},
 		.size = e->size,
 		.ino = e->ino,
-		.seals = seals_now(e),
+		.seals = seals,
 		.mode = e->mode,
 	};
 

@@ -75,6 +75,7 @@ SEALSHM_API int sealshm_create(const char *name, size_t size, const struct seals
  * Attach to the segment registered as @name.  The size comes from the
  * segment.  With SEALSHM_RDONLY the mapping is PROT_READ and the fd O_RDONLY.
  * Errors: -ENOENT (no such name), -EACCES (mode bits refuse the caller),
+ * -EPERM (read-write attach of a write-sealed segment, sealshm_seal()),
  * -EINVAL (bad name or opts), -EBADMSG (trackerd sent an fd that is not
  * a size-sealed memfd of the announced size), plus those of sealshm_create().
  */
@@ -93,6 +94,33 @@ SEALSHM_API int sealshm_unlink(struct sealshm *shm);
 /* Same as sealshm_unlink() for a name (one leading '/' accepted).
  * @opts may select the socket; NULL for defaults. */
 SEALSHM_API int sealshm_unlink_name(const char *name, const struct sealshm_opts *opts);
+
+/* sealshm_seal() flags */
+#define SEALSHM_SEAL_WRITE		(1u << 0) /* F_SEAL_WRITE: nobody writes any more */
+#define SEALSHM_SEAL_FUTURE_WRITE	(1u << 1) /* F_SEAL_FUTURE_WRITE: only existing
+						   * writable mappings still write */
+
+/*
+ * Publish @shm: make the segment immutable for everyone who attaches it
+ * later.  Seals cannot be removed.  Readers see them in sealshm_info.seals
+ * (sealshm_stat()), and trackerd refuses a read-write attach with -EPERM.
+ *  - SEALSHM_SEAL_FUTURE_WRITE: @shm's buffer stays writable (and so does
+ *    every writable mapping that exists now, in any process); no new
+ *    writable mapping and no write(2) anywhere.
+ *  - SEALSHM_SEAL_WRITE: nobody writes any more, @shm included: its buffer
+ *    is remapped read-only at the same address first.  Fails with -EBUSY,
+ *    changing nothing, while any other writable mapping of the segment
+ *    exists - another handle, another process, or a forked child's
+ *    inherited copy of @shm's mapping (see sealshm_seal(3) for how to
+ *    avoid that).  Exception: once FUTURE_WRITE is on, the buffer cannot
+ *    be made writable again and stays read-only after a failure.  No other
+ *    thread may write the buffer meanwhile.
+ * Both flags together: SEALSHM_SEAL_WRITE, with both seals added.
+ * Errors: -EINVAL (@shm NULL, @flags 0 or unknown, or a kernel before 5.1
+ * for FUTURE_WRITE), -EPERM (@shm attached read-only, or the segment
+ * carries F_SEAL_SEAL), -EBUSY, -ENOMEM.
+ */
+SEALSHM_API int sealshm_seal(struct sealshm *shm, uint32_t flags);
 
 /* Accessors; valid until sealshm_close(). */
 SEALSHM_API void *sealshm_buf(const struct sealshm *shm);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * sealshm(1): list, create, fill, read, inspect and remove named segments.
+ * sealshm(1): list, create, fill, read, inspect, seal and remove named
+ * segments.
  * Uses only the public API (sealshm.h).  Exit codes: 0 ok, 1 failure
  * (one message on stderr naming the segment and the reason), 2 usage.
  */
@@ -59,6 +60,10 @@ static void help(FILE *f)
 		"  cat NAME                 write the whole segment to stdout (read-only attach)\n"
 		"  stat NAME                show one name's details\n"
 		"  rm NAME...               remove names (mappings stay valid until closed)\n"
+		"  seal NAME [--future]     publish: nobody writes the segment any more (fails\n"
+		"                           while anyone has it mapped writable); --future:\n"
+		"                           mappings writable now stay so, no new one is made.\n"
+		"                           Read-write attaches of a sealed name are refused\n"
 		"\n"
 		"Options:\n"
 		"  --socket PATH            trackerd's socket (default: $SEALSHM_SOCKET, else\n"
@@ -403,6 +408,49 @@ static int cmd_rm(int argc, char **argv)
 	return ret;
 }
 
+static int cmd_seal(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "future", no_argument, NULL, 'f' },
+		{}
+	};
+	uint32_t flags = SEALSHM_SEAL_WRITE;
+	struct sealshm *shm = NULL;
+	const char *name;
+	int c, r;
+
+	optind = 0;	/* glibc: restart parsing on the command's own argv */
+	while ((c = getopt_long(argc, argv, "f", options, NULL)) >= 0) {
+		switch (c) {
+		case 'f':
+			flags = SEALSHM_SEAL_FUTURE_WRITE;
+			break;
+		default:
+			return usage_error("seal: invalid option");
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("usage: seal NAME [--future]");
+	name = argv[optind];
+
+	/* Adding seals needs a writable fd, hence a read-write attach; our
+	 * own mapping is then the only writable one we add, and
+	 * sealshm_seal() turns it read-only before it adds F_SEAL_WRITE. */
+	r = sealshm_attach(name, &arg_opts, &shm);
+	if (r < 0)
+		return fail("attach", name, r);
+	r = sealshm_seal(shm, flags);
+	(void)sealshm_close(shm);
+	if (r == -EBUSY) {
+		fprintf(stderr, "sealshm: cannot seal '%s': %s (the segment is still mapped writable somewhere; try --future)\n",
+			name, strerror(-r));
+		return EXIT_FAILURE;
+	}
+	if (r < 0)
+		return fail("seal", name, r);
+	return EXIT_SUCCESS;
+}
+
 /* argv[0] is the command's name. */
 static const struct command {
 	const char *name;
@@ -416,6 +464,7 @@ static const struct command {
 	{ "cat",    1,  1, cmd_cat,    "cat NAME" },
 	{ "stat",   1,  1, cmd_stat,   "stat NAME" },
 	{ "rm",     1, -1, cmd_rm,     "rm NAME..." },
+	{ "seal",   1,  2, cmd_seal,   "seal NAME [--future]" },
 };
 
 int main(int argc, char **argv)
