@@ -6,6 +6,7 @@
 #   make check          all + selftests + header compile test + ABI check
 #   make demo           the two-process Fibonacci example, trackerd started on demand
 #   make bench          build bench/*.c and run each (not part of check)
+#   make fuzz           libFuzzer targets (clang), FUZZ_SECONDS=60 in total
 #   make install        PREFIX=/usr/local DESTDIR= (BINDIR SBINDIR LIBDIR ... derive from PREFIX)
 #   make uninstall | clean | deps | kselftest
 #
@@ -99,7 +100,7 @@ RPATH		:= -Wl,-rpath,'$$ORIGIN/../lib'
 
 MANPAGES	:= $(wildcard $(foreach s,1 3 7 8,Documentation/man/*.$(s)))
 
-.PHONY: all lib trackerd tools examples check check-header check-abi demo bench \
+.PHONY: all lib trackerd tools examples check check-header check-abi demo bench fuzz \
 	install uninstall clean deps kselftest FORCE
 .DEFAULT_GOAL := all
 
@@ -274,6 +275,72 @@ bench: deps
 		SEALSHM_TRACKERD=$(abspath $(O)/trackerd/trackerd) $$b $(BENCH_ARGS) || exit 1; \
 		echo "--- $$b: $$(( $$(date +%s) - start )) s"; \
 	done
+
+# --- fuzz ---------------------------------------------------------------------
+# libFuzzer targets selftests/fuzz/*_fuzz.c, built with clang (FUZZ_CC) and
+# -fsanitize=fuzzer,address,undefined against lib/ compiled the same way,
+# each run from its seed corpus selftests/fuzz/corpus/<target>/ (read only;
+# what it learns goes to $(O)/fuzz/corpus/).  FUZZ_SECONDS (default 60) is
+# the total, split evenly across the targets.  A crash leaves its input in
+# $(O)/fuzz/artifacts/ and fails the target.
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 60
+FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		   -fno-omit-frame-pointer
+FUZZ_CFLAGS	 = -std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -fvisibility=hidden \
+		   -DSEALSHM_VERSION=\"$(VERSION)\" -DSEALSHM_TRACKERD_PATH=\"$(SBINDIR)/trackerd\" \
+		   -Ilib -Ilib/include $(FUZZ_SAN)
+FUZZ_TARGETS	:= $(patsubst selftests/fuzz/%.c,$(O)/fuzz/%,$(wildcard selftests/fuzz/*_fuzz.c))
+FUZZ_LIB_OBJS	:= $(LIB_SRCS:lib/%.c=$(O)/fuzz/lib/%.o)
+# trackerd's request path without main(), its listening socket, its log and
+# its sandbox: trackerd_fuzz.c stands in for the listener and the log.
+FUZZ_TRACKERD_OBJS := $(patsubst trackerd/%.c,$(O)/fuzz/trackerd/%.o,$(filter-out \
+		   trackerd/main.c trackerd/listen.c trackerd/log.c trackerd/sandbox.c,$(TRACKERD_SRCS)))
+# Archives: a target links only the members it needs.
+FUZZ_ARCHIVES	:= $(O)/fuzz/trackerd.a $(O)/fuzz/lib.a
+.SECONDARY: $(FUZZ_LIB_OBJS) $(FUZZ_TRACKERD_OBJS)
+
+$(O)/fuzz/lib/%.o: lib/%.c $(FLAGS_STAMP)
+	$(call msg,FUZZCC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
+
+$(O)/fuzz/trackerd/%.o: trackerd/%.c $(FLAGS_STAMP)
+	$(call msg,FUZZCC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(TRACKERD_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) \
+		-c $< -o $@
+
+$(O)/fuzz/lib.a: $(FUZZ_LIB_OBJS)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(O)/fuzz/trackerd.a: $(FUZZ_TRACKERD_OBJS)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(O)/fuzz/%: selftests/fuzz/%.c $(FUZZ_ARCHIVES)
+	$(call msg,FUZZLD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(DEPFLAGS) $< $(FUZZ_ARCHIVES) \
+		-lpthread -o $@
+
+-include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_TRACKERD_OBJS:.o=.d) $(FUZZ_TARGETS:=.d)
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_TARGETS)
+	$(Q)n=$(words $(FUZZ_TARGETS)); secs=$$(( $(FUZZ_SECONDS) / (n > 0 ? n : 1) )); \
+	[ "$$secs" -ge 1 ] || secs=1; rc=0; \
+	for t in $(FUZZ_TARGETS); do \
+		name=$${t##*/}; name=$${name%_fuzz}; \
+		mkdir -p $(O)/fuzz/corpus/$$name $(O)/fuzz/artifacts; \
+		echo "--- fuzz $$name: $$secs s"; \
+		$$t -max_total_time=$$secs -print_final_stats=1 \
+			-artifact_prefix=$(O)/fuzz/artifacts/$$name- \
+			$(O)/fuzz/corpus/$$name selftests/fuzz/corpus/$$name \
+			> $(O)/fuzz/$$name.log 2>&1; \
+		r=$$?; tail -n 25 $(O)/fuzz/$$name.log | grep -E '^(Done|stat::|==|SUMMARY)' || true; \
+		if [ $$r -ne 0 ]; then echo "--- fuzz $$name: FAILED (exit $$r, log $(O)/fuzz/$$name.log)"; rc=1; \
+		else echo "--- fuzz $$name: ok"; fi; \
+	done; exit $$rc
 
 # --- install ------------------------------------------------------------------
 install: all

@@ -19,7 +19,7 @@ need() {	# need PACKAGE: add it once to the missing list
 # command -> Debian package
 for pair in gcc:gcc g++:g++ make:make pkg-config:pkg-config ar:binutils nm:binutils \
 	    xz:xz-utils tar:tar dpkg-deb:dpkg dpkg-architecture:dpkg-dev \
-	    python3:python3 tmux:tmux groff:groff valgrind:valgrind; do
+	    python3:python3 tmux:tmux groff:groff valgrind:valgrind clang:clang; do
 	command -v "${pair%%:*}" >/dev/null 2>&1 || need "${pair#*:}"
 done
 
