@@ -60,9 +60,9 @@ DEPFLAGS	 = -MMD -MP
 # Sanitizer builds define SEALSHM_SANITIZE: trackerd then defaults to
 # --seccomp=log, as the sanitizer runtimes make syscalls no allow-list predicts.
 TRACKERD_PKGS	:= libseccomp libcap
-TRACKERD_CFLAGS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --cflags $(TRACKERD_PKGS))) \
+TRACKERD_CFLAGS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --cflags $(TRACKERD_PKGS) 2>/dev/null)) \
 		   $(if $(SAN_FLAGS),-DSEALSHM_SANITIZE)
-TRACKERD_LIBS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --libs $(TRACKERD_PKGS)))
+TRACKERD_LIBS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --libs $(TRACKERD_PKGS) 2>/dev/null))
 
 # --- outputs ----------------------------------------------------------------
 LIB_SRCS	:= $(wildcard lib/*.c)

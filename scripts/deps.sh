@@ -23,6 +23,13 @@ for pair in gcc:gcc g++:g++ make:make pkg-config:pkg-config ar:binutils nm:binut
 	command -v "${pair%%:*}" >/dev/null 2>&1 || need "${pair#*:}"
 done
 
+# clang's fuzzer runtime (make fuzz) is only a Recommends of clang, so a
+# --no-install-recommends install of clang lacks it.
+if ! command -v clang >/dev/null 2>&1 ||
+   ! ls "$(clang --print-runtime-dir 2>/dev/null)"/libclang_rt.fuzzer*.a >/dev/null 2>&1; then
+	need libclang-rt-14-dev
+fi
+
 # pkg-config module -> Debian package (trackerd's sandbox; shmtop)
 if command -v pkg-config >/dev/null 2>&1; then
 	for pair in libseccomp:libseccomp-dev libcap:libcap-dev ncurses:libncurses-dev; do

@@ -453,7 +453,9 @@ static int own_uid_owner_rules(const void *arg)
 	int rc = 0;
 	pid_t me;
 
-	(void)arg;
+	/* A trackerd nobody can execute (see the test below). */
+	if (setenv("SEALSHM_TRACKERD", arg, 1) < 0)
+		return 99;
 	if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
 		return 100;
 	/* Our own trackerd, as nobody: the index is ours to have. */
@@ -499,9 +501,33 @@ static int own_uid_owner_rules(const void *arg)
  * owner a read-write attach with -EACCES, also through the index. */
 TEST_F(fastpath, owner_write_refused_by_mode_0400)
 {
+	char dir[] = "/tmp/sealshm-bin.XXXXXX", bin[sizeof(dir) + 16];
+	const char *src = getenv("SEALSHM_TRACKERD");
+	int in, out;
+	ssize_t n;
+
 	if (geteuid() != 0)
 		SKIP(return, "needs root to become another uid (root may do anything)");
-	EXPECT_EQ(0, run_child(own_uid_owner_rules, NULL, 30000));
+	/* The build tree may sit where nobody cannot reach it (a checkout
+	 * under /root): run a copy from a directory anyone may enter. */
+	ASSERT_NE(NULL, src);
+	ASSERT_NE(NULL, mkdtemp(dir));
+	ASSERT_EQ(0, chmod(dir, 0755));
+	snprintf(bin, sizeof(bin), "%s/trackerd", dir);
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, in);
+	out = open(bin, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	ASSERT_LE(0, out);
+	do
+		n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+	while (n > 0);
+	EXPECT_EQ(0, n);
+	close(in);
+	close(out);
+
+	EXPECT_EQ(0, run_child(own_uid_owner_rules, bin, 30000));
+	EXPECT_EQ(0, unlink(bin));
+	EXPECT_EQ(0, rmdir(dir));
 }
 
 /* SEALSHM_NO_FASTPATH=1 makes every attach a round trip, and it works. */
