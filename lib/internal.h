@@ -199,7 +199,39 @@ int sealshm__session_token(const char *path, bool autostart,
 /* Drop the session for @path (trackerd no longer knows it). */
 void sealshm__session_forget(const char *path);
 
+/* --- ShareableList (lib/list.c) ----------------------------------------- */
+/* The attach-time check of a list in @buf (@size bytes): N, every offset,
+ * format and code against @size, reading nothing outside it.
+ * Returns N (>= 0) or -EBADMSG.  For the fuzzer and the tests. */
+int sealshm__list_validate(const void *buf, size_t size);
+
+/* A list over caller memory @buf (validated as above), no segment under it
+ * (sealshm_list_shm() gives NULL; close frees only the handle).  For the
+ * fuzzer and the tests.  Returns 0, -EBADMSG or -ENOMEM. */
+struct sealshm_list;
+int sealshm__list_open_buf(void *buf, size_t size, bool rdonly, struct sealshm_list **ret);
+/* --- end of ShareableList ------------------------------------------------- */
+
 /* Convert a wire info to the public struct. */
 void sealshm__info_from_wire(struct sealshm_info *info, const struct sealshm_wire_info *w);
+
+/* --- classic POSIX segments (lib/posix.c): SEALSHM_POSIX ----------------
+ * shm_open(3) in /dev/shm, named "/" + @name as CPython's SharedMemory
+ * names them; no trackerd, no tracking, no seals.  Used by lib/segment.c. */
+struct sealshm__posix_seg {
+	int fd;			/* O_CLOEXEC */
+	void *addr;
+	size_t size;
+};
+/* O_CREAT | O_EXCL | O_RDWR, ftruncate to @size, map read-write.  On
+ * failure the name is removed again.  -EEXIST when it is taken. */
+int sealshm__posix_create(const char *name, size_t size, mode_t mode,
+			  struct sealshm__posix_seg *ret);
+/* Open, size from fstat() (-EBADMSG: not a regular file, or empty), map. */
+int sealshm__posix_attach(const char *name, bool rdonly, struct sealshm__posix_seg *ret);
+/* shm_unlink("/" + @name). */
+int sealshm__posix_unlink(const char *name);
+/* True for a handle of the POSIX backend (sealshm_seal() refuses those). */
+bool sealshm__is_posix(const struct sealshm *shm);
 
 #endif /* SEALSHM_INTERNAL_H */

@@ -226,6 +226,9 @@ int sealshm_seal(struct sealshm *shm, uint32_t flags)
 
 	sealshm__return_if_fail(shm, -EINVAL);
 	sealshm__return_if_fail(flags && !(flags & ~SEALSHM_SEAL_ALL), -EINVAL);
+	/* A /dev/shm file (SEALSHM_POSIX) cannot carry seals. */
+	if (sealshm__is_posix(shm))
+		return sealshm__err(-EOPNOTSUPP);
 	fd = sealshm_fd(shm);
 
 	/* F_ADD_SEALS needs an fd open for writing (fcntl(2): EPERM

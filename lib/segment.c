@@ -3,6 +3,8 @@
  * Segment handles: create (memfd, map, register), attach (through the
  * index, or ask, check, map), close, unlink, accessors. Every call either
  * succeeds whole or leaves nothing behind: no fd, no mapping, no name.
+ * With SEALSHM_POSIX the segment is a /dev/shm file instead (lib/posix.c),
+ * behind the same handle.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -12,11 +14,17 @@
 #include "internal.h"
 
 #define SEALSHM_FLAGS_ALL \
-	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_LIFETIME_LAST)
+	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_LIFETIME_LAST | \
+	 SEALSHM_POSIX)
 /* A segment is created read-write (SEALSHM_RDONLY is for attach); the
  * lifetime is chosen once, by the creator. */
-#define SEALSHM_CREATE_FLAGS	(SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_LIFETIME_LAST)
-#define SEALSHM_ATTACH_FLAGS	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART)
+#define SEALSHM_CREATE_FLAGS \
+	(SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_LIFETIME_LAST | SEALSHM_POSIX)
+#define SEALSHM_ATTACH_FLAGS \
+	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_POSIX)
+/* A POSIX segment has no trackerd, so no lifetime to choose (NO_TRACK and
+ * NO_AUTOSTART are what it does anyway, and accepted). */
+#define SEALSHM_POSIX_REFUSED	SEALSHM_LIFETIME_LAST
 /* Attempts at a free generated name before giving up with -EEXIST. */
 #define RANDOM_NAME_ATTEMPTS	32
 
@@ -68,6 +76,38 @@ static int handle_new(const struct sealshm_opts *opts, uint32_t flags, struct se
 	return 0;
 }
 
+bool sealshm__is_posix(const struct sealshm *shm)
+{
+	return shm && shm->flags & SEALSHM_POSIX;
+}
+
+/* SEALSHM_POSIX: create /dev/shm/@name (@size > 0: one try, as
+ * sealshm__posix_create()) or attach it (@size == 0). */
+static int posix_open(const char *name, size_t size, mode_t mode, uint32_t flags,
+		      struct sealshm **ret)
+{
+	__attribute__((cleanup(sealshm_freep))) struct sealshm *shm = NULL;
+	struct sealshm__posix_seg seg;
+	int r;
+
+	/* No socket: nothing about this name ever goes to a trackerd. */
+	r = handle_new(NULL, flags, &shm);
+	if (r < 0)
+		return r;
+	strcpy(shm->name, name);
+	if (size)
+		r = sealshm__posix_create(name, size, mode, &seg);
+	else
+		r = sealshm__posix_attach(name, flags & SEALSHM_RDONLY, &seg);
+	if (r < 0)
+		return r;
+	shm->fd = seg.fd;
+	shm->addr = seg.addr;
+	shm->size = seg.size;
+	*ret = TAKE_PTR(shm);
+	return 0;
+}
+
 static uint32_t proto_flags(uint32_t flags)
 {
 	return (flags & SEALSHM_NO_TRACK ? 0 : SEALSHM_PROTO_TRACK) |
@@ -92,8 +132,8 @@ static void name_field(char field[SEALSHM_PROTO_NAME_SIZE], const char *name)
 }
 
 /* One try at registering @name: memfd, mapping, CREATE. */
-static int create_one(const char *name, size_t size, mode_t mode, const struct sealshm_opts *opts,
-		      uint32_t flags, struct sealshm **ret)
+static int create_tracked(const char *name, size_t size, mode_t mode,
+			  const struct sealshm_opts *opts, uint32_t flags, struct sealshm **ret)
 {
 	__attribute__((cleanup(sealshm_freep))) struct sealshm *shm = NULL;
 	struct sealshm_msg_create req = {
@@ -141,6 +181,15 @@ static int create_one(const char *name, size_t size, mode_t mode, const struct s
 	return 0;
 }
 
+/* One try at @name with the backend @flags choose. */
+static int create_one(const char *name, size_t size, mode_t mode, const struct sealshm_opts *opts,
+		      uint32_t flags, struct sealshm **ret)
+{
+	if (flags & SEALSHM_POSIX)
+		return posix_open(name, size, mode, flags, ret);
+	return create_tracked(name, size, mode, opts, flags, ret);
+}
+
 int sealshm_create(const char *name, size_t size, const struct sealshm_opts *opts,
 		   struct sealshm **ret)
 {
@@ -156,6 +205,8 @@ int sealshm_create(const char *name, size_t size, const struct sealshm_opts *opt
 	/* off_t bounds what ftruncate() and mmap() accept. */
 	sealshm__return_if_fail(size > 0 && (uint64_t)size <= INT64_MAX, -EINVAL);
 	sealshm__return_if_fail(!(flags & ~SEALSHM_CREATE_FLAGS), -EINVAL);
+	sealshm__return_if_fail(!(flags & SEALSHM_POSIX) || !(flags & SEALSHM_POSIX_REFUSED),
+				-EINVAL);
 	sealshm__return_if_fail(!(mode & ~(mode_t)0777), -EINVAL);
 	if (mode == 0)
 		mode = 0600;
@@ -276,6 +327,8 @@ int sealshm_attach(const char *name, const struct sealshm_opts *opts, struct sea
 	sealshm__return_if_fail(!(flags & ~SEALSHM_ATTACH_FLAGS), -EINVAL);
 	sealshm__return_if_fail(sealshm__name_check(name, &n) == 0, -EINVAL);
 
+	if (flags & SEALSHM_POSIX)
+		return sealshm__err(posix_open(n, 0, 0, flags, ret));
 	return sealshm__err(attach(n, opts, flags, ret));
 }
 
@@ -304,6 +357,8 @@ int sealshm_unlink(struct sealshm *shm)
 	SEALSHM_OPTS(sealshm_opts, opts);
 
 	sealshm__return_if_fail(shm, -EINVAL);
+	if (shm->flags & SEALSHM_POSIX)
+		return sealshm__err(sealshm__posix_unlink(shm->name));
 	opts.flags = shm->flags & SEALSHM_NO_AUTOSTART;
 	opts.socket = shm->socket;
 
@@ -318,6 +373,8 @@ int sealshm_unlink_name(const char *name, const struct sealshm_opts *opts)
 	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM_FLAGS_ALL), -EINVAL);
 	sealshm__return_if_fail(sealshm__name_check(name, &n) == 0, -EINVAL);
 
+	if (OPTS_GET(opts, flags, 0) & SEALSHM_POSIX)
+		return sealshm__err(sealshm__posix_unlink(n));
 	return sealshm__err(unlink_name(n, opts));
 }
 

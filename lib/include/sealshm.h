@@ -47,6 +47,10 @@ extern "C" {
 /* create: the name lives until the LAST session tracking it ends, instead of
  * going when the first one ends (CPython's rule, the default). */
 #define SEALSHM_LIFETIME_LAST	(1u << 3)
+/* create/attach/unlink: a classic POSIX segment (shm_open(3) in /dev/shm,
+ * named as CPython names them), not a memfd named by trackerd: for sharing
+ * with Python programs.  Not size-sealed; never tracked by trackerd. */
+#define SEALSHM_POSIX		(1u << 4)
 
 struct sealshm_opts {
 	size_t sz;		/* sizeof(struct sealshm_opts) */
@@ -179,6 +183,98 @@ SEALSHM_API int sealshm_stat(const char *name, const struct sealshm_opts *opts,
 #define SEALSHM_SESSION_ENV "SEALSHM_SESSION"
 #define SEALSHM_SESSION_ENV_MAX 48
 SEALSHM_API int sealshm_session_export(const struct sealshm_opts *opts, char *buf, size_t len);
+
+/*
+ * ShareableList: typed items in one segment, with CPython's
+ * multiprocessing.shared_memory.ShareableList memory layout byte for byte,
+ * so C and Python programs share lists (see sealshm_list_create(3)).
+ */
+#define SEALSHM_ITEM_INT	1	/* int64_t, format "q" */
+#define SEALSHM_ITEM_FLOAT	2	/* double, format "d" */
+#define SEALSHM_ITEM_BOOL	3	/* format "xxxxxxx?" */
+#define SEALSHM_ITEM_STR	4	/* UTF-8, format "<n>s", decode code 1 */
+#define SEALSHM_ITEM_BYTES	5	/* format "<n>s", decode code 2 */
+#define SEALSHM_ITEM_NONE	6	/* format "xxxxxx?x", decode code 3 */
+
+/* One item.  For STR and BYTES, .ptr/.len are the bytes (no NUL needed);
+ * as returned by sealshm_list_get() they point into the shared mapping. */
+struct sealshm_item {
+	uint32_t type;		/* SEALSHM_ITEM_* */
+	uint32_t __pad;
+	union {
+		int64_t i;	/* INT */
+		double f;	/* FLOAT */
+		uint32_t b;	/* BOOL: 0 or 1 */
+		struct {
+			const void *ptr;
+			size_t len;
+		} s;		/* STR, BYTES */
+	} u;
+};
+
+struct sealshm_list;
+
+/* Create a list of @n items (a copy of @items) in a new segment named @name
+ * (NULL: generated), laid out as CPython's ShareableList.  A str/bytes slot
+ * is sized for its initial value (8-byte multiple, CPython's rule, by UTF-8
+ * bytes) and keeps that size for life.  @opts as for sealshm_create() (plus
+ * SEALSHM_POSIX for a /dev/shm segment CPython can open).
+ * Errors: those of sealshm_create(), -EINVAL (bad item, invalid UTF-8 in a
+ * STR), -E2BIG (an item over 9,999,991 bytes). */
+SEALSHM_API int sealshm_list_create(const char *name, const struct sealshm_item *items, size_t n,
+				    const struct sealshm_opts *opts, struct sealshm_list **ret);
+
+/* Attach the list in segment @name.  Every header field, offset, format and
+ * code is checked against the segment's size first: a corrupt or hostile
+ * list is refused with -EBADMSG, never read out of bounds.
+ * Errors: those of sealshm_attach(), -EBADMSG. */
+SEALSHM_API int sealshm_list_attach(const char *name, const struct sealshm_opts *opts,
+				    struct sealshm_list **ret);
+
+/* Unmap and free; NULL is fine.  The name is left alone. Returns 0. */
+SEALSHM_API int sealshm_list_close(struct sealshm_list *list);
+
+/* The segment under the list (sealshm_unlink() it like any segment);
+ * owned by @list. */
+SEALSHM_API struct sealshm *sealshm_list_shm(const struct sealshm_list *list);
+
+/* Number of items (>= 0). */
+SEALSHM_API int sealshm_list_len(const struct sealshm_list *list);
+
+/* Item @index (Python's rules: -1 is the last; below -len or at/after len
+ * gives -ERANGE).  STR/BYTES: a zero-copy view into the shared mapping
+ * (CPython's quirk kept: trailing NULs are dropped), valid while the list is
+ * open and only as stable as the writers let it be: hold your own lock, or
+ * use sealshm_list_get_copy().  -EBADMSG if the item's format is corrupt. */
+SEALSHM_API int sealshm_list_get(const struct sealshm_list *list, int64_t index,
+				 struct sealshm_item *ret);
+
+/* As sealshm_list_get(), but STR/BYTES are copied into @buf (@len bytes; a
+ * STR is NUL-terminated) and ret->u.s points there.  Returns the number of
+ * bytes of the value, or -ENOBUFS (nothing copied) when @buf is too small. */
+SEALSHM_API int sealshm_list_get_copy(const struct sealshm_list *list, int64_t index, void *buf,
+				      size_t len, struct sealshm_item *ret);
+
+/* Store @item at @index.  Its type may change (the slot's format and code
+ * change with it); a STR/BYTES longer than the slot is refused with -E2BIG
+ * and the old value stays: nothing is written before every check passed.
+ * Errors: -ERANGE, -E2BIG, -EINVAL (bad item), -EPERM (read-only attach). */
+SEALSHM_API int sealshm_list_set(struct sealshm_list *list, int64_t index,
+				 const struct sealshm_item *item);
+
+/* How many items equal @item, with Python's ==: numbers compare by value
+ * across int, float and bool (1 == 1.0 == True), str equals str and bytes
+ * bytes by content, None only None. */
+SEALSHM_API int sealshm_list_count(const struct sealshm_list *list,
+				   const struct sealshm_item *item);
+
+/* Index of the first item equal to @item, or -ENOENT. */
+SEALSHM_API int sealshm_list_index(const struct sealshm_list *list,
+				   const struct sealshm_item *item);
+
+/* CPython's .format: every item's format string, concatenated, NUL-terminated
+ * into @buf.  Returns its length, or -ERANGE when @len is too small. */
+SEALSHM_API int sealshm_list_format(const struct sealshm_list *list, char *buf, size_t len);
 
 /* Library version as "MAJOR.MINOR.PATCH". */
 SEALSHM_API const char *sealshm_version(void);
