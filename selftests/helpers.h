@@ -637,9 +637,18 @@ static inline int trackerd_spawn_wrapped(struct trackerd *t, const char *const *
 	for (;;) {
 		int status, fd;
 
-		fd = raw_connect(t->sock);
+		/* A HELLO answered, not just a connect: trackerd listens
+		 * before it enters its sandbox and serves only after, and
+		 * tests read what the sandbox did. */
+		fd = raw_client(t->sock, NULL);
 		if (fd >= 0) {
+			/* And gone again before we return, so that fd counts
+			 * taken next do not include the probe. */
+			int held = helper_count_fds(pid);
+
 			close(fd);
+			if (held > 0)
+				(void)helper_wait_fds(pid, held - 1, 2000);
 			return 0;
 		}
 		if (waitpid(pid, &status, WNOHANG) == pid) {
