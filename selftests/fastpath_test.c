@@ -78,14 +78,7 @@ FIXTURE_TEARDOWN(fastpath)
 	(void)unsetenv("SEALSHM_NO_FASTPATH");
 	EXPECT_EQ(0, helper_wait_names(0, GONE_MS));
 	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	if (!_metadata->passed) {
-		char *log = trackerd_log(&self->d);
-		size_t len = strlen(log);
-
-		TH_LOG("trackerd log%s:\n%s", len > 6000 ? " (last 6000 bytes)" : "",
-		       len > 6000 ? log + len - 6000 : log);
-		free(log);
-	}
+	TH_LOG_TRACKERD_ON_FAILURE(&self->d);
 	EXPECT_EQ(0, trackerd_stop(&self->d));
 	trackerd_cleanup(&self->d);
 }

@@ -859,6 +859,22 @@ static inline int run_peer(const char *const *args, char *out, size_t outlen)
 	return helper_exit_code(helper_reap(pid, 20000));
 }
 
+/* In a fixture teardown: when the test failed, show trackerd's log, or its
+ * last 6000 bytes (the end of a long log is what matters).  A macro, as
+ * TH_LOG needs the test's _metadata. */
+#define TH_LOG_TRACKERD_ON_FAILURE(t)						\
+	do {									\
+		if (!_metadata->passed) {					\
+			char *log_ = trackerd_log(t);				\
+			size_t len_ = log_ ? strlen(log_) : 0;			\
+										\
+			TH_LOG("trackerd log%s:\n%s",				\
+			       len_ > 6000 ? " (last 6000 bytes)" : "",	\
+			       len_ > 6000 ? log_ + len_ - 6000 : log_ ? log_ : "");	\
+			free(log_);						\
+		}								\
+	} while (0)
+
 /* === tracking sessions (issue 3) ===========================================
  * Waiting for trackerd to act on a session's end, the raw SESSION request,
  * and peers that stay alive until told to go (so a test decides when a

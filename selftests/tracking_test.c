@@ -300,15 +300,7 @@ FIXTURE_TEARDOWN(tracking)
 	EXPECT_EQ(self->fds_before, helper_count_fds(0));
 	EXPECT_EQ(self->daemon_fds_before,
 		  helper_wait_fds(self->d.pid, self->daemon_fds_before, GONE_MS));
-	if (!_metadata->passed) {
-		char *log = trackerd_log(&self->d);
-		size_t len = strlen(log);
-
-		/* The end of a long log is what matters. */
-		TH_LOG("trackerd log%s:\n%s", len > 6000 ? " (last 6000 bytes)" : "",
-		       len > 6000 ? log + len - 6000 : log);
-		free(log);
-	}
+	TH_LOG_TRACKERD_ON_FAILURE(&self->d);
 	EXPECT_EQ(0, trackerd_stop(&self->d));
 	trackerd_cleanup(&self->d);
 }
