@@ -750,18 +750,14 @@ static inline void bench_touch(void *p, size_t size, bool write)
 	(void)sum;
 }
 
-/* Raw floor attach: round trip for the fd, fstat, mmap [, touch], munmap, close. */
-static inline int bench_raw_attach(int conn, int idx, bool touch)
+/* What an attach does once it holds the fd, the same for every baseline:
+ * fstat, mmap [, touch], munmap, close (@fd is consumed). */
+static inline int bench_map_fd(int fd, bool touch)
 {
 	struct stat st;
 	void *p;
-	int fd, r;
+	int r;
 
-	r = bench_raw_call(conn, 'A', idx, -1, &fd);
-	if (r < 0)
-		return r;
-	if (fd < 0)
-		return -EBADMSG;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		close(fd);
@@ -778,6 +774,19 @@ static inline int bench_raw_attach(int conn, int idx, bool touch)
 	(void)munmap(p, (size_t)st.st_size);
 	close(fd);
 	return 0;
+}
+
+/* Raw floor attach: round trip for the fd, fstat, mmap [, touch], munmap, close. */
+static inline int bench_raw_attach(int conn, int idx, bool touch)
+{
+	int fd, r;
+
+	r = bench_raw_call(conn, 'A', idx, -1, &fd);
+	if (r < 0)
+		return r;
+	if (fd < 0)
+		return -EBADMSG;
+	return bench_map_fd(fd, touch);
 }
 
 /* Raw floor create+close+unlink: sealed memfd, mmap, round trip handing the
@@ -838,29 +847,12 @@ out:
 /* shm_open(O_RDWR) + fstat + mmap [, touch], munmap, close. */
 static inline int bench_posix_attach(const char *name, bool touch)
 {
-	struct stat st;
-	void *p;
-	int fd, r;
+	int fd;
 
 	fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	if (touch)
-		bench_touch(p, (size_t)st.st_size, false);
-	(void)munmap(p, (size_t)st.st_size);
-	close(fd);
-	return 0;
+	return bench_map_fd(fd, touch);
 }
 
 /* --- sealshm operations ---------------------------------------------------------- */

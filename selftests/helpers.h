@@ -859,6 +859,21 @@ static inline int run_peer(const char *const *args, char *out, size_t outlen)
 	return helper_exit_code(helper_reap(pid, 20000));
 }
 
+/* In a fixture teardown: nothing is left in the registry ($SEALSHM_SOCKET's
+ * trackerd); names that are get logged.  A macro, as EXPECT and TH_LOG need
+ * the test's _metadata. */
+#define EXPECT_REGISTRY_EMPTY()							\
+	do {									\
+		struct sealshm_info *infos_ = NULL;				\
+		int n_ = sealshm_list(NULL, &infos_);				\
+										\
+		EXPECT_EQ(0, n_) {						\
+			for (int i_ = 0; i_ < n_; i_++)				\
+				TH_LOG("left in the registry: '%s'", infos_[i_].name); \
+		}								\
+		free(infos_);							\
+	} while (0)
+
 /* In a fixture teardown: when the test failed, show trackerd's log, or its
  * last 6000 bytes (the end of a long log is what matters).  A macro, as
  * TH_LOG needs the test's _metadata. */

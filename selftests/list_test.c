@@ -54,18 +54,9 @@ FIXTURE_SETUP(list)
 
 FIXTURE_TEARDOWN(list)
 {
-	struct sealshm_info *infos = NULL;
-	int n;
-
 	for (int i = 0; i < NLIST; i++)
 		sealshm_list_close(self->l[i]);
-	n = sealshm_list(NULL, &infos);
-	EXPECT_EQ(0, n) {
-		for (int i = 0; i < n; i++) {
-			TH_LOG("left in the registry: '%s'", infos[i].name);
-		}
-	}
-	free(infos);
+	EXPECT_REGISTRY_EMPTY();
 	EXPECT_EQ(self->fds_before, helper_count_fds(0));
 	EXPECT_EQ(0, trackerd_stop(&self->d));
 	trackerd_cleanup(&self->d);

@@ -40,18 +40,9 @@ FIXTURE_SETUP(segment)
 
 FIXTURE_TEARDOWN(segment)
 {
-	struct sealshm_info *infos = NULL;
-	int n;
-
 	for (int i = 0; i < NSHM; i++)
 		sealshm_close(self->shm[i]);
-	n = sealshm_list(NULL, &infos);
-	EXPECT_EQ(0, n) {
-		for (int i = 0; i < n; i++) {
-			TH_LOG("left in the registry: '%s'", infos[i].name);
-		}
-	}
-	free(infos);
+	EXPECT_REGISTRY_EMPTY();
 	EXPECT_EQ(self->fds_before, helper_count_fds(0));
 	if (!_metadata->passed) {
 		char *log = trackerd_log(&self->d);

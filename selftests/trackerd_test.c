@@ -58,20 +58,12 @@ FIXTURE_SETUP(trackerd)
 
 FIXTURE_TEARDOWN(trackerd)
 {
-	struct sealshm_info *infos = NULL;
-	int n;
-
 	self->raw = safe_close(self->raw);
 	for (int i = 0; i < NEXTRA; i++)
 		self->extra[i] = safe_close(self->extra[i]);
 	for (int i = 0; i < 2; i++)
 		sealshm_close(self->shm[i]);
-	n = sealshm_list(NULL, &infos);
-	EXPECT_EQ(0, n) {
-		for (int i = 0; i < n; i++)
-			TH_LOG("left in the registry: '%s'", infos[i].name);
-	}
-	free(infos);
+	EXPECT_REGISTRY_EMPTY();
 	EXPECT_EQ(self->fds_before, helper_count_fds(0));
 	if (self->d.pid > 0)
 		EXPECT_EQ(self->daemon_fds_before,

@@ -430,18 +430,10 @@ FIXTURE_SETUP(vg_client)
 
 FIXTURE_TEARDOWN(vg_client)
 {
-	struct sealshm_info *infos = NULL;
-	int n;
-
 	if (_metadata->skip)
 		return;
 	sealshm_close(self->shm);
-	n = sealshm_list(NULL, &infos);
-	EXPECT_EQ(0, n) {
-		for (int i = 0; i < n; i++)
-			TH_LOG("left in the registry: '%s'", infos[i].name);
-	}
-	free(infos);
+	EXPECT_REGISTRY_EMPTY();
 	EXPECT_EQ(self->fds_before, helper_count_fds(0));
 	if (!_metadata->passed) {
 		char *log = trackerd_log(&self->d);
