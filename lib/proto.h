@@ -19,7 +19,7 @@
 #include "include/sealshm.h"
 
 #define SEALSHM_PROTO_MAGIC	0x4d485353u	/* "SSHM" little-endian */
-#define SEALSHM_PROTO_VERSION	3u
+#define SEALSHM_PROTO_VERSION	4u
 
 /* Largest message either side sends (a LIST reply page).  Requests are
  * far smaller; trackerd refuses anything larger than its request type. */
@@ -41,6 +41,9 @@ enum {
 	SEALSHM_MSG_SESSION	= 7,	/* c->s: make this connection a tracking session */
 	SEALSHM_MSG_INDEX	= 8,	/* c->s; reply + 1 fd: the published index (lib/index.h) */
 	SEALSHM_MSG_TRACK	= 9,	/* c->s on a session only, one-way: track a name */
+	SEALSHM_MSG_AUTH	= 10,	/* c->s, right after HELLO: a manager's auth key */
+	SEALSHM_MSG_SHUTDOWN	= 11,	/* c->s, manager only: unlink everything, exit */
+	SEALSHM_MSG_STATS	= 12,	/* c->s: trackerd's global figures */
 
 	SEALSHM_MSG_REPLY	= 0x8000,
 };
@@ -115,6 +118,67 @@ struct sealshm_msg_track {
 };
 _Static_assert(sizeof(struct sealshm_msg_track) == 32, "track size");
 
+/* AUTH request: the key a manager (trackerd --manager) was started with.
+ * Sent right after HELLO; until it succeeds a manager with a key refuses
+ * every other request with -EACCES.  A wrong key (compared in constant time,
+ * all SEALSHM_PROTO_KEY_MAX bytes and the length) is answered -EACCES and the
+ * connection closed.  A trackerd that is no manager answers -EOPNOTSUPP.
+ * Reply: header only. */
+#define SEALSHM_PROTO_KEY_MAX 256u
+struct sealshm_msg_auth {
+	struct sealshm_msg_hdr hdr;
+	uint32_t len;		/* key bytes, 0..SEALSHM_PROTO_KEY_MAX */
+	uint32_t __pad;
+	uint8_t key[SEALSHM_PROTO_KEY_MAX];	/* zero past @len */
+};
+_Static_assert(sizeof(struct sealshm_msg_auth) == 16 + 8 + 256, "auth size");
+
+/* SHUTDOWN request (header only), manager only (-EOPNOTSUPP otherwise):
+ * every name is unlinked, the reply (header only) sent, and trackerd exits,
+ * removing its socket; the connection then ends. */
+
+/* STATS request (header only): trackerd's global figures.  Counts of names
+ * and bytes cover every name (not only the caller's); the caller's own
+ * use of its quotas is reported apart. */
+enum {
+	SEALSHM_PROTO_REFUSED_ENOENT,	/* no such name */
+	SEALSHM_PROTO_REFUSED_EACCES,	/* mode bits, auth */
+	SEALSHM_PROTO_REFUSED_EPERM,	/* not the owner, write-sealed */
+	SEALSHM_PROTO_REFUSED_EEXIST,	/* name taken */
+	SEALSHM_PROTO_REFUSED_EDQUOT,	/* quotas */
+	SEALSHM_PROTO_REFUSED_EINVAL,	/* bad fields, bad fds */
+	SEALSHM_PROTO_REFUSED_PROTO,	/* framing and handshake: connection closed */
+	SEALSHM_PROTO_REFUSED_OTHER,	/* anything else (-EMFILE, -ENOMEM, -ESTALE, ...) */
+	SEALSHM_PROTO_REFUSED_MAX
+};
+struct sealshm_wire_stats {
+	int64_t start_ns;	/* trackerd's start, CLOCK_REALTIME */
+	uint64_t uptime_ns;	/* CLOCK_MONOTONIC since start */
+	uint64_t names;
+	uint64_t bytes;		/* sum of sizes */
+	uint64_t resident;	/* sum of resident bytes */
+	uint64_t requests;	/* requests answered since start (TRACKs included) */
+	uint64_t refused[SEALSHM_PROTO_REFUSED_MAX];	/* by SEALSHM_PROTO_REFUSED_* */
+	uint32_t sessions;
+	uint32_t clients;	/* connections now, sessions included */
+	uint32_t max_names;
+	uint32_t max_names_per_uid;
+	uint32_t max_clients;
+	uint32_t caller_names;	/* names the caller's uid owns */
+	uint64_t max_bytes_per_uid;	/* 0: no limit */
+	uint64_t caller_bytes;	/* bytes the caller's uid owns */
+	uint32_t pid;		/* trackerd's */
+	uint32_t flags;		/* SEALSHM_PROTO_STATS_MANAGER */
+};
+#define SEALSHM_PROTO_STATS_MANAGER (1u << 0)	/* trackerd runs as a manager */
+_Static_assert(sizeof(struct sealshm_wire_stats) == 48 + 8 * SEALSHM_PROTO_REFUSED_MAX + 24 + 24,
+	       "stats size");
+
+struct sealshm_msg_stats_reply {
+	struct sealshm_msg_hdr hdr;
+	struct sealshm_wire_stats stats;
+};
+
 /* CREATE/ATTACH flags */
 #define SEALSHM_PROTO_TRACK	(1u << 0)	/* track the name in the session named by token */
 #define SEALSHM_PROTO_RDONLY	(1u << 1)	/* attach: O_RDONLY fd */
@@ -179,8 +243,15 @@ struct sealshm_wire_info {
 	uint32_t n_sessions;	/* sessions tracking the name */
 	uint32_t session_pids[SEALSHM_PROTO_INFO_PIDS];
 	uint32_t __pad;
+	/* Bytes of the memfd's pages that are allocated (fstat st_blocks *
+	 * 512, capped at size): trackerd never maps a segment. */
+	uint64_t resident;
+	/* Attaches trackerd served by round trip, plus fast attaches a
+	 * session reported with TRACK (untracked fast attaches are not seen). */
+	uint64_t n_attaches;
+	int64_t atime_ns;	/* the last of those, CLOCK_REALTIME; 0: never */
 };
-_Static_assert(sizeof(struct sealshm_wire_info) == 256 + 72, "info size");
+_Static_assert(sizeof(struct sealshm_wire_info) == 256 + 96, "info size");
 
 struct sealshm_msg_stat_reply {
 	struct sealshm_msg_hdr hdr;
@@ -228,6 +299,9 @@ static inline const struct sealshm_msg_spec *sealshm_proto_request_spec(uint32_t
 		{ SEALSHM_MSG_LIST,   sizeof(struct sealshm_msg_list),   0, "list"   },
 		{ SEALSHM_MSG_SESSION, sizeof(struct sealshm_msg_hdr),   0, "session" },
 		{ SEALSHM_MSG_INDEX,  sizeof(struct sealshm_msg_hdr),    0, "index"  },
+		{ SEALSHM_MSG_AUTH,   sizeof(struct sealshm_msg_auth),   0, "auth"   },
+		{ SEALSHM_MSG_SHUTDOWN, sizeof(struct sealshm_msg_hdr),  0, "shutdown" },
+		{ SEALSHM_MSG_STATS,  sizeof(struct sealshm_msg_hdr),    0, "stats"  },
 	};
 
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)

@@ -62,7 +62,7 @@ TEST(message_layouts_are_fixed)
 	EXPECT_EQ(32, offsetof(struct sealshm_msg_attach_reply, seals));
 	EXPECT_EQ(36, offsetof(struct sealshm_msg_attach_reply, mode));
 
-	EXPECT_EQ(328, sizeof(struct sealshm_wire_info));
+	EXPECT_EQ(352, sizeof(struct sealshm_wire_info));
 	EXPECT_EQ(0, offsetof(struct sealshm_wire_info, name));
 	EXPECT_EQ(256, offsetof(struct sealshm_wire_info, size));
 	EXPECT_EQ(264, offsetof(struct sealshm_wire_info, ino));
@@ -73,7 +73,7 @@ TEST(message_layouts_are_fixed)
 	EXPECT_EQ(304, offsetof(struct sealshm_wire_info, n_sessions));
 	EXPECT_EQ(308, offsetof(struct sealshm_wire_info, session_pids));
 
-	EXPECT_EQ(16 + 328, sizeof(struct sealshm_msg_stat_reply));
+	EXPECT_EQ(16 + 352, sizeof(struct sealshm_msg_stat_reply));
 	EXPECT_EQ(24, sizeof(struct sealshm_msg_list));
 	EXPECT_EQ(16, offsetof(struct sealshm_msg_list, cursor));
 	EXPECT_EQ(32, sizeof(struct sealshm_msg_list_reply));
@@ -270,7 +270,7 @@ TEST(magic_and_version)
 #else
 	EXPECT_EQ(0, memcmp(m.c, "MHSS", 4));
 #endif
-	EXPECT_EQ(3, SEALSHM_PROTO_VERSION);	/* 2: sessions; 3: index, track */
+	EXPECT_EQ(4, SEALSHM_PROTO_VERSION);	/* 2: sessions; 3: index, track; 4: manager, stats */
 	EXPECT_GE(SEALSHM_PROTO_FDS_MAX, 1);
 }
 

@@ -149,6 +149,13 @@ struct sealshm_info {
 	 * min(n_sessions, SEALSHM_INFO_PIDS). */
 	uint32_t session_pids[4];
 	uint32_t __reserved;
+	/* Bytes of the segment's pages that are allocated (the memfd's
+	 * blocks; trackerd never maps it), at most size. */
+	uint64_t resident;
+	/* Attaches trackerd served, and fast attaches it heard of from a
+	 * tracking session (an untracked fast attach is not counted). */
+	uint64_t n_attaches;
+	int64_t atime_ns;	/* the last of those, CLOCK_REALTIME; 0: never */
 };
 #define SEALSHM_INFO_PIDS 4
 
@@ -163,6 +170,46 @@ SEALSHM_API int sealshm_list(const struct sealshm_opts *opts, struct sealshm_inf
 /* Fetch one name's entry.  Errors: -ENOENT, -EACCES, -EINVAL. */
 SEALSHM_API int sealshm_stat(const char *name, const struct sealshm_opts *opts,
 			     struct sealshm_info *ret_info);
+
+/* sealshm_stats.refused[] indexes: why trackerd refused requests. */
+enum {
+	SEALSHM_REFUSED_ENOENT,		/* no such name */
+	SEALSHM_REFUSED_EACCES,		/* mode bits, a manager's auth key */
+	SEALSHM_REFUSED_EPERM,		/* not the owner, write-sealed */
+	SEALSHM_REFUSED_EEXIST,		/* name taken */
+	SEALSHM_REFUSED_EDQUOT,		/* a quota */
+	SEALSHM_REFUSED_EINVAL,		/* bad fields or fds */
+	SEALSHM_REFUSED_PROTO,		/* framing, handshake: connection closed */
+	SEALSHM_REFUSED_OTHER,		/* anything else */
+	SEALSHM_REFUSED_MAX
+};
+
+/* trackerd's global figures, as sealshm_stats() reports them.  Names and
+ * bytes count every name; caller_* only the caller's uid's. */
+struct sealshm_stats {
+	int64_t start_ns;	/* trackerd's start, CLOCK_REALTIME nanoseconds */
+	uint64_t uptime_ns;
+	uint64_t names;
+	uint64_t bytes;		/* sum of segment sizes */
+	uint64_t resident;	/* sum of resident bytes */
+	uint64_t requests;	/* requests answered since start; a rate is the
+				 * difference of two samples over uptime_ns's */
+	uint64_t refused[SEALSHM_REFUSED_MAX];	/* by SEALSHM_REFUSED_* */
+	uint32_t sessions;	/* tracking sessions open */
+	uint32_t clients;	/* connections open, sessions included */
+	uint32_t max_names;	/* --max-names */
+	uint32_t max_names_per_uid;
+	uint32_t max_clients;
+	uint32_t caller_names;	/* names the caller's uid owns */
+	uint64_t max_bytes_per_uid;	/* 0: no limit */
+	uint64_t caller_bytes;	/* bytes the caller's uid owns */
+	uint32_t pid;		/* trackerd's pid */
+	uint32_t flags;		/* SEALSHM_STATS_MANAGER */
+};
+#define SEALSHM_STATS_MANAGER	(1u << 0)	/* a manager's private trackerd */
+
+/* Fetch trackerd's global figures.  Errors: those of reaching trackerd. */
+SEALSHM_API int sealshm_stats(const struct sealshm_opts *opts, struct sealshm_stats *ret_stats);
 
 /*
  * Tracking sessions.  Tracked creates and attaches (the default) register the
@@ -276,6 +323,85 @@ SEALSHM_API int sealshm_list_index(const struct sealshm_list *list,
  * into @buf.  Returns its length, or -ERANGE when @len is too small. */
 SEALSHM_API int sealshm_list_format(const struct sealshm_list *list, char *buf, size_t len);
 
+/*
+ * SharedMemoryManager: a private trackerd (trackerd --manager, a child of
+ * the process that starts it) on a socket in a new 0700 directory.  Every
+ * name in it belongs to it: sealshm_manager_shutdown() unlinks them all and
+ * stops it, and if the process that started it dies (even by SIGKILL) the
+ * manager notices through a pidfd, unlinks everything and exits by itself.
+ * It ignores SIGINT.  See sealshm_manager_start(3).
+ */
+#define SEALSHM_MANAGER_KEY_MAX 256
+
+struct sealshm_manager_opts {
+	size_t sz;		/* sizeof(struct sealshm_manager_opts) */
+	/* Auth key: start sets it, connect must present the same bytes
+	 * (compared in constant time; a mismatch is -EACCES before anything
+	 * else happens).  NULL: no key. */
+	const void *authkey;
+	size_t authkey_len;	/* 1..SEALSHM_MANAGER_KEY_MAX when authkey is set */
+	/* start: the trackerd program; NULL: $SEALSHM_TRACKERD, else the
+	 * installed one. */
+	const char *trackerd;
+	size_t :0;
+};
+#define sealshm_manager_opts__last_field trackerd
+
+struct sealshm_manager;
+
+/* Start a manager and return once it answers.  *@ret is its owner's handle.
+ * Errors: -EINVAL (bad opts), -ENOENT/-EACCES (no trackerd program),
+ * -ECHILD (it exited before answering), -ETIMEDOUT (no answer in 5 s),
+ * -ENOMEM, -EMFILE. */
+SEALSHM_API int sealshm_manager_start(const struct sealshm_manager_opts *opts,
+				      struct sealshm_manager **ret);
+
+/* Reach the manager at @address (sealshm_manager_address() of its owner)
+ * from another process.  Once connected, the plain calls also reach it
+ * with sealshm_opts.socket = @address (the key is presented for them).
+ * Errors: -ENOENT/-ECONNREFUSED (no manager there), -EACCES (wrong or
+ * missing key), -EOPNOTSUPP (a trackerd that is no manager), -EINVAL. */
+SEALSHM_API int sealshm_manager_connect(const char *address,
+					const struct sealshm_manager_opts *opts,
+					struct sealshm_manager **ret);
+
+/* The manager's socket path, valid until the handle is freed. */
+SEALSHM_API const char *sealshm_manager_address(const struct sealshm_manager *mgr);
+
+/* The manager's pid (as its HELLO said), 0 for NULL. */
+SEALSHM_API pid_t sealshm_manager_pid(const struct sealshm_manager *mgr);
+
+/* Like sealshm_create(NULL, @size, ...) and sealshm_list_create(NULL, ...),
+ * but the new name (generated, "psm_" + 8 hex digits) belongs to the
+ * manager: untracked, gone at its shutdown.  Errors: those of the plain
+ * calls; -ENOENT once the manager is gone. */
+SEALSHM_API int sealshm_manager_create(struct sealshm_manager *mgr, size_t size,
+				       struct sealshm **ret);
+SEALSHM_API int sealshm_manager_list_create(struct sealshm_manager *mgr,
+					    const struct sealshm_item *items, size_t n,
+					    struct sealshm_list **ret);
+
+/* Attach a name of the manager's; @flags: 0 or SEALSHM_RDONLY.
+ * Errors: those of sealshm_attach(); -ENOENT after shutdown. */
+SEALSHM_API int sealshm_manager_attach(struct sealshm_manager *mgr, const char *name,
+				       uint32_t flags, struct sealshm **ret);
+SEALSHM_API int sealshm_manager_list_attach(struct sealshm_manager *mgr, const char *name,
+					    uint32_t flags, struct sealshm_list **ret);
+
+/* Unlink every name of the manager, stop it and free @mgr (NULL is fine).
+ * Mappings that exist stay valid; new attaches get -ENOENT.  The owner
+ * waits for the manager process to exit (and kills it if it does not
+ * within 5 s); a connected process waits for its socket to close.  In a
+ * forked copy of a handle this only frees the copy, as
+ * sealshm_manager_close() does.  Returns 0: a manager already gone is
+ * shut down too. */
+SEALSHM_API int sealshm_manager_shutdown(struct sealshm_manager *mgr);
+
+/* Free @mgr without stopping the manager (NULL is fine).  The owner's
+ * manager then lives until it is shut down from another handle or the
+ * owner exits.  Returns 0. */
+SEALSHM_API int sealshm_manager_close(struct sealshm_manager *mgr);
+
 /* Library version as "MAJOR.MINOR.PATCH". */
 SEALSHM_API const char *sealshm_version(void);
 
@@ -284,6 +410,14 @@ static inline void sealshm_closep(struct sealshm **shmp)
 {
 	if (shmp && *shmp)
 		(void)sealshm_close(*shmp);
+}
+
+/* For __attribute__((cleanup(sealshm_manager_shutdownp))): the C form of
+ * Python's "with SharedMemoryManager() as smm:". */
+static inline void sealshm_manager_shutdownp(struct sealshm_manager **mgrp)
+{
+	if (mgrp && *mgrp)
+		(void)sealshm_manager_shutdown(*mgrp);
 }
 
 #ifdef __cplusplus
