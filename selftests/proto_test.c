@@ -198,7 +198,7 @@ TEST(token_and_pid_fields_agree)
 TEST(non_requests_have_no_spec)
 {
 	EXPECT_EQ(NULL, sealshm_proto_request_spec(0));
-	EXPECT_EQ(NULL, sealshm_proto_request_spec(10));
+	EXPECT_EQ(NULL, sealshm_proto_request_spec(13));
 	EXPECT_EQ(NULL, sealshm_proto_request_spec(SEALSHM_MSG_TRACK));
 	EXPECT_EQ(NULL, sealshm_proto_request_spec(UINT32_MAX));
 	for (size_t i = 0; i < ARRAY_SIZE(request_types); i++)

@@ -33,7 +33,8 @@ struct client {
 	struct loop_source *source;
 	struct client_cred cred;
 	bool greeted;
-	bool used;		/* a request other than HELLO came */
+	bool authed;		/* a manager's AUTH succeeded */
+	bool used;		/* a request other than HELLO and AUTH came */
 	struct session *session;	/* set while the connection is a session */
 	bool shutdown;		/* flush, then close */
 	bool closing;		/* in client_close(): drains skip it */
@@ -554,6 +555,16 @@ bool client_greeted(const struct client *c)
 void client_set_greeted(struct client *c)
 {
 	c->greeted = true;
+}
+
+bool client_authed(const struct client *c)
+{
+	return c->authed;
+}
+
+void client_set_authed(struct client *c)
+{
+	c->authed = true;
 }
 
 bool client_used(const struct client *c)

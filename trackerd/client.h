@@ -69,11 +69,14 @@ size_t clients_count(const struct clients *cs);
 const struct client_cred *client_cred(const struct client *c);
 unsigned client_id(const struct client *c);
 
-/* State of the request layer: HELLO done; a request other than HELLO seen
- * (such a connection cannot become a session); the tracking session the
- * connection is (NULL: none; owned by session.c, which clears it). */
+/* State of the request layer: HELLO done; a manager's AUTH done; a request
+ * other than HELLO and AUTH seen (such a connection cannot become a
+ * session); the tracking session the connection is (NULL: none; owned by
+ * session.c, which clears it). */
 bool client_greeted(const struct client *c);
 void client_set_greeted(struct client *c);
+bool client_authed(const struct client *c);
+void client_set_authed(struct client *c);
 bool client_used(const struct client *c);
 void client_set_used(struct client *c);
 struct session *client_session(const struct client *c);

@@ -28,6 +28,8 @@ struct listener {
 	int lock_fd;
 	int fd;
 	bool activated;		/* socket from systemd: not ours to unlink */
+	bool unlinked;		/* listener_unlink() removed the socket file */
+	char *own_dir;		/* listener_own_dir(): removed at listener_free() */
 };
 
 static int sockaddr_fill(struct sockaddr_un *sa, const char *path)
@@ -314,17 +316,54 @@ bool listener_activated(const struct listener *l)
 	return l->activated;
 }
 
+void listener_unlink(struct listener *l)
+{
+	if (l->unlinked || l->fd < 0 || l->activated || l->lock_fd < 0)
+		return;
+	if (unlink(l->path) < 0 && errno != ENOENT)
+		log_warn("Failed to remove socket '%s': %s", l->path, strerror(errno));
+	l->unlinked = true;
+}
+
+int listener_own_dir(struct listener *l)
+{
+	const char *slash = strrchr(l->path, '/');
+
+	/* A path without a directory part is in the working directory,
+	 * which is nobody's to remove. */
+	if (l->activated || !slash || slash == l->path)
+		return -EINVAL;
+	l->own_dir = strndup(l->path, (size_t)(slash - l->path));
+	return l->own_dir ? 0 : -ENOMEM;
+}
+
 struct listener *listener_free(struct listener *l, bool unlink_socket)
 {
 	if (!l)
 		return NULL;
-	if (unlink_socket && l->fd >= 0 && !l->activated && l->lock_fd >= 0)
-		if (unlink(l->path) < 0 && errno != ENOENT)
-			log_warn("Failed to remove socket '%s': %s", l->path, strerror(errno));
+	if (unlink_socket)
+		listener_unlink(l);
 	safe_close(l->fd);
-	/* The lock file stays: removing it would let two instances lock two
-	 * different files of the same name. */
+	/*
+	 * The lock file stays: removing it would let two instances lock two
+	 * different files of the same name. Unless the directory is ours
+	 * alone (a manager's): nobody else looks for a lock there, and the
+	 * directory goes too. Removed while still held, so the removal
+	 * cannot hit a successor's lock. The library removes the directory
+	 * as well: ENOENT and ENOTEMPTY (some file of someone else's) are
+	 * not ours to report.
+	 */
+	if (unlink_socket && l->own_dir && l->unlinked) {
+		if (unlink(l->lock_path) < 0 && errno != ENOENT)
+			log_warn("Failed to remove lock file '%s': %s", l->lock_path,
+				 strerror(errno));
+		if (rmdir(l->own_dir) < 0 && errno != ENOENT && errno != ENOTEMPTY &&
+		    errno != EEXIST)
+			log_warn("Failed to remove directory '%s': %s", l->own_dir,
+				 strerror(errno));
+	}
 	safe_close(l->lock_fd);
+	free(l->own_dir);
 	free(l->lock_path);
 	free(l->path);
 	free(l);

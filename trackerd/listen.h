@@ -47,9 +47,21 @@ int listener_fd(const struct listener *l);
 const char *listener_path(const struct listener *l);
 bool listener_activated(const struct listener *l);
 
+/* Remove the socket file now, while the lock still keeps a successor from
+ * binding: from here on a connect() gets ENOENT, never ECONNREFUSED (a
+ * manager shutting down). Connections already made are not affected. At
+ * most once; nothing for systemd's socket. */
+void listener_unlink(struct listener *l);
+
+/* The socket's directory is ours alone (a manager's private directory):
+ * listener_free() removes the lock file and the directory too. */
+int listener_own_dir(struct listener *l);
+
 /* Close the socket and release the lock. With @unlink_socket, remove the
  * socket file first, while the lock still keeps a successor from binding
- * (so it is ours we remove, not its). NULL is fine. Returns NULL. */
+ * (so it is ours we remove, not its); after listener_own_dir(), the lock
+ * file and the directory (when empty) then go too. NULL is fine. Returns
+ * NULL. */
 struct listener *listener_free(struct listener *l, bool unlink_socket);
 
 #endif /* TRACKERD_LISTEN_H */

@@ -16,6 +16,7 @@
 #define LOG_LINE_MAX 1024
 
 static bool verbose;
+static bool quiet;
 
 void log_set_verbose(bool on)
 {
@@ -25,6 +26,11 @@ void log_set_verbose(bool on)
 bool log_is_verbose(void)
 {
 	return verbose;
+}
+
+void log_set_quiet(bool on)
+{
+	quiet = on;
 }
 
 static void log_line(const char *level, const char *fmt, va_list ap)
@@ -58,6 +64,8 @@ void log_info(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (quiet && !verbose)
+		return;
 	va_start(ap, fmt);
 	log_line("", fmt, ap);
 	va_end(ap);

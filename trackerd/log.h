@@ -11,6 +11,9 @@
 /* With @verbose, log_debug() lines are written too. */
 void log_set_verbose(bool verbose);
 bool log_is_verbose(void);
+/* With @quiet (a manager: its stderr is its owner's), log_info() lines are
+ * written only when verbose; warnings always are. */
+void log_set_quiet(bool quiet);
 
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,15 +1,23 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * trackerd: the sealshm registry daemon. main() reads as the startup order:
- * arguments, log, lock and listen, daemonize, signals, loop, registry and
- * clients, sandbox (sandbox.h), ready, run, teardown.
+ * arguments, a manager's key, inherited fds, log, lock and listen,
+ * daemonize, signals, loop, registry and clients, sandbox (sandbox.h),
+ * ready, run, teardown.
+ *
+ * A manager (--manager, started by sealshm_manager_start()) is the same
+ * daemon as its owner's child: in the foreground, quiet, deaf to SIGINT,
+ * serving a private directory that it removes when it exits, and exiting
+ * as soon as its owner does (--owner-pidfd).
  */
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -39,6 +47,14 @@ static uint64_t arg_max_bytes_per_uid = LIMIT_BYTES_PER_UID_DEFAULT;
 static mode_t arg_socket_mode = 0666;
 static gid_t arg_socket_group = (gid_t)-1;
 static struct sandbox_opts arg_sandbox = { .seccomp = SANDBOX_SECCOMP_DEFAULT };
+static bool arg_manager;
+static int arg_owner_pidfd = -EBADF;	/* inherited, ours from startup on */
+static int arg_auth_fd = -EBADF;	/* inherited, read and closed at startup */
+
+/* A manager's key: kept in memory only, zero past its length. */
+static uint8_t manager_key[SEALSHM_PROTO_KEY_MAX];
+static uint32_t manager_key_len;
+static pid_t owner_pid;			/* from the pidfd's fdinfo; 0: unknown */
 
 static struct loop *loop;
 static struct index *published;
@@ -48,6 +64,7 @@ static struct request_state request_state;
 static struct clients *clients;
 static struct loop_source *idle_timer;
 static bool idle_armed;
+static struct loop_source *owner_source;
 
 static void help(void)
 {
@@ -71,6 +88,11 @@ static void help(void)
 	       "      --seccomp=kill|log|off\n"
 	       "                          a syscall off the allow-list kills trackerd, is logged,\n"
 	       "                          or no filter (default %s)\n"
+	       "      --manager           serve as a manager's private instance (implies\n"
+	       "                          --foreground; quiet; SIGINT ignored; needs --socket)\n"
+	       "      --owner-pidfd FD    with --manager: exit when the process of this\n"
+	       "                          inherited pidfd exits, unlinking every name\n"
+	       "      --auth-fd FD        with --manager: read the auth key from FD until EOF\n"
 	       "  -h, --help              show this help\n"
 	       "      --version           show the version\n", LIMIT_NAMES_DEFAULT, LIMIT_CLIENTS,
 	       sandbox_seccomp_name(SANDBOX_SECCOMP_DEFAULT));
@@ -109,6 +131,22 @@ static int parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *ret
 	return 0;
 }
 
+/* An inherited fd number for @opt. */
+static int parse_fd(const char *opt, const char *s, int *ret)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || s[0] == '-' || v > INT_MAX) {
+		fprintf(stderr, "trackerd: invalid %s '%s'\n", opt, s);
+		return -EINVAL;
+	}
+	*ret = (int)v;
+	return 0;
+}
+
 /* --socket-group: a group name or a numeric gid. */
 static int parse_group(const char *s, gid_t *ret)
 {
@@ -136,7 +174,7 @@ static int parse_argv(int argc, char *argv[])
 	enum {
 		ARG_LOG = 0x100, ARG_IDLE_EXIT, ARG_VERSION, ARG_MAX_NAMES, ARG_MAX_NAMES_PER_UID,
 		ARG_MAX_BYTES_PER_UID, ARG_MAX_CLIENTS, ARG_SOCKET_MODE, ARG_SOCKET_GROUP,
-		ARG_USER, ARG_SECCOMP,
+		ARG_USER, ARG_SECCOMP, ARG_MANAGER, ARG_OWNER_PIDFD, ARG_AUTH_FD,
 	};
 	static const struct option options[] = {
 		{ "socket",	required_argument,	NULL, 's' },
@@ -152,6 +190,9 @@ static int parse_argv(int argc, char *argv[])
 		{ "socket-group", required_argument,	NULL, ARG_SOCKET_GROUP },
 		{ "user",	required_argument,	NULL, ARG_USER },
 		{ "seccomp",	required_argument,	NULL, ARG_SECCOMP },
+		{ "manager",	no_argument,		NULL, ARG_MANAGER },
+		{ "owner-pidfd", required_argument,	NULL, ARG_OWNER_PIDFD },
+		{ "auth-fd",	required_argument,	NULL, ARG_AUTH_FD },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, ARG_VERSION },
 		{}
@@ -233,6 +274,17 @@ static int parse_argv(int argc, char *argv[])
 				return -EINVAL;
 			}
 			break;
+		case ARG_MANAGER:
+			arg_manager = true;
+			break;
+		case ARG_OWNER_PIDFD:
+			if (parse_fd("--owner-pidfd", optarg, &arg_owner_pidfd) < 0)
+				return -EINVAL;
+			break;
+		case ARG_AUTH_FD:
+			if (parse_fd("--auth-fd", optarg, &arg_auth_fd) < 0)
+				return -EINVAL;
+			break;
 		case 'h':
 			help();
 			return 0;
@@ -249,11 +301,124 @@ static int parse_argv(int argc, char *argv[])
 	}
 	if (arg_max_names_per_uid == 0 || arg_max_names_per_uid > arg_max_names)
 		arg_max_names_per_uid = arg_max_names;
+	if (!arg_manager && (arg_owner_pidfd >= 0 || arg_auth_fd >= 0)) {
+		fprintf(stderr, "trackerd: --owner-pidfd and --auth-fd need --manager\n");
+		return -EINVAL;
+	}
+	if (arg_manager) {
+		/* Its socket is a private one the owner chose: never the
+		 * per-user default. It stays its owner's child, and goes
+		 * when told or when the owner does, never when idle. */
+		if (!arg_socket) {
+			fprintf(stderr, "trackerd: --manager needs --socket\n");
+			return -EINVAL;
+		}
+		if (arg_idle_exit > 0) {
+			fprintf(stderr, "trackerd: --manager does not take --idle-exit\n");
+			return -EINVAL;
+		}
+		if (arg_owner_pidfd >= 0 && arg_owner_pidfd == arg_auth_fd) {
+			fprintf(stderr, "trackerd: --owner-pidfd and --auth-fd are the same fd\n");
+			return -EINVAL;
+		}
+		arg_foreground = true;
+	}
 	return 1;
 }
 
+/* --auth-fd: the key, up to EOF, at most SEALSHM_PROTO_KEY_MAX bytes (0
+ * bytes: no key); the fd is closed. Blocking is fine: nothing serves yet,
+ * and the owner closes its end once the key is written. */
+static int read_key(void)
+{
+	uint8_t buf[SEALSHM_PROTO_KEY_MAX + 1];
+	size_t len = 0;
+	int r = 0;
+
+	for (;;) {
+		ssize_t n = read(arg_auth_fd, buf + len, sizeof(buf) - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			/* A non-blocking pipe: wait for the writer. */
+			struct pollfd p = { .fd = arg_auth_fd, .events = POLLIN };
+
+			if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+				r = -errno;
+				break;
+			}
+			continue;
+		}
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > SEALSHM_PROTO_KEY_MAX) {
+			r = -EMSGSIZE;
+			break;
+		}
+	}
+	(void)close(arg_auth_fd);
+	arg_auth_fd = -EBADF;
+	if (r == 0) {
+		memcpy(manager_key, buf, len);
+		manager_key_len = (uint32_t)len;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	if (r == -EMSGSIZE)
+		fprintf(stderr, "trackerd: --auth-fd: key longer than %u bytes\n",
+			SEALSHM_PROTO_KEY_MAX);
+	else if (r < 0)
+		fprintf(stderr, "trackerd: Failed to read the key from --auth-fd: %s\n",
+			strerror(-r));
+	return r;
+}
+
+/* --owner-pidfd: check that it is a pidfd (its fdinfo has a "Pid:" line;
+ * -1 there: the owner has exited already, which the loop sees at once) and
+ * make it close-on-exec. */
+static int owner_take(void)
+{
+	char path[sizeof("/proc/self/fdinfo/") + 3 * sizeof(int)], line[256];
+	bool found = false;
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", arg_owner_pidfd);
+	f = fopen(path, "re");
+	if (!f) {
+		fprintf(stderr, "trackerd: --owner-pidfd %d: %s\n", arg_owner_pidfd,
+			strerror(errno));
+		return -EBADF;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		long v;
+
+		if (sscanf(line, "Pid:\t%ld", &v) == 1) {
+			found = true;
+			owner_pid = v > 0 ? (pid_t)v : 0;
+			break;
+		}
+	}
+	fclose(f);
+	if (!found) {
+		fprintf(stderr, "trackerd: --owner-pidfd %d is no pidfd\n", arg_owner_pidfd);
+		return -EBADF;
+	}
+	if (fcntl(arg_owner_pidfd, F_SETFD, FD_CLOEXEC) < 0) {
+		fprintf(stderr, "trackerd: --owner-pidfd %d: %s\n", arg_owner_pidfd,
+			strerror(errno));
+		return -EBADF;
+	}
+	return 0;
+}
+
 /* Close what whoever started us leaked (a pipe kept open in a daemon would
- * make a shell's $(...) wait forever), keeping systemd's socket at fd 3. */
+ * make a shell's $(...) wait forever), keeping systemd's socket at fd 3
+ * and a manager's owner pidfd. */
 static void close_inherited_fds(void)
 {
 	const char *e = getenv("LISTEN_PID");
@@ -262,6 +427,11 @@ static void close_inherited_fds(void)
 	if (e && strtol(e, NULL, 10) == getpid())
 		first = 4;
 	/* close_range() is Linux 5.9; without it the fds stay open. */
+	if (arg_owner_pidfd >= (int)first) {
+		if ((unsigned)arg_owner_pidfd > first)
+			(void)close_range(first, (unsigned)arg_owner_pidfd - 1, 0);
+		first = (unsigned)arg_owner_pidfd + 1;
+	}
 	(void)close_range(first, ~0U, 0);
 }
 
@@ -421,6 +591,47 @@ static void ready(int *ready_fd)
 	*ready_fd = safe_close(*ready_fd);
 }
 
+/* The owner's pidfd polls readable: it has exited without SHUTDOWN (a
+ * crash, kill -9, or it forgot). Its names must not outlive it (CPython's
+ * manager leaks them here, gh-81158): say which ones go, then exit; they
+ * go with the registry. */
+static int on_owner_exit(struct loop_source *s, uint32_t revents, void *userdata)
+{
+	/* One line: the first names that fit, then how many more. */
+	char names[600];
+	size_t len = 0, listed = 0, n = registry_count(registry);
+
+	(void)revents;
+	(void)userdata;
+	names[0] = '\0';
+	for (uint32_t slot = 0, end = registry_slots(registry); slot < end; slot++) {
+		const struct registry_entry *e = registry_get(registry, slot);
+		size_t need;
+
+		if (!e)
+			continue;
+		need = strlen(e->name) + 4;	/* ", '" ... "'" */
+		if (len + need + 1 > sizeof(names))
+			break;
+		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s'%s'",
+					listed ? ", " : "", e->name);
+		listed++;
+	}
+	if (n > 0 && listed < n)
+		(void)snprintf(names + len, sizeof(names) - len, "%s%zu more",
+			       listed ? " and " : "", n - listed);
+	if (n > 0 && owner_pid > 0)
+		log_warn("owner pid %d exited without shutting down; unlinking %zu names: %s",
+			 (int)owner_pid, n, names);
+	else if (n > 0)
+		log_warn("owner exited without shutting down; unlinking %zu names: %s", n, names);
+	else
+		log_info("owner exited, exiting");
+	loop_exit(loop, EXIT_SUCCESS);
+	/* Level-triggered: it would fire on every further wait. */
+	return loop_source_enable(s, false);
+}
+
 static int on_signal(struct loop_source *s, uint32_t revents, void *userdata)
 {
 	const struct signalfd_siginfo *si = loop_signal_info(s);
@@ -490,7 +701,15 @@ int main(int argc, char *argv[])
 	if (r <= 0)
 		return r < 0 ? 2 : EXIT_SUCCESS;
 	log_set_verbose(arg_verbose);
+	/* A manager's stderr is its owner's: a clean run writes nothing. */
+	log_set_quiet(arg_manager);
 
+	/* Inherited fds are named on the command line: a wrong one is a
+	 * usage error, like a wrong option. */
+	if (arg_auth_fd >= 0 && read_key() < 0)
+		return 2;
+	if (arg_owner_pidfd >= 0 && owner_take() < 0)
+		return 2;
 	close_inherited_fds();
 	/* A client that goes away while we write to it must cost an EPIPE,
 	 * not the daemon (sends use MSG_NOSIGNAL too; this covers the log). */
@@ -512,6 +731,12 @@ int main(int argc, char *argv[])
 	}
 
 	r = listener_open(path, arg_socket_mode, arg_socket_group, &listener);
+	if (arg_manager && (r == -EALREADY || r == -EBUSY)) {
+		/* Its owner made the directory for it alone. */
+		log_warn("Failed to listen on '%s': another trackerd serves it", path);
+		r = -EADDRINUSE;
+		goto out;
+	}
 	if (r == -EALREADY) {
 		log_info("trackerd already serves %s", path);
 		return EXIT_SUCCESS;
@@ -524,6 +749,14 @@ int main(int argc, char *argv[])
 	if (r < 0) {
 		log_warn("Failed to listen on '%s': %s", path, strerror(-r));
 		return EXIT_FAILURE;
+	}
+	if (arg_manager) {
+		r = listener_own_dir(listener);
+		if (r < 0) {
+			log_warn("Failed to take '%s' as a private directory: %s", path,
+				 strerror(-r));
+			goto out;
+		}
 	}
 
 	if (!arg_foreground) {
@@ -542,8 +775,14 @@ int main(int argc, char *argv[])
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	/* A Ctrl-C in the owner's terminal reaches its whole foreground
+	 * process group, the manager included: the owner decides when its
+	 * manager goes (SHUTDOWN), or goes itself (the owner pidfd). */
+	if (arg_manager)
+		(void)signal(SIGINT, SIG_IGN);
+	else
+		sigaddset(&mask, SIGINT);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
 		r = -errno;
 		log_warn("Failed to block signals: %s", strerror(-r));
@@ -560,12 +799,25 @@ int main(int argc, char *argv[])
 		log_warn("Failed to watch signals: %s", strerror(-r));
 		goto out;
 	}
+	/* A pidfd polls readable once its process has exited (Linux 5.3);
+	 * if it has already, at the first wait. */
+	if (arg_owner_pidfd >= 0) {
+		r = loop_add_io(loop, arg_owner_pidfd, EPOLLIN, on_owner_exit, NULL,
+				&owner_source);
+		if (r < 0) {
+			log_warn("Failed to watch the owner's pidfd: %s", strerror(-r));
+			goto out;
+		}
+	}
 	/* Without an index trackerd still serves, by round trips only
-	 * (clients fall back when INDEX fails). */
-	r = index_new(arg_max_names, &published);
-	if (r < 0)
-		log_warn("Failed to create the published index: %s; attaches take the round trip",
-			 strerror(-r));
+	 * (clients fall back when INDEX fails). A manager has none: its
+	 * names are reached through AUTH only. */
+	if (!arg_manager) {
+		r = index_new(arg_max_names, &published);
+		if (r < 0)
+			log_warn("Failed to create the published index: %s; attaches take the "
+				 "round trip", strerror(-r));
+	}
 	r = registry_new(arg_max_names, arg_max_names_per_uid, arg_max_bytes_per_uid, published,
 			 &registry);
 	if (r < 0) {
@@ -586,6 +838,11 @@ int main(int argc, char *argv[])
 		.sessions = sessions,
 		.index = published,
 		.max_name_fds = max_name_fds,
+		.manager = arg_manager,
+		.key = manager_key,
+		.key_len = manager_key_len,
+		.listener = listener,
+		.loop = loop,
 	};
 	r = clients_new(loop, listener, request_handle, request_closed, &request_state,
 			&clients);
@@ -652,8 +909,12 @@ out:
 	loop_source_free(idle_check);
 	loop_source_free(idle_timer);
 	loop_source_free(sig_source);
+	loop_source_free(owner_source);
 	loop = loop_free(loop);
+	/* A manager's lock file and directory go too (listener_own_dir()). */
 	listener = listener_free(listener, true);
 	safe_close(ready_fd);
+	safe_close(arg_owner_pidfd);
+	explicit_bzero(manager_key, sizeof(manager_key));
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

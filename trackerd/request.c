@@ -17,6 +17,12 @@
  * INDEX hands the published index (index.h) to clients of trackerd's own
  * uid or root: those could take any of trackerd's fds with pidfd_getfd(2)
  * anyway, so the fast path it enables gives nobody more access.
+ *
+ * A manager (trackerd --manager) started with a key serves a connection
+ * only once AUTH has matched it: before that, anything but HELLO and AUTH
+ * is refused with -EACCES and the connection closed, with nothing looked
+ * up or registered. It serves no INDEX (the fast path would bypass AUTH),
+ * and SHUTDOWN unlinks every name and ends it.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,7 +31,9 @@
 
 #include "index.h"
 #include "internal.h"
+#include "listen.h"
 #include "log.h"
+#include "loop.h"
 #include "registry.h"
 #include "request.h"
 #include "session.h"
@@ -211,6 +219,110 @@ static int handle_hello(struct client *c, const struct client_msg *m)
 		return r;
 	client_set_greeted(c);
 	return 0;
+}
+
+/* @req's key is the manager's, compared in constant time: every one of the
+ * SEALSHM_PROTO_KEY_MAX bytes and the lengths, differences accumulated,
+ * no early exit, so how long it takes says nothing about how much of a
+ * guess was right. Both keys are zero past their length. */
+static bool key_matches(const struct request_state *st, const struct sealshm_msg_auth *req)
+{
+	static const uint8_t none[SEALSHM_PROTO_KEY_MAX];
+	const uint8_t *key = st->key ? st->key : none;
+	uint32_t d = req->len ^ st->key_len;
+
+	for (size_t i = 0; i < SEALSHM_PROTO_KEY_MAX; i++)
+		d |= (uint32_t)(req->key[i] ^ key[i]);
+	return d == 0;
+}
+
+static int handle_auth(struct client *c, const struct client_msg *m,
+		       const struct request_state *st)
+{
+	const struct client_cred *cr = client_cred(c);
+	struct sealshm_msg_auth req;
+	struct sealshm_msg_hdr rep;
+	uint8_t tail = 0;
+	bool ok;
+
+	memcpy(&req, m->data, sizeof(req));
+	if (!st->manager) {
+		explicit_bzero(req.key, sizeof(req.key));
+		return refuse(c, &req.hdr, "auth", NULL, -EOPNOTSUPP, "not a manager");
+	}
+	/* The client's own length: checking its padding may take as long as
+	 * it likes. */
+	if (req.len <= SEALSHM_PROTO_KEY_MAX)
+		for (size_t i = req.len; i < SEALSHM_PROTO_KEY_MAX; i++)
+			tail |= req.key[i];
+	if (req.len > SEALSHM_PROTO_KEY_MAX || req.__pad != 0 || tail != 0) {
+		explicit_bzero(req.key, sizeof(req.key));
+		return refuse_connection(c, &req.hdr, -EINVAL, "malformed auth");
+	}
+	ok = key_matches(st, &req);
+	explicit_bzero(req.key, sizeof(req.key));
+	if (!ok) {
+		/* Worth a warning even from a quiet manager: someone who
+		 * reached its socket does not have the key. */
+		log_warn("refused auth from pid %d (uid %u): wrong key; closing connection",
+			 (int)cr->pid, (unsigned)cr->uid);
+		client_shutdown(c);
+		return reply_error(c, &req.hdr, -EACCES);
+	}
+	client_set_authed(c);
+	log_debug("authenticated pid %d (uid %u)", (int)cr->pid, (unsigned)cr->uid);
+
+	rep = (struct sealshm_msg_hdr){
+		.type = req.hdr.type | SEALSHM_MSG_REPLY,
+		.size = sizeof(rep),
+		.seq = req.hdr.seq,
+	};
+	return client_send(c, &rep, sizeof(rep), -EBADF, false);
+}
+
+/* SHUTDOWN: every name goes now, and the socket file, so that a connect
+ * from now on gets ENOENT, never ECONNREFUSED (a client cannot tell the
+ * latter from a manager that is not up yet). The loop ends when this
+ * connection closes: right after the reply has left (client_shutdown()),
+ * or when the client goes away first; request_closed() sees to it. */
+static int handle_shutdown(struct client *c, const struct client_msg *m,
+			   struct request_state *st)
+{
+	const struct client_cred *cr = client_cred(c);
+	struct registry *reg = st->registry;
+	struct sealshm_msg_hdr req, rep;
+	size_t n = 0;
+
+	memcpy(&req, m->data, sizeof(req));
+	if (!st->manager)
+		return refuse(c, &req, "shutdown", NULL, -EOPNOTSUPP, "not a manager");
+	if (cr->uid != 0 && cr->uid != st->euid)
+		return refuse(c, &req, "shutdown", NULL, -EPERM, "not trackerd's uid");
+
+	/* Sessions forget each name first: the slot is reused otherwise. */
+	for (uint32_t slot = 0, end = registry_slots(reg); slot < end; slot++) {
+		if (!registry_get(reg, slot))
+			continue;
+		sessions_forget_name(st->sessions, slot);
+		registry_remove(reg, slot);
+		n++;
+	}
+	listener_unlink(st->listener);
+	log_info("shutdown by pid %d (uid %u): %zu names unlinked", (int)cr->pid,
+		 (unsigned)cr->uid, n);
+
+	/* A second SHUTDOWN (another client, before we are gone) is answered
+	 * the same; the first one's connection decides when we exit. */
+	if (!st->shutdown_by) {
+		st->shutdown_by = c;
+		client_shutdown(c);
+	}
+	rep = (struct sealshm_msg_hdr){
+		.type = req.type | SEALSHM_MSG_REPLY,
+		.size = sizeof(rep),
+		.seq = req.seq,
+	};
+	return client_send(c, &rep, sizeof(rep), -EBADF, false);
 }
 
 static int handle_create(struct client *c, struct client_msg *m, const struct request_state *st)
@@ -583,6 +695,10 @@ static int handle_index(struct client *c, const struct client_msg *m,
 	int fd;
 
 	memcpy(&rep.hdr, m->data, sizeof(rep.hdr));
+	/* A manager's names are reached through AUTH only: the fast path
+	 * would go around it. */
+	if (st->manager)
+		return refuse(c, &rep.hdr, "index", NULL, -EOPNOTSUPP, "a manager has no index");
 	/* The index only says where to look; what makes it worth having is
 	 * pidfd_getfd(2) on trackerd, which the kernel grants to the same
 	 * uid (ptrace access) or root. Others could not use it, and must
@@ -672,8 +788,14 @@ static int handle_track(struct client *c, struct session *s, const struct client
 
 void request_closed(struct client *c, void *userdata)
 {
-	const struct request_state *st = userdata;
+	struct request_state *st = userdata;
 	struct session *s = client_session(c);
+
+	/* SHUTDOWN's reply has left (or its client has gone): exit now. */
+	if (c == st->shutdown_by) {
+		st->shutdown_by = NULL;
+		loop_exit(st->loop, EXIT_SUCCESS);
+	}
 
 	/* Other sessions' pending TRACKs first: a name of lifetime "last"
 	 * lives on if one of them tracks it.  (This session's own were read
@@ -686,7 +808,7 @@ void request_closed(struct client *c, void *userdata)
 
 int request_handle(struct client *c, struct client_msg *m, void *userdata)
 {
-	const struct request_state *st = userdata;
+	struct request_state *st = userdata;
 	const struct sealshm_msg_spec *spec;
 	struct sealshm_msg_hdr hdr;
 	struct session *s;
@@ -742,9 +864,22 @@ int request_handle(struct client *c, struct client_msg *m, void *userdata)
 		return refuse_connection(c, &hdr, -EPROTO, why);
 	}
 
+	/* A keyed manager serves nobody who has not shown the key: refused
+	 * before anything is looked up or registered (a CREATE's fd is
+	 * closed with the message). */
+	if (st->manager && st->key_len > 0 && !client_authed(c) &&
+	    hdr.type != SEALSHM_MSG_HELLO && hdr.type != SEALSHM_MSG_AUTH) {
+		(void)snprintf(why, sizeof(why), "%s before auth", spec->name);
+		return refuse_connection(c, &hdr, -EACCES, why);
+	}
+
 	switch (hdr.type) {
 	case SEALSHM_MSG_HELLO:
 		return handle_hello(c, m);
+	case SEALSHM_MSG_AUTH:
+		/* Not a use: an authenticated connection may still become a
+		 * session. */
+		return handle_auth(c, m, st);
 	case SEALSHM_MSG_SESSION:
 		return handle_session(c, m, st);
 	}
@@ -763,6 +898,10 @@ int request_handle(struct client *c, struct client_msg *m, void *userdata)
 		return handle_list(c, m, st);
 	case SEALSHM_MSG_INDEX:
 		return handle_index(c, m, st);
+	case SEALSHM_MSG_SHUTDOWN:
+		return handle_shutdown(c, m, st);
+	case SEALSHM_MSG_STATS:
+		return refuse(c, &hdr, "stats", NULL, -EOPNOTSUPP, "not implemented yet");
 	}
 	/* The spec table and this switch disagree. */
 	assert(false);

@@ -9,10 +9,13 @@
 
 #include "client.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 struct index;
+struct listener;
+struct loop;
 struct registry;
 struct sessions;
 
@@ -22,17 +25,30 @@ struct request_state {
 	struct sessions *sessions;
 	struct index *index;		/* NULL when none could be made: INDEX fails */
 	uint64_t max_name_fds;		/* names may hold this many fds (limits.h) */
-	uid_t euid;			/* trackerd's: INDEX is for this uid and root */
+	uid_t euid;			/* trackerd's: INDEX and SHUTDOWN are for this uid and root */
 	struct clients *clients;	/* to read sessions' TRACKs before they count */
+
+	/* trackerd --manager: AUTH and SHUTDOWN are served, INDEX is not. */
+	bool manager;
+	/* A manager's auth key: SEALSHM_PROTO_KEY_MAX bytes, zero past
+	 * @key_len. @key_len 0: no key, no AUTH needed (AUTH of length 0
+	 * still succeeds). */
+	const uint8_t *key;
+	uint32_t key_len;
+	struct listener *listener;	/* SHUTDOWN removes its socket file at once */
+	struct loop *loop;		/* and ends it once the reply has left */
+	struct client *shutdown_by;	/* the first SHUTDOWN's client; NULL: none yet */
 };
 
 /* A client_handler_t. Sends exactly one reply per message, except on a
  * session, where TRACK gets none and any other message ends the session
- * (and the connection, without a reply). Returns 0, or a negative errno when the connection must close
- * at once (the reply could not even be queued). */
+ * (and the connection, without a reply). Returns 0, or a negative errno when
+ * the connection must close at once (the reply could not even be queued). */
 int request_handle(struct client *c, struct client_msg *m, void *userdata);
 
-/* A client_close_handler_t: a session's connection ending ends the session. */
+/* A client_close_handler_t: a session's connection ending ends the session;
+ * the connection that asked a manager to SHUTDOWN closing (its reply sent,
+ * or it went away) ends the loop. */
 void request_closed(struct client *c, void *userdata);
 
 #endif /* TRACKERD_REQUEST_H */

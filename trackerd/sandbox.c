@@ -71,9 +71,10 @@ static const char *const allowed_syscalls[] = {
 	"mprotect",		/* malloc arena growth (heap pages) */
 	"madvise",		/* free() trimming (MADV_DONTNEED) */
 
-	/* exit (main.c teardown) */
-	"unlink",		/* listener_free(): the socket file */
-	"unlinkat",		/* the same, on arches without unlink */
+	/* exit (main.c teardown), a manager's SHUTDOWN (request.c) */
+	"unlink",		/* listener_unlink(): the socket file; a manager's lock file */
+	"unlinkat",		/* the same, on arches without unlink; their rmdir() */
+	"rmdir",		/* listener_free(): a manager's private directory */
 	"exit_group",		/* exit() */
 	"exit",			/* the last thread's exit */
 };
