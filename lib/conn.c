@@ -244,6 +244,9 @@ int sealshm__connect(const char *path, bool autostart)
 		if (fd < 0)
 			return fd;
 		r = hello(fd);
+		/* A manager's (manager.c) wants its key before anything else. */
+		if (r == 0)
+			r = sealshm__manager_greet(path, fd);
 		if (r == 0)
 			return fd;
 		safe_close(fd);
@@ -369,6 +372,20 @@ static int call_locked(const char *path, bool autostart, struct sealshm_msg_hdr 
 	if (ret_fd)
 		*ret_fd = TAKE_FD(rfd);
 	return (int)n;
+}
+
+void sealshm__conn_forget(const char *path)
+{
+	pid_t pid = getpid();
+
+	for (struct conn **pp = &conns; *pp;) {
+		if ((*pp)->pid == pid && strcmp((*pp)->path, path) == 0) {
+			conn_drop(pp);
+			continue;
+		}
+		pp = &(*pp)->next;
+	}
+	sealshm__fastpath_forget(path);
 }
 
 int sealshm__conn_index(const char *path, bool autostart)

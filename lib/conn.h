@@ -32,6 +32,12 @@ void sealshm__conn_unlock(int cancel_state);
  * held. */
 int sealshm__conn_trylock(void);
 
+/* Lock held: drop this process's connection to @path and what the fast
+ * path keeps for it (a manager that is gone: manager.c). */
+void sealshm__conn_forget(const char *path);
+/* fastpath.c, lock held: forget @path's index, pidfd and state. */
+void sealshm__fastpath_forget(const char *path);
+
 /* Check reply header @h of @n bytes against request @type/@seq.  Returns 0
  * for a success reply, its (negative) status for a refusal, or -EBADMSG for
  * anything malformed. */

@@ -306,6 +306,21 @@ __attribute__((destructor)) static void fp_release(void)
 	sealshm__conn_unlock(cancel);
 }
 
+void sealshm__fastpath_forget(const char *path)
+{
+	for (struct fp **pp = &fps; *pp; pp = &(*pp)->next) {
+		struct fp *f = *pp;
+
+		if (strcmp(f->path, path) != 0)
+			continue;
+		/* Unlinked first, so a child forked in between never sees it. */
+		__atomic_store_n(pp, f->next, __ATOMIC_RELEASE);
+		fp_drop(f, FP_UNKNOWN);
+		free(f);
+		return;
+	}
+}
+
 /* Has the process behind @pidfd exited?  A pidfd polls readable then
  * (pidfd_open(2)); a zombie counts as exited. */
 static bool pidfd_exited(int pidfd)

@@ -188,6 +188,13 @@ int sealshm__connect(const char *path, bool autostart);
 int sealshm__call(const struct sealshm_opts *opts, struct sealshm_msg_hdr *req, int fd,
 		  uint8_t *track_token, void *reply, size_t reply_len, int *ret_fd);
 
+/* --- managers (lib/manager.c) ------------------------------------------
+ * conn.c, lock held, right after HELLO on a new connection to @path:
+ * present the auth key of the manager at @path (AUTH) when this process
+ * holds a manager handle for it.  Returns 0 (also when it holds none), or
+ * -EACCES (wrong key), -EOPNOTSUPP (no manager there), a transport error. */
+int sealshm__manager_greet(const char *path, int fd);
+
 /* --- tracking sessions (lib/session.c) ----------------------------------
  * One session per trackerd socket path per process family: a connection
  * that has sent SESSION, inherited by fork() (the child keeps it: that is

@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * SharedMemoryManager: a private trackerd whose lifetime bounds its names.
+ *
+ * sealshm_manager_start() makes a 0700 directory, spawns
+ *   trackerd --manager --socket DIR/manager.sock --owner-pidfd 3 [--auth-fd 4]
+ * as a child of the caller, with a pidfd of the caller itself on fd 3 (the
+ * manager exits, names and all, the moment it polls readable: the owner has
+ * died, however) and the auth key on a pipe at fd 4 (never on the command
+ * line, which anyone may read in /proc).  Everything else is plain sealshm:
+ * names are created and attached untracked through the manager's socket,
+ * by the usual calls with sealshm_opts.socket set to the manager's address.
+ *
+ * Auth keys are remembered per socket path for as long as a handle for that
+ * path is open in this process (and inherited by fork, as handles are):
+ * conn.c presents the key (AUTH) right after HELLO on every connection to
+ * the path, so the plain calls reach a keyed manager too.  The table lives
+ * under conn.c's lock.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "conn.h"
+#include "internal.h"
+
+#ifndef SEALSHM_TRACKERD_PATH
+#define SEALSHM_TRACKERD_PATH "/usr/local/sbin/trackerd"
+#endif
+
+/* How long start waits for the manager to answer, and shutdown for it to
+ * exit before it is killed. */
+#define MANAGER_TIMEOUT_MS	5000
+#define MANAGER_DELAY_MIN_NS	(1 * 1000000LL)
+#define MANAGER_DELAY_MAX_NS	(50 * 1000000LL)
+#define MANAGER_SOCKET_NAME	"manager.sock"
+/* The fds the manager finds its owner's pidfd and the key pipe on. */
+#define MANAGER_PIDFD_FD	3
+#define MANAGER_AUTH_FD		4
+
+struct sealshm_manager {
+	pid_t pid;		/* the process this handle belongs to (fork copies differ) */
+	pid_t child;		/* owner handle: the manager process, our child; else 0 */
+	int child_pidfd;	/* owner handle: pidfd of the child */
+	int sock;		/* this handle's connection, greeted and authenticated */
+	uint32_t seq;
+	pid_t server_pid;	/* the manager's pid, as its socket says */
+	char dir[PATH_MAX];	/* owner handle: the directory made for it; else "" */
+	char address[SEALSHM__SUN_PATH_SIZE];
+};
+
+/* One auth key per manager address this process holds handles for. */
+struct mgr_key {
+	struct mgr_key *next;
+	unsigned refs;
+	size_t len;
+	uint8_t key[SEALSHM_PROTO_KEY_MAX];
+	char path[SEALSHM__SUN_PATH_SIZE];
+};
+static struct mgr_key *keys;
+
+static void key_free(struct mgr_key *k)
+{
+	explicit_bzero(k->key, sizeof(k->key));
+	free(k);
+}
+
+/* At exit (or dlclose) drop the keys, so that leak checkers see nothing of
+ * ours.  A thread inside a call holds the lock: leave them. */
+__attribute__((destructor)) static void keys_release(void)
+{
+	int cancel = sealshm__conn_trylock();
+
+	if (cancel < 0)
+		return;
+	while (keys) {
+		struct mgr_key *k = keys;
+
+		keys = k->next;
+		key_free(k);
+	}
+	sealshm__conn_unlock(cancel);
+}
+
+static struct mgr_key *key_find(const char *path)
+{
+	for (struct mgr_key *k = keys; k; k = k->next)
+		if (strcmp(k->path, path) == 0)
+			return k;
+	return NULL;
+}
+
+/* Lock held.  Remember @key for @path (another handle for the same path
+ * must bring the same key, or the first one's stays: -EACCES). */
+static int key_ref(const char *path, const void *key, size_t len)
+{
+	struct mgr_key *k = key_find(path);
+
+	if (k) {
+		if (k->len != len || (len && memcmp(k->key, key, len) != 0))
+			return -EACCES;
+		k->refs++;
+		return 0;
+	}
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	assert(strlen(path) < sizeof(k->path) && len <= sizeof(k->key));
+	strcpy(k->path, path);
+	if (len)
+		memcpy(k->key, key, len);
+	k->len = len;
+	k->refs = 1;
+	k->next = keys;
+	keys = k;
+	return 0;
+}
+
+/* Lock held.  The last handle for @path is gone: forget its key, and the
+ * connection and fast-path state kept for it. */
+static void key_unref(const char *path)
+{
+	for (struct mgr_key **pp = &keys; *pp; pp = &(*pp)->next) {
+		struct mgr_key *k = *pp;
+
+		if (strcmp(k->path, path) != 0)
+			continue;
+		if (--k->refs > 0)
+			return;
+		*pp = k->next;
+		key_free(k);
+		sealshm__conn_forget(path);
+		return;
+	}
+}
+
+int sealshm__manager_greet(const char *path, int fd)
+{
+	struct sealshm_msg_auth req = {
+		.hdr = {
+			.type = SEALSHM_MSG_AUTH,
+			.size = sizeof(req),
+			.seq = SEALSHM__HELLO_SEQ,
+		},
+	};
+	struct sealshm_msg_hdr rep;
+	struct mgr_key *k = key_find(path);
+	ssize_t n;
+
+	if (!k)
+		return 0;	/* no manager of ours: nothing to present */
+	req.len = (uint32_t)k->len;
+	memcpy(req.key, k->key, k->len);
+	n = sealshm__roundtrip(fd, &req.hdr, &rep, sizeof(rep), NULL);
+	explicit_bzero(req.key, sizeof(req.key));
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == sizeof(rep) ? 0 : -EBADMSG;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int pidfd_open_self_or(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);	/* close-on-exec */
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Wait up to @ms for the process behind @pidfd to exit.  1: it has. */
+static int pidfd_wait(int pidfd, int ms)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	int64_t end = now_ms() + ms;
+
+	for (;;) {
+		int64_t left = end - now_ms();
+		int r = poll(&p, 1, left > 0 ? (int)left : 0);
+
+		if (r > 0)
+			return 1;
+		if (r == 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+static int opts_key(const struct sealshm_manager_opts *opts, const void **ret_key,
+		    size_t *ret_len)
+{
+	const void *key = OPTS_GET(opts, authkey, NULL);
+	size_t len = OPTS_GET(opts, authkey_len, 0);
+
+	if (key ? len == 0 || len > SEALSHM_MANAGER_KEY_MAX : len != 0)
+		return -EINVAL;
+	*ret_key = key;
+	*ret_len = len;
+	return 0;
+}
+
+static void handle_free(struct sealshm_manager *m)
+{
+	int cancel;
+
+	safe_close(m->sock);
+	safe_close(m->child_pidfd);
+	cancel = sealshm__conn_lock();
+	key_unref(m->address);
+	sealshm__conn_unlock(cancel);
+	free(m);
+}
+
+/* Lock held: connect, HELLO and AUTH (the key is in the table).  The
+ * handle's own connection: shutdown goes on it. */
+static int handle_connect(struct sealshm_manager *m)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd;
+
+	fd = sealshm__connect(m->address, false);
+	if (fd < 0)
+		return fd;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		int r = -errno;
+
+		safe_close(fd);
+		return r;
+	}
+	m->sock = fd;
+	m->seq = SEALSHM__HELLO_SEQ;
+	m->server_pid = cred.pid;
+	return 0;
+}
+
+/* "$XDG_RUNTIME_DIR/sealshm-mgr-XXXXXX" (0700, by mkdtemp), or under /tmp. */
+static int make_dir(char dir[PATH_MAX])
+{
+	const char *base = secure_getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	int r;
+
+	if (!base || base[0] != '/' || stat(base, &st) < 0 || !S_ISDIR(st.st_mode))
+		base = "/tmp";
+	r = snprintf(dir, PATH_MAX, "%s/sealshm-mgr-XXXXXX", base);
+	if (r < 0 || r >= PATH_MAX)
+		return -ENAMETOOLONG;
+	if (!mkdtemp(dir))
+		return -errno;
+	return 0;
+}
+
+/* What the manager leaves in its directory if it could not remove it
+ * (killed): its socket and lock file. */
+static void dir_remove(const struct sealshm_manager *m)
+{
+	char lock[sizeof(m->address) + sizeof(".lock")];
+
+	if (!m->dir[0])
+		return;
+	(void)snprintf(lock, sizeof(lock), "%s.lock", m->address);
+	(void)unlink(m->address);
+	(void)unlink(lock);
+	(void)rmdir(m->dir);
+}
+
+static int spawn_manager(const char *bin, struct sealshm_manager *m, int pidfd, int key_fd)
+{
+	char pidfd_arg[] = "3", auth_arg[] = "4";
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	int r;
+
+	char *const argv[] = {
+		(char *)"trackerd", (char *)"--manager",
+		(char *)"--socket", m->address,
+		(char *)"--owner-pidfd", pidfd_arg,
+		key_fd >= 0 ? (char *)"--auth-fd" : NULL, auth_arg,
+		NULL,
+	};
+
+	r = posix_spawnattr_init(&attr);
+	if (r != 0)
+		return -r;
+	r = posix_spawn_file_actions_init(&fa);
+	if (r != 0) {
+		(void)posix_spawnattr_destroy(&attr);
+		return -r;
+	}
+	/* As autostart.c: none of the caller's signal state.  The manager
+	 * stays in the caller's session and process group, as CPython's
+	 * does, and ignores SIGINT itself. */
+	(void)sigemptyset(&none);
+	(void)sigfillset(&all);
+	(void)sigdelset(&all, SIGKILL);
+	(void)sigdelset(&all, SIGSTOP);
+	r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	if (r == 0)
+		r = posix_spawnattr_setsigmask(&attr, &none);
+	if (r == 0)
+		r = posix_spawnattr_setsigdefault(&attr, &all);
+	if (r == 0)
+		r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	if (r == 0)
+		r = posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	/* stderr stays the caller's: what goes wrong is said there. */
+	if (r == 0)
+		r = posix_spawn_file_actions_adddup2(&fa, pidfd, MANAGER_PIDFD_FD);
+	if (r == 0 && key_fd >= 0)
+		r = posix_spawn_file_actions_adddup2(&fa, key_fd, MANAGER_AUTH_FD);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+	if (r == 0)
+		r = posix_spawn_file_actions_addclosefrom_np(&fa, MANAGER_AUTH_FD + 1);
+#endif
+	if (r == 0)
+		r = posix_spawn(&m->child, bin, &fa, &attr, argv, environ);
+	(void)posix_spawn_file_actions_destroy(&fa);
+	(void)posix_spawnattr_destroy(&attr);
+	return -r;
+}
+
+/* A pipe whose read end, at or above fd 10, holds @key and EOF. */
+static int key_pipe(const void *key, size_t len)
+{
+	int p[2], fd;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	/* Far below PIPE_BUF: written whole, never blocks. */
+	if (write(p[1], key, len) != (ssize_t)len) {
+		int r = errno ? -errno : -EIO;
+
+		safe_close(p[0]);
+		safe_close(p[1]);
+		return r;
+	}
+	safe_close(p[1]);
+	fd = fcntl(p[0], F_DUPFD_CLOEXEC, 10);
+	safe_close(p[0]);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Connect to the child, retrying while it starts; -ECHILD if it dies. */
+static int wait_answer(struct sealshm_manager *m)
+{
+	int64_t end = now_ms() + MANAGER_TIMEOUT_MS;
+	int64_t delay = MANAGER_DELAY_MIN_NS;
+
+	for (;;) {
+		int cancel = sealshm__conn_lock();
+		int r = handle_connect(m);
+
+		sealshm__conn_unlock(cancel);
+		if (r >= 0)
+			return 0;
+		if (r != -ENOENT && r != -ECONNREFUSED && !sealshm__is_disconnect(r))
+			return r;
+		if (pidfd_wait(m->child_pidfd, 0) > 0)
+			return -ECHILD;
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+		struct timespec ts = { .tv_nsec = delay };
+		(void)nanosleep(&ts, NULL);
+		delay = delay * 2 > MANAGER_DELAY_MAX_NS ? MANAGER_DELAY_MAX_NS : delay * 2;
+	}
+}
+
+/* The child is gone or must go: kill it if needed, reap it. */
+static void child_reap(struct sealshm_manager *m, bool kill_it)
+{
+	int status;
+
+	if (m->child <= 0)
+		return;
+	if (kill_it || pidfd_wait(m->child_pidfd, MANAGER_TIMEOUT_MS) <= 0) {
+		(void)kill(m->child, SIGKILL);
+		(void)pidfd_wait(m->child_pidfd, MANAGER_TIMEOUT_MS);
+	}
+	/* ECHILD: the caller ignores SIGCHLD or reaped it with waitpid(-1). */
+	while (waitpid(m->child, &status, 0) < 0 && errno == EINTR)
+		;
+	m->child = 0;
+}
+
+static struct sealshm_manager *handle_new(void)
+{
+	struct sealshm_manager *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->pid = getpid();
+	m->sock = -EBADF;
+	m->child_pidfd = -EBADF;
+	return m;
+}
+
+int sealshm_manager_start(const struct sealshm_manager_opts *opts, struct sealshm_manager **ret)
+{
+	_cleanup_close_ int self_pidfd = -EBADF, key_fd = -EBADF;
+	struct sealshm_manager *m;
+	const char *bin;
+	const void *key;
+	size_t key_len;
+	int r, cancel;
+
+	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_manager_opts), -EINVAL);
+	sealshm__return_if_fail(ret, -EINVAL);
+	sealshm__return_if_fail(opts_key(opts, &key, &key_len) == 0, -EINVAL);
+
+	bin = OPTS_GET(opts, trackerd, NULL);
+	if (!bin || !*bin)
+		bin = secure_getenv("SEALSHM_TRACKERD");
+	if (!bin || !*bin)
+		bin = SEALSHM_TRACKERD_PATH;
+	if (access(bin, X_OK) < 0)
+		return sealshm__err(-errno);
+
+	m = handle_new();
+	if (!m)
+		return sealshm__err(-ENOMEM);
+	r = make_dir(m->dir);
+	if (r < 0) {
+		free(m);
+		return sealshm__err(r);
+	}
+	if (strlen(m->dir) + sizeof("/" MANAGER_SOCKET_NAME) > sizeof(m->address)) {
+		(void)rmdir(m->dir);
+		free(m);
+		return sealshm__err(-ENAMETOOLONG);
+	}
+	(void)snprintf(m->address, sizeof(m->address), "%s/%s", m->dir, MANAGER_SOCKET_NAME);
+
+	cancel = sealshm__conn_lock();
+	r = key_ref(m->address, key, key_len);
+	sealshm__conn_unlock(cancel);
+	if (r < 0) {
+		(void)rmdir(m->dir);
+		free(m);
+		return sealshm__err(r);
+	}
+
+	/* A pidfd of this process: it polls readable when we exit, however.
+	 * Above fd 10, so that placing it and the key at 3 and 4 in the
+	 * child cannot overwrite one with the other. */
+	r = pidfd_open_self_or(getpid());
+	if (r >= 0) {
+		self_pidfd = fcntl(r, F_DUPFD_CLOEXEC, 10);
+		safe_close(r);
+		r = self_pidfd < 0 ? -errno : 0;
+	}
+	if (r >= 0 && key) {
+		key_fd = key_pipe(key, key_len);
+		r = key_fd < 0 ? key_fd : 0;
+	}
+	if (r >= 0)
+		r = spawn_manager(bin, m, self_pidfd, key_fd);
+	if (r >= 0) {
+		/* Our unreaped child: its pid cannot be reused meanwhile. */
+		m->child_pidfd = pidfd_open_self_or(m->child);
+		r = m->child_pidfd < 0 ? m->child_pidfd : 0;
+	}
+	if (r >= 0)
+		r = wait_answer(m);
+	if (r < 0) {
+		child_reap(m, true);
+		dir_remove(m);
+		handle_free(m);
+		return sealshm__err(r);
+	}
+	*ret = m;
+	return 0;
+}
+
+int sealshm_manager_connect(const char *address, const struct sealshm_manager_opts *opts,
+			    struct sealshm_manager **ret)
+{
+	struct sealshm_manager *m;
+	const void *key;
+	size_t key_len;
+	int r, cancel;
+
+	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_manager_opts), -EINVAL);
+	sealshm__return_if_fail(address && *address && ret, -EINVAL);
+	sealshm__return_if_fail(strlen(address) < SEALSHM__SUN_PATH_SIZE, -EINVAL);
+	sealshm__return_if_fail(opts_key(opts, &key, &key_len) == 0, -EINVAL);
+
+	m = handle_new();
+	if (!m)
+		return sealshm__err(-ENOMEM);
+	strcpy(m->address, address);
+
+	cancel = sealshm__conn_lock();
+	r = key_ref(m->address, key, key_len);
+	if (r == 0) {
+		r = handle_connect(m);
+		if (r < 0)
+			key_unref(m->address);
+	}
+	sealshm__conn_unlock(cancel);
+	if (r < 0) {
+		free(m);
+		return sealshm__err(r);
+	}
+	*ret = m;
+	return 0;
+}
+
+const char *sealshm_manager_address(const struct sealshm_manager *mgr)
+{
+	return mgr ? mgr->address : NULL;
+}
+
+pid_t sealshm_manager_pid(const struct sealshm_manager *mgr)
+{
+	return mgr ? mgr->server_pid : 0;
+}
+
+/* The manager is gone: its socket refuses or has vanished. */
+static int gone_is_enoent(int r)
+{
+	return r < 0 && (r == -ECONNREFUSED || sealshm__is_disconnect(r)) ? -ENOENT : r;
+}
+
+#define MANAGER_OPTS(o, mgr, fl) \
+	SEALSHM_OPTS(sealshm_opts, o, .flags = SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | (fl), \
+		     .socket = (mgr)->address)
+
+int sealshm_manager_create(struct sealshm_manager *mgr, size_t size, struct sealshm **ret)
+{
+	sealshm__return_if_fail(mgr, -EINVAL);
+	MANAGER_OPTS(o, mgr, 0);
+
+	return sealshm__err(gone_is_enoent(sealshm_create(NULL, size, &o, ret)));
+}
+
+int sealshm_manager_list_create(struct sealshm_manager *mgr, const struct sealshm_item *items,
+				size_t n, struct sealshm_list **ret)
+{
+	sealshm__return_if_fail(mgr, -EINVAL);
+	MANAGER_OPTS(o, mgr, 0);
+
+	return sealshm__err(gone_is_enoent(sealshm_list_create(NULL, items, n, &o, ret)));
+}
+
+int sealshm_manager_attach(struct sealshm_manager *mgr, const char *name, uint32_t flags,
+			   struct sealshm **ret)
+{
+	sealshm__return_if_fail(mgr && !(flags & ~SEALSHM_RDONLY), -EINVAL);
+	MANAGER_OPTS(o, mgr, flags);
+
+	return sealshm__err(gone_is_enoent(sealshm_attach(name, &o, ret)));
+}
+
+int sealshm_manager_list_attach(struct sealshm_manager *mgr, const char *name, uint32_t flags,
+				struct sealshm_list **ret)
+{
+	sealshm__return_if_fail(mgr && !(flags & ~SEALSHM_RDONLY), -EINVAL);
+	MANAGER_OPTS(o, mgr, flags);
+
+	return sealshm__err(gone_is_enoent(sealshm_list_attach(name, &o, ret)));
+}
+
+/* Ask the manager to unlink everything and exit.  0 also when it is gone
+ * already. */
+static int send_shutdown(struct sealshm_manager *m)
+{
+	struct sealshm_msg_hdr req = {
+		.type = SEALSHM_MSG_SHUTDOWN,
+		.size = sizeof(req),
+		.seq = ++m->seq,
+	};
+	struct sealshm_msg_hdr rep;
+	ssize_t n;
+
+	n = sealshm__roundtrip(m->sock, &req, &rep, sizeof(rep), NULL);
+	if (n < 0)
+		return sealshm__is_disconnect(n) ? 0 : (int)n;
+	return (size_t)n == sizeof(rep) ? 0 : -EBADMSG;
+}
+
+/* A connected handle: the manager closes every connection as it exits. */
+static void wait_eof(int sock)
+{
+	struct pollfd p = { .fd = sock, .events = POLLIN | POLLRDHUP };
+	int64_t end = now_ms() + MANAGER_TIMEOUT_MS;
+	char c;
+
+	for (;;) {
+		int64_t left = end - now_ms();
+		int r = poll(&p, 1, left > 0 ? (int)left : 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;
+		if (recv(sock, &c, 1, MSG_DONTWAIT) <= 0)
+			return;	/* EOF (or reset): gone; stray data: keep waiting */
+	}
+}
+
+int sealshm_manager_shutdown(struct sealshm_manager *mgr)
+{
+	int r;
+
+	if (!mgr)
+		return 0;
+	/* A copy inherited by fork(): the manager is its parent's to stop. */
+	if (mgr->pid != getpid())
+		return sealshm_manager_close(mgr);
+
+	r = send_shutdown(mgr);
+	if (r < 0)
+		return sealshm__err(r);	/* refused (-EPERM): nothing changed */
+	if (mgr->child > 0)
+		child_reap(mgr, false);
+	else
+		wait_eof(mgr->sock);
+	dir_remove(mgr);
+	handle_free(mgr);
+	return 0;
+}
+
+int sealshm_manager_close(struct sealshm_manager *mgr)
+{
+	if (!mgr)
+		return 0;
+	/* The owner's manager lives on until shut down from elsewhere or we
+	 * exit; if it exits first it stays our zombie until then (it is our
+	 * child: reaping it here would wait for it). */
+	handle_free(mgr);
+	return 0;
+}
