@@ -101,9 +101,20 @@ int main(void)
 	/* Divide the work between two processes. */
 	for (int w = 0; w < 2; w++) {
 		pids[w] = fork();
-		if (pids[w] == 0)
-			_exit(do_work(sealshm_manager_address(mgr), name, w * N_ITEMS / 2,
-				      (w + 1) * N_ITEMS / 2));
+		if (pids[w] == 0) {
+			char address[108], lname[SEALSHM_NAME_MAX + 1];
+
+			/* The child's copies of the parent's handles: closing
+			 * a forked copy frees only the copy (the parent's
+			 * manager and list stay), and leaves the worker
+			 * holding nothing it did not open itself. */
+			snprintf(address, sizeof(address), "%s", sealshm_manager_address(mgr));
+			snprintf(lname, sizeof(lname), "%s", name);
+			sealshm_list_close(list);
+			sealshm_manager_close(mgr);
+			mgr = NULL;
+			_exit(do_work(address, lname, w * N_ITEMS / 2, (w + 1) * N_ITEMS / 2));
+		}
 		if (pids[w] < 0) {
 			fprintf(stderr, "manager_workers: fork: %s\n", strerror(errno));
 			rc = 1;

@@ -49,7 +49,8 @@
 struct sealshm_manager {
 	pid_t pid;		/* the process this handle belongs to (fork copies differ) */
 	pid_t child;		/* owner handle: the manager process, our child; else 0 */
-	int child_pidfd;	/* owner handle: pidfd of the child */
+	int child_pidfd;	/* owner handle: pidfd of the child; -EBADF without pidfds */
+	int owner_pipe;		/* without pidfds: the write end the manager watches */
 	int sock;		/* this handle's connection, greeted and authenticated */
 	uint32_t seq;
 	pid_t server_pid;	/* the manager's pid, as its socket says */
@@ -174,11 +175,18 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int pidfd_open_self_or(pid_t pid)
+static int pidfd_open_pid(pid_t pid)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);	/* close-on-exec */
 
 	return fd < 0 ? -errno : fd;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	(void)nanosleep(&ts, NULL);
 }
 
 /* Wait up to @ms for the process behind @pidfd to exit.  1: it has. */
@@ -219,6 +227,7 @@ static void handle_free(struct sealshm_manager *m)
 
 	safe_close(m->sock);
 	safe_close(m->child_pidfd);
+	safe_close(m->owner_pipe);
 	cancel = sealshm__conn_lock();
 	key_unref(m->address);
 	sealshm__conn_unlock(cancel);
@@ -356,6 +365,30 @@ static int key_pipe(const void *key, size_t len)
 	return fd < 0 ? -errno : fd;
 }
 
+/* Wait up to @ms for the manager process to exit.  1: it has (without
+ * pidfds it is reaped here, and m->child is 0 then). */
+static int child_wait(struct sealshm_manager *m, int ms)
+{
+	int64_t end = now_ms() + ms;
+	int status;
+
+	if (m->child <= 0)
+		return 1;
+	if (m->child_pidfd >= 0)
+		return pidfd_wait(m->child_pidfd, ms);
+	for (;;) {
+		pid_t p = waitpid(m->child, &status, WNOHANG);
+
+		if (p == m->child || (p < 0 && errno == ECHILD)) {
+			m->child = 0;
+			return 1;
+		}
+		if (now_ms() >= end)
+			return 0;
+		sleep_ms(2);
+	}
+}
+
 /* Connect to the child, retrying while it starts; -ECHILD if it dies. */
 static int wait_answer(struct sealshm_manager *m)
 {
@@ -371,7 +404,7 @@ static int wait_answer(struct sealshm_manager *m)
 			return 0;
 		if (r != -ENOENT && r != -ECONNREFUSED && !sealshm__is_disconnect(r))
 			return r;
-		if (pidfd_wait(m->child_pidfd, 0) > 0)
+		if (child_wait(m, 0) > 0)
 			return -ECHILD;
 		if (now_ms() >= end)
 			return -ETIMEDOUT;
@@ -388,10 +421,12 @@ static void child_reap(struct sealshm_manager *m, bool kill_it)
 
 	if (m->child <= 0)
 		return;
-	if (kill_it || pidfd_wait(m->child_pidfd, MANAGER_TIMEOUT_MS) <= 0) {
+	if (kill_it || child_wait(m, MANAGER_TIMEOUT_MS) <= 0) {
 		(void)kill(m->child, SIGKILL);
-		(void)pidfd_wait(m->child_pidfd, MANAGER_TIMEOUT_MS);
+		(void)child_wait(m, MANAGER_TIMEOUT_MS);
 	}
+	if (m->child <= 0)
+		return;
 	/* ECHILD: the caller ignores SIGCHLD or reaped it with waitpid(-1). */
 	while (waitpid(m->child, &status, 0) < 0 && errno == EINTR)
 		;
@@ -407,6 +442,7 @@ static struct sealshm_manager *handle_new(void)
 	m->pid = getpid();
 	m->sock = -EBADF;
 	m->child_pidfd = -EBADF;
+	m->owner_pipe = -EBADF;
 	return m;
 }
 
@@ -458,7 +494,20 @@ int sealshm_manager_start(const struct sealshm_manager_opts *opts, struct sealsh
 	/* A pidfd of this process: it polls readable when we exit, however.
 	 * Above fd 10, so that placing it and the key at 3 and 4 in the
 	 * child cannot overwrite one with the other. */
-	r = pidfd_open_self_or(getpid());
+	r = pidfd_open_pid(getpid());
+	if (r < 0) {
+		/* No pidfds (Linux < 5.3, or valgrind): a pipe whose write
+		 * end stays here, close-on-exec.  The manager then sees the
+		 * end only once forked children holding it have exited too. */
+		int p[2];
+
+		if (pipe2(p, O_CLOEXEC) < 0)
+			r = -errno;
+		else {
+			m->owner_pipe = p[1];
+			r = p[0];
+		}
+	}
 	if (r >= 0) {
 		self_pidfd = fcntl(r, F_DUPFD_CLOEXEC, 10);
 		safe_close(r);
@@ -471,9 +520,11 @@ int sealshm_manager_start(const struct sealshm_manager_opts *opts, struct sealsh
 	if (r >= 0)
 		r = spawn_manager(bin, m, self_pidfd, key_fd);
 	if (r >= 0) {
-		/* Our unreaped child: its pid cannot be reused meanwhile. */
-		m->child_pidfd = pidfd_open_self_or(m->child);
-		r = m->child_pidfd < 0 ? m->child_pidfd : 0;
+		/* Our unreaped child: its pid cannot be reused meanwhile.
+		 * Without pidfds child_wait() polls waitpid() instead. */
+		m->child_pidfd = pidfd_open_pid(m->child);
+		if (m->child_pidfd < 0)
+			m->child_pidfd = -EBADF;
 	}
 	if (r >= 0)
 		r = wait_answer(m);

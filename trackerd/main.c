@@ -379,8 +379,8 @@ static int read_key(void)
 }
 
 /* --owner-pidfd: check that it is a pidfd (its fdinfo has a "Pid:" line;
- * -1 there: the owner has exited already, which the loop sees at once) and
- * make it close-on-exec. */
+ * -1 there: the owner has exited already, which the loop sees at once) or
+ * a pipe's read end, and make it close-on-exec. */
 static int owner_take(void)
 {
 	char path[sizeof("/proc/self/fdinfo/") + 3 * sizeof(int)], line[256];
@@ -405,8 +405,16 @@ static int owner_take(void)
 	}
 	fclose(f);
 	if (!found) {
-		fprintf(stderr, "trackerd: --owner-pidfd %d is no pidfd\n", arg_owner_pidfd);
-		return -EBADF;
+		struct stat st;
+
+		/* Where pidfd_open(2) is missing (Linux < 5.3, valgrind) the
+		 * library passes the read end of a pipe whose write end only
+		 * its owner holds: it polls EPOLLHUP once they are all gone. */
+		if (fstat(arg_owner_pidfd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+			fprintf(stderr, "trackerd: --owner-pidfd %d is no pidfd (nor a pipe)\n",
+				arg_owner_pidfd);
+			return -EBADF;
+		}
 	}
 	if (fcntl(arg_owner_pidfd, F_SETFD, FD_CLOEXEC) < 0) {
 		fprintf(stderr, "trackerd: --owner-pidfd %d: %s\n", arg_owner_pidfd,
