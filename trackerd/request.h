@@ -24,6 +24,14 @@ struct request_state {
 	uint64_t max_name_fds;		/* names may hold this many fds (limits.h) */
 	uid_t euid;			/* trackerd's: INDEX is for this uid and root */
 	struct clients *clients;	/* to read sessions' TRACKs before they count */
+	/* For STATS: when trackerd started (CLOCK_REALTIME, and CLOCK_MONOTONIC
+	 * for the uptime) and the limits it enforces. */
+	int64_t start_ns;
+	uint64_t start_mono_ns;
+	uint32_t max_names;
+	uint32_t max_names_per_uid;
+	uint32_t max_clients;
+	uint64_t max_bytes_per_uid;	/* 0: no limit */
 };
 
 /* A client_handler_t. Sends exactly one reply per message, except on a
