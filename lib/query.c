@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Reading trackerd's registry: sealshm_list() pages through every name the
- * caller may see, sealshm_stat() fetches one. Replies are checked as
- * untrusted input: counts against sizes, names against the name rules.
+ * caller may see, sealshm_stat() fetches one, sealshm_stats() trackerd's
+ * global figures. Replies are checked as untrusted input: counts against
+ * sizes, names against the name rules.
  */
 #include <limits.h>
 
@@ -25,6 +26,9 @@ void sealshm__info_from_wire(struct sealshm_info *info, const struct sealshm_wir
 		.flags = w->flags & SEALSHM_PROTO_LIFETIME_LAST ? SEALSHM_LIFETIME_LAST : 0,
 		.ino = w->ino,
 		.n_sessions = w->n_sessions,
+		.resident = w->resident,
+		.n_attaches = w->n_attaches,
+		.atime_ns = w->atime_ns,
 	};
 	_Static_assert(SEALSHM_INFO_PIDS == SEALSHM_PROTO_INFO_PIDS, "session pid slots");
 	/* Zero past the sessions there are, whatever trackerd left there. */
@@ -140,5 +144,56 @@ int sealshm_stat(const char *name, const struct sealshm_opts *opts, struct seals
 		return sealshm__err(-EBADMSG);
 
 	sealshm__info_from_wire(ret_info, &rep.info);
+	return 0;
+}
+
+int sealshm_stats(const struct sealshm_opts *opts, struct sealshm_stats *ret_stats)
+{
+	struct sealshm_msg_hdr req = {
+		.type = SEALSHM_MSG_STATS,
+		.size = sizeof(req),
+	};
+	struct sealshm_msg_stats_reply rep;
+	const struct sealshm_wire_stats *w = &rep.stats;
+	int r;
+
+	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
+	sealshm__return_if_fail(ret_stats, -EINVAL);
+	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM_FLAGS_ALL), -EINVAL);
+
+	r = sealshm__call(opts, &req, -EBADF, NULL, &rep, sizeof(rep), NULL);
+	if (r < 0)
+		return sealshm__err(r);
+	if ((size_t)r != sizeof(rep))
+		return sealshm__err(-EBADMSG);
+
+	/* Field by field: the wire struct and the public one may part ways. */
+	*ret_stats = (struct sealshm_stats){
+		.start_ns = w->start_ns,
+		.uptime_ns = w->uptime_ns,
+		.names = w->names,
+		.bytes = w->bytes,
+		.resident = w->resident,
+		.requests = w->requests,
+		.sessions = w->sessions,
+		.clients = w->clients,
+		.max_names = w->max_names,
+		.max_names_per_uid = w->max_names_per_uid,
+		.max_clients = w->max_clients,
+		.caller_names = w->caller_names,
+		.max_bytes_per_uid = w->max_bytes_per_uid,
+		.caller_bytes = w->caller_bytes,
+		.pid = w->pid,
+		/* Wire and public bits differ: translate, never copy. */
+		.flags = w->flags & SEALSHM_PROTO_STATS_MANAGER ? SEALSHM_STATS_MANAGER : 0,
+	};
+	/* Same buckets in the same order (two enums: cast to compare). */
+#define SAME(x) ((int)SEALSHM_REFUSED_##x == (int)SEALSHM_PROTO_REFUSED_##x)
+	_Static_assert(SAME(ENOENT) && SAME(EACCES) && SAME(EPERM) && SAME(EEXIST) &&
+		       SAME(EDQUOT) && SAME(EINVAL) && SAME(PROTO) && SAME(OTHER) && SAME(MAX),
+		       "refusal buckets");
+#undef SAME
+	for (unsigned i = 0; i < SEALSHM_REFUSED_MAX; i++)
+		ret_stats->refused[i] = w->refused[i];
 	return 0;
 }

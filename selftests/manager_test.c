@@ -399,6 +399,15 @@ TEST_F(manager, basics_names_attach_from_another_process)
 
 	EXPECT_EQ(11, sealshm_list(&po, &infos));
 	free(infos);
+	/* Its statistics say what it is. */
+	{
+		struct sealshm_stats st;
+
+		ASSERT_EQ(0, sealshm_stats(&po, &st));
+		EXPECT_EQ(11, st.names);
+		EXPECT_EQ(SEALSHM_STATS_MANAGER, st.flags & SEALSHM_STATS_MANAGER);
+		EXPECT_EQ((uint32_t)sealshm_manager_pid(self->m), st.pid);
+	}
 
 	/* Another process, by name: every list's length, every size. */
 	for (int i = 5; i < 10; i++) {

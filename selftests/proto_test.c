@@ -16,7 +16,7 @@
 static const uint32_t request_types[] = {
 	SEALSHM_MSG_HELLO, SEALSHM_MSG_CREATE, SEALSHM_MSG_ATTACH,
 	SEALSHM_MSG_UNLINK, SEALSHM_MSG_STAT, SEALSHM_MSG_LIST, SEALSHM_MSG_SESSION,
-	SEALSHM_MSG_INDEX,
+	SEALSHM_MSG_INDEX, SEALSHM_MSG_AUTH, SEALSHM_MSG_SHUTDOWN, SEALSHM_MSG_STATS,
 };
 
 /* The header layout is what both ends agree on: 16 bytes, fixed offsets. */
@@ -72,6 +72,9 @@ TEST(message_layouts_are_fixed)
 	EXPECT_EQ(300, offsetof(struct sealshm_wire_info, flags));
 	EXPECT_EQ(304, offsetof(struct sealshm_wire_info, n_sessions));
 	EXPECT_EQ(308, offsetof(struct sealshm_wire_info, session_pids));
+	EXPECT_EQ(328, offsetof(struct sealshm_wire_info, resident));
+	EXPECT_EQ(336, offsetof(struct sealshm_wire_info, n_attaches));
+	EXPECT_EQ(344, offsetof(struct sealshm_wire_info, atime_ns));
 
 	EXPECT_EQ(16 + 352, sizeof(struct sealshm_msg_stat_reply));
 	EXPECT_EQ(24, sizeof(struct sealshm_msg_list));
@@ -86,6 +89,46 @@ TEST(message_layouts_are_fixed)
 	EXPECT_EQ(16, offsetof(struct sealshm_msg_track, slot));
 	EXPECT_EQ(20, offsetof(struct sealshm_msg_track, generation));
 	EXPECT_EQ(24, offsetof(struct sealshm_msg_track, ino));
+
+	EXPECT_EQ(8, SEALSHM_PROTO_REFUSED_MAX);
+	EXPECT_EQ(160, sizeof(struct sealshm_wire_stats));
+	EXPECT_EQ(0, offsetof(struct sealshm_wire_stats, start_ns));
+	EXPECT_EQ(8, offsetof(struct sealshm_wire_stats, uptime_ns));
+	EXPECT_EQ(16, offsetof(struct sealshm_wire_stats, names));
+	EXPECT_EQ(24, offsetof(struct sealshm_wire_stats, bytes));
+	EXPECT_EQ(32, offsetof(struct sealshm_wire_stats, resident));
+	EXPECT_EQ(40, offsetof(struct sealshm_wire_stats, requests));
+	EXPECT_EQ(48, offsetof(struct sealshm_wire_stats, refused));
+	EXPECT_EQ(112, offsetof(struct sealshm_wire_stats, sessions));
+	EXPECT_EQ(116, offsetof(struct sealshm_wire_stats, clients));
+	EXPECT_EQ(120, offsetof(struct sealshm_wire_stats, max_names));
+	EXPECT_EQ(124, offsetof(struct sealshm_wire_stats, max_names_per_uid));
+	EXPECT_EQ(128, offsetof(struct sealshm_wire_stats, max_clients));
+	EXPECT_EQ(132, offsetof(struct sealshm_wire_stats, caller_names));
+	EXPECT_EQ(136, offsetof(struct sealshm_wire_stats, max_bytes_per_uid));
+	EXPECT_EQ(144, offsetof(struct sealshm_wire_stats, caller_bytes));
+	EXPECT_EQ(152, offsetof(struct sealshm_wire_stats, pid));
+	EXPECT_EQ(156, offsetof(struct sealshm_wire_stats, flags));
+	EXPECT_EQ(16 + 160, sizeof(struct sealshm_msg_stats_reply));
+	EXPECT_EQ(16, offsetof(struct sealshm_msg_stats_reply, stats));
+}
+
+/* Refusal buckets: the public indexes are the wire's, in the same order,
+ * and the public struct has a slot for each. */
+TEST(refusal_buckets_agree)
+{
+	EXPECT_EQ((int)SEALSHM_PROTO_REFUSED_ENOENT, (int)SEALSHM_REFUSED_ENOENT);
+	EXPECT_EQ((int)SEALSHM_PROTO_REFUSED_EACCES, (int)SEALSHM_REFUSED_EACCES);
+	EXPECT_EQ((int)SEALSHM_PROTO_REFUSED_EPERM, (int)SEALSHM_REFUSED_EPERM);
+	EXPECT_EQ((int)SEALSHM_PROTO_REFUSED_EEXIST, (int)SEALSHM_REFUSED_EEXIST);
+	EXPECT_EQ((int)SEALSHM_PROTO_REFUSED_EDQUOT, (int)SEALSHM_REFUSED_EDQUOT);
+	EXPECT_EQ((int)SEALSHM_PROTO_REFUSED_EINVAL, (int)SEALSHM_REFUSED_EINVAL);
+	EXPECT_EQ((int)SEALSHM_PROTO_REFUSED_PROTO, (int)SEALSHM_REFUSED_PROTO);
+	EXPECT_EQ((int)SEALSHM_PROTO_REFUSED_OTHER, (int)SEALSHM_REFUSED_OTHER);
+	EXPECT_EQ((int)SEALSHM_PROTO_REFUSED_MAX, (int)SEALSHM_REFUSED_MAX);
+	EXPECT_EQ(sizeof(((struct sealshm_wire_stats *)0)->refused),
+		  sizeof(((struct sealshm_stats *)0)->refused));
+	EXPECT_NE(0, SEALSHM_PROTO_STATS_MANAGER);
 }
 
 /* The published index has the layout lib/index.h documents: a 72-byte
@@ -146,8 +189,9 @@ TEST(name_fields_fit_longest_name)
 	EXPECT_EQ(SEALSHM_PROTO_NAME_SIZE, sizeof(((struct sealshm_info *)0)->name));
 }
 
-/* Every request type has a spec whose size is its struct's (SESSION and
- * INDEX: the header alone) and whose fd count is 1 for CREATE only. */
+/* Every request type has a spec whose size is its struct's (SESSION,
+ * INDEX, SHUTDOWN and STATS: the header alone) and whose fd count is 1
+ * for CREATE only. */
 TEST(every_request_has_a_spec)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(request_types); i++) {
@@ -174,6 +218,11 @@ TEST(every_request_has_a_spec)
 		  sealshm_proto_request_spec(SEALSHM_MSG_SESSION)->size);
 	EXPECT_EQ(sizeof(struct sealshm_msg_hdr),
 		  sealshm_proto_request_spec(SEALSHM_MSG_INDEX)->size);
+	EXPECT_EQ(sizeof(struct sealshm_msg_auth), sealshm_proto_request_spec(SEALSHM_MSG_AUTH)->size);
+	EXPECT_EQ(sizeof(struct sealshm_msg_hdr),
+		  sealshm_proto_request_spec(SEALSHM_MSG_SHUTDOWN)->size);
+	EXPECT_EQ(sizeof(struct sealshm_msg_hdr),
+		  sealshm_proto_request_spec(SEALSHM_MSG_STATS)->size);
 }
 
 /* Session tokens are 16 bytes in every message that carries one, and info
@@ -198,7 +247,7 @@ TEST(token_and_pid_fields_agree)
 TEST(non_requests_have_no_spec)
 {
 	EXPECT_EQ(NULL, sealshm_proto_request_spec(0));
-	EXPECT_EQ(NULL, sealshm_proto_request_spec(13));
+	EXPECT_EQ(NULL, sealshm_proto_request_spec(SEALSHM_MSG_STATS + 1));
 	EXPECT_EQ(NULL, sealshm_proto_request_spec(SEALSHM_MSG_TRACK));
 	EXPECT_EQ(NULL, sealshm_proto_request_spec(UINT32_MAX));
 	for (size_t i = 0; i < ARRAY_SIZE(request_types); i++)
@@ -225,6 +274,7 @@ TEST(replies_fit_message_max)
 	EXPECT_LE(sizeof(struct sealshm_msg_stat_reply), SEALSHM_PROTO_MSG_MAX);
 	EXPECT_LE(sizeof(struct sealshm_msg_session_reply), SEALSHM_PROTO_MSG_MAX);
 	EXPECT_LE(sizeof(struct sealshm_msg_index_reply), SEALSHM_PROTO_MSG_MAX);
+	EXPECT_LE(sizeof(struct sealshm_msg_stats_reply), SEALSHM_PROTO_MSG_MAX);
 	/* TRACK fits the receive buffer of a session (trackerd's requests). */
 	EXPECT_LE(sizeof(struct sealshm_msg_track), sizeof(struct sealshm_msg_create));
 	EXPECT_GE(SEALSHM_PROTO_LIST_PAGE, 1);
@@ -250,6 +300,13 @@ TEST(fields_are_naturally_aligned)
 	EXPECT_EQ(0, offsetof(struct sealshm_msg_session_reply, id) % 8);
 	EXPECT_EQ(0, offsetof(struct sealshm_msg_index_reply, size) % 8);
 	EXPECT_EQ(0, offsetof(struct sealshm_msg_track, ino) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_wire_info, resident) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_wire_info, n_attaches) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_wire_info, atime_ns) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_wire_stats, refused) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_wire_stats, max_bytes_per_uid) % 8);
+	EXPECT_EQ(0, offsetof(struct sealshm_wire_stats, caller_bytes) % 8);
+	EXPECT_EQ(0, sizeof(struct sealshm_wire_stats) % 8);
 	EXPECT_EQ(0, offsetof(struct sealshm_index_header, seq) % 8);
 	EXPECT_EQ(0, offsetof(struct sealshm_index_entry, ino) % 8);
 	EXPECT_EQ(0, sizeof(struct sealshm_wire_info) % 8);

@@ -20,6 +20,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "client.h"
 #include "index.h"
@@ -699,6 +700,7 @@ int main(int argc, char *argv[])
 {
 	struct listener *listener = NULL;
 	struct loop_source *sig_source = NULL, *idle_check = NULL;
+	struct timespec start = {}, start_mono = {};
 	uint64_t nofile, max_name_fds;
 	char path[PATH_MAX];
 	int ready_fd = -EBADF;
@@ -841,6 +843,9 @@ int main(int argc, char *argv[])
 		log_info("fd limit %llu: room for %llu names (--max-names %u)",
 			 (unsigned long long)nofile, (unsigned long long)max_name_fds,
 			 arg_max_names);
+	/* The start STATS reports: once serving is near (after daemonize()). */
+	(void)clock_gettime(CLOCK_REALTIME, &start);
+	(void)clock_gettime(CLOCK_MONOTONIC, &start_mono);
 	request_state = (struct request_state){
 		.registry = registry,
 		.sessions = sessions,
@@ -851,6 +856,13 @@ int main(int argc, char *argv[])
 		.key_len = manager_key_len,
 		.listener = listener,
 		.loop = loop,
+		.start_ns = (int64_t)start.tv_sec * 1000000000 + start.tv_nsec,
+		.start_mono_ns = (uint64_t)start_mono.tv_sec * 1000000000 +
+				 (uint64_t)start_mono.tv_nsec,
+		.max_names = arg_max_names,
+		.max_names_per_uid = arg_max_names_per_uid,
+		.max_clients = arg_max_clients,
+		.max_bytes_per_uid = arg_max_bytes_per_uid,
 	};
 	r = clients_new(loop, listener, request_handle, request_closed, &request_state,
 			&clients);

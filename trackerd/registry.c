@@ -11,6 +11,7 @@
  * move, so no operation ever costs more than one bucket's chain.
  */
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include "index.h"
 #include "internal.h"
@@ -32,6 +33,7 @@ struct registry {
 	uint32_t nslots;		/* slots ever used */
 	uint32_t free_head;		/* slot + 1, NONE when empty */
 	size_t count;
+	uint64_t bytes;			/* sum of the sizes of every name */
 	uint32_t max_per_uid;
 	uint64_t max_bytes_per_uid;	/* 0: no limit */
 
@@ -48,6 +50,12 @@ struct registry {
 	size_t n_uids;
 
 	struct index *index;		/* NULL: not published */
+
+	/* registry_resident()'s pass over the slots. */
+	uint32_t resident_cursor;	/* next slot of the pass under way */
+	uint64_t resident_partial;	/* its sum so far */
+	uint64_t resident_total;	/* the sum of the last complete pass */
+	bool resident_done;		/* a pass has completed */
 };
 
 static uint32_t name_hash(const struct registry *r, const char *name, size_t len)
@@ -162,7 +170,7 @@ static void split_one(struct registry *r)
 	}
 }
 
-static struct uid_count *uid_find(struct registry *r, uint32_t uid)
+static struct uid_count *uid_find(const struct registry *r, uint32_t uid)
 {
 	for (size_t i = 0; i < r->n_uids; i++)
 		if (r->uids[i].uid == uid)
@@ -228,6 +236,7 @@ int registry_add(struct registry *r, const char *name, const struct registry_ent
 	d->next = *b;
 	*b = s + 1;
 	r->count++;
+	r->bytes += e->size;
 	u->count++;
 	u->bytes += e->size;
 	/* Load <= 1: a name more than buckets splits one bucket. */
@@ -270,6 +279,7 @@ void registry_remove(struct registry *r, uint32_t slot)
 	u = uid_find(r, e->uid);
 	assert(u && u->count > 0 && u->bytes >= e->size);
 	u->bytes -= e->size;
+	r->bytes -= e->size;
 	if (--u->count == 0)
 		*u = r->uids[--r->n_uids];
 
@@ -288,6 +298,62 @@ const struct registry_entry *registry_get(const struct registry *r, uint32_t slo
 	if (slot >= r->nslots || !(r->entries[slot].flags & REGISTRY_USED))
 		return NULL;
 	return &r->entries[slot];
+}
+
+void registry_note_attach(struct registry *r, uint32_t slot, int64_t now_ns)
+{
+	struct registry_entry *e = &r->entries[slot];
+
+	assert(slot < r->nslots && (e->flags & REGISTRY_USED));
+	e->n_attaches++;
+	e->atime_ns = now_ns;
+}
+
+uint64_t registry_entry_resident(const struct registry_entry *e)
+{
+	struct stat sb;
+	uint64_t bytes;
+
+	/* i_blocks of a shmem inode: its allocated pages, swapped ones
+	 * included, in 512-byte units (shmem_getattr()); fstat() reads the
+	 * inode, never a page. A huge page may count past the size, hence
+	 * the cap. */
+	if (fstat(e->fd, &sb) < 0 || sb.st_blocks < 0)
+		return 0;
+	bytes = (uint64_t)sb.st_blocks * 512;
+	return bytes < e->size ? bytes : e->size;
+}
+
+uint64_t registry_resident(struct registry *r, uint32_t max_slots)
+{
+	for (uint32_t n = 0; n < max_slots && r->resident_cursor < r->nslots;
+	     n++, r->resident_cursor++) {
+		const struct registry_entry *e = &r->entries[r->resident_cursor];
+
+		if (e->flags & REGISTRY_USED)
+			r->resident_partial += registry_entry_resident(e);
+	}
+	if (r->resident_cursor < r->nslots)
+		return r->resident_done ? r->resident_total : r->resident_partial;
+	r->resident_total = r->resident_partial;
+	r->resident_partial = 0;
+	r->resident_cursor = 0;
+	r->resident_done = true;
+	return r->resident_total;
+}
+
+uint64_t registry_bytes(const struct registry *r)
+{
+	return r->bytes;
+}
+
+void registry_uid_use(const struct registry *r, uint32_t uid, uint32_t *ret_names,
+		      uint64_t *ret_bytes)
+{
+	const struct uid_count *u = uid_find(r, uid);
+
+	*ret_names = u ? u->count : 0;
+	*ret_bytes = u ? u->bytes : 0;
 }
 
 uint32_t registry_slots(const struct registry *r)

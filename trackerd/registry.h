@@ -41,6 +41,10 @@ struct registry_entry {
 	uint32_t flags;		/* REGISTRY_* */
 	int32_t fd;		/* trackerd's fd (a pidfd_getfd() target) */
 	uint32_t generation;	/* bumped whenever the slot changes */
+	/* Attaches served by round trip and fast attaches a session reported
+	 * (registry_note_attach()); the last of them, CLOCK_REALTIME, 0: none. */
+	uint64_t n_attaches;
+	int64_t atime_ns;
 	/* Private to registry.c. */
 	uint32_t next;		/* used: next slot + 1 in the bucket; free: next free slot + 1 */
 	uint32_t hash;
@@ -72,6 +76,28 @@ void registry_remove(struct registry *r, uint32_t slot);
 
 /* The entry in @slot, or NULL when the slot is free or beyond the end. */
 const struct registry_entry *registry_get(const struct registry *r, uint32_t slot);
+
+/* Count one attach of the name in @slot (a used one), at @now_ns
+ * (CLOCK_REALTIME). */
+void registry_note_attach(struct registry *r, uint32_t slot, int64_t now_ns);
+
+/* Bytes of @e's memfd that are allocated (fstat()'s st_blocks, capped at
+ * its size; its pages are never mapped or touched). 0 when fstat() fails. */
+uint64_t registry_entry_resident(const struct registry_entry *e);
+/* The resident bytes of every name, summed in passes over the slots of at
+ * most @max_slots slots per call (one fstat() per name costs about a
+ * microsecond: a pass over a million names at once would stall every
+ * client).  When the pass that this call continues ends in it, as it
+ * always does when there are no more than @max_slots slots, the result is
+ * that pass's sum; otherwise the sum of the last complete pass (or, before
+ * the first one, of this pass so far). */
+uint64_t registry_resident(struct registry *r, uint32_t max_slots);
+/* Sum of the sizes of every name. */
+uint64_t registry_bytes(const struct registry *r);
+/* What owner @uid uses of its quotas: names and bytes (0 and 0 when it
+ * owns none). */
+void registry_uid_use(const struct registry *r, uint32_t uid, uint32_t *ret_names,
+		      uint64_t *ret_bytes);
 
 /* Slots ever used: every entry has a slot below this. */
 uint32_t registry_slots(const struct registry *r);

@@ -23,6 +23,10 @@
  * is refused with -EACCES and the connection closed, with nothing looked
  * up or registered. It serves no INDEX (the fast path would bypass AUTH),
  * and SHUTDOWN unlinks every name and ends it.
+ *
+ * STATS reports what this layer counts (messages handled, refusals by
+ * reason) with the registry's and the sessions' figures, to anyone
+ * connected: they are totals, they name nothing.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -43,6 +47,49 @@
 
 /* Slots one LIST page looks at, at most. */
 #define LIST_SCAN_MAX	4096
+/* Slots one STATS request fstat()s for the resident bytes, at most: about
+ * a millisecond.  With more names the figure is that of the last complete
+ * pass (registry_resident()). */
+#define STATS_SCAN_MAX	1024
+
+/* What STATS reports of the request layer's own work since start. One
+ * trackerd, one tally: kept here, not in request_state, so that every
+ * refusal path counts without being handed the state. */
+static struct {
+	uint64_t requests;				/* messages handled, TRACKs too */
+	uint64_t refused[SEALSHM_PROTO_REFUSED_MAX];	/* SEALSHM_PROTO_REFUSED_* */
+} counters;
+
+/* The SEALSHM_PROTO_REFUSED_* bucket of a request refused with @error. */
+static unsigned refused_bucket(int error)
+{
+	switch (error) {
+	case -ENOENT:
+		return SEALSHM_PROTO_REFUSED_ENOENT;
+	case -EACCES:
+		return SEALSHM_PROTO_REFUSED_EACCES;
+	case -EPERM:
+		return SEALSHM_PROTO_REFUSED_EPERM;
+	case -EEXIST:
+		return SEALSHM_PROTO_REFUSED_EEXIST;
+	case -EDQUOT:
+		return SEALSHM_PROTO_REFUSED_EDQUOT;
+	case -EINVAL:
+	case -EBADF:		/* an fd of the wrong kind or access mode */
+		return SEALSHM_PROTO_REFUSED_EINVAL;
+	default:
+		return SEALSHM_PROTO_REFUSED_OTHER;
+	}
+}
+
+static int64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	if (clock_gettime(clock, &ts) < 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static int reply_error(struct client *c, const struct sealshm_msg_hdr *req, int error)
 {
@@ -62,6 +109,7 @@ static int refuse_connection(struct client *c, const struct sealshm_msg_hdr *req
 {
 	const struct client_cred *cr = client_cred(c);
 
+	counters.refused[SEALSHM_PROTO_REFUSED_PROTO]++;
 	log_info("refused message from pid %d (uid %u): %s; closing connection", (int)cr->pid,
 		 (unsigned)cr->uid, why);
 	client_shutdown(c);
@@ -75,6 +123,7 @@ static int refuse(struct client *c, const struct sealshm_msg_hdr *req, const cha
 	const struct client_cred *cr = client_cred(c);
 	void (*log_fn)(const char *, ...) = log_info;
 
+	counters.refused[refused_bucket(error)]++;
 	/* Looking up a missing name is routine, not an event. */
 	if (error == -ENOENT)
 		log_fn = log_debug;
@@ -136,6 +185,11 @@ static void info_fill(struct sealshm_wire_info *w, const struct sessions *ss, ui
 		.seals = seals_now(e),
 		.creator_pid = e->creator_pid,
 		.flags = (e->flags & REGISTRY_LIFETIME_LAST) ? SEALSHM_PROTO_LIFETIME_LAST : 0,
+		/* One fstat(), about a microsecond: a LIST page of them
+		 * stays well below a millisecond. */
+		.resident = registry_entry_resident(e),
+		.n_attaches = e->n_attaches,
+		.atime_ns = e->atime_ns,
 	};
 	memcpy(w->name, e->name, strlen(e->name) + 1);
 	w->n_sessions = sessions_of_name(ss, slot, w->session_pids, SEALSHM_PROTO_INFO_PIDS);
@@ -208,6 +262,7 @@ static int handle_hello(struct client *c, const struct client_msg *m)
 			 "closing connection", (int)client_cred(c)->pid, req.version,
 			 SEALSHM_PROTO_VERSION);
 		rep.hdr.status = -EPROTO;
+		counters.refused[SEALSHM_PROTO_REFUSED_PROTO]++;
 		client_shutdown(c);
 		return client_send(c, &rep, sizeof(rep), -EBADF, false);
 	}
@@ -520,9 +575,13 @@ static int handle_attach(struct client *c, const struct client_msg *m,
 		r = attach_track(c, st, s, &req, slot);
 		if (r <= 0)
 			return r;
+		r = client_send(c, &rep, sizeof(rep), e->fd, false);
+		if (r < 0)
+			return r;
+		registry_note_attach(st->registry, slot, clock_ns(CLOCK_REALTIME));
 		log_debug("attached '%s' by pid %d (uid %u)", req.name, (int)cr->pid,
 			  (unsigned)cr->uid);
-		return client_send(c, &rep, sizeof(rep), e->fd, false);
+		return 0;
 	}
 
 	/* A new open file description, O_RDONLY: the client cannot
@@ -532,6 +591,7 @@ static int handle_attach(struct client *c, const struct client_msg *m,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		r = -errno;
+		counters.refused[SEALSHM_PROTO_REFUSED_OTHER]++;
 		log_warn("Failed to reopen '%s' read-only: %s", req.name, strerror(-r));
 		return reply_error(c, &req.hdr, r);
 	}
@@ -539,9 +599,13 @@ static int handle_attach(struct client *c, const struct client_msg *m,
 	r = attach_track(c, st, s, &req, slot);
 	if (r <= 0)
 		return r;
+	r = client_send(c, &rep, sizeof(rep), TAKE_FD(fd), true);
+	if (r < 0)
+		return r;
+	registry_note_attach(st->registry, slot, clock_ns(CLOCK_REALTIME));
 	log_debug("attached '%s' read-only by pid %d (uid %u)", req.name, (int)cr->pid,
 		  (unsigned)cr->uid);
-	return client_send(c, &rep, sizeof(rep), TAKE_FD(fd), true);
+	return 0;
 }
 
 static int handle_unlink(struct client *c, const struct client_msg *m,
@@ -716,6 +780,7 @@ static int handle_index(struct client *c, const struct client_msg *m,
 	if (fd < 0) {
 		int r = -errno;
 
+		counters.refused[SEALSHM_PROTO_REFUSED_OTHER]++;
 		log_warn("Failed to reopen the index read-only: %s", strerror(-r));
 		return reply_error(c, &rep.hdr, r);
 	}
@@ -744,12 +809,14 @@ static int handle_track(struct client *c, struct session *s, const struct client
 	int r;
 
 	if (m->error || m->nfds != 0 || m->len != sizeof(t)) {
+		counters.refused[SEALSHM_PROTO_REFUSED_PROTO]++;
 		log_info("malformed track on session %llu of pid %d; ending it",
 			 (unsigned long long)session_id(s), (int)session_pid(s));
 		return -EPROTO;
 	}
 	memcpy(&t, m->data, sizeof(t));
 	if (t.hdr.size != sizeof(t) || t.hdr.status != 0) {
+		counters.refused[SEALSHM_PROTO_REFUSED_PROTO]++;
 		log_info("malformed track on session %llu of pid %d; ending it",
 			 (unsigned long long)session_id(s), (int)session_pid(s));
 		return -EPROTO;
@@ -768,6 +835,7 @@ static int handle_track(struct client *c, struct session *s, const struct client
 	 * alive. (The index goes to trackerd's uid and root only; this
 	 * guards against a TRACK made up by anyone else.) */
 	if (!may(cr, e, MAY_READ)) {
+		counters.refused[SEALSHM_PROTO_REFUSED_EACCES]++;
 		log_info("refused track '%s' on session %llu of pid %d (uid %u): permission denied",
 			 e->name, (unsigned long long)session_id(s), (int)session_pid(s),
 			 (unsigned)cr->uid);
@@ -775,15 +843,63 @@ static int handle_track(struct client *c, struct session *s, const struct client
 	}
 	r = session_link(st->sessions, s, t.slot);
 	if (r < 0) {
+		counters.refused[refused_bucket(r)]++;
 		log_info("refused track '%s' on session %llu of pid %d: %s", e->name,
 			 (unsigned long long)session_id(s), (int)session_pid(s),
 			 r == -EDQUOT ? "session tracks too many names" : strerror(-r));
 		return 0;
 	}
+	/* A fast attach, counted as one: the library sends one TRACK per
+	 * name and session (lib/session.c), so r == 0 is another process
+	 * of the family that attached it too. */
+	registry_note_attach(st->registry, t.slot, clock_ns(CLOCK_REALTIME));
 	if (r > 0)
 		log_debug("'%s' tracked by session %llu of pid %d (fast attach)", e->name,
 			  (unsigned long long)session_id(s), (int)session_pid(s));
 	return 0;
+}
+
+static int handle_stats(struct client *c, const struct client_msg *m,
+			const struct request_state *st)
+{
+	const struct client_cred *cr = client_cred(c);
+	struct sealshm_msg_stats_reply rep;
+	struct sealshm_wire_stats *w = &rep.stats;
+	int64_t mono = clock_ns(CLOCK_MONOTONIC);
+
+	memcpy(&rep.hdr, m->data, sizeof(rep.hdr));
+	/* After the copy: draining reads into the shared receive buffer.
+	 * Pending TRACKs are requests too, and sessions may have ended. */
+	clients_drain_sessions(st->clients);
+
+	rep.hdr = (struct sealshm_msg_hdr){
+		.type = rep.hdr.type | SEALSHM_MSG_REPLY,
+		.size = sizeof(rep),
+		.seq = rep.hdr.seq,
+	};
+	*w = (struct sealshm_wire_stats){
+		.start_ns = st->start_ns,
+		.uptime_ns = mono > 0 && (uint64_t)mono > st->start_mono_ns ?
+			     (uint64_t)mono - st->start_mono_ns : 0,
+		.names = registry_count(st->registry),
+		.bytes = registry_bytes(st->registry),
+		.resident = registry_resident(st->registry, STATS_SCAN_MAX),
+		.requests = counters.requests,
+		.sessions = (uint32_t)sessions_count(st->sessions),
+		.clients = (uint32_t)clients_count(st->clients),
+		.max_names = st->max_names,
+		.max_names_per_uid = st->max_names_per_uid,
+		.max_clients = st->max_clients,
+		.max_bytes_per_uid = st->max_bytes_per_uid,
+		.pid = (uint32_t)getpid(),
+		/* A manager says so: sealshm_manager_start(3). */
+		.flags = st->manager ? SEALSHM_PROTO_STATS_MANAGER : 0,
+	};
+	_Static_assert(sizeof(w->refused) == sizeof(counters.refused), "refusal buckets");
+	memcpy(w->refused, counters.refused, sizeof(w->refused));
+	registry_uid_use(st->registry, cr->uid, &w->caller_names, &w->caller_bytes);
+	log_debug("stats sent to pid %d (uid %u)", (int)cr->pid, (unsigned)cr->uid);
+	return client_send(c, &rep, sizeof(rep), -EBADF, false);
 }
 
 void request_closed(struct client *c, void *userdata)
@@ -817,6 +933,7 @@ int request_handle(struct client *c, struct client_msg *m, void *userdata)
 	/* The buffer is zeroed past what arrived: even a short or cut message
 	 * has a header to echo in the reply. */
 	memcpy(&hdr, m->data, sizeof(hdr));
+	counters.requests++;
 
 	/* Nothing but TRACK may come on a session: anything else ends it
 	 * (closing the connection ends it, in request_closed()), and no reply
@@ -825,6 +942,7 @@ int request_handle(struct client *c, struct client_msg *m, void *userdata)
 	if (s && hdr.type == SEALSHM_MSG_TRACK)
 		return handle_track(c, s, m, st);
 	if (s) {
+		counters.refused[SEALSHM_PROTO_REFUSED_PROTO]++;
 		log_info("message on session %llu of pid %d; ending it",
 			 (unsigned long long)session_id(s), (int)session_pid(s));
 		return -EPROTO;
@@ -901,7 +1019,7 @@ int request_handle(struct client *c, struct client_msg *m, void *userdata)
 	case SEALSHM_MSG_SHUTDOWN:
 		return handle_shutdown(c, m, st);
 	case SEALSHM_MSG_STATS:
-		return refuse(c, &hdr, "stats", NULL, -EOPNOTSUPP, "not implemented yet");
+		return handle_stats(c, m, st);
 	}
 	/* The spec table and this switch disagree. */
 	assert(false);

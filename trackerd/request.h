@@ -38,6 +38,14 @@ struct request_state {
 	struct listener *listener;	/* SHUTDOWN removes its socket file at once */
 	struct loop *loop;		/* and ends it once the reply has left */
 	struct client *shutdown_by;	/* the first SHUTDOWN's client; NULL: none yet */
+	/* For STATS: when trackerd started (CLOCK_REALTIME, and CLOCK_MONOTONIC
+	 * for the uptime) and the limits it enforces. */
+	int64_t start_ns;
+	uint64_t start_mono_ns;
+	uint32_t max_names;
+	uint32_t max_names_per_uid;
+	uint32_t max_clients;
+	uint64_t max_bytes_per_uid;	/* 0: no limit */
 };
 
 /* A client_handler_t. Sends exactly one reply per message, except on a

@@ -77,7 +77,8 @@ static void help(FILE *f)
 		"process that tracks it exits, and this command exits at once.  Such a name\n"
 		"lives until `sealshm rm NAME`.\n"
 		"\n"
-		"ls columns: NAME, SIZE (bytes), UID (owner), MODE (octal), LIFE (first:\n"
+		"ls columns: NAME, SIZE (bytes), RES (bytes of it allocated in memory or\n"
+		"swap), ATT (attaches trackerd saw), UID (owner), MODE (octal), LIFE (first:\n"
 		"the name goes when the first session tracking it ends; last: when the\n"
 		"last one does), TRACKED (number of tracking sessions, then the first pids\n"
 		"of the oldest, '+' when there are more; '-' for none), SEALS (the memfd's\n"
@@ -219,16 +220,17 @@ static int cmd_ls(int argc _unused_, char **argv _unused_)
 		if (l > width)
 			width = l;
 	}
-	printf("%-*s %12s %6s %4s %-5s %-20s %-24s %s\n", width, "NAME", "SIZE", "UID", "MODE",
-	       "LIFE", "TRACKED", "SEALS", "CREATED");
+	printf("%-*s %12s %12s %6s %6s %4s %-5s %-20s %-24s %s\n", width, "NAME", "SIZE", "RES",
+	       "ATT", "UID", "MODE", "LIFE", "TRACKED", "SEALS", "CREATED");
 	for (int i = 0; i < n; i++) {
 		char seals[128], ctime[64], trackers[96];
 
 		format_seals(infos[i].seals, seals, sizeof(seals));
 		format_time(infos[i].ctime_ns, ctime, sizeof(ctime));
 		format_trackers(&infos[i], trackers, sizeof(trackers));
-		printf("%-*s %12" PRIu64 " %6" PRIu32 " %04" PRIo32 " %-5s %-20s %-24s %s\n", width,
-		       infos[i].name, infos[i].size, infos[i].uid, infos[i].mode,
+		printf("%-*s %12" PRIu64 " %12" PRIu64 " %6" PRIu64 " %6" PRIu32 " %04" PRIo32
+		       " %-5s %-20s %-24s %s\n", width, infos[i].name, infos[i].size,
+		       infos[i].resident, infos[i].n_attaches, infos[i].uid, infos[i].mode,
 		       lifetime(&infos[i]), trackers, seals, ctime);
 	}
 	free(infos);
@@ -369,7 +371,7 @@ static int cmd_stat(int argc _unused_, char **argv)
 {
 	const char *name = argv[1];
 	struct sealshm_info info;
-	char seals[128], ctime[64], trackers[96];
+	char seals[128], ctime[64], atime[64], trackers[96];
 	int r;
 
 	r = sealshm_stat(name, &arg_opts, &info);
@@ -378,20 +380,27 @@ static int cmd_stat(int argc _unused_, char **argv)
 
 	format_seals(info.seals, seals, sizeof(seals));
 	format_time(info.ctime_ns, ctime, sizeof(ctime));
+	if (info.atime_ns)
+		format_time(info.atime_ns, atime, sizeof(atime));
+	else
+		snprintf(atime, sizeof(atime), "never");
 	format_trackers(&info, trackers, sizeof(trackers));
-	printf("name:    %s\n"
-	       "size:    %" PRIu64 "\n"
-	       "uid:     %" PRIu32 "\n"
-	       "gid:     %" PRIu32 "\n"
-	       "mode:    %04" PRIo32 "\n"
-	       "seals:   %s\n"
-	       "created: %s\n"
-	       "creator: pid %" PRIu32 "\n"
-	       "inode:   %" PRIu64 "\n"
-	       "life:    %s\n"
-	       "tracked: %s\n",
-	       info.name, info.size, info.uid, info.gid, info.mode, seals, ctime,
-	       info.creator_pid, info.ino, lifetime(&info), trackers);
+	printf("name:     %s\n"
+	       "size:     %" PRIu64 "\n"
+	       "resident: %" PRIu64 "\n"
+	       "uid:      %" PRIu32 "\n"
+	       "gid:      %" PRIu32 "\n"
+	       "mode:     %04" PRIo32 "\n"
+	       "seals:    %s\n"
+	       "created:  %s\n"
+	       "creator:  pid %" PRIu32 "\n"
+	       "inode:    %" PRIu64 "\n"
+	       "life:     %s\n"
+	       "tracked:  %s\n"
+	       "attaches: %" PRIu64 "\n"
+	       "attached: %s\n",
+	       info.name, info.size, info.resident, info.uid, info.gid, info.mode, seals, ctime,
+	       info.creator_pid, info.ino, lifetime(&info), trackers, info.n_attaches, atime);
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : fail("write", "stdout", -errno);
 }
 
