@@ -3,12 +3,12 @@
 # sealshm top-level Makefile (GNU make).
 #
 #   make [all]          library (.so .a .pc), trackerd, tools, examples
-#   make check          all + selftests + header compile test + ABI check
+#   make check          all + selftests + header compile test + ABI check + man pages
 #   make demo           the two-process Fibonacci example, trackerd started on demand
 #   make bench          build bench/*.c and run each (not part of check)
 #   make fuzz           libFuzzer targets (clang), FUZZ_SECONDS=60 in total
 #   make install        PREFIX=/usr/local DESTDIR= (BINDIR SBINDIR LIBDIR ... derive from PREFIX)
-#   make uninstall | clean | deps | kselftest
+#   make uninstall | clean | deps | kselftest | check-man | check-abi | check-header
 #
 # Variables: CC CXX CFLAGS CPPFLAGS LDFLAGS are the user's; V=1 shows commands;
 # O=DIR puts every output under DIR (default build/); SANITIZE=1 builds with
@@ -27,6 +27,12 @@ LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
 MANDIR		?= $(PREFIX)/share/man
 PKGCONFIGDIR	?= $(LIBDIR)/pkgconfig
+# systemd units and sysusers.d: under PREFIX like the rest (distributions
+# pass /usr/lib/systemd/system, or pkg-config --variable=systemdsystemunitdir
+# systemd).
+SYSTEMDSYSTEMUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSTEMDUSERUNITDIR ?= $(PREFIX)/lib/systemd/user
+SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
 
 # CC, CXX and AR keep make's defaults (cc, g++, ar) unless the user sets them.
 CFLAGS		?= -g -O2
@@ -100,16 +106,27 @@ RPATH		:= -Wl,-rpath,'$$ORIGIN/../lib'
 
 MANPAGES	:= $(wildcard $(foreach s,1 3 7 8,Documentation/man/*.$(s)))
 
-.PHONY: all lib trackerd tools examples check check-header check-abi demo bench fuzz \
-	install uninstall clean deps kselftest FORCE
+# systemd units: trackerd/systemd/ for the system manager, .../user/ for
+# systemctl --user; NAME.in files get the install paths (@SBINDIR@).
+unit_srcs	= $(filter %.socket %.service %.socket.in %.service.in, \
+			$(wildcard trackerd/systemd/$(1)*))
+SYSTEM_UNITS	:= $(patsubst %.in,%,$(patsubst trackerd/systemd/%,$(O)/systemd/system/%,\
+			$(call unit_srcs,)))
+USER_UNITS	:= $(patsubst %.in,%,$(patsubst trackerd/systemd/user/%,$(O)/systemd/user/%,\
+			$(call unit_srcs,user/)))
+SYSUSERS	:= $(wildcard trackerd/systemd/*.sysusers)
+
+.PHONY: all lib trackerd tools examples units check check-header check-abi check-man demo \
+	bench fuzz install uninstall clean deps kselftest FORCE
 .DEFAULT_GOAL := all
 
-all: lib trackerd tools examples
+all: lib trackerd tools examples units
 
 lib: $(LIB_SO) $(LIB_SO_MAJOR) $(LIB_A) $(LIB_PC)
 trackerd: $(TRACKERD)
 tools: $(TOOL_BINS)
 examples: $(EXAMPLE_BINS)
+units: $(SYSTEM_UNITS) $(USER_UNITS)
 
 # Rebuild everything when flags, PREFIX (compiled-in trackerd path) or the
 # compiler change; the stamp is rewritten only when its content differs.
@@ -163,6 +180,29 @@ $(LIB_PC): lib/sealshm.pc.in $(FLAGS_STAMP)
 		-e 's|@LIBDIR@|$(call pc_rel,$(LIBDIR))|g' \
 		-e 's|@INCLUDEDIR@|$(call pc_rel,$(INCLUDEDIR))|g' \
 		-e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+# --- systemd units --------------------------------------------------------------
+# The flags stamp changes with SBINDIR (it is compiled into the library too).
+unit_subst	= sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' $(1) > $(2)
+$(O)/systemd/system/%: trackerd/systemd/%.in $(FLAGS_STAMP)
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(call unit_subst,$<,$@)
+
+$(O)/systemd/system/%: trackerd/systemd/% $(FLAGS_STAMP)
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(call unit_subst,$<,$@)
+
+$(O)/systemd/user/%: trackerd/systemd/user/%.in $(FLAGS_STAMP)
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(call unit_subst,$<,$@)
+
+$(O)/systemd/user/%: trackerd/systemd/user/% $(FLAGS_STAMP)
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(call unit_subst,$<,$@)
 
 # --- trackerd -----------------------------------------------------------------
 $(O)/trackerd/%.o: trackerd/%.c $(FLAGS_STAMP)
@@ -222,6 +262,7 @@ check: deps
 	$(Q)rc=0; \
 	$(MAKE) --no-print-directory check-header || rc=1; \
 	$(MAKE) --no-print-directory check-abi || rc=1; \
+	$(MAKE) --no-print-directory check-man || rc=1; \
 	$(MAKE) --no-print-directory -C selftests O=$(abspath $(O)) KSFT_DIR=$(abspath $(KSFT_DIR)) \
 		run_tests || rc=1; \
 	exit $$rc
@@ -246,6 +287,36 @@ check-abi: $(LIB_SO_REAL)
 		$(O)/lib/abi.map.txt $(O)/lib/abi.so.txt; then \
 		echo "ABI check failed: exported symbols differ from $(LIB_MAP)" >&2; exit 1; \
 	fi
+
+# Every man page renders with groff -man -ww -z without a word of output
+# (warnings included).  Alias pages (".so man3/NAME.3") resolve through a
+# man1..man8 view of Documentation/man, as in an installed tree.  A page
+# with a table must say so on its first line ('\" t), as man(1) reads it,
+# and is then run through tbl.  trackerd(8)'s SECURITY table lists exactly
+# the syscalls of trackerd/sandbox.c's allow-list.
+MANCHECK_DIR	:= $(O)/mancheck
+check-man:
+	$(call msg,MANTEST,Documentation/man)
+	$(Q)command -v groff >/dev/null || \
+		{ echo "check-man: groff is missing (make deps)" >&2; exit 1; }
+	$(Q)mkdir -p $(MANCHECK_DIR) && for s in 1 3 7 8; do \
+		ln -sfn $(abspath Documentation/man) $(MANCHECK_DIR)/man$$s; done
+	$(Q)rc=0; for p in $(MANPAGES); do \
+		tbl=; \
+		if head -n 1 "$$p" | grep -q "^'\\\\\" t"; then tbl=-t; \
+		elif grep -q '^\.TS' "$$p"; then \
+			echo "$$p: has a table (.TS) but no '\\\" t first line" >&2; rc=1; fi; \
+		out=$$(groff $$tbl -I $(MANCHECK_DIR) -man -ww -z "$$p" 2>&1); \
+		if [ -n "$$out" ]; then printf '%s\n' "$$out" >&2; rc=1; fi; \
+	done; exit $$rc
+	$(Q)sed -n '/allowed_syscalls\[\] = {/,/^};/s/^[[:space:]]*"\([a-z0-9_]*\)",.*/\1/p' \
+		trackerd/sandbox.c | sort > $(MANCHECK_DIR)/syscalls.sandbox
+	$(Q)sed -n '/^\.TS/,/^\.TE/p' Documentation/man/trackerd.8 | \
+		awk -F '\t' 'NF > 1 { print $$1 }' | sort > $(MANCHECK_DIR)/syscalls.man
+	$(Q)diff -u --label 'trackerd/sandbox.c (allowed)' --label 'trackerd.8 (SECURITY)' \
+		$(MANCHECK_DIR)/syscalls.sandbox $(MANCHECK_DIR)/syscalls.man || \
+		{ echo "check-man: trackerd.8 and trackerd/sandbox.c list other syscalls" >&2; \
+		  exit 1; }
 
 # --- demo ---------------------------------------------------------------------
 # No SEALSHM_SOCKET: the library finds the per-user socket and starts
@@ -292,10 +363,12 @@ FUZZ_CFLAGS	 = -std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -fvisibilit
 		   -Ilib -Ilib/include $(FUZZ_SAN)
 FUZZ_TARGETS	:= $(patsubst selftests/fuzz/%.c,$(O)/fuzz/%,$(wildcard selftests/fuzz/*_fuzz.c))
 FUZZ_LIB_OBJS	:= $(LIB_SRCS:lib/%.c=$(O)/fuzz/lib/%.o)
-# trackerd's request path without main(), its listening socket, its log and
-# its sandbox: trackerd_fuzz.c stands in for the listener and the log.
+# trackerd's request path without main(), its listening socket, its log, its
+# sandbox and its service-manager notifications: trackerd_fuzz.c stands in
+# for the listener and the log.
 FUZZ_TRACKERD_OBJS := $(patsubst trackerd/%.c,$(O)/fuzz/trackerd/%.o,$(filter-out \
-		   trackerd/main.c trackerd/listen.c trackerd/log.c trackerd/sandbox.c,$(TRACKERD_SRCS)))
+		   trackerd/main.c trackerd/listen.c trackerd/log.c trackerd/sandbox.c \
+		   trackerd/notify.c,$(TRACKERD_SRCS)))
 # Archives: a target links only the members it needs.
 FUZZ_ARCHIVES	:= $(O)/fuzz/trackerd.a $(O)/fuzz/lib.a
 .SECONDARY: $(FUZZ_LIB_OBJS) $(FUZZ_TRACKERD_OBJS)
@@ -343,6 +416,19 @@ fuzz: deps
 	done; exit $$rc
 
 # --- install ------------------------------------------------------------------
+# Every tools/* program, every man page (alias pages are one-line .so files),
+# every unit; uninstall removes exactly these files and leaves directories.
+man_dest	= $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(1)))
+INSTALLED	 = $(addprefix $(DESTDIR)$(LIBDIR)/,libsealshm.so.$(VERSION) \
+			libsealshm.so.$(MAJOR) libsealshm.so libsealshm.a) \
+		   $(DESTDIR)$(INCLUDEDIR)/sealshm.h $(DESTDIR)$(PKGCONFIGDIR)/sealshm.pc \
+		   $(if $(TRACKERD),$(DESTDIR)$(SBINDIR)/trackerd) \
+		   $(addprefix $(DESTDIR)$(BINDIR)/,$(TOOLS)) \
+		   $(foreach p,$(MANPAGES),$(call man_dest,$(p))/$(notdir $(p))) \
+		   $(addprefix $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/,$(notdir $(SYSTEM_UNITS))) \
+		   $(addprefix $(DESTDIR)$(SYSTEMDUSERUNITDIR)/,$(notdir $(USER_UNITS))) \
+		   $(patsubst %.sysusers,$(DESTDIR)$(SYSUSERSDIR)/%.conf,$(notdir $(SYSUSERS)))
+
 install: all
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 		$(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
@@ -353,16 +439,19 @@ install: all
 	$(INSTALL) -m 644 lib/include/sealshm.h $(DESTDIR)$(INCLUDEDIR)/
 	$(INSTALL) -m 644 $(LIB_PC) $(DESTDIR)$(PKGCONFIGDIR)/
 	$(if $(TRACKERD),$(INSTALL) -m 755 $(TRACKERD) $(DESTDIR)$(SBINDIR)/)
-	$(if $(filter sealshm,$(TOOLS)),$(INSTALL) -m 755 $(O)/tools/sealshm $(DESTDIR)$(BINDIR)/)
-	$(foreach p,$(MANPAGES),$(INSTALL) -d $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p))) && \
-		$(INSTALL) -m 644 $(p) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/ &&) true
+	$(if $(TOOL_BINS),$(INSTALL) -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/)
+	$(foreach s,$(sort $(suffix $(MANPAGES))),$(INSTALL) -d $(call man_dest,$(s)) && \
+		$(INSTALL) -m 644 $(filter %$(s),$(MANPAGES)) $(call man_dest,$(s))/ &&) true
+	$(if $(SYSTEM_UNITS),$(INSTALL) -d $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR) && \
+		$(INSTALL) -m 644 $(SYSTEM_UNITS) $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/)
+	$(if $(USER_UNITS),$(INSTALL) -d $(DESTDIR)$(SYSTEMDUSERUNITDIR) && \
+		$(INSTALL) -m 644 $(USER_UNITS) $(DESTDIR)$(SYSTEMDUSERUNITDIR)/)
+	$(foreach f,$(SYSUSERS),$(INSTALL) -d $(DESTDIR)$(SYSUSERSDIR) && \
+		$(INSTALL) -m 644 $(f) \
+			$(DESTDIR)$(SYSUSERSDIR)/$(basename $(notdir $(f))).conf &&) true
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,libsealshm.so.$(VERSION) libsealshm.so.$(MAJOR) \
-		libsealshm.so libsealshm.a)
-	rm -f $(DESTDIR)$(INCLUDEDIR)/sealshm.h $(DESTDIR)$(PKGCONFIGDIR)/sealshm.pc
-	rm -f $(DESTDIR)$(SBINDIR)/trackerd $(DESTDIR)$(BINDIR)/sealshm
-	rm -f $(foreach p,$(MANPAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
+	rm -f $(INSTALLED)
 
 clean:
 	rm -rf -- $(O) build-san

@@ -29,6 +29,7 @@
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "registry.h"
 #include "request.h"
 #include "sandbox.h"
@@ -906,6 +907,7 @@ int main(int argc, char *argv[])
 	 * Decided before the filter, which has no geteuid().
 	 */
 	request_state.euid = arg_sandbox.user ? 0 : geteuid();
+	(void)notify_open(arg_foreground);
 	r = sandbox_enter(&arg_sandbox);
 	if (r < 0)
 		goto out;
@@ -913,11 +915,13 @@ int main(int argc, char *argv[])
 	log_info("serving %s%s", listener_path(listener),
 		 listener_activated(listener) ? " (socket activation)" : "");
 	ready(&ready_fd);
+	notify_send("READY=1");
 
 	r = loop_run(loop);
 	if (r < 0)
 		log_warn("Failed to wait for events: %s", strerror(-r));
 out:
+	notify_stop();
 	/* Sessions first: trackerd stopping is no session's end, no name is
 	 * cleaned up one by one (they all go with the registry). Then clients
 	 * (their sources live in the loop); the socket last: it is unlinked

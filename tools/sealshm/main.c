@@ -214,7 +214,9 @@ static int cmd_ls(int argc _unused_, char **argv _unused_)
 	if (n < 0)
 		return fail("list names", NULL, n);
 
-	qsort(infos, n, sizeof(*infos), cmp_info);
+	/* No names: infos is NULL, which qsort() must not be given. */
+	if (n > 1)
+		qsort(infos, n, sizeof(*infos), cmp_info);
 	for (int i = 0; i < n; i++) {
 		int l = strlen(infos[i].name);
 		if (l > width)

@@ -1,0 +1,714 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * install_test: `make install DESTDIR=<tmp> PREFIX=/usr` of the source tree
+ * puts every file where a Linux user expects it (the library's SONAME link
+ * chain, the header, sealshm.pc, trackerd, every tools/ program, every man
+ * page, the systemd units), with no trace of DESTDIR inside; a program from
+ * outside the tree builds with `pkg-config --cflags --libs sealshm` against
+ * that copy and, run against the installed trackerd, creates and attaches a
+ * segment; `make uninstall` then leaves nothing but directories.
+ *
+ * The tree is built in a scratch O of its own (SEALSHM_TEST_O/install-test,
+ * kept between runs so that only the first one builds everything): PREFIX
+ * is compiled into the library (the trackerd it starts), so installing the
+ * build under test with PREFIX=/usr would rebuild it under the feet of the
+ * other tests.  Under SEALSHM_TEST_SANITIZE=1 that build is a SANITIZE=1
+ * one, and the outside program gets the sanitizer flags too (a library
+ * built with ASan needs its runtime in the program).
+ */
+#include <dirent.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "helpers.h"
+
+/* A build from scratch takes seconds (a sanitizer build about ten); a
+ * loaded 2-core CI machine may take many times that. */
+#define MAKE_TIMEOUT_MS		150000
+#define CC_TIMEOUT_MS		60000
+
+#define PROBE_NAME		"install_probe"
+#define PROBE_TEXT		"written through the installed library"
+
+/* The outside program: only what an installed copy offers (<sealshm.h>,
+ * -lsealshm).  It says which libsealshm it runs with (dladdr() of a string
+ * inside the library), creates PROBE_NAME, attaches it by name and reads
+ * through the second mapping what it wrote through the first. */
+static const char probe_src[] =
+	"#define _GNU_SOURCE\n"
+	"#include <dlfcn.h>\n"
+	"#include <stdio.h>\n"
+	"#include <string.h>\n"
+	"#include <sealshm.h>\n"
+	"\n"
+	"int main(int argc, char **argv)\n"
+	"{\n"
+	"	struct sealshm *a = NULL, *b = NULL;\n"
+	"	Dl_info info;\n"
+	"	int r;\n"
+	"\n"
+	"	if (argc != 2)\n"
+	"		return 2;\n"
+	"	if (dladdr(sealshm_version(), &info) && info.dli_fname)\n"
+	"		printf(\"lib %s\\n\", info.dli_fname);\n"
+	"	printf(\"version %s\\n\", sealshm_version());\n"
+	"	r = sealshm_create(argv[1], 4096, NULL, &a);\n"
+	"	if (r < 0) {\n"
+	"		fprintf(stderr, \"create '%s': %s\\n\", argv[1], strerror(-r));\n"
+	"		return 1;\n"
+	"	}\n"
+	"	strcpy(sealshm_buf(a), \"" PROBE_TEXT "\");\n"
+	"	r = sealshm_attach(argv[1], NULL, &b);\n"
+	"	if (r < 0) {\n"
+	"		fprintf(stderr, \"attach '%s': %s\\n\", argv[1], strerror(-r));\n"
+	"		sealshm_unlink(a);\n"
+	"		sealshm_close(a);\n"
+	"		return 1;\n"
+	"	}\n"
+	"	printf(\"attached %s %zu: %s\\n\", sealshm_name(b), sealshm_size(b),\n"
+	"	       (const char *)sealshm_buf(b));\n"
+	"	r = sealshm_unlink(a);\n"
+	"	sealshm_close(b);\n"
+	"	sealshm_close(a);\n"
+	"	return r < 0;\n"
+	"}\n";
+
+FIXTURE(install) {
+	char top[PATH_MAX];		/* the source tree */
+	char build[PATH_MAX];		/* its scratch O */
+	char tmp[64];			/* this test's scratch directory */
+	char dest[80];			/* TMP/root: DESTDIR */
+	char log[80];			/* TMP/out.log: what commands printed */
+	char why[256];			/* set: skip with this reason */
+	bool sanitize;
+	struct trackerd d;
+	int fds_before;
+};
+
+/* snprintf() for paths and messages: truncation is checked where it
+ * matters (ASSERT on the result), not guessed at by the compiler. */
+static int pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int pathf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
+}
+
+/* Run the shell command @fmt..., its output (after the command line)
+ * appended to @log, and wait up to @timeout_ms for it (then SIGKILL).
+ * Returns its exit code (128 + signal) or -errno. */
+static int run_sh(const char *log, unsigned int timeout_ms, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int run_sh(const char *log, unsigned int timeout_ms, const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	pid_t pid;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		return -ENAMETOOLONG;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd;
+
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+			_exit(126);
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+			_exit(126);
+		/* A make running the selftests passes its jobserver and its
+		 * command-line variables (O=, KSFT_DIR=) down in MAKEFLAGS:
+		 * this make is another build. */
+		(void)unsetenv("MAKEFLAGS");
+		(void)unsetenv("MFLAGS");
+		(void)unsetenv("MAKELEVEL");
+		(void)unsetenv("MAKEOVERRIDES");
+		dprintf(STDOUT_FILENO, "$ %s\n", cmd);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return helper_exit_code(helper_reap(pid, timeout_ms));
+}
+
+/* The end of the command log, for a failure message (malloc()ed). */
+static char *log_tail(const char *log)
+{
+	char *s = NULL;
+	size_t len;
+
+	if (helper_read_file(log, &s) < 0)
+		return strdup("(no log)");
+	len = strlen(s);
+	if (len > 4000)
+		memmove(s, s + len - 4000, 4001);
+	return s;
+}
+
+/* Paths go into sh -c '...' commands unquoted beyond single quotes. */
+static bool shell_safe(const char *s)
+{
+	return !strchr(s, '\'');
+}
+
+static int make_dir(const char *path)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* The source tree: SEALSHM_TEST_TOP, else two levels above this binary
+ * (build/selftests/install_test), if a Makefile and the header are there. */
+static int find_top(char *buf, size_t len)
+{
+	char path[PATH_MAX + 32];
+	int r = helper_prog_path("SEALSHM_TEST_TOP", "../..", buf, len);
+
+	if (r < 0)
+		return r;
+	pathf(path, sizeof(path), "%s/Makefile", buf);
+	if (access(path, R_OK) < 0)
+		return -errno;
+	pathf(path, sizeof(path), "%s/lib/include/sealshm.h", buf);
+	if (access(path, R_OK) < 0)
+		return -errno;
+	return 0;
+}
+
+static int make_install(struct __test_metadata *_metadata, FIXTURE_DATA(install) *self,
+			const char *target)
+{
+	int rc = run_sh(self->log, MAKE_TIMEOUT_MS,
+			"make -j2 --no-print-directory -C '%s' O='%s' PREFIX=/usr "
+			"DESTDIR='%s'%s %s",
+			self->top, self->build, self->dest, self->sanitize ? " SANITIZE=1" : "",
+			target);
+
+	EXPECT_EQ(0, rc) {
+		char *tail = log_tail(self->log);
+
+		TH_LOG("make %s failed (%d):\n%s", target, rc, tail);
+		free(tail);
+	}
+	return rc;
+}
+
+FIXTURE_SETUP(install)
+{
+	const char *o = getenv("SEALSHM_TEST_O");
+	const char *san = getenv("SEALSHM_TEST_SANITIZE");
+	int r;
+
+	self->why[0] = '\0';
+	self->d.pid = 0;
+	self->d.dir[0] = '\0';
+	self->sanitize = san && !strcmp(san, "1");
+	self->fds_before = helper_count_fds(0);
+
+	r = find_top(self->top, sizeof(self->top));
+	if (r < 0) {
+		pathf(self->why, sizeof(self->why),
+			 "no source tree (set SEALSHM_TEST_TOP): %s", strerror(-r));
+		return;
+	}
+	pathf(self->tmp, sizeof(self->tmp), "/tmp/sealshm-install.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->tmp));
+	pathf(self->dest, sizeof(self->dest), "%s/root", self->tmp);
+	pathf(self->log, sizeof(self->log), "%s/out.log", self->tmp);
+	ASSERT_EQ(0, make_dir(self->dest));
+	if (o && *o) {
+		ASSERT_LE(0, pathf(self->build, sizeof(self->build), "%s/install-test", o));
+	} else {
+		/* Run by hand: a build of its own, removed with TMP. */
+		pathf(self->build, sizeof(self->build), "%s/build", self->tmp);
+	}
+	ASSERT_TRUE(shell_safe(self->top) && shell_safe(self->build) && shell_safe(self->dest)) {
+		TH_LOG("a path contains a single quote: %s %s", self->top, self->build);
+	}
+	ASSERT_EQ(0, make_install(_metadata, self, "install"));
+}
+
+/* Remove @path's tree (nftw, depth first). */
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		(void)rmdir(path);
+	else
+		(void)unlink(path);
+	return 0;
+}
+
+static void rm_tree(const char *path)
+{
+	if (path[0])
+		(void)nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+FIXTURE_TEARDOWN(install)
+{
+	trackerd_cleanup(&self->d);
+	if (self->tmp[0]) {
+		if (!_metadata->passed) {
+			char *tail = log_tail(self->log);
+
+			TH_LOG("commands and their output (end):\n%s", tail);
+			free(tail);
+		}
+		rm_tree(self->tmp);
+	}
+	EXPECT_EQ(self->fds_before, helper_count_fds(0));
+}
+
+/* The harness runs the test body after a SKIP() in the setup. */
+#define SKIP_IF_NO_TREE()						\
+	do {								\
+		if (self->why[0])					\
+			SKIP(return, "%s", self->why);			\
+	} while (0)
+
+/* DESTDIR + @rel. */
+static const char *in_dest(FIXTURE_DATA(install) *self, const char *rel, char *buf, size_t len)
+{
+	pathf(buf, len, "%s%s", self->dest, rel);
+	return buf;
+}
+
+/* The target of symlink @path, "" when it is none. */
+static const char *link_target(const char *path, char *buf, size_t len)
+{
+	ssize_t n = readlink(path, buf, len - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* Permission bits of @path (following symlinks), -errno when missing. */
+static int file_mode(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EISDIR;
+	return st.st_mode & 07777;
+}
+
+/* Both files exist and hold the same bytes. */
+static bool same_content(const char *a, const char *b)
+{
+	char *x = NULL, *y = NULL;
+	bool same;
+
+	if (helper_read_file(a, &x) < 0 || helper_read_file(b, &y) < 0) {
+		free(x);
+		return false;
+	}
+	same = !strcmp(x, y);
+	free(x);
+	free(y);
+	return same;
+}
+
+/* DT_SONAME of the ELF64 shared object @path into @buf ("" when none).
+ * 0 or -errno (-ENOEXEC: not an ELF64 file of this byte order). */
+static int elf_soname(const char *path, char *buf, size_t len)
+{
+	const Elf64_Ehdr *eh;
+	const Elf64_Shdr *sh;
+	struct stat st;
+	const uint8_t *p;
+	int fd, r = -ENOEXEC;
+
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(*eh)) {
+		close(fd);
+		return -ENOEXEC;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -errno;
+	eh = (const Elf64_Ehdr *)p;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_shentsize != sizeof(Elf64_Shdr) ||
+	    eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr) > (uint64_t)st.st_size)
+		goto out;
+	sh = (const Elf64_Shdr *)(p + eh->e_shoff);
+	for (unsigned i = 0; i < eh->e_shnum; i++) {
+		const Elf64_Shdr *str;
+
+		if (sh[i].sh_type != SHT_DYNAMIC || sh[i].sh_link >= eh->e_shnum)
+			continue;
+		str = &sh[sh[i].sh_link];
+		if (sh[i].sh_offset + sh[i].sh_size > (uint64_t)st.st_size ||
+		    str->sh_offset + str->sh_size > (uint64_t)st.st_size)
+			break;
+		for (uint64_t k = 0; k + sizeof(Elf64_Dyn) <= sh[i].sh_size;
+		     k += sizeof(Elf64_Dyn)) {
+			const Elf64_Dyn *dyn = (const Elf64_Dyn *)(p + sh[i].sh_offset + k);
+
+			if (dyn->d_tag == DT_NULL)
+				break;
+			if (dyn->d_tag == DT_SONAME && dyn->d_un.d_val < str->sh_size) {
+				pathf(buf, len, "%.*s",
+					 (int)strnlen((const char *)p + str->sh_offset +
+						      dyn->d_un.d_val,
+						      str->sh_size - dyn->d_un.d_val),
+					 (const char *)p + str->sh_offset + dyn->d_un.d_val);
+				r = 0;
+			}
+		}
+		break;
+	}
+out:
+	munmap((void *)p, (size_t)st.st_size);
+	return r;
+}
+
+/* Files below @dir that are not directories; @max names of them go to
+ * @found (one per line). */
+static int count_non_dirs(const char *dir, char *found, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		pathf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int k = count_non_dirs(path, found, len);
+
+			n += k > 0 ? k : 0;
+			continue;
+		}
+		n++;
+		if (strlen(found) + strlen(path) + 2 < len)
+			strcat(strcat(found, path), "\n");
+	}
+	closedir(d);
+	return n;
+}
+
+/* Regular files below @dir whose bytes contain @needle (names into
+ * @found, one per line). */
+static int grep_tree(const char *dir, const char *needle, char *found, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		pathf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int k = grep_tree(path, needle, found, len);
+
+			n += k > 0 ? k : 0;
+		} else if (S_ISREG(st.st_mode) && st.st_size > 0) {
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			void *p;
+
+			if (fd < 0)
+				continue;
+			p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+			close(fd);
+			if (p == MAP_FAILED)
+				continue;
+			if (memmem(p, (size_t)st.st_size, needle, strlen(needle))) {
+				n++;
+				if (strlen(found) + strlen(path) + 2 < len)
+					strcat(strcat(found, path), "\n");
+			}
+			munmap(p, (size_t)st.st_size);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* The library's SONAME chain, the header, sealshm.pc, trackerd, every
+ * tools/ program, every man page and unit land under PREFIX=/usr in DESTDIR
+ * with the right modes, and no installed file mentions DESTDIR. */
+TEST_F_TIMEOUT(install, install_puts_every_file, 170)
+{
+	char so_major[64], so_real[64], p[PATH_MAX], q[PATH_MAX], t[PATH_MAX], src[PATH_MAX];
+	char soname[128], *pc = NULL, found[2048] = "";
+	struct dirent *de;
+	DIR *d;
+	int n;
+
+	SKIP_IF_NO_TREE();
+	pathf(so_real, sizeof(so_real), "libsealshm.so.%s", SEALSHM_VERSION);
+	pathf(so_major, sizeof(so_major), "libsealshm.so.%.*s",
+		 (int)strcspn(SEALSHM_VERSION, "."), SEALSHM_VERSION);
+
+	/* libsealshm.so -> .so.MAJOR -> .so.VERSION, whose SONAME is .so.MAJOR
+	 * (what programs record, so the link is what the loader opens). */
+	EXPECT_STREQ(so_major, link_target(in_dest(self, "/usr/lib/libsealshm.so", p, sizeof(p)),
+					   t, sizeof(t)));
+	pathf(q, sizeof(q), "/usr/lib/%s", so_major);
+	EXPECT_STREQ(so_real, link_target(in_dest(self, q, p, sizeof(p)), t, sizeof(t)));
+	pathf(q, sizeof(q), "/usr/lib/%s", so_real);
+	in_dest(self, q, p, sizeof(p));
+	EXPECT_EQ(0755, file_mode(p));
+	EXPECT_STREQ("", link_target(p, t, sizeof(t)));	/* the real file */
+	EXPECT_EQ(0, elf_soname(p, soname, sizeof(soname)));
+	EXPECT_STREQ(so_major, soname);
+	EXPECT_EQ(0644, file_mode(in_dest(self, "/usr/lib/libsealshm.a", p, sizeof(p))));
+
+	/* The header, byte for byte. */
+	pathf(src, sizeof(src), "%s/lib/include/sealshm.h", self->top);
+	EXPECT_EQ(0644, file_mode(in_dest(self, "/usr/include/sealshm.h", p, sizeof(p))));
+	EXPECT_TRUE(same_content(src, p));
+
+	/* sealshm.pc: PREFIX, not DESTDIR, and this version. */
+	in_dest(self, "/usr/lib/pkgconfig/sealshm.pc", p, sizeof(p));
+	EXPECT_EQ(0644, file_mode(p));
+	ASSERT_EQ(0, helper_read_file(p, &pc));
+	EXPECT_NE(NULL, strstr(pc, "\nprefix=/usr\n"));
+	pathf(q, sizeof(q), "\nVersion: %s\n", SEALSHM_VERSION);
+	EXPECT_NE(NULL, strstr(pc, q)) {
+		TH_LOG("sealshm.pc:\n%s", pc);
+	}
+	free(pc);
+
+	/* trackerd, and it runs. */
+	in_dest(self, "/usr/sbin/trackerd", p, sizeof(p));
+	EXPECT_EQ(0755, file_mode(p));
+	EXPECT_EQ(0, run_sh(self->log, 10000, "'%s' --version | grep -qx 'trackerd %s'", p,
+			    SEALSHM_VERSION));
+
+	/* Every tools/NAME/ program as /usr/bin/NAME. */
+	pathf(src, sizeof(src), "%s/tools", self->top);
+	d = opendir(src);
+	ASSERT_NE(NULL, d);
+	n = 0;
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		pathf(q, sizeof(q), "%s/%s", src, de->d_name);
+		if (de->d_name[0] == '.' || stat(q, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		pathf(q, sizeof(q), "/usr/bin/%s", de->d_name);
+		EXPECT_EQ(0755, file_mode(in_dest(self, q, p, sizeof(p)))) {
+			TH_LOG("tool %s not installed as %s", de->d_name, p);
+		}
+		n++;
+	}
+	closedir(d);
+	EXPECT_LE(1, n);
+
+	/* Every Documentation/man/NAME.S as man/manS/NAME.S, aliases included. */
+	pathf(src, sizeof(src), "%s/Documentation/man", self->top);
+	d = opendir(src);
+	ASSERT_NE(NULL, d);
+	n = 0;
+	while ((de = readdir(d))) {
+		const char *dot = strrchr(de->d_name, '.');
+		char from[PATH_MAX + 300];
+
+		if (!dot || strlen(dot) != 2 || !strchr("1378", dot[1]))
+			continue;
+		pathf(q, sizeof(q), "/usr/share/man/man%c/%s", dot[1], de->d_name);
+		pathf(from, sizeof(from), "%s/%s", src, de->d_name);
+		EXPECT_EQ(0644, file_mode(in_dest(self, q, p, sizeof(p)))) {
+			TH_LOG("man page %s not installed as %s", de->d_name, p);
+		}
+		EXPECT_TRUE(same_content(from, p));
+		n++;
+	}
+	closedir(d);
+	EXPECT_LE(10, n);
+
+	/* The units, system and user, with trackerd's installed path. */
+	{
+		static const char *const units[] = {
+			"/usr/lib/systemd/system/sealshm-trackerd.socket",
+			"/usr/lib/systemd/system/sealshm-trackerd.service",
+			"/usr/lib/systemd/user/sealshm-trackerd.socket",
+			"/usr/lib/systemd/user/sealshm-trackerd.service",
+			"/usr/lib/sysusers.d/sealshm.conf",
+		};
+
+		for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+			char *text = NULL;
+
+			in_dest(self, units[i], p, sizeof(p));
+			EXPECT_EQ(0644, file_mode(p)) {
+				TH_LOG("%s missing", p);
+			}
+			if (helper_read_file(p, &text) < 0)
+				continue;
+			EXPECT_EQ(NULL, strstr(text, "@SBINDIR@"));
+			EXPECT_EQ(NULL, strstr(text, "@BINDIR@"));
+			if (strstr(units[i], ".service"))
+				EXPECT_NE(NULL, strstr(text, "\nExecStart=/usr/sbin/trackerd "));
+			if (strstr(units[i], ".socket"))
+				EXPECT_NE(NULL, strstr(text, "\nListenSequentialPacket="));
+			free(text);
+		}
+	}
+
+	/* DESTDIR only ever prefixes paths: no installed file contains it. */
+	EXPECT_EQ(0, grep_tree(self->dest, self->dest, found, sizeof(found))) {
+		TH_LOG("files mentioning %s:\n%s", self->dest, found);
+	}
+}
+
+/* `cc prog.c $(pkg-config --cflags --libs sealshm)` against the DESTDIR
+ * copy builds an outside program; run with that library, against the
+ * installed trackerd, it creates and attaches a segment; the installed
+ * CLI finds its library through its rpath. */
+TEST_F_TIMEOUT(install, pkg_config_builds_outside_program, 170)
+{
+	char prog[PATH_MAX], src[PATH_MAX], flags_path[PATH_MAX], out_path[PATH_MAX];
+	char trackerd[PATH_MAX], libdir[PATH_MAX], want[PATH_MAX + 64], p[PATH_MAX];
+	char *flags = NULL, *out = NULL;
+	const char *san = self->sanitize ?
+		" -fsanitize=address,undefined -fno-omit-frame-pointer" : "";
+	int fd, rc;
+
+	SKIP_IF_NO_TREE();
+	pathf(src, sizeof(src), "%s/prog.c", self->tmp);
+	pathf(prog, sizeof(prog), "%s/prog", self->tmp);
+	pathf(flags_path, sizeof(flags_path), "%s/flags", self->tmp);
+	pathf(out_path, sizeof(out_path), "%s/prog.out", self->tmp);
+	in_dest(self, "/usr/sbin/trackerd", trackerd, sizeof(trackerd));
+	in_dest(self, "/usr/lib", libdir, sizeof(libdir));
+
+	fd = open(src, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)strlen(probe_src), write(fd, probe_src, strlen(probe_src)));
+	close(fd);
+
+	/* pkgconf/pkg-config: the .pc says prefix=/usr; the sysroot puts
+	 * DESTDIR in front of its -I and -L, and PKG_CONFIG_LIBDIR keeps any
+	 * sealshm.pc installed on this machine out of the search. */
+	rc = run_sh(self->log, 10000,
+		    "PKG_CONFIG_SYSROOT_DIR='%s' PKG_CONFIG_LIBDIR='%s/pkgconfig' "
+		    "pkg-config --cflags --libs sealshm > '%s'",
+		    self->dest, libdir, flags_path);
+	ASSERT_EQ(0, rc);
+	ASSERT_EQ(0, helper_read_file(flags_path, &flags));
+	pathf(want, sizeof(want), "-I%s/usr/include", self->dest);
+	EXPECT_NE(NULL, strstr(flags, want)) {
+		TH_LOG("pkg-config said: %s", flags);
+	}
+	pathf(want, sizeof(want), "-L%s ", libdir);
+	EXPECT_NE(NULL, strstr(flags, want)) {
+		TH_LOG("pkg-config said: %s", flags);
+	}
+	free(flags);
+
+	rc = run_sh(self->log, CC_TIMEOUT_MS,
+		    "${CC:-cc} -std=gnu11 -Wall -Wextra -Werror%s -o '%s' '%s' "
+		    "$(PKG_CONFIG_SYSROOT_DIR='%s' PKG_CONFIG_LIBDIR='%s/pkgconfig' "
+		    "pkg-config --cflags --libs sealshm)",
+		    san, prog, src, self->dest, libdir);
+	ASSERT_EQ(0, rc);
+
+	/* The installed trackerd, on a private socket. */
+	ASSERT_EQ(0, setenv("SEALSHM_TRACKERD", trackerd, 1));
+	ASSERT_EQ(0, trackerd_start(&self->d, NULL)) {
+		TH_LOG("installed trackerd %s did not start", trackerd);
+	}
+	ASSERT_EQ(0, setenv("SEALSHM_SOCKET", self->d.sock, 1));
+	ASSERT_EQ(0, setenv("SEALSHM_NO_AUTOSTART", "1", 1));
+
+	rc = run_sh(self->log, 30000, "LD_LIBRARY_PATH='%s' '%s' " PROBE_NAME " > '%s'", libdir,
+		    prog, out_path);
+	EXPECT_EQ(0, rc);
+	ASSERT_EQ(0, helper_read_file(out_path, &out));
+	pathf(want, sizeof(want), "lib %s/libsealshm.so", libdir);
+	EXPECT_NE(NULL, strstr(out, want)) {
+		TH_LOG("the program did not run with the installed library:\n%s", out);
+	}
+	pathf(want, sizeof(want), "version %s\n", SEALSHM_VERSION);
+	EXPECT_NE(NULL, strstr(out, want));
+	EXPECT_NE(NULL, strstr(out, "attached " PROBE_NAME " 4096: " PROBE_TEXT "\n")) {
+		TH_LOG("program output:\n%s", out);
+	}
+	free(out);
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "registered '" PROBE_NAME "'", NULL));
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "unlinked '" PROBE_NAME "'", NULL));
+
+	/* The installed CLI: no LD_LIBRARY_PATH, its rpath finds ../lib.  It
+	 * lists nothing: the program unlinked what it made.  (Not the test's
+	 * own library: its cached connection would count as a leaked fd.) */
+	rc = run_sh(self->log, 30000, "'%s' ls > '%s'",
+		    in_dest(self, "/usr/bin/sealshm", p, sizeof(p)), out_path);
+	EXPECT_EQ(0, rc);
+	ASSERT_EQ(0, helper_read_file(out_path, &out));
+	EXPECT_EQ(0, strncmp(out, "NAME ", 5));
+	EXPECT_EQ(NULL, strstr(out, PROBE_NAME)) {
+		TH_LOG("still listed:\n%s", out);
+	}
+	free(out);
+}
+
+/* `make uninstall` with the same variables removes every file install put
+ * there: only (empty) directories are left. */
+TEST_F_TIMEOUT(install, uninstall_leaves_only_directories, 170)
+{
+	char found[4096] = "";
+	int n;
+
+	SKIP_IF_NO_TREE();
+	ASSERT_EQ(0, make_install(_metadata, self, "uninstall"));
+	n = count_non_dirs(self->dest, found, sizeof(found));
+	EXPECT_EQ(0, n) {
+		TH_LOG("left after uninstall:\n%s", found);
+	}
+}
+
+TEST_HARNESS_MAIN
