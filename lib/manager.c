@@ -288,8 +288,37 @@ static void dir_remove(const struct sealshm_manager *m)
 	(void)rmdir(m->dir);
 }
 
+/* The caller's environment without what belongs to the caller alone: a
+ * service's NOTIFY_SOCKET (the manager, in the foreground, would report
+ * readiness in its name) and its socket activation.  malloc()ed array of
+ * pointers into environ. */
+static char **manager_environ(void)
+{
+	static const char *const drop[] = { "NOTIFY_SOCKET=", "LISTEN_FDS=", "LISTEN_PID=",
+					     "LISTEN_FDNAMES=" };
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ && environ[n])
+		n++;
+	env = calloc(n + 1, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		bool keep = true;
+
+		for (size_t j = 0; j < ELEMENTSOF(drop); j++)
+			if (strncmp(environ[i], drop[j], strlen(drop[j])) == 0)
+				keep = false;
+		if (keep)
+			env[k++] = environ[i];
+	}
+	return env;
+}
+
 static int spawn_manager(const char *bin, struct sealshm_manager *m, int pidfd, int key_fd)
 {
+	_cleanup_free_ char **env = manager_environ();
 	char pidfd_arg[] = "3", auth_arg[] = "4";
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -304,6 +333,8 @@ static int spawn_manager(const char *bin, struct sealshm_manager *m, int pidfd, 
 		NULL,
 	};
 
+	if (!env)
+		return -ENOMEM;
 	r = posix_spawnattr_init(&attr);
 	if (r != 0)
 		return -r;
@@ -338,7 +369,7 @@ static int spawn_manager(const char *bin, struct sealshm_manager *m, int pidfd, 
 		r = posix_spawn_file_actions_addclosefrom_np(&fa, MANAGER_AUTH_FD + 1);
 #endif
 	if (r == 0)
-		r = posix_spawn(&m->child, bin, &fa, &attr, argv, environ);
+		r = posix_spawn(&m->child, bin, &fa, &attr, argv, env);
 	(void)posix_spawn_file_actions_destroy(&fa);
 	(void)posix_spawnattr_destroy(&attr);
 	return -r;

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -631,6 +633,33 @@ TEST_F(manager, clean_run_writes_nothing_to_stderr)
 	ASSERT_EQ(0, helper_read_file(err_path, &err));
 	EXPECT_STREQ("", err);
 	free(err);
+}
+
+/* In a systemd service the owner's $NOTIFY_SOCKET is the service's: the
+ * manager (a trackerd in the foreground) must not report readiness, or
+ * anything, in its name.  It answers before sealshm_manager_start()
+ * returns, so a READY=1 would be waiting by then. */
+TEST_F(manager, manager_does_not_notify_for_its_owner)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[256];
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", self->dir);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
+	ASSERT_EQ(0, setenv("NOTIFY_SOCKET", sa.sun_path, 1));
+
+	ASSERT_EQ(0, sealshm_manager_start(NULL, &self->m));
+	EXPECT_EQ(0, unsetenv("NOTIFY_SOCKET"));
+	EXPECT_EQ(-1, recv(fd, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, sealshm_manager_shutdown(self->m));
+	self->m = NULL;
+	EXPECT_EQ(-1, recv(fd, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	close(fd);
 }
 
 /* The owner is SIGKILLed: within one second its manager notices (pidfd),

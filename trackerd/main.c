@@ -907,7 +907,9 @@ int main(int argc, char *argv[])
 	 * Decided before the filter, which has no geteuid().
 	 */
 	request_state.euid = arg_sandbox.user ? 0 : geteuid();
-	(void)notify_open(arg_foreground);
+	/* A manager is its owner's child, not a service: the owner's
+	 * $NOTIFY_SOCKET is not ours to report on (the library drops it). */
+	(void)notify_open(arg_foreground && !arg_manager);
 	r = sandbox_enter(&arg_sandbox);
 	if (r < 0)
 		goto out;
