@@ -131,6 +131,10 @@ int sealshm__name_check_wire(const char field[SEALSHM_PROTO_NAME_SIZE]);
 int sealshm__name_random(char *buf, size_t len);
 
 /* --- segments and seals (lib/seal.c) ------------------------------------- */
+/* -EFBIG when @size is above RLIMIT_FSIZE (checked before ftruncate(),
+ * which would also raise SIGXFSZ and kill the caller), else 0. */
+int sealshm__fsize_check(uint64_t size);
+
 /* A new memfd of @size bytes, mode @mode, sealed F_SEAL_SHRINK|F_SEAL_GROW,
  * MFD_CLOEXEC (and MFD_NOEXEC_SEAL where the kernel has it).
  * Returns the fd or -errno. */

@@ -47,6 +47,9 @@ int sealshm__posix_create(const char *name, size_t size, mode_t mode,
 	r = posix_path(path, name);
 	if (r < 0)
 		return r;
+	r = sealshm__fsize_check(size);
+	if (r < 0)
+		return r;
 
 	fd = shm_open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, mode);
 	if (fd < 0)

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include <sys/resource.h>
+
 #include "internal.h"
 
 /* memfd_create(2): the name, without the terminating NUL, is at most 249
@@ -33,16 +35,33 @@ static void memfd_name(char buf[MEMFD_NAME_MAX + 1], const char *name)
 	(void)snprintf(buf, MEMFD_NAME_MAX + 1, MEMFD_NAME_PREFIX "%.*s", (int)len, name);
 }
 
+int sealshm__fsize_check(uint64_t size)
+{
+	struct rlimit rl;
+
+	/* Growing a file past RLIMIT_FSIZE is EFBIG, but the kernel also sends
+	 * SIGXFSZ, whose default action kills the caller: a library must not
+	 * kill its caller over an argument, so say EFBIG without trying. */
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    size > rl.rlim_cur)
+		return -EFBIG;
+	return 0;
+}
+
 int sealshm__memfd_new(const char *name, uint64_t size, mode_t mode)
 {
 	char mname[MEMFD_NAME_MAX + 1];
 	_cleanup_close_ int fd = -EBADF;
+	int r;
 
 	/* ftruncate() takes an off_t. */
 	if (size == 0 || size > INT64_MAX)
 		return -EINVAL;
 	if (!name || mode & ~(mode_t)0777)
 		return -EINVAL;
+	r = sealshm__fsize_check(size);
+	if (r < 0)
+		return r;
 
 	memfd_name(mname, name);
 

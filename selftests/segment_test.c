@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -305,6 +306,43 @@ TEST_F(segment, create_size_zero_fails_einval)
 	EXPECT_EQ(-EINVAL, sealshm_create(NULL, 0, NULL, &self->shm[0]));
 	EXPECT_EQ(NULL, self->shm[0]);
 	EXPECT_EQ(-ENOENT, sealshm_attach("zero", NULL, &self->shm[0]));
+}
+
+/* A size above RLIMIT_FSIZE is -EFBIG, and the caller lives: growing the
+ * file would also raise SIGXFSZ, whose default action kills.  Both
+ * backends; nothing is registered, no /dev/shm file is left. */
+TEST_F(segment, create_above_rlimit_fsize_fails_efbig)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct rlimit rl = { .rlim_cur = 65536, .rlim_max = RLIM_INFINITY };
+		SEALSHM_OPTS(sealshm_opts, posix, .flags = SEALSHM_POSIX);
+		struct sealshm *shm = NULL;
+
+		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+			_exit(10);
+		if (sealshm_create("efbig", 65537, NULL, &shm) != -EFBIG || shm)
+			_exit(11);
+		if (sealshm_create("sealshm-test-efbig", 65537, &posix, &shm) != -EFBIG || shm)
+			_exit(12);
+		/* At the limit is fine. */
+		if (sealshm_create("efbig", 65536, NULL, &shm) < 0)
+			_exit(13);
+		if (sealshm_unlink(shm) < 0)
+			_exit(14);
+		sealshm_close(shm);
+		_exit(0);
+	}
+	status = helper_reap(pid, 10000);
+	EXPECT_EQ(0, helper_exit_code(status)) {
+		TH_LOG("child status %#x (signal %d)", status,
+		       WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	}
+	EXPECT_EQ(-1, access("/dev/shm/sealshm-test-efbig", F_OK));
 }
 
 /* Every malformed name is refused with -EINVAL by every call that takes a
