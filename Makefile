@@ -90,6 +90,7 @@ TOOLS		:= $(patsubst tools/%/,%,$(sort $(dir $(wildcard tools/*/*.c))))
 TOOL_BINS	:= $(TOOLS:%=$(O)/tools/%)
 # Extra libraries per tool, e.g. shmtop_LDLIBS.
 sealshm_LDLIBS	:=
+shmtop_LDLIBS	:= $(shell $(PKG_CONFIG) --libs ncurses 2>/dev/null || echo -lncurses)
 
 # One program per examples/*.c.
 EXAMPLE_BINS	:= $(patsubst examples/%.c,$(O)/examples/%,$(wildcard examples/*.c))
