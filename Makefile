@@ -90,7 +90,7 @@ TOOLS		:= $(patsubst tools/%/,%,$(sort $(dir $(wildcard tools/*/*.c))))
 TOOL_BINS	:= $(TOOLS:%=$(O)/tools/%)
 # Extra libraries per tool, e.g. shmtop_LDLIBS.
 sealshm_LDLIBS	:=
-shmtop_LDLIBS	:= $(shell $(PKG_CONFIG) --libs ncurses 2>/dev/null || echo -lncurses)
+shmtop_LDLIBS	:= $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null || echo -lncursesw)
 
 # One program per examples/*.c.
 EXAMPLE_BINS	:= $(patsubst examples/%.c,$(O)/examples/%,$(wildcard examples/*.c))
@@ -341,7 +341,7 @@ demo: deps
 # socket; figures go to stdout (bench/bench.h: shared helpers).  BENCH=NAME...
 # runs only those (e.g. BENCH=segment_bench); BENCH_ARGS are passed to each.
 bench: deps
-	$(Q)$(MAKE) --no-print-directory lib trackerd $(BENCH_BINS)
+	$(Q)$(MAKE) --no-print-directory lib trackerd tools $(BENCH_BINS)
 	$(Q)for b in $(if $(BENCH),$(addprefix $(O)/bench/,$(BENCH)),$(BENCH_BINS)); do \
 		echo "--- $$b $(BENCH_ARGS)"; start=$$(date +%s); \
 		SEALSHM_TRACKERD=$(abspath $(O)/trackerd/trackerd) $$b $(BENCH_ARGS) || exit 1; \

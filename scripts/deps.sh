@@ -32,7 +32,7 @@ fi
 
 # pkg-config module -> Debian package (trackerd's sandbox; shmtop)
 if command -v pkg-config >/dev/null 2>&1; then
-	for pair in libseccomp:libseccomp-dev libcap:libcap-dev ncurses:libncurses-dev; do
+	for pair in libseccomp:libseccomp-dev libcap:libcap-dev ncursesw:libncurses-dev; do
 		pkg-config --exists "${pair%%:*}" || need "${pair#*:}"
 	done
 else

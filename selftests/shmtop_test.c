@@ -1047,12 +1047,21 @@ TEST_F_TIMEOUT(shmtop, interactive_screen_in_tmux, 120)
 	snprintf(exit_file, sizeof(exit_file), "%s/shmtop.exit", self->d.dir);
 	/* A shell records shmtop's exit status: tmux's own #{pane_dead_status}
 	 * is not always known yet when the pane is already dead. */
-	snprintf(cmd, sizeof(cmd), "'%s' --socket '%s'; echo $? > '%s'", self->prog, self->d.sock,
-		 exit_file);
-	ASSERT_EQ(0, tmux(self, ARGS("-f", "/dev/null", "new-session", "-d", "-s", "shmtop",
+	/* A UTF-8 name, shown as itself under a UTF-8 locale (ncursesw);
+	 * unlinked once seen, so the order checks below see four names. */
+	ASSERT_EQ(0, create(self, 4, "tui_\u00fcn\u00ef", 512, 0));
+	ASSERT_EQ(0, madvise(sealshm_buf(self->shm[4]), sealshm_size(self->shm[4]),
+			     MADV_DONTFORK));
+	snprintf(cmd, sizeof(cmd), "LC_ALL=C.UTF-8 '%s' --socket '%s'; echo $? > '%s'", self->prog,
+		 self->d.sock, exit_file);
+	ASSERT_EQ(0, tmux(self, ARGS("-u", "-f", "/dev/null", "new-session", "-d", "-s", "shmtop",
 				     "-x", "160", "-y", "40", "/bin/sh", "-c", cmd))) {
 		TH_LOG("tmux new-session: %s", self->py.err);
 	}
+
+	PANE("tui_\u00fcn\u00ef", NULL);
+	ASSERT_EQ(0, sealshm_unlink(self->shm[4]));
+	PANE("Names: 4 ", "tui_\u00fcn\u00ef");
 
 	/* The header and the table; default order: resident, biggest first. */
 	PANE("tui_zzz", NULL);

@@ -12,11 +12,14 @@
 #include <curses.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <wchar.h>
+#include <wctype.h>
 
 #include "screen.h"
 
@@ -137,25 +140,41 @@ static void local_time(int64_t ns, const char *fmt, char *buf, size_t len)
 		snprintf(buf, len, "%" PRId64, ns);
 }
 
-/* Draw @s at (@y, @x), at most up to the right edge.  The narrow ncurses
- * library draws bytes, not characters: anything but printable ASCII (a
- * UTF-8 name, a process's comm) is shown as '?', one per character. */
+/* Draw @s at (@y, @x), at most up to the right edge.  Characters are
+ * decoded in the terminal's locale (main() takes LC_CTYPE from the
+ * environment; ncursesw draws them): a UTF-8 name shows as itself under a
+ * UTF-8 locale.  Whatever does not decode, or does not print, is a '?'. */
 static void put(int y, int x, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	mbstate_t st;
 
 	if (y < 0 || y >= LINES || x >= COLS)
 		return;
+	memset(&st, 0, sizeof(st));
 	move(y, x);
-	for (; *p && x < COLS; p++, x++) {
-		if (*p >= 0x80) {
-			/* Skip the continuation bytes of one character. */
-			while ((p[1] & 0xc0) == 0x80)
-				p++;
+	while (*s && x < COLS) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
+		int w;
+
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			memset(&st, 0, sizeof(st));
 			addch('?');
-		} else {
-			addch(isprint(*p) ? *p : '?');
+			x++;
+			s++;
+			continue;
 		}
+		w = wcwidth(wc);
+		if (w <= 0 || !iswprint((wint_t)wc)) {
+			addch('?');
+			x++;
+		} else if (x + w > COLS) {
+			break;
+		} else {
+			addnstr(s, (int)n);
+			x += w;
+		}
+		s += n;
 	}
 }
 
@@ -795,6 +814,9 @@ int screen_run(const struct shmtop_config *cfg)
 	}
 	sc.frames = 1;
 
+	/* Characters as the terminal encodes them (names are UTF-8); only
+	 * LC_CTYPE: figures keep the C locale's digits and points. */
+	(void)setlocale(LC_CTYPE, "");
 	term = newterm(NULL, stdout, stdin);
 	if (!term) {
 		const char *t = getenv("TERM");
