@@ -453,6 +453,35 @@ TEST_F(activation, daemonized_trackerd_does_not_notify)
 	}
 }
 
+/* An activated trackerd takes no lock beside its socket (the service
+ * manager keeps it to one instance), so a trackerd started by hand on the
+ * same path gets the lock: it must still see that the socket answers, and
+ * leave it alone (exit 0, "already serves") rather than unlink and bind
+ * over it. */
+TEST_F(activation, manual_trackerd_leaves_an_activated_one_alone)
+{
+	struct sealshm_msg_hello_reply hello;
+	struct stat before, after;
+	pid_t sender, manual;
+	int fd;
+
+	start_activated(_metadata, self, &sender);
+	ASSERT_EQ(0, stat(self->d.sock, &before));
+
+	manual = spawn(&self->d, -EBADF, LISTEN_NONE, NULL, NULL, true, NULL);
+	ASSERT_LT(0, manual);
+	EXPECT_EQ(0, helper_exit_code(helper_reap(manual, 10000)));
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "already serves", self->d.sock, NULL));
+
+	ASSERT_EQ(0, stat(self->d.sock, &after));
+	EXPECT_EQ(before.st_ino, after.st_ino);
+	fd = raw_client(self->d.sock, &hello);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ((uint32_t)self->d.pid, hello.server_pid);
+	close(fd);
+	stop_expect_stopping(_metadata, self);
+}
+
 /* systemd passes several fds only to services that asked for several;
  * trackerd serves one socket, and says so rather than guess. */
 TEST_F(activation, more_than_one_passed_fd_is_refused)

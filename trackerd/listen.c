@@ -110,11 +110,15 @@ static int bind_listen(const char *path, mode_t mode, gid_t gid, int *ret_fd)
 	if (r < 0)
 		return r;
 
-	/* We hold the lock: whatever socket is there is a dead trackerd's.
-	 * Anything else at the path is a mistake we must not delete. */
+	/* We hold the lock: a socket there is a dead trackerd's, unless one
+	 * that systemd started answers on it (socket activation takes no
+	 * lock: the service manager keeps it to one instance).  Anything
+	 * else at the path is a mistake we must not delete. */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
 			return -EEXIST;
+		if (probe(path) == 0)
+			return -EALREADY;
 		if (unlink(path) < 0 && errno != ENOENT)
 			return -errno;
 	} else if (errno != ENOENT) {
