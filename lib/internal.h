@@ -168,6 +168,23 @@ ssize_t sealshm__recv(int sock, void *buf, size_t len, int *fds, size_t max_fds,
 int sealshm__socket_path(const struct sealshm_opts *opts, char *buf, size_t len,
 			 bool *ret_autostart);
 
+/* Spawn trackerd (lib/spawn.c): default signal mask and dispositions,
+ * stdin and stdout (and stderr unless @keep_stderr) on /dev/null, @fds[i]
+ * on fd 3 + i (each source at or above 3 + @nfds), nothing else of the
+ * caller's.  Returns 0 and the child's pid, or -errno. */
+struct sealshm__spawn {
+	const char *bin;
+	char *const *argv;
+	char *const *envp;	/* NULL: environ */
+	const int *fds;
+	size_t nfds;
+	bool new_session;	/* its own session and process group */
+	bool keep_stderr;
+};
+int sealshm__spawn(const struct sealshm__spawn *sp, pid_t *ret_pid);
+/* The trackerd program: $SEALSHM_TRACKERD, else the installed one. */
+const char *sealshm__trackerd_path(void);
+
 /* Start a detached trackerd serving @path and return once it has either
  * bound the socket or found another one serving it. */
 int sealshm__autostart(const char *path);
@@ -180,7 +197,10 @@ int sealshm__connect(const char *path, bool autostart);
  * chosen by @opts.  The connection is opened (and trackerd started) on first
  * use and re-opened in a forked child, never shared with the parent.
  * @req's header type and size must be set; seq is filled in.  @fd (or -EBADF)
- * goes with the request.  When @track_token is not NULL it points into @req:
+ * goes with the request; with a CREATE to a trackerd whose uid (its HELLO
+ * reply's server_uid) is not our euid, so does the memfd's read-only twin,
+ * an O_RDONLY reopen of @fd (proto.h; left out when we may not open it
+ * either), so that trackerd can serve read-only attaches.  When @track_token is not NULL it points into @req:
  * the token of this process family's session with that trackerd is copied
  * there (the session is opened first if needed), and if trackerd answers
  * -ESTALE (the session is gone, e.g. an adopted one) a new session is opened

@@ -21,7 +21,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -32,9 +31,6 @@
 #include "conn.h"
 #include "internal.h"
 
-#ifndef SEALSHM_TRACKERD_PATH
-#define SEALSHM_TRACKERD_PATH "/usr/local/sbin/trackerd"
-#endif
 
 /* How long start waits for the manager to answer, and shutdown for it to
  * exit before it is killed. */
@@ -42,9 +38,6 @@
 #define MANAGER_DELAY_MIN_NS	(1 * 1000000LL)
 #define MANAGER_DELAY_MAX_NS	(50 * 1000000LL)
 #define MANAGER_SOCKET_NAME	"manager.sock"
-/* The fds the manager finds its owner's pidfd and the key pipe on. */
-#define MANAGER_PIDFD_FD	3
-#define MANAGER_AUTH_FD		4
 
 struct sealshm_manager {
 	pid_t pid;		/* the process this handle belongs to (fork copies differ) */
@@ -320,11 +313,7 @@ static int spawn_manager(const char *bin, struct sealshm_manager *m, int pidfd, 
 {
 	_cleanup_free_ char **env = manager_environ();
 	char pidfd_arg[] = "3", auth_arg[] = "4";
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
-	int r;
-
+	const int fds[] = { pidfd, key_fd };
 	char *const argv[] = {
 		(char *)"trackerd", (char *)"--manager",
 		(char *)"--socket", m->address,
@@ -335,44 +324,17 @@ static int spawn_manager(const char *bin, struct sealshm_manager *m, int pidfd, 
 
 	if (!env)
 		return -ENOMEM;
-	r = posix_spawnattr_init(&attr);
-	if (r != 0)
-		return -r;
-	r = posix_spawn_file_actions_init(&fa);
-	if (r != 0) {
-		(void)posix_spawnattr_destroy(&attr);
-		return -r;
-	}
-	/* As autostart.c: none of the caller's signal state.  The manager
-	 * stays in the caller's session and process group, as CPython's
-	 * does, and ignores SIGINT itself. */
-	(void)sigemptyset(&none);
-	(void)sigfillset(&all);
-	(void)sigdelset(&all, SIGKILL);
-	(void)sigdelset(&all, SIGSTOP);
-	r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	if (r == 0)
-		r = posix_spawnattr_setsigmask(&attr, &none);
-	if (r == 0)
-		r = posix_spawnattr_setsigdefault(&attr, &all);
-	if (r == 0)
-		r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	if (r == 0)
-		r = posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	/* stderr stays the caller's: what goes wrong is said there. */
-	if (r == 0)
-		r = posix_spawn_file_actions_adddup2(&fa, pidfd, MANAGER_PIDFD_FD);
-	if (r == 0 && key_fd >= 0)
-		r = posix_spawn_file_actions_adddup2(&fa, key_fd, MANAGER_AUTH_FD);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-	if (r == 0)
-		r = posix_spawn_file_actions_addclosefrom_np(&fa, MANAGER_AUTH_FD + 1);
-#endif
-	if (r == 0)
-		r = posix_spawn(&m->child, bin, &fa, &attr, argv, env);
-	(void)posix_spawn_file_actions_destroy(&fa);
-	(void)posix_spawnattr_destroy(&attr);
-	return -r;
+	/* The manager stays in the caller's session and process group, as
+	 * CPython's does, and ignores SIGINT itself; stderr stays the
+	 * caller's: what goes wrong is said there. */
+	return sealshm__spawn(&(struct sealshm__spawn){
+		.bin = bin,
+		.argv = argv,
+		.envp = env,
+		.fds = fds,
+		.nfds = key_fd >= 0 ? 2 : 1,
+		.keep_stderr = true,
+	}, &m->child);
 }
 
 /* A pipe whose read end, at or above fd 10, holds @key and EOF. */
@@ -492,9 +454,7 @@ int sealshm_manager_start(const struct sealshm_manager_opts *opts, struct sealsh
 
 	bin = OPTS_GET(opts, trackerd, NULL);
 	if (!bin || !*bin)
-		bin = secure_getenv("SEALSHM_TRACKERD");
-	if (!bin || !*bin)
-		bin = SEALSHM_TRACKERD_PATH;
+		bin = sealshm__trackerd_path();
 	if (access(bin, X_OK) < 0)
 		return sealshm__err(-errno);
 

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Starting trackerd from inside a caller's process (autostart.c: a
+ * per-user daemon; manager.c: a manager, the caller's child), cleanly
+ * whatever state the caller is in: no signal mask or ignored signal of
+ * the caller's, no fd of the caller's but those asked for.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+
+#include "internal.h"
+
+#ifndef SEALSHM_TRACKERD_PATH
+#define SEALSHM_TRACKERD_PATH "/usr/local/sbin/trackerd"
+#endif
+
+const char *sealshm__trackerd_path(void)
+{
+	const char *bin = secure_getenv("SEALSHM_TRACKERD");
+
+	return bin && *bin ? bin : SEALSHM_TRACKERD_PATH;
+}
+
+int sealshm__spawn(const struct sealshm__spawn *sp, pid_t *ret_pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+	int r;
+
+	/* dup2() in the order given: no source may sit where an earlier
+	 * one lands. */
+	for (size_t i = 0; i < sp->nfds; i++)
+		assert(sp->fds[i] >= (int)(STDERR_FILENO + 1 + sp->nfds));
+
+	r = posix_spawnattr_init(&attr);
+	if (r != 0)
+		return -r;
+	r = posix_spawn_file_actions_init(&fa);
+	if (r != 0) {
+		(void)posix_spawnattr_destroy(&attr);
+		return -r;
+	}
+
+	/* The caller may block or ignore signals (ignored ones survive exec)
+	 * and that must not leak into trackerd: SIGTERM has to stop it.
+	 * sigfillset() leaves out glibc's internal signals. */
+	(void)sigemptyset(&none);
+	(void)sigfillset(&all);
+	(void)sigdelset(&all, SIGKILL);
+	(void)sigdelset(&all, SIGSTOP);
+#ifdef POSIX_SPAWN_SETSID
+	if (sp->new_session)
+		flags |= POSIX_SPAWN_SETSID;
+#endif
+	r = posix_spawnattr_setflags(&attr, flags);
+	if (r == 0)
+		r = posix_spawnattr_setsigmask(&attr, &none);
+	if (r == 0)
+		r = posix_spawnattr_setsigdefault(&attr, &all);
+
+	/* No stdio of the caller's: a pipe the caller reads to EOF would
+	 * otherwise stay open as long as trackerd lives.  stderr is kept
+	 * when asked (a manager tells its owner what went wrong there). */
+	if (r == 0)
+		r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	if (r == 0)
+		r = posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	if (r == 0 && !sp->keep_stderr)
+		r = posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	/* dup2() clears close-on-exec on the copy. */
+	for (size_t i = 0; r == 0 && i < sp->nfds; i++)
+		r = posix_spawn_file_actions_adddup2(&fa, sp->fds[i], STDERR_FILENO + 1 + (int)i);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+	/* Our fds are all CLOEXEC, but the caller's may not be: same hazard. */
+	if (r == 0)
+		r = posix_spawn_file_actions_addclosefrom_np(&fa,
+							     STDERR_FILENO + 1 + (int)sp->nfds);
+#endif
+
+	/* glibc's posix_spawn uses CLONE_VFORK and reports exec failures, and
+	 * runs no pthread_atfork handlers: safe with our mutex held. */
+	if (r == 0)
+		r = posix_spawn(ret_pid, sp->bin, &fa, &attr, sp->argv,
+				sp->envp ? sp->envp : environ);
+
+	(void)posix_spawn_file_actions_destroy(&fa);
+	(void)posix_spawnattr_destroy(&attr);
+	return -r;
+}
