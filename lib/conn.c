@@ -14,8 +14,15 @@
  * same lock: a tracked request fetches its session's token and sends it in
  * the same locked round trip.  So does the fast path (fastpath.c), whose
  * index is asked for on the first connection to each trackerd.
+ *
+ * A CREATE to a trackerd of another uid than ours (its HELLO says which)
+ * carries the memfd's read-only twin as a second fd (proto.h): that
+ * trackerd may not be allowed to reopen the memfd read-only for read-only
+ * attaches, and we, its owner, are.  A trackerd of our own uid gets one fd.
  */
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -39,6 +46,7 @@ struct conn {
 	int fd;
 	pid_t pid;		/* who opened it: a forked child must not use it */
 	uint32_t seq;
+	uint32_t server_uid;	/* trackerd's euid, from its HELLO reply */
 	char path[SEALSHM__SUN_PATH_SIZE];
 };
 
@@ -209,7 +217,8 @@ ssize_t sealshm__roundtrip(int sock, const struct sealshm_msg_hdr *req, void *re
 	return n;
 }
 
-static int hello(int fd)
+/* Greet trackerd on @fd; its euid goes to *@ret_server_uid. */
+static int hello(int fd, uint32_t *ret_server_uid)
 {
 	struct sealshm_msg_hello req = {
 		.hdr = {
@@ -231,10 +240,11 @@ static int hello(int fd)
 	if ((size_t)n != sizeof(rep) || rep.magic != SEALSHM_PROTO_MAGIC ||
 	    rep.version != SEALSHM_PROTO_VERSION)
 		return -EPROTO;
+	*ret_server_uid = rep.server_uid;
 	return 0;
 }
 
-int sealshm__connect(const char *path, bool autostart)
+static int connect_greeted(const char *path, bool autostart, uint32_t *ret_server_uid)
 {
 	int r = -ECONNRESET;
 
@@ -243,7 +253,7 @@ int sealshm__connect(const char *path, bool autostart)
 
 		if (fd < 0)
 			return fd;
-		r = hello(fd);
+		r = hello(fd, ret_server_uid);
 		/* A manager's (manager.c) wants its key before anything else. */
 		if (r == 0)
 			r = sealshm__manager_greet(path, fd);
@@ -254,6 +264,13 @@ int sealshm__connect(const char *path, bool autostart)
 			return r;
 	}
 	return r;
+}
+
+int sealshm__connect(const char *path, bool autostart)
+{
+	uint32_t server_uid;
+
+	return connect_greeted(path, autostart, &server_uid);
 }
 
 /* Open and greet a connection to @path. */
@@ -268,7 +285,7 @@ static int conn_open(const char *path, bool autostart, struct conn **ret)
 	assert(strlen(path) < sizeof(c->path));
 	strcpy(c->path, path);
 
-	fd = sealshm__connect(path, autostart);
+	fd = connect_greeted(path, autostart, &c->server_uid);
 	if (fd < 0)
 		return fd;
 	c->fd = fd;
@@ -323,10 +340,25 @@ static int conn_get(const char *path, bool autostart, struct conn ***ret_pp, boo
 	return 0;
 }
 
+/* The read-only twin of the memfd @fd: an O_RDONLY open of it through
+ * /proc, which its owner may make whatever trackerd's uid.  -errno when we
+ * may not either (a mode without the owner's read bit, no /proc): the
+ * CREATE then goes without it, and read-only attaches work only where
+ * trackerd may reopen the memfd itself, as with no twin at all. */
+static int ro_twin(int fd)
+{
+	char p[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
+	int r;
+
+	(void)snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	r = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return r < 0 ? -errno : r;
+}
+
 static int call_locked(const char *path, bool autostart, struct sealshm_msg_hdr *req, int fd,
 		       void *reply, size_t reply_len, int *ret_fd)
 {
-	_cleanup_close_ int rfd = -EBADF;
+	_cleanup_close_ int rfd = -EBADF, twin = -EBADF;
 	struct conn **pp;
 	size_t nfds = 0;
 	bool fresh;
@@ -334,13 +366,25 @@ static int call_locked(const char *path, bool autostart, struct sealshm_msg_hdr 
 	int r;
 
 	for (int attempt = 0;; attempt++) {
+		int fds[2] = { fd, -EBADF };
+		size_t nsend = fd >= 0 ? 1 : 0;
+
 		r = conn_get(path, autostart, &pp, &fresh);
 		if (r < 0)
 			return r;
 
+		/* Only for a trackerd that is not of our uid: one of ours
+		 * reopens the memfd itself, and the create costs no open. */
+		if (req->type == SEALSHM_MSG_CREATE && fd >= 0 &&
+		    (*pp)->server_uid != (uint32_t)geteuid()) {
+			if (twin == -EBADF)
+				twin = ro_twin(fd);
+			if (twin >= 0)
+				fds[nsend++] = twin;
+		}
 		req->seq = ++(*pp)->seq;
 		req->status = 0;
-		r = sealshm__send((*pp)->fd, req, req->size, &fd, fd >= 0 ? 1 : 0, 0);
+		r = sealshm__send((*pp)->fd, req, req->size, fds, nsend, 0);
 		if (r == 0)
 			break;
 		conn_drop(pp);

@@ -24,8 +24,8 @@
 /* Largest message either side sends (a LIST reply page).  Requests are
  * far smaller; trackerd refuses anything larger than its request type. */
 #define SEALSHM_PROTO_MSG_MAX	65536u
-/* Most fds one message carries. */
-#define SEALSHM_PROTO_FDS_MAX	1u
+/* Most fds one message carries (a CREATE with its read-only twin). */
+#define SEALSHM_PROTO_FDS_MAX	2u
 /* Fixed name field: SEALSHM_NAME_MAX bytes and a NUL, rest zero. */
 #define SEALSHM_PROTO_NAME_SIZE	(SEALSHM_NAME_MAX + 1)
 
@@ -33,7 +33,7 @@
  * with SEALSHM_MSG_REPLY set. */
 enum {
 	SEALSHM_MSG_HELLO	= 1,	/* c->s, first message on a connection */
-	SEALSHM_MSG_CREATE	= 2,	/* c->s + 1 fd: register a sealed memfd */
+	SEALSHM_MSG_CREATE	= 2,	/* c->s + 1 or 2 fds: register a sealed memfd */
 	SEALSHM_MSG_ATTACH	= 3,	/* c->s; reply + 1 fd on success */
 	SEALSHM_MSG_UNLINK	= 4,	/* c->s: remove a name */
 	SEALSHM_MSG_STAT	= 5,	/* c->s: one name's info */
@@ -188,8 +188,14 @@ struct sealshm_msg_stats_reply {
 #define SEALSHM_PROTO_CREATE_FLAGS (SEALSHM_PROTO_TRACK | SEALSHM_PROTO_LIFETIME_LAST)
 #define SEALSHM_PROTO_ATTACH_FLAGS (SEALSHM_PROTO_TRACK | SEALSHM_PROTO_RDONLY)
 
-/* CREATE request; carries exactly one fd: a memfd of exactly @size bytes,
- * opened O_RDWR, carrying at least F_SEAL_SHRINK | F_SEAL_GROW. */
+/* CREATE request; carries one or two fds.  The first: a memfd of exactly
+ * @size bytes, opened O_RDWR, carrying at least F_SEAL_SHRINK | F_SEAL_GROW.
+ * The second, optional: its "read-only twin", an O_RDONLY open of the same
+ * memfd (same st_dev and st_ino), which the creator can make (it owns the
+ * inode) where a trackerd of another uid may not (the inode's mode is the
+ * name's).  trackerd keeps it only when it cannot reopen the memfd
+ * read-only itself, and hands it out for read-only attaches.  Anything
+ * else as second fd is refused with -EINVAL and nothing is registered. */
 struct sealshm_msg_create {
 	struct sealshm_msg_hdr hdr;
 	uint64_t size;
@@ -280,28 +286,30 @@ _Static_assert(sizeof(struct sealshm_msg_list_reply) == 32, "list reply size");
 	((SEALSHM_PROTO_MSG_MAX - sizeof(struct sealshm_msg_list_reply)) / \
 	 sizeof(struct sealshm_wire_info))
 
-/* What trackerd accepts: exact request size and fd count per type. */
+/* What trackerd accepts: exact request size and the range of fd counts
+ * per type. */
 struct sealshm_msg_spec {
 	uint32_t type;
 	uint32_t size;		/* exact size of the request */
-	uint32_t nfds;		/* exact number of fds with the request */
+	uint32_t nfds_min;	/* fds with the request: at least */
+	uint32_t nfds_max;	/* and at most (<= SEALSHM_PROTO_FDS_MAX) */
 	const char *name;	/* for logs */
 };
 
 static inline const struct sealshm_msg_spec *sealshm_proto_request_spec(uint32_t type)
 {
 	static const struct sealshm_msg_spec specs[] = {
-		{ SEALSHM_MSG_HELLO,  sizeof(struct sealshm_msg_hello),  0, "hello"  },
-		{ SEALSHM_MSG_CREATE, sizeof(struct sealshm_msg_create), 1, "create" },
-		{ SEALSHM_MSG_ATTACH, sizeof(struct sealshm_msg_name),   0, "attach" },
-		{ SEALSHM_MSG_UNLINK, sizeof(struct sealshm_msg_name),   0, "unlink" },
-		{ SEALSHM_MSG_STAT,   sizeof(struct sealshm_msg_name),   0, "stat"   },
-		{ SEALSHM_MSG_LIST,   sizeof(struct sealshm_msg_list),   0, "list"   },
-		{ SEALSHM_MSG_SESSION, sizeof(struct sealshm_msg_hdr),   0, "session" },
-		{ SEALSHM_MSG_INDEX,  sizeof(struct sealshm_msg_hdr),    0, "index"  },
-		{ SEALSHM_MSG_AUTH,   sizeof(struct sealshm_msg_auth),   0, "auth"   },
-		{ SEALSHM_MSG_SHUTDOWN, sizeof(struct sealshm_msg_hdr),  0, "shutdown" },
-		{ SEALSHM_MSG_STATS,  sizeof(struct sealshm_msg_hdr),    0, "stats"  },
+		{ SEALSHM_MSG_HELLO,  sizeof(struct sealshm_msg_hello),  0, 0, "hello"  },
+		{ SEALSHM_MSG_CREATE, sizeof(struct sealshm_msg_create), 1, 2, "create" },
+		{ SEALSHM_MSG_ATTACH, sizeof(struct sealshm_msg_name),   0, 0, "attach" },
+		{ SEALSHM_MSG_UNLINK, sizeof(struct sealshm_msg_name),   0, 0, "unlink" },
+		{ SEALSHM_MSG_STAT,   sizeof(struct sealshm_msg_name),   0, 0, "stat"   },
+		{ SEALSHM_MSG_LIST,   sizeof(struct sealshm_msg_list),   0, 0, "list"   },
+		{ SEALSHM_MSG_SESSION, sizeof(struct sealshm_msg_hdr),   0, 0, "session" },
+		{ SEALSHM_MSG_INDEX,  sizeof(struct sealshm_msg_hdr),    0, 0, "index"  },
+		{ SEALSHM_MSG_AUTH,   sizeof(struct sealshm_msg_auth),   0, 0, "auth"   },
+		{ SEALSHM_MSG_SHUTDOWN, sizeof(struct sealshm_msg_hdr),  0, 0, "shutdown" },
+		{ SEALSHM_MSG_STATS,  sizeof(struct sealshm_msg_hdr),    0, 0, "stats"  },
 	};
 
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)

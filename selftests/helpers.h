@@ -426,8 +426,9 @@ static inline int raw_send_fds(int sock, const void *buf, size_t len, const int 
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-/* Receive one reply (up to @len bytes, at most one fd into *@ret_fd, or
- * -EBADF).  Returns its length, 0 on EOF, or -errno (-EAGAIN on timeout). */
+/* Receive one reply (up to @len bytes, its first fd into *@ret_fd, or
+ * -EBADF; any other fd is closed).  Returns its length, 0 on EOF, or -errno
+ * (-EAGAIN on timeout). */
 static inline ssize_t raw_recv(int sock, void *buf, size_t len, int *ret_fd)
 {
 	int fds[SEALSHM_PROTO_FDS_MAX];
@@ -435,10 +436,12 @@ static inline ssize_t raw_recv(int sock, void *buf, size_t len, int *ret_fd)
 	ssize_t n;
 
 	n = sealshm__recv(sock, buf, len, fds, ELEMENTSOF(fds), &nfds, 0);
+	if (n <= 0)
+		nfds = 0;
 	if (ret_fd)
-		*ret_fd = n > 0 && nfds > 0 ? fds[0] : -EBADF;
-	else if (n > 0 && nfds > 0)
-		(void)close(fds[0]);
+		*ret_fd = nfds > 0 ? fds[0] : -EBADF;
+	for (size_t i = ret_fd ? 1 : 0; i < nfds; i++)
+		(void)close(fds[i]);
 	return n;
 }
 

@@ -276,12 +276,13 @@ TEST_F(hostile, unsealed_half_sealed_and_lying_memfds)
 	close(sock);
 }
 
-/* 0, 2 and 253 fds with a CREATE, 1 and 253 with requests that take none:
- * refused, the connection closed, every fd trackerd received closed. */
+/* 0, 3 and 253 fds with a CREATE (it takes 1 or 2), 1 and 253 with
+ * requests that take none: refused, the connection closed, every fd
+ * trackerd received closed. */
 TEST_F(hostile, wrong_fd_counts)
 {
 	static int fds[SCM_MAX];
-	static const size_t counts[] = { 0, 2, 3, SCM_MAX };
+	static const size_t counts[] = { 0, 3, 4, SCM_MAX };
 	struct sealshm_msg_create req;
 	struct sealshm_msg_name att;
 	int mfd = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
@@ -314,6 +315,78 @@ TEST_F(hostile, wrong_fd_counts)
 	EXPECT_TRUE(absent("fd_count"));
 }
 
+/* A CREATE's second fd that is no read-only twin of its memfd (O_RDONLY,
+ * same inode): every other kind of fd, and a twin of another memfd, is
+ * refused with an error reply, nothing registered, the registry's count
+ * unchanged, the connection kept, and no fd of it left in trackerd.  A
+ * real twin still registers. */
+TEST_F(hostile, create_with_bad_read_only_twin)
+{
+	int sock = hostile_client(), mfd, other, bad[9], sp[2], pp[2], n = 0, fds[2];
+	struct sealshm_stats before, after;
+	char path[64];
+
+	ASSERT_GE(sock, 0);
+	ASSERT_EQ(0, sealshm_stats(NULL, &before));
+	mfd = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+	other = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+	ASSERT_GE(mfd, 0);
+	ASSERT_GE(other, 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	bad[n++] = mfd;					/* itself: read-write */
+	bad[n++] = open(path, O_RDWR | O_CLOEXEC);	/* read-write reopen */
+	bad[n++] = open(path, O_WRONLY | O_CLOEXEC);	/* write-only */
+	bad[n++] = open(path, O_PATH | O_CLOEXEC);	/* no access at all */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", other);
+	bad[n++] = open(path, O_RDONLY | O_CLOEXEC);	/* another memfd's twin */
+	bad[n++] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ASSERT_EQ(0, pipe2(pp, O_CLOEXEC));
+	bad[n++] = pp[0];
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp));
+	bad[n++] = sp[0];
+	bad[n++] = eventfd(0, EFD_CLOEXEC);
+	for (int i = 0; i < n; i++)
+		ASSERT_GE(bad[i], 0);
+
+	fds[0] = mfd;
+	for (int i = 0; i < n; i++) {
+		struct sealshm_msg_create req;
+
+		raw_create_req(&req, 43, "bad_twin", 4096, 0600, 0);
+		fds[1] = bad[i];
+		EXPECT_EQ(-EINVAL, call_status(sock, &req, sizeof(req), fds, 2)) {
+			TH_LOG("second fd kind %d", i);
+		}
+		EXPECT_TRUE(absent("bad_twin"));
+		EXPECT_TRUE(raw_list_works_here(sock));
+	}
+	ASSERT_EQ(0, sealshm_stats(NULL, &after));
+	EXPECT_EQ(before.names, after.names);
+	EXPECT_TRUE(helper_pid_alive(daemon_.pid));
+
+	/* The connection still registers a memfd with its real twin. */
+	{
+		struct sealshm_msg_create req;
+		struct sealshm_msg_name un;
+
+		raw_create_req(&req, 44, "bad_twin", 4096, 0600, 0);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+		fds[1] = open(path, O_RDONLY | O_CLOEXEC);
+		ASSERT_GE(fds[1], 0);
+		EXPECT_EQ(1, call_status(sock, &req, sizeof(req), fds, 2));
+		close(fds[1]);
+		raw_name_req(&un, SEALSHM_MSG_UNLINK, 45, "bad_twin", 0);
+		EXPECT_EQ(1, call_status(sock, &un, sizeof(un), NULL, 0));
+	}
+	for (int i = 1; i < n; i++)
+		close(bad[i]);
+	close(sp[1]);
+	close(pp[1]);
+	close(other);
+	close(mfd);
+	close(sock);
+}
+
 /* Every request type cut at every length below its size, and grown past
  * it up to beyond trackerd's receive buffer: refused and closed. */
 TEST_F(hostile, truncated_and_oversized_messages)
@@ -330,9 +403,10 @@ TEST_F(hostile, truncated_and_oversized_messages)
 	ASSERT_GE(mfd, 0);
 	for (size_t t = 0; t < ELEMENTSOF(types); t++) {
 		const struct sealshm_msg_spec *spec = sealshm_proto_request_spec(types[t]);
-		int nfds = spec->nfds;
+		int nfds;
 
 		ASSERT_NE(NULL, spec);
+		nfds = spec->nfds_min;	/* a count the type takes */
 		/* Cut: 1 .. size - 1 bytes (0 bytes reads as end of stream). */
 		for (size_t len = 1; len < spec->size; len++) {
 			int sock = hostile_client(), r;

@@ -190,8 +190,9 @@ TEST(name_fields_fit_longest_name)
 }
 
 /* Every request type has a spec whose size is its struct's (SESSION,
- * INDEX, SHUTDOWN and STATS: the header alone) and whose fd count is 1
- * for CREATE only. */
+ * INDEX, SHUTDOWN and STATS: the header alone) and whose fd range is 1 to
+ * 2 for CREATE (the memfd and its optional read-only twin), none for the
+ * others. */
 TEST(every_request_has_a_spec)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(request_types); i++) {
@@ -204,8 +205,10 @@ TEST(every_request_has_a_spec)
 		EXPECT_NE(NULL, s->name);
 		EXPECT_GE(s->size, sizeof(struct sealshm_msg_hdr));
 		EXPECT_LE(s->size, SEALSHM_PROTO_MSG_MAX);
-		EXPECT_LE(s->nfds, SEALSHM_PROTO_FDS_MAX);
-		EXPECT_EQ(request_types[i] == SEALSHM_MSG_CREATE ? 1u : 0u, s->nfds);
+		EXPECT_LE(s->nfds_min, s->nfds_max);
+		EXPECT_LE(s->nfds_max, SEALSHM_PROTO_FDS_MAX);
+		EXPECT_EQ(request_types[i] == SEALSHM_MSG_CREATE ? 1u : 0u, s->nfds_min);
+		EXPECT_EQ(request_types[i] == SEALSHM_MSG_CREATE ? 2u : 0u, s->nfds_max);
 	}
 	EXPECT_EQ(sizeof(struct sealshm_msg_hello), sealshm_proto_request_spec(SEALSHM_MSG_HELLO)->size);
 	EXPECT_EQ(sizeof(struct sealshm_msg_create),
@@ -328,7 +331,8 @@ TEST(magic_and_version)
 	EXPECT_EQ(0, memcmp(m.c, "MHSS", 4));
 #endif
 	EXPECT_EQ(4, SEALSHM_PROTO_VERSION);	/* 2: sessions; 3: index, track; 4: manager, stats */
-	EXPECT_GE(SEALSHM_PROTO_FDS_MAX, 1);
+	/* A CREATE's memfd and its read-only twin. */
+	EXPECT_EQ(2, SEALSHM_PROTO_FDS_MAX);
 }
 
 /* CREATE and ATTACH flags are distinct bits; each request's mask holds

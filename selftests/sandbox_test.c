@@ -274,6 +274,174 @@ TEST_F(sandbox, user_switch)
 	EXPECT_EQ(0, trackerd_stop(&self->d));
 }
 
+/* A uid with no account, in root's group only: a member of the group of
+ * the names root creates. */
+#define GROUP_MEMBER	4242
+
+/* Run @fn in a child switched to @uid and @gid (no supplementary groups);
+ * returns its exit code. */
+static int as_user(uid_t uid, gid_t gid, int (*fn)(void))
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+			_exit(100);
+		_exit(fn());
+	}
+	return helper_exit_code(helper_reap(pid, 10000));
+}
+
+#define CHILD_CHECK(n, expr)							\
+	do {									\
+		if (!(expr)) {							\
+			fprintf(stderr, "# child check %d failed: %s\n", n, #expr);	\
+			return n;						\
+		}								\
+	} while (0)
+
+/* A read-only attach of @name that must work: the creator's byte is there,
+ * the fd is O_RDONLY.  0 or the failed check's number (from @base). */
+static int attach_reads(const char *name, int base)
+{
+	SEALSHM_OPTS(sealshm_opts, ro, .flags = SEALSHM_RDONLY | SEALSHM_NO_TRACK);
+	struct sealshm *s = NULL;
+	int r = sealshm_attach(name, &ro, &s);
+
+	if (r < 0)
+		fprintf(stderr, "# read-only attach of '%s' as uid %u: %s\n", name,
+			(unsigned)geteuid(), strerror(-r));
+	CHILD_CHECK(base + 1, r == 0);
+	CHILD_CHECK(base + 2, ((char *)sealshm_buf(s))[5] == name[6]);
+	CHILD_CHECK(base + 3, (fcntl(sealshm_fd(s), F_GETFL) & O_ACCMODE) == O_RDONLY);
+	sealshm_close(s);
+	return 0;
+}
+
+/* In the names' group: 0640 reads, 0600 and a read-write attach do not. */
+static int group_member_attaches(void)
+{
+	SEALSHM_OPTS(sealshm_opts, ro, .flags = SEALSHM_RDONLY | SEALSHM_NO_TRACK);
+	SEALSHM_OPTS(sealshm_opts, rw, .flags = SEALSHM_NO_TRACK);
+	struct sealshm *s = NULL;
+	int r;
+
+	r = attach_reads("ro-0640", 0);
+	if (r)
+		return r;
+	CHILD_CHECK(4, sealshm_attach("ro-0600", &ro, &s) == -EACCES);
+	CHILD_CHECK(5, sealshm_attach("ro-0640", &rw, &s) == -EACCES);
+	CHILD_CHECK(6, s == NULL);
+	return 0;
+}
+
+/* Neither owner nor in the group (and trackerd's own uid): refused as the
+ * mode says. */
+static int other_attaches(void)
+{
+	SEALSHM_OPTS(sealshm_opts, ro, .flags = SEALSHM_RDONLY | SEALSHM_NO_TRACK);
+	struct sealshm *s = NULL;
+
+	CHILD_CHECK(1, sealshm_attach("ro-0640", &ro, &s) == -EACCES);
+	CHILD_CHECK(2, sealshm_attach("ro-0600", &ro, &s) == -EACCES);
+	CHILD_CHECK(3, s == NULL);
+	return attach_reads("ro-0644", 10);
+}
+
+/* trackerd --user nobody serves read-only attaches of root's 0640 and
+ * 0600 names (which nobody may not open itself) through the read-only
+ * twin the creator sent: to the creator, to a member of the group where
+ * the mode allows it, and -EACCES where it does not.  A twin is kept only
+ * where trackerd needs it (not for 0644), and unlink closes both fds.
+ * Without a twin, the read-only attach is refused with a log line. */
+TEST_F(sandbox, rdonly_attach_through_trackerd_of_another_uid)
+{
+	static const struct {
+		const char *name;
+		uint32_t mode;
+		int fds;		/* trackerd's fds for the name */
+	} names[] = {
+		{ "ro-0640", 0640, 2 },
+		{ "ro-0600", 0600, 2 },
+		{ "ro-0644", 0644, 1 },
+	};
+	struct sealshm *shm[ELEMENTSOF(names)] = { NULL };
+	struct passwd *pw;
+	int base, want;
+
+	if (geteuid() != 0)
+		SKIP(return, "--user needs root");
+	pw = getpwnam("nobody");
+	if (!pw)
+		SKIP(return, "no user 'nobody'");
+	ASSERT_EQ(0, trackerd_prepare(&self->d));
+	ASSERT_EQ(0, chmod(self->d.dir, 0755));
+	ASSERT_EQ(0, trackerd_spawn(&self->d, (const char *const[]){ "--user", "nobody",
+		"--socket-mode", "0666", NULL }));
+	/* Root's attaches go to trackerd, not through the index. */
+	ASSERT_EQ(0, setenv("SEALSHM_NO_FASTPATH", "1", 1));
+	ASSERT_GT(trackerd_connect(&self->d), 0);
+	base = want = helper_count_fds(self->d.pid);
+	ASSERT_GT(base, 0);
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		SEALSHM_OPTS(sealshm_opts, o, .mode = names[i].mode, .flags = SEALSHM_NO_TRACK);
+
+		ASSERT_EQ(0, sealshm_create(names[i].name, 4096, &o, &shm[i]));
+		((char *)sealshm_buf(shm[i]))[5] = names[i].name[6];
+		want += names[i].fds;
+		EXPECT_EQ(want, helper_wait_fds(self->d.pid, want, 2000)) {
+			TH_LOG("trackerd's fds after creating '%s'", names[i].name);
+		}
+	}
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		EXPECT_EQ(0, attach_reads(names[i].name, 0)) {
+			TH_LOG("the creator's read-only attach of '%s'", names[i].name);
+		}
+	}
+	EXPECT_EQ(0, as_user(GROUP_MEMBER, 0, group_member_attaches));
+	EXPECT_EQ(0, as_user(pw->pw_uid, pw->pw_gid, other_attaches));
+
+	/* A creator that sends no twin (a raw client): its read-only
+	 * attachers get -EACCES, and the log says why. */
+	{
+		struct sealshm_msg_create req;
+		struct sealshm_msg_name att;
+		struct sealshm_msg_attach_reply rep;
+		int sock = raw_client(self->d.sock, NULL), mfd, fd;
+
+		ASSERT_GE(sock, 0);
+		mfd = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+		ASSERT_GE(mfd, 0);
+		ASSERT_EQ(0, fchmod(mfd, 0640));
+		raw_create_req(&req, 2, "ro-no-twin", 4096, 0640, 0);
+		EXPECT_EQ((ssize_t)sizeof(rep.hdr), raw_call(sock, &req, sizeof(req), &mfd, 1,
+							     &rep, sizeof(rep), NULL));
+		EXPECT_EQ(0, rep.hdr.status);
+		close(mfd);
+		raw_name_req(&att, SEALSHM_MSG_ATTACH, 3, "ro-no-twin", SEALSHM_PROTO_RDONLY);
+		EXPECT_EQ((ssize_t)sizeof(rep.hdr), raw_call(sock, &att, sizeof(att), NULL, 0,
+							     &rep, sizeof(rep), &fd));
+		EXPECT_EQ(-EACCES, rep.hdr.status);
+		EXPECT_EQ(-EBADF, fd);
+		safe_close(fd);
+		EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "refused attach 'ro-no-twin'",
+						  "(uid 0)", "sent no read-only twin", NULL));
+		EXPECT_EQ(0, sealshm_unlink_name("ro-no-twin", NULL));
+		close(sock);
+	}
+
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		EXPECT_EQ(0, sealshm_unlink(shm[i]));
+		sealshm_close(shm[i]);
+	}
+	EXPECT_EQ(base, helper_wait_fds(self->d.pid, base, 2000));
+	EXPECT_TRUE(helper_pid_alive(self->d.pid));
+	TH_LOG_TRACKERD_ON_FAILURE(&self->d);
+}
+
 /* --socket-mode and --socket-group apply to the socket file. */
 TEST_F(sandbox, socket_mode_and_group)
 {

@@ -22,6 +22,8 @@
 #include "helpers.h"
 
 #define NSHM 4
+/* Larger than any request the library sends. */
+#define FAKE_REQUEST_MAX 512
 
 FIXTURE(segment) {
 	struct trackerd d;
@@ -693,6 +695,157 @@ TEST_F(segment, failed_create_leaks_nothing)
 	}
 	EXPECT_EQ(before, helper_count_fds(0));
 	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+}
+
+/* --- what a create sends: the read-only twin ------------------------------ */
+
+/* What the fake trackerd saw of the one CREATE it got. */
+struct twin_seen {
+	int nfds;
+	int accmode[2];		/* O_ACCMODE of each fd, -1: none */
+	bool same_inode;	/* both fds on the memfd's inode */
+};
+
+/* A fake trackerd on @lfd (listening) that says it runs as @server_uid:
+ * answers HELLO, refuses everything else but CREATE (-EOPNOTSUPP: the fast
+ * path's INDEX), answers a CREATE 0 after writing what came with it to
+ * @out, then exits. */
+static void fake_trackerd(int lfd, uint32_t server_uid, int out)
+{
+	_Alignas(8) char buf[FAKE_REQUEST_MAX];
+	int sock = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (sock < 0)
+		_exit(10);
+	for (;;) {
+		struct sealshm_msg_hdr *h = (void *)buf;
+		struct twin_seen seen = { .accmode = { -1, -1 } };
+		struct sealshm_msg_hello_reply hello;
+		struct sealshm_msg_hdr rep;
+		int fds[SEALSHM_PROTO_FDS_MAX];
+		size_t nfds = 0;
+		ssize_t n;
+
+		n = sealshm__recv(sock, buf, sizeof(buf), fds, ELEMENTSOF(fds), &nfds, 0);
+		if (n < (ssize_t)sizeof(*h))
+			_exit(11);
+		rep = (struct sealshm_msg_hdr){
+			.type = h->type | SEALSHM_MSG_REPLY,
+			.size = sizeof(rep),
+			.seq = h->seq,
+			.status = -EOPNOTSUPP,
+		};
+		if (h->type == SEALSHM_MSG_HELLO) {
+			hello = (struct sealshm_msg_hello_reply){
+				.hdr = rep,
+				.magic = SEALSHM_PROTO_MAGIC,
+				.version = SEALSHM_PROTO_VERSION,
+				.server_pid = (uint32_t)getpid(),
+				.server_uid = server_uid,
+			};
+			hello.hdr.size = sizeof(hello);
+			hello.hdr.status = 0;
+			if (sealshm__send(sock, &hello, sizeof(hello), NULL, 0, 0) < 0)
+				_exit(12);
+			continue;
+		}
+		if (h->type != SEALSHM_MSG_CREATE) {
+			if (sealshm__send(sock, &rep, sizeof(rep), NULL, 0, 0) < 0)
+				_exit(13);
+			continue;
+		}
+		seen.nfds = (int)nfds;
+		for (size_t i = 0; i < nfds; i++)
+			seen.accmode[i] = fcntl(fds[i], F_GETFL) & O_ACCMODE;
+		if (nfds == 2) {
+			struct stat a, b;
+
+			seen.same_inode = fstat(fds[0], &a) == 0 && fstat(fds[1], &b) == 0 &&
+					  a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+		}
+		if (write(out, &seen, sizeof(seen)) != (ssize_t)sizeof(seen))
+			_exit(14);
+		rep.status = 0;
+		_exit(sealshm__send(sock, &rep, sizeof(rep), NULL, 0, 0) < 0 ? 15 : 0);
+	}
+}
+
+FIXTURE(twin) {
+	struct trackerd d;	/* its directory and socket path only */
+	int lfd, seen[2];	/* the fake trackerd reports what it saw */
+	pid_t pid;
+	int fds_before;
+};
+
+FIXTURE_VARIANT(twin) {
+	bool other_uid;		/* the fake trackerd's HELLO says another uid */
+};
+
+FIXTURE_VARIANT_ADD(twin, same_uid) { .other_uid = false };
+FIXTURE_VARIANT_ADD(twin, other_uid) { .other_uid = true };
+
+FIXTURE_SETUP(twin)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	self->lfd = self->seen[0] = self->seen[1] = -EBADF;
+	self->pid = 0;
+	self->fds_before = helper_count_fds(0);
+	ASSERT_EQ(0, trackerd_prepare(&self->d));
+	strcpy(sa.sun_path, self->d.sock);
+	self->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ASSERT_GE(self->lfd, 0);
+	ASSERT_EQ(0, bind(self->lfd, (struct sockaddr *)&sa, sizeof(sa)));
+	ASSERT_EQ(0, listen(self->lfd, 4));
+	ASSERT_EQ(0, pipe2(self->seen, O_CLOEXEC));
+	self->pid = fork();
+	ASSERT_GE(self->pid, 0);
+	if (self->pid == 0)
+		fake_trackerd(self->lfd, geteuid() + (variant->other_uid ? 1 : 0), self->seen[1]);
+	self->lfd = safe_close(self->lfd);
+	self->seen[1] = safe_close(self->seen[1]);
+	ASSERT_EQ(0, setenv("SEALSHM_SOCKET", self->d.sock, 1));
+	ASSERT_EQ(0, setenv("SEALSHM_NO_AUTOSTART", "1", 1));
+}
+
+FIXTURE_TEARDOWN(twin)
+{
+	if (self->pid > 0)
+		EXPECT_EQ(0, helper_exit_code(helper_reap(self->pid, 5000)));
+	safe_close(self->lfd);
+	safe_close(self->seen[0]);
+	safe_close(self->seen[1]);
+	EXPECT_EQ(self->fds_before, helper_count_fds(0));
+	trackerd_cleanup(&self->d);
+}
+
+/* A create sends trackerd the memfd (O_RDWR), and its read-only twin (an
+ * O_RDONLY open of the same inode) only when trackerd's HELLO names
+ * another uid than ours: a trackerd of our own uid reopens the memfd
+ * itself, and the create costs no extra open. */
+TEST_F(twin, create_sends_twin_only_to_another_uid)
+{
+	SEALSHM_OPTS(sealshm_opts, o, .flags = SEALSHM_NO_TRACK, .mode = 0640);
+	struct sealshm *shm = NULL;
+	struct twin_seen seen;
+	struct sealshm_info info;
+
+	ASSERT_EQ(0, sealshm_create("twin", 4096, &o, &shm));
+	sealshm_close(shm);
+	ASSERT_EQ((ssize_t)sizeof(seen), read(self->seen[0], &seen, sizeof(seen)));
+	EXPECT_EQ(O_RDWR, seen.accmode[0]);
+	if (variant->other_uid) {
+		EXPECT_EQ(2, seen.nfds);
+		EXPECT_EQ(O_RDONLY, seen.accmode[1]);
+		EXPECT_TRUE(seen.same_inode);
+	} else {
+		EXPECT_EQ(1, seen.nfds);
+	}
+	/* The fake has gone: this drops the library's connection to it, so
+	 * the fd count can come back to where it was. */
+	EXPECT_EQ(0, helper_exit_code(helper_reap(self->pid, 5000)));
+	self->pid = 0;
+	EXPECT_GT(0, sealshm_stat("twin", NULL, &info));
 }
 
 TEST_HARNESS_MAIN

@@ -437,16 +437,92 @@ TEST_F(trackerd, create_without_fd_is_refused_then_closed)
 	EXPECT_TRUE(library_works());
 }
 
-/* CREATE with two fds: error, then close; trackerd keeps neither fd. */
-TEST_F(trackerd, create_with_two_fds_is_refused_then_closed)
+/* An O_RDONLY (or @flags) open of @fd through /proc, or -errno. */
+static int reopen_fd(int fd, int flags)
 {
-	int status;
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	r = open(path, flags | O_CLOEXEC);
+	return r < 0 ? -errno : r;
+}
+
+/* A CREATE's second fd must be the read-only twin of its memfd: another
+ * memfd, the memfd itself (read-write), an O_PATH of it and a read-only
+ * open of another memfd are refused (-EINVAL, logged), nothing registered,
+ * the connection kept; trackerd keeps none of those fds. */
+TEST_F(trackerd, create_second_fd_must_be_read_only_twin)
+{
+	int bad[4], fds[2];
 
 	self->extra[0] = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
 	self->extra[1] = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
 	ASSERT_GE(self->extra[0], 0);
 	ASSERT_GE(self->extra[1], 0);
-	status = raw_create(_metadata, self->raw, "twofds", 4096, 0600, 0, self->extra, 2);
+	bad[0] = self->extra[1];
+	bad[1] = self->extra[0];
+	bad[2] = self->extra[2] = reopen_fd(self->extra[0], O_PATH);
+	bad[3] = self->extra[3] = reopen_fd(self->extra[1], O_RDONLY);
+	ASSERT_GE(self->extra[2], 0);
+	ASSERT_GE(self->extra[3], 0);
+	fds[0] = self->extra[0];
+	for (int i = 0; i < 4; i++) {
+		fds[1] = bad[i];
+		EXPECT_EQ(-EINVAL,
+			  raw_create(_metadata, self->raw, "twin", 4096, 0600, 0, fds, 2)) {
+			TH_LOG("bad twin %d", i);
+		}
+		EXPECT_TRUE(raw_list_works(self->raw));
+	}
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "refused create 'twin'",
+					  "second fd is not open read-only", NULL));
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "refused create 'twin'",
+					  "second fd is another file", NULL));
+	EXPECT_EQ(-ENOENT, sealshm_attach("twin", NULL, &self->shm[0]));
+	/* The raw client's connection, and nothing more. */
+	EXPECT_EQ(self->daemon_fds_before + 1,
+		  helper_wait_fds(self->d.pid, self->daemon_fds_before + 1, 3000));
+}
+
+/* A real twin is accepted; a trackerd that may reopen the memfd itself (of
+ * our uid, here) drops it: one fd per name, closed at unlink. */
+TEST_F(trackerd, create_with_twin_keeps_one_fd_when_reopen_works)
+{
+	SEALSHM_OPTS(sealshm_opts, ro, .flags = SEALSHM_RDONLY | SEALSHM_NO_TRACK);
+	struct sealshm_msg_attach_reply reply;
+	int fds[2];
+
+	self->extra[0] = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+	ASSERT_GE(self->extra[0], 0);
+	self->extra[1] = reopen_fd(self->extra[0], O_RDONLY);
+	ASSERT_GE(self->extra[1], 0);
+	fds[0] = self->extra[0];
+	fds[1] = self->extra[1];
+	ASSERT_EQ(0, raw_create(_metadata, self->raw, "twin_ok", 4096, 0600, 0, fds, 2));
+	EXPECT_EQ(self->daemon_fds_before + 2,
+		  helper_wait_fds(self->d.pid, self->daemon_fds_before + 2, 3000));
+	ASSERT_EQ(0, sealshm_attach("twin_ok", &ro, &self->shm[0]));
+	EXPECT_EQ(O_RDONLY, fcntl(sealshm_fd(self->shm[0]), F_GETFL) & O_ACCMODE);
+	EXPECT_EQ(0, raw_name_call(self->raw, SEALSHM_MSG_UNLINK, "twin_ok", 0, &reply,
+				   sizeof(reply), NULL));
+	EXPECT_EQ(self->daemon_fds_before + 1,
+		  helper_wait_fds(self->d.pid, self->daemon_fds_before + 1, 3000));
+}
+
+/* CREATE with three fds (the memfd and two twins): error, then close;
+ * trackerd keeps none of them. */
+TEST_F(trackerd, create_with_three_fds_is_refused_then_closed)
+{
+	int status, fds[3];
+
+	self->extra[0] = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+	ASSERT_GE(self->extra[0], 0);
+	self->extra[1] = reopen_fd(self->extra[0], O_RDONLY);
+	ASSERT_GE(self->extra[1], 0);
+	fds[0] = self->extra[0];
+	fds[1] = fds[2] = self->extra[1];
+	status = raw_create(_metadata, self->raw, "threefds", 4096, 0600, 0, fds, 3);
 	EXPECT_TRUE(malformed_errno(status)) {
 		TH_LOG("status %d", status);
 	}
@@ -454,7 +530,7 @@ TEST_F(trackerd, create_with_two_fds_is_refused_then_closed)
 	self->raw = safe_close(self->raw);
 	EXPECT_EQ(self->daemon_fds_before, helper_wait_fds(self->d.pid, self->daemon_fds_before,
 							    3000));
-	EXPECT_EQ(-ENOENT, sealshm_attach("twofds", NULL, &self->shm[0]));
+	EXPECT_EQ(-ENOENT, sealshm_attach("threefds", NULL, &self->shm[0]));
 }
 
 /* Many fds on one message (MSG_CTRUNC in trackerd): error, then close; no fd
@@ -1999,6 +2075,85 @@ TEST_F_TIMEOUT(trackerd, fd_limit_refuses_creates_not_clients, 60)
 		TH_LOG("trackerd log:\n%s", log);
 		free(log);
 	}
+	EXPECT_EQ(0, trackerd_stop(&d));
+	trackerd_cleanup(&d);
+}
+
+/* A name whose read-only twin trackerd keeps holds two of its fds, and
+ * counts as two against the fd limit: under the same hard limit of 300
+ * (see above), half as many such names fit, -EMFILE says so, unlinking
+ * closes both fds, and read-only attaches get the twin.  The memfds' mode
+ * is 0, so that trackerd (root without capabilities) may not reopen them
+ * and keeps the twins that we (root with CAP_DAC_OVERRIDE) could make. */
+TEST_F_TIMEOUT(trackerd, fd_limit_counts_read_only_twins, 60)
+{
+	const char *wrap[] = { "/usr/bin/prlimit", "--nofile=300:300", "/usr/bin/setpriv",
+			       "--bounding-set=-sys_resource", "--inh-caps=-sys_resource", NULL };
+	struct sealshm_msg_attach_reply reply;
+	struct trackerd d;
+	char name[32];
+	int n, r = 0, sock, fd, base;
+
+	if (geteuid() != 0)
+		SKIP(return, "a twin trackerd may not reopen takes root to make");
+	if (access("/usr/bin/prlimit", X_OK) < 0 || access("/usr/bin/setpriv", X_OK) < 0)
+		SKIP(return, "needs prlimit and setpriv, util-linux");
+	ASSERT_EQ(0, trackerd_prepare(&d));
+	ASSERT_EQ(0, trackerd_spawn_wrapped(&d, wrap, NULL, 5000));
+	sock = raw_client(d.sock, NULL);
+	ASSERT_GE(sock, 0);
+	base = helper_count_fds(d.pid);
+	ASSERT_GT(base, 0);
+
+	for (n = 0; n < 300; n++) {
+		int fds[2] = { helper_memfd(64, F_SEAL_SHRINK | F_SEAL_GROW), -EBADF };
+
+		ASSERT_GE(fds[0], 0);
+		ASSERT_EQ(0, fchmod(fds[0], 0));
+		fds[1] = reopen_fd(fds[0], O_RDONLY);
+		ASSERT_GE(fds[1], 0);
+		snprintf(name, sizeof(name), "twin_%d", n);
+		r = raw_create(_metadata, sock, name, 64, 0400, 0, fds, 2);
+		close(fds[0]);
+		close(fds[1]);
+		if (r < 0)
+			break;
+	}
+	EXPECT_EQ(-EMFILE, r);
+	/* Names got about half of 300 fds (limits.h), two each. */
+	EXPECT_GE(n, 50);
+	EXPECT_LE(n, 75);
+	/* Waited for: the refused message's fds close after its reply left. */
+	EXPECT_EQ(base + 2 * n, helper_wait_fds(d.pid, base + 2 * n, 3000));
+	EXPECT_TRUE(trackerd_log_has_line(&d, 2000, "refused create", "RLIMIT_NOFILE", NULL));
+
+	/* Read-only attaches are served with the twin: trackerd may not
+	 * reopen the memfd. */
+	EXPECT_EQ(0, raw_name_call(sock, SEALSHM_MSG_ATTACH, "twin_0", SEALSHM_PROTO_RDONLY,
+				   &reply, sizeof(reply), &fd));
+	EXPECT_GE(fd, 0);
+	if (fd >= 0)
+		EXPECT_EQ(O_RDONLY, fcntl(fd, F_GETFL) & O_ACCMODE);
+	safe_close(fd);
+
+	/* Unlinking closes both fds, and makes room for one more. */
+	EXPECT_EQ(0, raw_name_call(sock, SEALSHM_MSG_UNLINK, "twin_0", 0, &reply, sizeof(reply),
+				   NULL));
+	EXPECT_EQ(base + 2 * (n - 1), helper_wait_fds(d.pid, base + 2 * (n - 1), 3000));
+	{
+		int fds[2] = { helper_memfd(64, F_SEAL_SHRINK | F_SEAL_GROW), -EBADF };
+
+		ASSERT_GE(fds[0], 0);
+		ASSERT_EQ(0, fchmod(fds[0], 0));
+		fds[1] = reopen_fd(fds[0], O_RDONLY);
+		EXPECT_EQ(0, raw_create(_metadata, sock, "twin_again", 64, 0400, 0, fds, 2));
+		close(fds[0]);
+		safe_close(fds[1]);
+	}
+	EXPECT_TRUE(helper_pid_alive(d.pid));
+
+	safe_close(sock);
+	TH_LOG_TRACKERD_ON_FAILURE(&d);
 	EXPECT_EQ(0, trackerd_stop(&d));
 	trackerd_cleanup(&d);
 }

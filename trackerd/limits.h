@@ -5,13 +5,14 @@
  *
  * File descriptors: trackerd holds the lock file, the listening socket,
  * epoll, a signalfd, a few timerfds and the index memfd, one fd per
- * connected client (--max-clients), at most one queued fd per client, one
- * or two in flight (a received fd, a read-only reopen), and one fd per
- * registered name. main() raises the RLIMIT_NOFILE soft limit to the hard
+ * connected client (--max-clients), at most one queued fd per client, a
+ * few in flight (a request's LIMIT_FDS_PER_MSG, a read-only reopen), and
+ * one fd per registered name, two for a name whose read-only twin it keeps
+ * (request.c). main() raises the RLIMIT_NOFILE soft limit to the hard
  * limit (and the hard limit to fs.nr_open when it may), then keeps
- * LIMIT_FD_RESERVE of them out of the names' reach: a create that would
- * eat into the reserve is refused (-EMFILE), so clients can still connect
- * and be answered at the limit.
+ * LIMIT_FD_RESERVE of them out of the names' reach: a create whose fds
+ * would eat into the reserve is refused (-EMFILE), so clients can still
+ * connect and be answered at the limit.
  */
 #ifndef TRACKERD_LIMITS_H
 #define TRACKERD_LIMITS_H
@@ -48,7 +49,7 @@
 #define LIMIT_FDS_PER_MSG	SEALSHM_PROTO_FDS_MAX
 
 /* Registered names in all and per owner uid, unless --max-names and
- * --max-names-per-uid say otherwise; each holds an fd. A session tracks
+ * --max-names-per-uid say otherwise; each holds an fd (or two). A session tracks
  * at most as many names as its uid may own (one link each, 48 bytes). */
 #define LIMIT_NAMES_DEFAULT	1048576
 /* The largest --max-names: the index's entries then take 2 GiB of address

@@ -33,6 +33,7 @@ struct registry {
 	uint32_t nslots;		/* slots ever used */
 	uint32_t free_head;		/* slot + 1, NONE when empty */
 	size_t count;
+	size_t ro_fds;			/* names that hold a read-only twin */
 	uint64_t bytes;			/* sum of the sizes of every name */
 	uint32_t max_per_uid;
 	uint64_t max_bytes_per_uid;	/* 0: no limit */
@@ -123,6 +124,7 @@ struct registry *registry_free(struct registry *r)
 	for (uint32_t i = 0; i < r->nslots; i++)
 		if (r->entries[i].flags & REGISTRY_USED) {
 			safe_close(r->entries[i].fd);
+			safe_close(r->entries[i].ro_fd);
 			free((char *)r->entries[i].name);
 		}
 	reserve_free(r->entries, r->capacity, sizeof(*r->entries));
@@ -236,6 +238,8 @@ int registry_add(struct registry *r, const char *name, const struct registry_ent
 	d->next = *b;
 	*b = s + 1;
 	r->count++;
+	if (e->ro_fd >= 0)
+		r->ro_fds++;
 	r->bytes += e->size;
 	u->count++;
 	u->bytes += e->size;
@@ -284,10 +288,14 @@ void registry_remove(struct registry *r, uint32_t slot)
 		*u = r->uids[--r->n_uids];
 
 	safe_close(e->fd);
+	if (e->ro_fd >= 0) {
+		safe_close(e->ro_fd);
+		r->ro_fds--;
+	}
 	free((char *)e->name);
 	generation = e->generation + 1;
 
-	*e = (struct registry_entry){ .fd = -EBADF, .generation = generation };
+	*e = (struct registry_entry){ .fd = -EBADF, .ro_fd = -EBADF, .generation = generation };
 	e->next = r->free_head;
 	r->free_head = slot + 1;
 	r->count--;
@@ -369,4 +377,9 @@ uint32_t registry_capacity(const struct registry *r)
 size_t registry_count(const struct registry *r)
 {
 	return r->count;
+}
+
+size_t registry_fds(const struct registry *r)
+{
+	return r->count + r->ro_fds;
 }

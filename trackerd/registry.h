@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The registry: name -> segment. It owns one fd per registered name.
+ * The registry: name -> segment. It owns one fd per registered name, and a
+ * second one for a name whose read-only twin trackerd had to keep (see
+ * registry_entry.ro_fd).
  *
  * Entries live in a slot array reserved at its largest size (--max-names;
  * reserve.h) and reused through a free list; a slot index is what a LIST
@@ -35,11 +37,16 @@ struct registry_entry {
 	int64_t ctime_ns;	/* registration, CLOCK_REALTIME */
 	uint32_t uid;		/* owner, from SO_PEERCRED */
 	uint32_t gid;
-	uint32_t mode;		/* permission bits, <= 0777 */
+	uint16_t mode;		/* permission bits, <= 0777 */
+	uint16_t flags;		/* REGISTRY_* */
 	uint32_t seals;		/* F_SEAL_* at registration */
 	uint32_t creator_pid;	/* from SO_PEERCRED */
-	uint32_t flags;		/* REGISTRY_* */
-	int32_t fd;		/* trackerd's fd (a pidfd_getfd() target) */
+	int32_t fd;		/* trackerd's fd, O_RDWR (a pidfd_getfd() target) */
+	/* The creator's O_RDONLY open of the same memfd, kept only when
+	 * trackerd could not reopen the memfd read-only itself (it runs as
+	 * another uid than the creator and the mode refuses it); read-only
+	 * attaches get it.  Negative: none. */
+	int32_t ro_fd;
 	uint32_t generation;	/* bumped whenever the slot changes */
 	/* Attaches served by round trip and fast attaches a session reported
 	 * (registry_note_attach()); the last of them, CLOCK_REALTIME, 0: none. */
@@ -49,6 +56,9 @@ struct registry_entry {
 	uint32_t next;		/* used: next slot + 1 in the bucket; free: next free slot + 1 */
 	uint32_t hash;
 };
+/* A million names are a million entries: a field more must take the room
+ * of one that goes (bench/scale_bench.c measures the bytes per name). */
+_Static_assert(sizeof(struct registry_entry) == 88, "registry entry size");
 
 struct registry;
 
@@ -64,13 +74,14 @@ struct registry *registry_free(struct registry *r);
 /* Slot of @name, or -ENOENT. */
 int registry_lookup(const struct registry *r, const char *name);
 
-/* Register @name with a copy of @e (fd and fields filled in; e->name,
- * next and hash are ignored). On success the registry owns e->fd and the
- * slot is returned. Errors: -EEXIST, -ENOSPC (max_names), -EDQUOT
- * (max_per_uid or max_bytes_per_uid for e->uid), -ENOMEM. */
+/* Register @name with a copy of @e (fd, ro_fd and fields filled in; e->name,
+ * next and hash are ignored). On success the registry owns e->fd and
+ * e->ro_fd (when not negative) and the slot is returned. Errors: -EEXIST,
+ * -ENOSPC (max_names), -EDQUOT (max_per_uid or max_bytes_per_uid for
+ * e->uid), -ENOMEM. */
 int registry_add(struct registry *r, const char *name, const struct registry_entry *e);
 
-/* Remove the name in @slot and close its fd. Sessions must have forgotten
+/* Remove the name in @slot and close its fds. Sessions must have forgotten
  * it first (sessions_forget_name()): the slot is reused. */
 void registry_remove(struct registry *r, uint32_t slot);
 
@@ -104,5 +115,7 @@ uint32_t registry_slots(const struct registry *r);
 /* Slots there can be (max_names): every slot is below this. */
 uint32_t registry_capacity(const struct registry *r);
 size_t registry_count(const struct registry *r);
+/* fds the names hold: one each, two for a name with a read-only twin. */
+size_t registry_fds(const struct registry *r);
 
 #endif /* TRACKERD_REGISTRY_H */

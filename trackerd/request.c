@@ -6,7 +6,15 @@
  * are answered and the connection stays.
  *
  * Received fds belong to the message (client.c closes what is left); CREATE
- * takes its fd only once the name is registered.
+ * takes its fds only once the name is registered.
+ *
+ * Read-only attaches get an O_RDONLY fd: a reopen of the name's fd through
+ * /proc/self/fd, which the kernel checks against the memfd's mode (the
+ * name's, set by its creator) with trackerd's uid and no capability.  A
+ * trackerd of another uid than the creator (a system instance, --user, a
+ * sidecar) is "other" to a 0640 name and may not; so the creator sends
+ * with CREATE an O_RDONLY open of its own (the read-only twin, proto.h),
+ * and trackerd keeps it for the names it cannot reopen itself.
  *
  * Tracking: SESSION turns a fresh connection into a session (session.c);
  * a tracked CREATE or ATTACH names its session by token and is linked to it
@@ -161,6 +169,37 @@ static bool may(const struct client_cred *cr, const struct registry_entry *e, ui
 	else
 		bits = e->mode;
 	return (bits & want) == want;
+}
+
+/* A new O_RDONLY open file description of @fd, as trackerd's uid may make
+ * one (the memfd's mode decides), or -errno. */
+static int reopen_rdonly(int fd)
+{
+	char path[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
+	int r;
+
+	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	r = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return r < 0 ? -errno : r;
+}
+
+/* CREATE's second fd must be the read-only twin of the first (whose fstat
+ * is @sb): open O_RDONLY (not O_PATH, which no mmap takes) on the same
+ * inode.  0, or -EINVAL and *@ret_reason. */
+static int twin_check(int twin, const struct stat *sb, const char **ret_reason)
+{
+	struct stat tb;
+	int fl = fcntl(twin, F_GETFL);
+
+	if (fl < 0 || (fl & O_ACCMODE) != O_RDONLY || (fl & O_PATH)) {
+		*ret_reason = "second fd is not open read-only";
+		return -EINVAL;
+	}
+	if (fstat(twin, &tb) < 0 || tb.st_dev != sb->st_dev || tb.st_ino != sb->st_ino) {
+		*ret_reason = "second fd is another file than the memfd";
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* Seals now (publishing may add some after registration). F_GET_SEALS
@@ -392,7 +431,7 @@ static int handle_create(struct client *c, struct client_msg *m, const struct re
 	struct timespec ts;
 	struct stat sb;
 	uint32_t seals;
-	int fd = m->fds[0];
+	int fd = m->fds[0], twin = m->nfds > 1 ? m->fds[1] : -EBADF;
 	int r, slot, fl;
 
 	memcpy(&req, m->data, sizeof(req));
@@ -404,11 +443,13 @@ static int handle_create(struct client *c, struct client_msg *m, const struct re
 		return refuse(c, &req.hdr, "create", req.name, -EINVAL, "mode above 0777");
 	if (req.size == 0)
 		return refuse(c, &req.hdr, "create", req.name, -EINVAL, "size 0");
-	/* Each name holds one of trackerd's fds. Keep the reserve for
-	 * clients (limits.h), or at the fd limit nobody could even connect
-	 * to unlink a name. (The one received with this message is already
-	 * counted in the reserve; it is closed again when refused.) */
-	if (registry_count(reg) >= st->max_name_fds)
+	/* Each name holds one of trackerd's fds, or two (a read-only twin).
+	 * Keep the reserve for clients (limits.h), or at the fd limit nobody
+	 * could even connect to unlink a name. (The ones received with this
+	 * message are already counted in the reserve; they are closed again
+	 * when refused.) Room for the twin is checked once we know whether
+	 * it stays. */
+	if (registry_fds(reg) >= st->max_name_fds)
 		return refuse(c, &req.hdr, "create", req.name, -EMFILE,
 			      "no fd left for another name (RLIMIT_NOFILE)");
 	r = track_session(c, &req.hdr, "create", req.name, req.flags, req.token, st->sessions, &s);
@@ -430,6 +471,23 @@ static int handle_create(struct client *c, struct client_msg *m, const struct re
 			      "fd is not open read-write");
 	if (fstat(fd, &sb) < 0)
 		return refuse(c, &req.hdr, "create", req.name, -errno, "cannot fstat the fd");
+	if (twin >= 0) {
+		r = twin_check(twin, &sb, &reason);
+		if (r < 0)
+			return refuse(c, &req.hdr, "create", req.name, r, reason);
+		/* Tried once, now: when we may reopen the memfd read-only
+		 * ourselves, read-only attaches reopen it as before and the
+		 * twin goes with the message (one fd per name). */
+		r = reopen_rdonly(fd);
+		if (r >= 0) {
+			safe_close(r);
+			twin = -EBADF;
+		} else if (registry_fds(reg) + 2 > st->max_name_fds) {
+			return refuse(c, &req.hdr, "create", req.name, -EMFILE,
+				      "no fd left for another name and its read-only twin "
+				      "(RLIMIT_NOFILE)");
+		}
+	}
 	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
 		return refuse(c, &req.hdr, "create", req.name, -errno, "no clock");
 
@@ -445,6 +503,7 @@ static int handle_create(struct client *c, struct client_msg *m, const struct re
 		.flags = ((req.flags & SEALSHM_PROTO_TRACK) ? REGISTRY_TRACK : 0) |
 			 ((req.flags & SEALSHM_PROTO_LIFETIME_LAST) ? REGISTRY_LIFETIME_LAST : 0),
 		.fd = fd,
+		.ro_fd = twin,
 	};
 	slot = registry_add(reg, req.name, &e);
 	if (slot < 0)
@@ -452,8 +511,10 @@ static int handle_create(struct client *c, struct client_msg *m, const struct re
 			      slot == -EEXIST ? "name taken" :
 			      slot == -EDQUOT ? "over this uid's quota of names or bytes" :
 			      slot == -ENOSPC ? "registry full" : strerror(-slot));
-	/* The registry owns the fd now. */
+	/* The registry owns the fd now, and the twin when it kept it. */
 	m->fds[0] = -EBADF;
+	if (twin >= 0)
+		m->fds[1] = -EBADF;
 
 	if (s) {
 		/* Tracked in the same request: no crash window. Only -ENOMEM
@@ -473,6 +534,8 @@ static int handle_create(struct client *c, struct client_msg *m, const struct re
 		log_info("registered '%s' (%llu bytes, uid %u, mode %04o) by pid %d", req.name,
 			 (unsigned long long)req.size, (unsigned)cr->uid, req.mode, (int)cr->pid);
 	}
+	if (twin >= 0)
+		log_debug("'%s': read-only twin kept (trackerd may not reopen it)", req.name);
 
 	rep = (struct sealshm_msg_hdr){
 		.type = req.hdr.type | SEALSHM_MSG_REPLY,
@@ -537,10 +600,10 @@ static int handle_attach(struct client *c, const struct client_msg *m,
 	const struct registry_entry *e;
 	struct sealshm_msg_name req;
 	struct sealshm_msg_attach_reply rep;
-	char path[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
 	_cleanup_close_ int fd = -EBADF;
 	struct session *s;
 	uint32_t slot, seals;
+	char why[128];
 	bool rdonly;
 	int r;
 
@@ -584,22 +647,35 @@ static int handle_attach(struct client *c, const struct client_msg *m,
 		return 0;
 	}
 
-	/* A new open file description, O_RDONLY: the client cannot
-	 * F_SETFL/mmap it writable. The kernel checks the inode mode (the
-	 * name's mode, set by the creator) for us as it would for anyone. */
-	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", e->fd);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		r = -errno;
-		counters.refused[SEALSHM_PROTO_REFUSED_OTHER]++;
-		log_warn("Failed to reopen '%s' read-only: %s", req.name, strerror(-r));
-		return reply_error(c, &req.hdr, r);
+	/* An O_RDONLY open file description: the client cannot mmap it
+	 * writable, and F_SETFL cannot change its access mode. The creator's
+	 * twin, when trackerd kept one, is one (shared by every read-only
+	 * attacher, as trackerd's own fd is by the read-write ones). Else a
+	 * new one: the kernel checks the inode mode (the name's mode, set by
+	 * the creator) for us as it would for anyone. */
+	if (e->ro_fd < 0) {
+		fd = reopen_rdonly(e->fd);
+		if (fd == -EACCES || fd == -EPERM) {
+			(void)snprintf(why, sizeof(why), "trackerd (uid %u) may not open it "
+				       "read-only, and its creator sent no read-only twin",
+				       (unsigned)geteuid());
+			return refuse(c, &req.hdr, "attach", req.name, -EACCES, why);
+		}
+		if (fd < 0) {
+			counters.refused[SEALSHM_PROTO_REFUSED_OTHER]++;
+			log_warn("Failed to reopen '%s' read-only for pid %d (uid %u): %s",
+				 req.name, (int)cr->pid, (unsigned)cr->uid, strerror(-fd));
+			return reply_error(c, &req.hdr, fd);
+		}
 	}
 	/* Tracked only once nothing can fail but the send. */
 	r = attach_track(c, st, s, &req, slot);
 	if (r <= 0)
 		return r;
-	r = client_send(c, &rep, sizeof(rep), TAKE_FD(fd), true);
+	if (fd >= 0)
+		r = client_send(c, &rep, sizeof(rep), TAKE_FD(fd), true);
+	else
+		r = client_send(c, &rep, sizeof(rep), e->ro_fd, false);
 	if (r < 0)
 		return r;
 	registry_note_attach(st->registry, slot, clock_ns(CLOCK_REALTIME));
@@ -755,7 +831,6 @@ static int handle_index(struct client *c, const struct client_msg *m,
 {
 	const struct client_cred *cr = client_cred(c);
 	struct sealshm_msg_index_reply rep;
-	char path[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
 	int fd;
 
 	memcpy(&rep.hdr, m->data, sizeof(rep.hdr));
@@ -775,14 +850,11 @@ static int handle_index(struct client *c, const struct client_msg *m,
 	/* A new open file description, O_RDONLY, for each client: nothing a
 	 * client does with its fd (F_SETFL, offsets) reaches another's. The
 	 * seals refuse a writable mapping on any fd anyway. */
-	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", index_fd(st->index));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = reopen_rdonly(index_fd(st->index));
 	if (fd < 0) {
-		int r = -errno;
-
 		counters.refused[SEALSHM_PROTO_REFUSED_OTHER]++;
-		log_warn("Failed to reopen the index read-only: %s", strerror(-r));
-		return reply_error(c, &rep.hdr, r);
+		log_warn("Failed to reopen the index read-only: %s", strerror(-fd));
+		return reply_error(c, &rep.hdr, fd);
 	}
 	rep.hdr = (struct sealshm_msg_hdr){
 		.type = rep.hdr.type | SEALSHM_MSG_REPLY,
@@ -970,9 +1042,13 @@ int request_handle(struct client *c, struct client_msg *m, void *userdata)
 			       spec->name, m->len, hdr.size, spec->size);
 		return refuse_connection(c, &hdr, -EBADMSG, why);
 	}
-	if (m->nfds != spec->nfds) {
-		(void)snprintf(why, sizeof(why), "%s with %zu fds (must be %u)", spec->name,
-			       m->nfds, spec->nfds);
+	if (m->nfds < spec->nfds_min || m->nfds > spec->nfds_max) {
+		if (spec->nfds_min == spec->nfds_max)
+			(void)snprintf(why, sizeof(why), "%s with %zu fds (must be %u)",
+				       spec->name, m->nfds, spec->nfds_min);
+		else
+			(void)snprintf(why, sizeof(why), "%s with %zu fds (must be %u to %u)",
+				       spec->name, m->nfds, spec->nfds_min, spec->nfds_max);
 		return refuse_connection(c, &hdr, -ECHRNG, why);
 	}
 	if (hdr.status != 0)

@@ -13,7 +13,8 @@
  * Each input is one message, sent on a fresh connection:
  *   byte 0, bits 0-2: the fds that go with it: none, a sealed memfd of the
  *     size the message's CREATE size field says, an unsealed memfd, a pipe,
- *     two sealed memfds, a memfd sealed against shrinking only, an eventfd,
+ *     a sealed memfd and its read-only twin (CREATE's second fd; hostile_test
+ *     sends the bad twins), a memfd sealed against shrinking only, an eventfd,
  *     a sealed memfd opened O_RDONLY;
  *   bit 3: send a good HELLO first;
  *   bit 4: make the connection a session first (the message then goes on a
@@ -132,6 +133,12 @@ int listener_accept(struct listener *l)
 
 	(void)read(l->efd, &v, sizeof(v));
 	return fd >= 0 ? fd : -EAGAIN;
+}
+
+/* SHUTDOWN's, a manager's only: the fuzzed trackerd is none. */
+void listener_unlink(struct listener *l)
+{
+	(void)l;
 }
 
 /* --- trackerd, in its own thread ---------------------------------------- */
@@ -320,21 +327,25 @@ static size_t make_fds(unsigned kind, const uint8_t *msg, size_t len, int *fds)
 	case 1:
 	case 4:
 	case 7:
-		for (size_t i = 0; i < (kind == 4 ? 2u : 1u); i++) {
-			fds[i] = memfd_create("fuzz", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-			if (fds[i] < 0 || ftruncate(fds[i], (off_t)size) < 0 ||
-			    fcntl(fds[i], F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
-				die("memfd");
+		fds[0] = memfd_create("fuzz", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (fds[0] < 0 || ftruncate(fds[0], (off_t)size) < 0 ||
+		    fcntl(fds[0], F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
+			die("memfd");
+		if (kind == 1)
+			return 1;
+		/* 4: the memfd and its read-only twin (CREATE's two fds);
+		 * 7: the read-only open alone. */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+		p[0] = open(path, O_RDONLY | O_CLOEXEC);
+		if (p[0] < 0)
+			die("reopen");
+		if (kind == 4) {
+			fds[1] = p[0];
+			return 2;
 		}
-		if (kind == 7) {
-			snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
-			p[0] = open(path, O_RDONLY | O_CLOEXEC);
-			close(fds[0]);
-			fds[0] = p[0];
-			if (fds[0] < 0)
-				die("reopen");
-		}
-		return kind == 4 ? 2 : 1;
+		close(fds[0]);
+		fds[0] = p[0];
+		return 1;
 	case 2:
 	case 5:
 		fds[0] = memfd_create("fuzz", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -356,7 +367,7 @@ static size_t make_fds(unsigned kind, const uint8_t *msg, size_t len, int *fds)
 	}
 }
 
-/* Send @len bytes with @nfds fds (sealshm__send() caps fds at one). */
+/* Send @len bytes with @nfds fds, as many as make_fds() makes. */
 static void send_raw(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
 {
 	char control[CMSG_SPACE(sizeof(int) * 2)] = { 0 };
