@@ -841,7 +841,8 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	if (max_name_fds < arg_max_names)
-		log_info("fd limit %llu: room for %llu names (--max-names %u)",
+		/* A name holds one fd, two with a read-only twin (request.c). */
+		log_info("fd limit %llu: room for %llu fds of names (--max-names %u)",
 			 (unsigned long long)nofile, (unsigned long long)max_name_fds,
 			 arg_max_names);
 	/* The start STATS reports: once serving is near (after daemonize()). */
