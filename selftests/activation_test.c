@@ -49,34 +49,6 @@ FIXTURE(activation) {
 	int fds_before;
 };
 
-/* --seccomp=kill, except in ASan builds (LeakSanitizer's exit-time
- * stop-the-world is off the list), as in sandbox_test. */
-static const char *seccomp_arg(void)
-{
-	const char *e = getenv("SEALSHM_TEST_SANITIZE");
-
-	return e && !strcmp(e, "1") ? "--seccomp=log" : "--seccomp=kill";
-}
-
-/* A listening SOCK_SEQPACKET socket at @path, close-on-exec (the child
- * dup2()s it to fd 3, which clears the flag on the copy). */
-static int listening_socket(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
 /* Our end of NOTIFY_SOCKET: a datagram socket bound at @addr ("/path" or
  * "@abstract"), with SO_PASSCRED so that each datagram says who sent it,
  * as systemd's does. */
@@ -165,17 +137,9 @@ static pid_t spawn(const struct trackerd *d, int lfd, enum listen_pid who, const
 	if (pid == 0) {
 		const char *argv[8];
 		char num[16];
-		int argc = 0, fd;
+		int argc = 0;
 
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
-			_exit(126);
-		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
-			_exit(126);
-		/* dup2() onto itself would keep close-on-exec. */
-		if (lfd == 3 ? fcntl(lfd, F_SETFD, 0) < 0 : lfd >= 0 && dup2(lfd, 3) < 0)
+		if (helper_daemon_stdio(d->log) < 0 || (lfd >= 0 && helper_dup_to(lfd, 3) < 0))
 			_exit(126);
 		(void)close_range(lfd >= 0 ? 4 : 3, ~0U, 0);
 		if (who != LISTEN_NONE) {
@@ -194,7 +158,7 @@ static pid_t spawn(const struct trackerd *d, int lfd, enum listen_pid who, const
 			argv[argc++] = "--foreground";
 		argv[argc++] = "--socket";
 		argv[argc++] = d->sock;
-		argv[argc++] = seccomp_arg();
+		argv[argc++] = helper_seccomp_arg();
 		if (extra)
 			argv[argc++] = extra;
 		argv[argc] = NULL;
@@ -232,7 +196,7 @@ static void start_activated(struct __test_metadata *_metadata, FIXTURE_DATA(acti
 {
 	char buf[256];
 
-	self->lfd = listening_socket(self->d.sock);
+	self->lfd = helper_listen_unix(self->d.sock, SOCK_SEQPACKET);
 	ASSERT_LE(0, self->lfd);
 	self->nfd = notify_socket(self->notify);
 	ASSERT_LE(0, self->nfd);
@@ -357,7 +321,7 @@ TEST_F(activation, listen_pid_of_another_process_is_ignored)
 	int fd;
 
 	snprintf(passed, sizeof(passed), "%s/passed.sock", self->d.dir);
-	self->lfd = listening_socket(passed);
+	self->lfd = helper_listen_unix(passed, SOCK_SEQPACKET);
 	ASSERT_LE(0, self->lfd);
 	ASSERT_EQ(0, fstat(self->lfd, &ours));
 	self->nfd = notify_socket(self->notify);
@@ -403,7 +367,7 @@ TEST_F(activation, unreachable_notify_socket_is_not_fatal)
 {
 	int fd;
 
-	self->lfd = listening_socket(self->d.sock);
+	self->lfd = helper_listen_unix(self->d.sock, SOCK_SEQPACKET);
 	ASSERT_LE(0, self->lfd);
 	self->d.pid = spawn(&self->d, self->lfd, LISTEN_SELF, "1", self->notify, true, NULL);
 	ASSERT_LT(0, self->d.pid);
@@ -488,7 +452,7 @@ TEST_F(activation, more_than_one_passed_fd_is_refused)
 {
 	int rc;
 
-	self->lfd = listening_socket(self->d.sock);
+	self->lfd = helper_listen_unix(self->d.sock, SOCK_SEQPACKET);
 	ASSERT_LE(0, self->lfd);
 	self->d.pid = spawn(&self->d, self->lfd, LISTEN_SELF, "2", NULL, true, NULL);
 	ASSERT_LT(0, self->d.pid);

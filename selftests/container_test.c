@@ -217,7 +217,6 @@ static void container_b(const char *posix_name, int report_fd)
 static int spawn_sidecar(struct trackerd *t)
 {
 	char prog[PATH_MAX];
-	uint64_t end;
 	pid_t pid;
 	int r;
 
@@ -228,14 +227,7 @@ static int spawn_sidecar(struct trackerd *t)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		int fd;
-
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
-			_exit(126);
-		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
+		if (helper_daemon_stdio(t->log) < 0)
 			_exit(126);
 		(void)close_range(3, ~0U, 0);
 		if (enter_container() < 0)
@@ -245,18 +237,7 @@ static int spawn_sidecar(struct trackerd *t)
 		_exit(127);
 	}
 	t->pid = pid;
-	end = helper_now_ms() + 5000;
-	for (;;) {
-		int fd = raw_client(t->sock, NULL);
-
-		if (fd >= 0) {
-			close(fd);
-			return 0;
-		}
-		if (!helper_pid_alive(pid) || helper_now_ms() >= end)
-			return -ETIMEDOUT;
-		helper_sleep_ms(10);
-	}
+	return trackerd_wait_up(t, 5000);
 }
 
 FIXTURE_SETUP(container)

@@ -36,21 +36,6 @@ static int attach_lines(const struct trackerd *d, const char *name, pid_t pid)
 	return trackerd_log_count(d, what, who, NULL);
 }
 
-/* Fork; the child runs @fn(@arg) and exits with its result (never through
- * the harness).  Returns the child's exit code (128 + signal). */
-static int run_child(int (*fn)(const void *), const void *arg, unsigned int timeout_ms)
-{
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		_exit(fn(arg));
-	}
-	return helper_exit_code(helper_reap(pid, timeout_ms));
-}
-
 FIXTURE(fastpath) {
 	struct trackerd d;
 	struct peer peer[2];
@@ -78,9 +63,7 @@ FIXTURE_TEARDOWN(fastpath)
 	(void)unsetenv("SEALSHM_NO_FASTPATH");
 	EXPECT_EQ(0, helper_wait_names(0, GONE_MS));
 	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	TH_LOG_TRACKERD_ON_FAILURE(&self->d);
-	EXPECT_EQ(0, trackerd_stop(&self->d));
-	trackerd_cleanup(&self->d);
+	EXPECT_TRACKERD_STOPS(&self->d);
 }
 
 /* Attach of a published name sends no request, maps the same bytes, and

@@ -2,8 +2,10 @@
 /*
  * Helpers shared by the selftests: a real trackerd on a private temp-dir
  * socket, fd counting through /proc, the daemon's log, the exec'd peer
- * helper, a raw protocol client (proto.h over sealshm__send/recv), and
- * a scan of /proc for trackerd processes serving a socket path.
+ * helper and other programs run to their end (helper_run()), forked
+ * children (run_child()), a raw protocol client (proto.h over
+ * sealshm__send/recv), and a scan of /proc for trackerd processes serving
+ * a socket path.
  *
  * Everything here returns 0/positive or a negative errno and never uses the
  * harness macros, so it may also be called from forked children (which must
@@ -15,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -277,6 +280,16 @@ static inline int helper_reap(pid_t pid, unsigned int timeout_ms)
 	}
 }
 
+/* SIGKILL and reap *@pid (our child) when there is one; *@pid becomes 0. */
+static inline void helper_kill_reap(pid_t *pid)
+{
+	if (*pid > 0) {
+		(void)kill(*pid, SIGKILL);
+		(void)waitpid(*pid, NULL, 0);
+	}
+	*pid = 0;
+}
+
 /* Exit code of a wait status; 128 + signal when killed. */
 static inline int helper_exit_code(int status)
 {
@@ -368,6 +381,315 @@ static inline int helper_kill_trackerds(const char *needle)
 			(void)kill(pids[i], SIGKILL);
 	}
 	return n;
+}
+
+/* Fork; the child dies with the test (PDEATHSIG), runs @fn(@arg) and exits
+ * with its result (never through the harness).  Returns the child's exit
+ * code (128 + signal; SIGKILLed after @timeout_ms), or -errno. */
+static inline int run_child(int (*fn)(const void *), const void *arg, unsigned int timeout_ms)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		_exit(fn(arg));
+	}
+	return helper_exit_code(helper_reap(pid, timeout_ms));
+}
+
+struct helper_as_user {
+	uid_t uid;
+	gid_t gid;
+	int (*fn)(void);
+};
+
+static inline int helper_as_user_child(const void *arg)
+{
+	const struct helper_as_user *u = arg;
+
+	if (setgroups(0, NULL) < 0 || setgid(u->gid) < 0 || setuid(u->uid) < 0)
+		return 100;
+	return u->fn();
+}
+
+/* run_child() of @fn in a child switched to uid @uid and gid @gid (no
+ * supplementary groups; exit code 100 when the switch failed), 10 s. */
+static inline int run_as_user(uid_t uid, gid_t gid, int (*fn)(void))
+{
+	const struct helper_as_user u = { .uid = uid, .gid = gid, .fn = fn };
+
+	return run_child(helper_as_user_child, &u, 10000);
+}
+
+/* In a run_child() or run_as_user() function: return @n (its exit code)
+ * when @expr is false, saying which check failed on stderr. */
+#define CHILD_CHECK(n, expr)							\
+	do {									\
+		if (!(expr)) {							\
+			fprintf(stderr, "# child check %d failed: %s\n", n, #expr);	\
+			return n;						\
+		}								\
+	} while (0)
+
+/* --- running a program --------------------------------------------------- */
+/* What helper_run() gives a program besides its arguments.  Zeroed (or
+ * NULL opts) is the plain case: stdin and stderr are the test's, stdout
+ * goes to the caller's buffer, the environment is the test's, every other
+ * fd stays as it is (so that a program run can check what exec kept), and
+ * it has 20 s to exit once its output has ended. */
+struct helper_run_opts {
+	int in_fd;			/* stdin: this fd of ours (0: the test's) */
+	const char *in_path;		/* or this file, read-only, when set */
+	int out_fd;			/* stdout: this fd when > 0, not the buffer */
+	const char *out_path;		/* or this file (created 0600, truncated) */
+	const char *err_path;		/* stderr: this file (as out_path) */
+	char *err;			/* or a pipe read to its end (all writers */
+	size_t err_len;			/* gone), its first err_len - 1 bytes here */
+	const char *const *env;		/* NULL-ended: "NAME=VALUE" sets, "NAME" unsets */
+	unsigned int flags;		/* HELPER_RUN_* */
+	unsigned int timeout_ms;	/* to exit once its output ended; 0: 20 s */
+};
+
+#define HELPER_RUN_APPEND	(1u << 0)	/* out_path and err_path: append, not truncate */
+#define HELPER_RUN_ERR_TO_OUT	(1u << 1)	/* stderr goes where stdout goes (2>&1) */
+#define HELPER_RUN_ONLY_STDIO	(1u << 2)	/* pass on fds 0, 1 and 2, no other */
+
+/* In a forked child: our @fd as its @target.  dup2() clears close-on-exec
+ * on the copy; onto itself it would not, so that is cleared here. */
+static inline int helper_dup_to(int fd, int target)
+{
+	if (fd == target)
+		return fcntl(fd, F_SETFD, 0) < 0 ? -errno : 0;
+	return dup2(fd, target) < 0 ? -errno : 0;
+}
+
+/* In a forked child: @path opened with @flags as its @target. */
+static inline int helper_open_to(const char *path, int flags, int target)
+{
+	int fd = open(path, flags | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -errno;
+	return helper_dup_to(fd, target);
+}
+
+/* In a forked child that execs a daemon: it dies with the test
+ * (PDEATHSIG), stdin and stdout are /dev/null, stderr goes to the end of
+ * @log (created).  Other fds are the caller's business.  0 or -errno. */
+static inline int helper_daemon_stdio(const char *log)
+{
+	int fd, r;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	r = helper_open_to(log, O_WRONLY | O_CREAT | O_APPEND, STDERR_FILENO);
+	if (r < 0)
+		return r;
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = helper_dup_to(fd, STDIN_FILENO);
+	return r < 0 ? r : helper_dup_to(fd, STDOUT_FILENO);
+}
+
+/* helper_run()'s child: its redirections and environment, then the exec.
+ * Returns the exit code to leave with: 126 when the set-up failed, 127
+ * when the exec did. */
+static inline int helper_run_child(const struct helper_run_opts *o, int out_w, int err_w,
+				   const char *const *argv)
+{
+	int mode = O_WRONLY | O_CREAT | (o->flags & HELPER_RUN_APPEND ? O_APPEND : O_TRUNC);
+	int r = 0;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (o->in_path)
+		r = helper_open_to(o->in_path, O_RDONLY, STDIN_FILENO);
+	else if (o->in_fd > 0)
+		r = helper_dup_to(o->in_fd, STDIN_FILENO);
+	if (r < 0)
+		return 126;
+
+	if (o->out_path)
+		r = helper_open_to(o->out_path, mode, STDOUT_FILENO);
+	else
+		r = helper_dup_to(o->out_fd > 0 ? o->out_fd : out_w, STDOUT_FILENO);
+	if (r < 0)
+		return 126;
+
+	if (o->flags & HELPER_RUN_ERR_TO_OUT)
+		r = helper_dup_to(STDOUT_FILENO, STDERR_FILENO);
+	else if (o->err_path)
+		r = helper_open_to(o->err_path, mode, STDERR_FILENO);
+	else if (err_w >= 0)
+		r = helper_dup_to(err_w, STDERR_FILENO);
+	if (r < 0)
+		return 126;
+
+	if (o->flags & HELPER_RUN_ONLY_STDIO)
+		(void)close_range(3, ~0U, 0);
+	for (int i = 0; o->env && o->env[i]; i++) {
+		const char *eq = strchr(o->env[i], '=');
+		char name[128];
+
+		if (!eq) {
+			if (unsetenv(o->env[i]) < 0)
+				return 126;
+			continue;
+		}
+		if ((size_t)(eq - o->env[i]) >= sizeof(name))
+			return 126;
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - o->env[i]), o->env[i]);
+		if (setenv(name, eq + 1, 1) < 0)
+			return 126;
+	}
+	execvp(argv[0], (char *const *)argv);
+	return 127;
+}
+
+/* Run @prog (a path, or a name looked up in $PATH) with @args
+ * (NULL-terminated, without argv[0]; may be NULL), set up as @opts says.
+ * Its stdout, unless @opts sends it elsewhere, is a pipe read to its end:
+ * the first @outlen - 1 bytes into @out (NUL-terminated; NULL: dropped).
+ * The program dies with the test (PDEATHSIG); once its output has ended
+ * it is reaped (SIGKILLed after opts->timeout_ms).  Returns its exit code
+ * (128 + signal; 126: a redirection failed, 127: no exec), or -errno. */
+static inline int helper_run(const char *prog, const char *const *args,
+			     const struct helper_run_opts *opts, char *out, size_t outlen)
+{
+	static const struct helper_run_opts none;
+	const struct helper_run_opts *o = opts ? opts : &none;
+	struct pollfd pfd[2] = { { .fd = -EBADF, .events = POLLIN },
+				 { .fd = -EBADF, .events = POLLIN } };
+	char *buf[2] = { out, o->err };
+	size_t len[2] = { out ? outlen : 0, o->err ? o->err_len : 0 }, got[2] = { 0, 0 };
+	bool piped[2] = {
+		!o->out_path && o->out_fd <= 0,
+		o->err && !o->err_path && !(o->flags & HELPER_RUN_ERR_TO_OUT),
+	};
+	int wr[2] = { -EBADF, -EBADF }, argc = 0, r;
+	const char *argv[64];
+	pid_t pid;
+
+	for (int i = 0; i < 2; i++)
+		if (len[i])
+			buf[i][0] = '\0';
+	argv[argc++] = prog;
+	for (int i = 0; args && args[i]; i++) {
+		if (argc == (int)ELEMENTSOF(argv) - 1)
+			return -E2BIG;
+		argv[argc++] = args[i];
+	}
+	argv[argc] = NULL;
+
+	for (int i = 0; i < 2; i++) {
+		int p[2];
+
+		if (!piped[i])
+			continue;
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			r = -errno;
+			goto fail;
+		}
+		pfd[i].fd = p[0];
+		wr[i] = p[1];
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (pid == 0)
+		_exit(helper_run_child(o, wr[0], wr[1], argv));
+
+	/* Both pipes at once: a program that fills one while we wait on
+	 * the other would stall. */
+	for (int i = 0; i < 2; i++)
+		wr[i] = safe_close(wr[i]);
+	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			char sink[512];
+			bool room = got[i] + 1 < len[i];
+			ssize_t n;
+
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			n = room ? read(pfd[i].fd, buf[i] + got[i], len[i] - 1 - got[i])
+				 : read(pfd[i].fd, sink, sizeof(sink));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				pfd[i].fd = safe_close(pfd[i].fd);
+			else if (room)
+				got[i] += (size_t)n;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		pfd[i].fd = safe_close(pfd[i].fd);
+		if (len[i])
+			buf[i][got[i]] = '\0';
+	}
+	return helper_exit_code(helper_reap(pid, o->timeout_ms ? o->timeout_ms : 20000));
+
+fail:
+	for (int i = 0; i < 2; i++) {
+		pfd[i].fd = safe_close(pfd[i].fd);
+		wr[i] = safe_close(wr[i]);
+	}
+	return r;
+}
+
+/* helper_run() of the program @path_of finds (helper_peer_path(),
+ * helper_cli_path(), ...); -errno when it is no executable file. */
+static inline int helper_run_prog(int (*path_of)(char *, size_t), const char *const *args,
+				  const struct helper_run_opts *opts, char *out, size_t outlen)
+{
+	char prog[PATH_MAX];
+	int r = path_of(prog, sizeof(prog));
+
+	if (r < 0)
+		return r;
+	if (access(prog, X_OK) < 0)
+		return -errno;
+	return helper_run(prog, args, opts, out, outlen);
+}
+
+/* --seccomp=kill, except in sanitizer builds ($SEALSHM_TEST_SANITIZE=1):
+ * LeakSanitizer's exit-time stop-the-world (clone, ptrace) is off the
+ * allow-list and would be killed, so there it is --seccomp=log. */
+static inline const char *helper_seccomp_arg(void)
+{
+	const char *e = getenv("SEALSHM_TEST_SANITIZE");
+
+	return e && !strcmp(e, "1") ? "--seccomp=log" : "--seccomp=kill";
+}
+
+/* A bound, listening AF_UNIX socket of @type at @path, close-on-exec, to
+ * pass to a trackerd as a service manager does (the child makes it its
+ * fd 3 with helper_dup_to(), which clears the flag there).  fd or -errno. */
+static inline int helper_listen_unix(const char *path, int type)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strcpy(sa.sun_path, path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 /* --- raw protocol client -------------------------------------------------- */
@@ -580,6 +902,42 @@ static inline int trackerd_prepare(struct trackerd *t)
 	return 0;
 }
 
+/* Wait up to @timeout_ms until trackerd @t->pid (our child) serves
+ * @t->sock.  0; -ECHILD when it exited first, -ETIMEDOUT (then it is
+ * killed); either way it is reaped and @t->pid is 0. */
+static inline int trackerd_wait_up(struct trackerd *t, unsigned int timeout_ms)
+{
+	uint64_t end = helper_now_ms() + timeout_ms;
+
+	for (;;) {
+		int status, fd;
+
+		/* A HELLO answered, not just a connect: trackerd listens
+		 * before it enters its sandbox and serves only after, and
+		 * tests read what the sandbox did. */
+		fd = raw_client(t->sock, NULL);
+		if (fd >= 0) {
+			/* And gone again before we return, so that fd counts
+			 * taken next do not include the probe. */
+			int held = helper_count_fds(t->pid);
+
+			close(fd);
+			if (held > 0)
+				(void)helper_wait_fds(t->pid, held - 1, 2000);
+			return 0;
+		}
+		if (waitpid(t->pid, &status, WNOHANG) == t->pid) {
+			t->pid = 0;
+			return -ECHILD;	/* it exited before listening */
+		}
+		if (helper_now_ms() >= end) {
+			helper_kill_reap(&t->pid);
+			return -ETIMEDOUT;
+		}
+		helper_sleep_ms(10);
+	}
+}
+
 /* Fork and exec `[wrapper...] trackerd --foreground --socket
  * DIR/trackerd.sock [extra...]` with stderr to DIR/trackerd.log; it dies with
  * the test (PDEATHSIG).  Waits up to @timeout_ms until the socket accepts a
@@ -590,7 +948,6 @@ static inline int trackerd_spawn_wrapped(struct trackerd *t, const char *const *
 {
 	char prog[PATH_MAX];
 	const char *argv[64];
-	uint64_t end;
 	int argc = 0, r;
 	pid_t pid;
 
@@ -620,14 +977,7 @@ static inline int trackerd_spawn_wrapped(struct trackerd *t, const char *const *
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		int fd;
-
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
-			_exit(126);
-		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
+		if (helper_daemon_stdio(t->log) < 0)
 			_exit(126);
 		/* Only 0, 1, 2: the daemon's fd baseline is its own. */
 		(void)close_range(3, ~0U, 0);
@@ -635,37 +985,7 @@ static inline int trackerd_spawn_wrapped(struct trackerd *t, const char *const *
 		_exit(127);
 	}
 	t->pid = pid;
-
-	end = helper_now_ms() + timeout_ms;
-	for (;;) {
-		int status, fd;
-
-		/* A HELLO answered, not just a connect: trackerd listens
-		 * before it enters its sandbox and serves only after, and
-		 * tests read what the sandbox did. */
-		fd = raw_client(t->sock, NULL);
-		if (fd >= 0) {
-			/* And gone again before we return, so that fd counts
-			 * taken next do not include the probe. */
-			int held = helper_count_fds(pid);
-
-			close(fd);
-			if (held > 0)
-				(void)helper_wait_fds(pid, held - 1, 2000);
-			return 0;
-		}
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			t->pid = 0;
-			return -ECHILD;	/* it exited before listening */
-		}
-		if (helper_now_ms() >= end) {
-			(void)kill(pid, SIGKILL);
-			(void)waitpid(pid, NULL, 0);
-			t->pid = 0;
-			return -ETIMEDOUT;
-		}
-		helper_sleep_ms(10);
-	}
+	return trackerd_wait_up(t, timeout_ms);
 }
 
 /* trackerd_spawn_wrapped() with no wrapper and 5 s to come up. */
@@ -804,62 +1124,12 @@ static inline bool trackerd_log_has_line(const struct trackerd *t, unsigned int 
 /* --- the exec'd peer ------------------------------------------------------- */
 /* Run the peer helper with @args (NULL-terminated, without argv[0]) and the
  * current environment; its stdout (up to @outlen - 1 bytes) goes to @out
- * when non-NULL.  Returns its exit code (128 + signal), or -errno. */
+ * when non-NULL.  Every other fd of the test stays as it is, so check-fds
+ * sees what exec really kept.  Returns its exit code (128 + signal), or
+ * -errno. */
 static inline int run_peer(const char *const *args, char *out, size_t outlen)
 {
-	char prog[PATH_MAX];
-	const char *argv[16];
-	int pipefd[2], argc = 0, r;
-	size_t got = 0;
-	pid_t pid;
-
-	r = helper_peer_path(prog, sizeof(prog));
-	if (r < 0)
-		return r;
-	if (access(prog, X_OK) < 0)
-		return -errno;
-	argv[argc++] = prog;
-	for (int i = 0; args[i] && argc < 15; i++)
-		argv[argc++] = args[i];
-	argv[argc] = NULL;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return r;
-	}
-	if (pid == 0) {
-		/* dup2 clears CLOEXEC on the copy; every other fd of the test
-		 * stays as it is, so check-fds sees what exec really kept. */
-		if (dup2(pipefd[1], STDOUT_FILENO) < 0)
-			_exit(126);
-		execv(prog, (char *const *)argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	for (;;) {
-		char buf[256];
-		ssize_t n = read(pipefd[0], buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (out && got + 1 < outlen) {
-			size_t k = (size_t)n < outlen - 1 - got ? (size_t)n : outlen - 1 - got;
-
-			memcpy(out + got, buf, k);
-			got += k;
-		}
-	}
-	close(pipefd[0]);
-	if (out && outlen)
-		out[got] = '\0';
-	return helper_exit_code(helper_reap(pid, 20000));
+	return helper_run_prog(helper_peer_path, args, NULL, out, outlen);
 }
 
 /* In a fixture teardown: nothing is left in the registry ($SEALSHM_SOCKET's
@@ -891,6 +1161,16 @@ static inline int run_peer(const char *const *args, char *out, size_t outlen)
 			       len_ > 6000 ? log_ + len_ - 6000 : log_ ? log_ : "");	\
 			free(log_);						\
 		}								\
+	} while (0)
+
+/* The end of a fixture teardown with a private trackerd @t: it exits 0 on
+ * SIGTERM, its log is shown when the test failed, its temp dir goes.  A
+ * macro, as EXPECT and TH_LOG need the test's _metadata. */
+#define EXPECT_TRACKERD_STOPS(t)						\
+	do {									\
+		EXPECT_EQ(0, trackerd_stop(t));					\
+		TH_LOG_TRACKERD_ON_FAILURE(t);					\
+		trackerd_cleanup(t);						\
 	} while (0)
 
 /* === tracking sessions (issue 3) ===========================================
@@ -1194,11 +1474,7 @@ static inline int peer_finish(struct peer *p, unsigned int timeout_ms)
 /* SIGKILL it (if still running), reap, close the pipes. */
 static inline void peer_destroy(struct peer *p)
 {
-	if (p->pid > 0) {
-		(void)kill(p->pid, SIGKILL);
-		(void)waitpid(p->pid, NULL, 0);
-		p->pid = 0;
-	}
+	helper_kill_reap(&p->pid);
 	p->in = safe_close(p->in);
 	p->out = safe_close(p->out);
 }

@@ -119,10 +119,21 @@ static int run_sh(const char *log, unsigned int timeout_ms, const char *fmt, ...
 
 static int run_sh(const char *log, unsigned int timeout_ms, const char *fmt, ...)
 {
+	/* A make running the selftests passes its jobserver and its
+	 * command-line variables (O=, KSFT_DIR=) down in MAKEFLAGS: this
+	 * make is another build. */
+	static const char *const env[] = { "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES",
+					   NULL };
+	const struct helper_run_opts opts = {
+		.in_path = "/dev/null",
+		.out_path = log,
+		.env = env,
+		.flags = HELPER_RUN_APPEND | HELPER_RUN_ERR_TO_OUT,
+		.timeout_ms = timeout_ms,
+	};
 	char cmd[8192];
 	va_list ap;
-	pid_t pid;
-	int n;
+	int n, fd;
 
 	va_start(ap, fmt);
 	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
@@ -130,31 +141,12 @@ static int run_sh(const char *log, unsigned int timeout_ms, const char *fmt, ...
 	if (n < 0 || (size_t)n >= sizeof(cmd))
 		return -ENAMETOOLONG;
 
-	pid = fork();
-	if (pid < 0)
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return -errno;
-	if (pid == 0) {
-		int fd;
-
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
-			_exit(126);
-		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
-			_exit(126);
-		/* A make running the selftests passes its jobserver and its
-		 * command-line variables (O=, KSFT_DIR=) down in MAKEFLAGS:
-		 * this make is another build. */
-		(void)unsetenv("MAKEFLAGS");
-		(void)unsetenv("MFLAGS");
-		(void)unsetenv("MAKELEVEL");
-		(void)unsetenv("MAKEOVERRIDES");
-		dprintf(STDOUT_FILENO, "$ %s\n", cmd);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	return helper_exit_code(helper_reap(pid, timeout_ms));
+	dprintf(fd, "$ %s\n", cmd);
+	close(fd);
+	return helper_run("/bin/sh", (const char *const[]){ "-c", cmd, NULL }, &opts, NULL, 0);
 }
 
 /* The end of the command log, for a failure message (malloc()ed). */
@@ -398,9 +390,23 @@ out:
 	return r;
 }
 
-/* Files below @dir that are not directories; @max names of them go to
- * @found (one per line). */
-static int count_non_dirs(const char *dir, char *found, size_t len)
+/* What walk_files() collects: names, one per line, as many as fit. */
+struct found {
+	char *buf;
+	size_t len;
+	const char *needle;		/* grep_tree()'s */
+};
+
+static void found_add(struct found *f, const char *path)
+{
+	if (strlen(f->buf) + strlen(path) + 2 < f->len)
+		strcat(strcat(f->buf, path), "\n");
+}
+
+/* @visit every file below @dir that is not a directory (links are not
+ * followed); returns the sum of what it returned (1: counted). */
+static int walk_files(const char *dir, int (*visit)(const char *, const struct stat *,
+						     struct found *), struct found *f)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -418,62 +424,62 @@ static int count_non_dirs(const char *dir, char *found, size_t len)
 		if (lstat(path, &st) < 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			int k = count_non_dirs(path, found, len);
+			int k = walk_files(path, visit, f);
 
 			n += k > 0 ? k : 0;
-			continue;
+		} else {
+			n += visit(path, &st, f);
 		}
-		n++;
-		if (strlen(found) + strlen(path) + 2 < len)
-			strcat(strcat(found, path), "\n");
 	}
 	closedir(d);
 	return n;
+}
+
+static int count_one(const char *path, const struct stat *st, struct found *f)
+{
+	(void)st;
+	found_add(f, path);
+	return 1;
+}
+
+/* Files below @dir that are not directories; names of them go to @found
+ * (one per line, as many as fit in @len). */
+static int count_non_dirs(const char *dir, char *found, size_t len)
+{
+	struct found f = { .buf = found, .len = len };
+
+	return walk_files(dir, count_one, &f);
+}
+
+static int grep_one(const char *path, const struct stat *st, struct found *f)
+{
+	bool hit;
+	void *p;
+	int fd;
+
+	if (!S_ISREG(st->st_mode) || st->st_size == 0)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	p = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return 0;
+	hit = memmem(p, (size_t)st->st_size, f->needle, strlen(f->needle)) != NULL;
+	munmap(p, (size_t)st->st_size);
+	if (hit)
+		found_add(f, path);
+	return hit;
 }
 
 /* Regular files below @dir whose bytes contain @needle (names into
  * @found, one per line). */
 static int grep_tree(const char *dir, const char *needle, char *found, size_t len)
 {
-	char path[PATH_MAX];
-	struct dirent *de;
-	int n = 0;
-	DIR *d = opendir(dir);
+	struct found f = { .buf = found, .len = len, .needle = needle };
 
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		struct stat st;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		pathf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (lstat(path, &st) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			int k = grep_tree(path, needle, found, len);
-
-			n += k > 0 ? k : 0;
-		} else if (S_ISREG(st.st_mode) && st.st_size > 0) {
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
-			void *p;
-
-			if (fd < 0)
-				continue;
-			p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-			close(fd);
-			if (p == MAP_FAILED)
-				continue;
-			if (memmem(p, (size_t)st.st_size, needle, strlen(needle))) {
-				n++;
-				if (strlen(found) + strlen(path) + 2 < len)
-					strcat(strcat(found, path), "\n");
-			}
-			munmap(p, (size_t)st.st_size);
-		}
-	}
-	closedir(d);
-	return n;
+	return walk_files(dir, grep_one, &f);
 }
 
 /* The library's SONAME chain, the header, sealshm.pc, trackerd, every

@@ -56,15 +56,6 @@ static int pidfd_open(pid_t pid)
 	return fd < 0 ? -errno : fd;
 }
 
-/* --seccomp=kill, except in ASan builds (as in sandbox_test.c):
- * LeakSanitizer's exit-time stop-the-world is off the list. */
-static const char *seccomp_arg(void)
-{
-	const char *e = getenv("SEALSHM_TEST_SANITIZE");
-
-	return e && !strcmp(e, "1") ? "--seccomp=log" : "--seccomp=kill";
-}
-
 /* The temp directory, its mgr/ subdirectory (0700, as mkdtemp makes it)
  * and the stand-in owner. */
 static int mgr_prepare(struct mgr *m)
@@ -155,7 +146,7 @@ static int mgr_spawn(struct mgr *m, const void *key, ssize_t keylen, const char 
 		argv[argc++] = "--auth-fd";
 		argv[argc++] = auth_arg;
 	}
-	argv[argc++] = seccomp_arg();
+	argv[argc++] = helper_seccomp_arg();
 	for (int i = 0; extra && extra[i] && argc < 31; i++)
 		argv[argc++] = extra[i];
 	argv[argc] = NULL;
@@ -181,14 +172,9 @@ static int mgr_spawn(struct mgr *m, const void *key, ssize_t keylen, const char 
 		return r;
 	}
 	if (pid == 0) {
-		int fd, p, a = -1;
+		int p, a = -1;
 
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = open(m->d.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
-			_exit(126);
-		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
+		if (helper_daemon_stdio(m->d.log) < 0)
 			_exit(126);
 		/* Out of the way first, then to their numbers (dup2 clears
 		 * close-on-exec), then nothing else: the manager's fds are
@@ -244,16 +230,8 @@ static int mgr_start(struct mgr *m, const void *key, ssize_t keylen)
 
 static void mgr_cleanup(struct mgr *m)
 {
-	if (m->pid > 0) {
-		(void)kill(m->pid, SIGKILL);
-		(void)waitpid(m->pid, NULL, 0);
-		m->pid = 0;
-	}
-	if (m->owner > 0) {
-		(void)kill(m->owner, SIGKILL);
-		(void)waitpid(m->owner, NULL, 0);
-		m->owner = 0;
-	}
+	helper_kill_reap(&m->pid);
+	helper_kill_reap(&m->owner);
 	m->pidfd = safe_close(m->pidfd);
 	m->owner_pidfd = safe_close(m->owner_pidfd);
 	m->owner_release = safe_close(m->owner_release);
@@ -810,6 +788,9 @@ TEST_F(manager, longest_key_accepted)
 TEST_F(manager, option_misuse_exits_2)
 {
 	static const char *const idle[] = { "--idle-exit", "5", NULL };
+	const struct helper_run_opts to_log = {
+		.err_path = self->m.d.log, .flags = HELPER_RUN_APPEND,
+	};
 	char prog[PATH_MAX];
 	int status;
 	pid_t pid;
@@ -838,31 +819,10 @@ TEST_F(manager, option_misuse_exits_2)
 	EXPECT_TRUE(trackerd_log_has_line(&self->m.d, 0, "--owner-pidfd 5 is no pidfd", NULL));
 
 	/* --owner-pidfd without --manager; --manager without --socket. */
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		int fd = open(self->m.d.log, O_WRONLY | O_APPEND | O_CLOEXEC);
-
-		if (fd < 0 || dup2(fd, 2) < 0)
-			_exit(126);
-		execl(prog, prog, "--foreground", "--socket", self->m.sock, "--owner-pidfd", "2",
-		      (char *)NULL);
-		_exit(127);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(2, helper_exit_code(status));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		int fd = open(self->m.d.log, O_WRONLY | O_APPEND | O_CLOEXEC);
-
-		if (fd < 0 || dup2(fd, 2) < 0)
-			_exit(126);
-		execl(prog, prog, "--manager", (char *)NULL);
-		_exit(127);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(2, helper_exit_code(status));
+	EXPECT_EQ(2, helper_run(prog, (const char *const[]){ "--foreground", "--socket",
+				self->m.sock, "--owner-pidfd", "2", NULL }, &to_log, NULL, 0));
+	EXPECT_EQ(2, helper_run(prog, (const char *const[]){ "--manager", NULL }, &to_log,
+				NULL, 0));
 	EXPECT_TRUE(trackerd_log_has_line(&self->m.d, 0, "--manager needs --socket", NULL));
 	EXPECT_TRUE(path_gone(self->m.sock));
 }
@@ -941,14 +901,7 @@ TEST(plain_trackerd_refuses_auth_and_shutdown)
 	EXPECT_EQ(0, raw_list_count(fd));
 	EXPECT_TRUE(helper_pid_alive(d.pid));
 	close(fd);
-	EXPECT_EQ(0, trackerd_stop(&d));
-	if (!_metadata->passed) {
-		char *log = trackerd_log(&d);
-
-		TH_LOG("trackerd log:\n%s", log);
-		free(log);
-	}
-	trackerd_cleanup(&d);
+	EXPECT_TRACKERD_STOPS(&d);
 	EXPECT_EQ(fds_before, helper_count_fds(0));
 }
 

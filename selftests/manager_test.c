@@ -147,55 +147,13 @@ static int helper_main(int argc, char **argv)
  * inherited).  Returns its exit code (128 + signal) or -errno. */
 static int run_prog(const char *const *argv, char *out, size_t outlen, const char *err_path)
 {
-	int pipefd[2], r;
-	size_t got = 0;
-	pid_t pid;
+	const struct helper_run_opts opts = { .err_path = err_path };
+	int r = helper_run(argv[0], argv + 1, &opts, out, outlen);
+	size_t n = out && outlen ? strlen(out) : 0;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return r;
-	}
-	if (pid == 0) {
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (dup2(pipefd[1], STDOUT_FILENO) < 0)
-			_exit(126);
-		if (err_path) {
-			int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-			if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
-				_exit(126);
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	for (;;) {
-		char buf[256];
-		ssize_t n = read(pipefd[0], buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (out && got + 1 < outlen) {
-			size_t k = (size_t)n < outlen - 1 - got ? (size_t)n : outlen - 1 - got;
-
-			memcpy(out + got, buf, k);
-			got += k;
-		}
-	}
-	close(pipefd[0]);
-	if (out && outlen) {
-		out[got] = '\0';
-		if (got && out[got - 1] == '\n')
-			out[got - 1] = '\0';
-	}
-	return helper_exit_code(helper_reap(pid, 20000));
+	if (n && out[n - 1] == '\n')
+		out[n - 1] = '\0';
+	return r;
 }
 
 /* This program in helper mode: run_helper(out, len, CMD, ADDRESS, KEY [, NAME]). */

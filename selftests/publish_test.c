@@ -19,31 +19,11 @@ static const char *const verbose[] = { "--verbose", NULL };
  * stderr to /dev/null.  Returns its exit code (128 + signal) or -errno. */
 static int run_cli(const char *const *args)
 {
-	char prog[PATH_MAX];
-	const char *argv[8];
-	int argc = 0, r;
-	pid_t pid;
+	static const struct helper_run_opts quiet = {
+		.out_path = "/dev/null", .flags = HELPER_RUN_ERR_TO_OUT,
+	};
 
-	r = helper_cli_path(prog, sizeof(prog));
-	if (r < 0)
-		return r;
-	argv[argc++] = prog;
-	for (int i = 0; args[i] && argc < 7; i++)
-		argv[argc++] = args[i];
-	argv[argc] = NULL;
-
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
-			_exit(126);
-		execv(prog, (char *const *)argv);
-		_exit(127);
-	}
-	return helper_exit_code(helper_reap(pid, 20000));
+	return helper_run_prog(helper_cli_path, args, &quiet, NULL, 0);
 }
 
 static uint32_t stat_seals(const char *name)
@@ -85,9 +65,7 @@ FIXTURE_TEARDOWN(publish)
 	(void)unsetenv("SEALSHM_NO_FASTPATH");
 	EXPECT_EQ(0, helper_wait_names(0, GONE_MS));
 	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	TH_LOG_TRACKERD_ON_FAILURE(&self->d);
-	EXPECT_EQ(0, trackerd_stop(&self->d));
-	trackerd_cleanup(&self->d);
+	EXPECT_TRACKERD_STOPS(&self->d);
 }
 
 /* FUTURE_WRITE: the creator keeps writing through its mapping; every new

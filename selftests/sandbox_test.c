@@ -68,15 +68,6 @@ static bool we_have_setpcap(void)
 	return (status_num(getpid(), "CapEff", 16) >> 8) & 1;
 }
 
-/* --seccomp=kill, except in ASan builds: LeakSanitizer's exit-time
- * stop-the-world (clone, ptrace) is off the list and would be killed. */
-static const char *kill_arg(void)
-{
-	const char *e = getenv("SEALSHM_TEST_SANITIZE");
-
-	return e && !strcmp(e, "1") ? "--seccomp=log" : "--seccomp=kill";
-}
-
 FIXTURE(sandbox) {
 	struct trackerd d;
 	int raw[3];
@@ -145,7 +136,7 @@ TEST_F(sandbox, seccomp_modes_parse)
 	EXPECT_EQ(2, status_num(self->d.pid, "Seccomp", 10));
 	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "seccomp log", NULL));
 	EXPECT_EQ(0, trackerd_stop(&self->d));
-	ASSERT_EQ(0, trackerd_spawn(&self->d, (const char *const[]){ kill_arg(), NULL }));
+	ASSERT_EQ(0, trackerd_spawn(&self->d, (const char *const[]){ helper_seccomp_arg(), NULL }));
 	EXPECT_EQ(2, status_num(self->d.pid, "Seccomp", 10));
 	EXPECT_EQ(0, trackerd_stop(&self->d));
 	EXPECT_EQ(-ECHILD, trackerd_spawn(&self->d, (const char *const[]){ "--seccomp=maybe", NULL }));
@@ -158,7 +149,7 @@ TEST_F(sandbox, serves_and_exits_cleanly_under_kill_filter)
 	struct sealshm *a = NULL, *b = NULL;
 	struct stat st;
 
-	ASSERT_EQ(0, trackerd_start(&self->d, (const char *const[]){ kill_arg(), NULL }));
+	ASSERT_EQ(0, trackerd_start(&self->d, (const char *const[]){ helper_seccomp_arg(), NULL }));
 	ASSERT_GT(trackerd_connect(&self->d), 0);
 	ASSERT_EQ(0, sealshm_create("sb-life", 4096, NULL, &a));
 	ASSERT_EQ(0, sealshm_attach("sb-life", NULL, &b));
@@ -278,30 +269,6 @@ TEST_F(sandbox, user_switch)
  * the names root creates. */
 #define GROUP_MEMBER	4242
 
-/* Run @fn in a child switched to @uid and @gid (no supplementary groups);
- * returns its exit code. */
-static int as_user(uid_t uid, gid_t gid, int (*fn)(void))
-{
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
-			_exit(100);
-		_exit(fn());
-	}
-	return helper_exit_code(helper_reap(pid, 10000));
-}
-
-#define CHILD_CHECK(n, expr)							\
-	do {									\
-		if (!(expr)) {							\
-			fprintf(stderr, "# child check %d failed: %s\n", n, #expr);	\
-			return n;						\
-		}								\
-	} while (0)
-
 /* A read-only attach of @name that must work: the creator's byte is there,
  * the fd is O_RDONLY.  0 or the failed check's number (from @base). */
 static int attach_reads(const char *name, int base)
@@ -401,8 +368,8 @@ TEST_F(sandbox, rdonly_attach_through_trackerd_of_another_uid)
 			TH_LOG("the creator's read-only attach of '%s'", names[i].name);
 		}
 	}
-	EXPECT_EQ(0, as_user(GROUP_MEMBER, 0, group_member_attaches));
-	EXPECT_EQ(0, as_user(pw->pw_uid, pw->pw_gid, other_attaches));
+	EXPECT_EQ(0, run_as_user(GROUP_MEMBER, 0, group_member_attaches));
+	EXPECT_EQ(0, run_as_user(pw->pw_uid, pw->pw_gid, other_attaches));
 
 	/* A creator that sends no twin (a raw client): its read-only
 	 * attachers get -EACCES, and the log says why. */

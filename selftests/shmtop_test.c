@@ -57,25 +57,6 @@ static void run_reset(struct run *run)
 	run->out_fd = safe_close(run->out_fd);
 }
 
-static void read_to_end(int fd, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	for (;;) {
-		char sink[512];
-		ssize_t r = n + 1 < len ? read(fd, buf + n, len - 1 - n)
-					: read(fd, sink, sizeof(sink));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (n + 1 < len)
-			n += (size_t)r;
-	}
-	buf[n] = '\0';
-}
-
 /*
  * Run @argv (argv[0] a path, or a name found in $PATH) with stdin from
  * @in_fd (or /dev/null), stdout into a memfd and stderr through a pipe
@@ -86,52 +67,27 @@ static void read_to_end(int fd, char *buf, size_t len)
 static int run_argv(struct run *run, const char *const *argv, int in_fd, const char *const *env,
 		    bool keep_out)
 {
-	int out, p[2], status;
+	struct helper_run_opts opts = {
+		.in_fd = in_fd >= 0 ? in_fd : 0,
+		.in_path = in_fd >= 0 ? NULL : "/dev/null",
+		.err = run->err,
+		.err_len = sizeof(run->err),
+		.env = env,
+		.timeout_ms = 60000,
+	};
 	struct stat st;
-	pid_t pid;
+	int out;
 
 	run_reset(run);
 	out = memfd_create("shmtop_test-stdout", MFD_CLOEXEC);
 	if (out < 0)
 		return -errno;
-	if (pipe2(p, O_CLOEXEC) < 0) {
+	opts.out_fd = out;
+	run->status = helper_run(argv[0], argv + 1, &opts, NULL, 0);
+	if (run->status < 0) {
 		close(out);
-		return -errno;
+		return run->status;
 	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		close(out);
-		close(p[0]);
-		close(p[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		int in = in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		if (in < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
-		    dup2(p[1], STDERR_FILENO) < 0)
-			_exit(126);
-		for (int i = 0; env && env[i]; i++) {
-			const char *eq = strchr(env[i], '=');
-
-			if (eq) {
-				char name[64];
-
-				snprintf(name, sizeof(name), "%.*s", (int)(eq - env[i]), env[i]);
-				(void)setenv(name, eq + 1, 1);
-			} else {
-				(void)unsetenv(env[i]);
-			}
-		}
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	read_to_end(p[0], run->err, sizeof(run->err));
-	close(p[0]);
-	status = helper_reap(pid, 60000);
-	run->status = helper_exit_code(status);
 
 	if (fstat(out, &st) < 0 || !(run->out = malloc((size_t)st.st_size + 1))) {
 		close(out);
@@ -360,11 +316,7 @@ static int mapper_start(struct child *c, const char *name, const char *comm)
 
 static void child_destroy(struct child *c)
 {
-	if (c->pid > 0) {
-		(void)kill(c->pid, SIGKILL);
-		(void)waitpid(c->pid, NULL, 0);
-		c->pid = 0;
-	}
+	helper_kill_reap(&c->pid);
 	c->cmd = safe_close(c->cmd);
 	c->ack = safe_close(c->ack);
 }
@@ -461,9 +413,7 @@ FIXTURE_TEARDOWN(shmtop)
 	EXPECT_EQ(0, helper_wait_names(0, WAIT_MS));
 	EXPECT_REGISTRY_EMPTY();
 	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	TH_LOG_TRACKERD_ON_FAILURE(&self->d);
-	EXPECT_EQ(0, trackerd_stop(&self->d));
-	trackerd_cleanup(&self->d);
+	EXPECT_TRACKERD_STOPS(&self->d);
 }
 
 /* shmtop --socket <ours> @args... into self->run. */

@@ -81,67 +81,7 @@ static int run_peer_path(bool round_trip, const char *const *args)
  * @out.  Returns its exit code, or -errno. */
 static int run_cli(const char *const *args, char *out, size_t len)
 {
-	char prog[PATH_MAX];
-	const char *argv[8];
-	int pipefd[2], argc = 0, r;
-	size_t got = 0;
-	pid_t pid;
-
-	r = helper_cli_path(prog, sizeof(prog));
-	if (r < 0)
-		return r;
-	if (access(prog, X_OK) < 0)
-		return -errno;
-	argv[argc++] = prog;
-	for (int i = 0; args[i] && argc < 7; i++)
-		argv[argc++] = args[i];
-	argv[argc] = NULL;
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return r;
-	}
-	if (pid == 0) {
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (dup2(pipefd[1], STDOUT_FILENO) < 0)
-			_exit(126);
-		execv(prog, (char *const *)argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	for (;;) {
-		ssize_t n = read(pipefd[0], out + got, len - 1 - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (got == len - 1)
-			break;
-	}
-	close(pipefd[0]);
-	out[got] = '\0';
-	return helper_exit_code(helper_reap(pid, 20000));
-}
-
-/* Fork; the child runs @fn(@arg) and exits with its result (never through
- * the harness).  Returns the child's exit code (128 + signal). */
-static int run_child(int (*fn)(const void *), const void *arg)
-{
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		_exit(fn(arg));
-	}
-	return helper_exit_code(helper_reap(pid, 20000));
+	return helper_run_prog(helper_cli_path, args, NULL, out, len);
 }
 
 /* Wait up to GONE_MS until trackerd counts @want connections (it sees a
@@ -199,9 +139,7 @@ FIXTURE_TEARDOWN(stats)
 	EXPECT_EQ(self->fds_before, helper_count_fds(0));
 	EXPECT_EQ(self->daemon_fds_before,
 		  helper_wait_fds(self->d.pid, self->daemon_fds_before, GONE_MS));
-	TH_LOG_TRACKERD_ON_FAILURE(&self->d);
-	EXPECT_EQ(0, trackerd_stop(&self->d));
-	trackerd_cleanup(&self->d);
+	EXPECT_TRACKERD_STOPS(&self->d);
 }
 
 /* Resident bytes are the pages another process touched, exactly (a fresh
@@ -597,7 +535,7 @@ TEST_F(stats, other_uid_lists_its_names_and_sees_global_figures)
 	ASSERT_EQ(0, sealshm_create("root_shared", 8192, &shared, &self->shm[1]));
 	ASSERT_EQ(0, sealshm_stats(NULL, &st0));
 
-	rc = run_child(other_uid, &root_bytes);
+	rc = run_child(other_uid, &root_bytes, 20000);
 	EXPECT_EQ(0, rc);
 
 	ASSERT_EQ(0, sealshm_stats(NULL, &st1));

@@ -1585,11 +1585,8 @@ static pid_t spawn_activated(const struct trackerd *d, int lfd)
 		return -errno;
 	if (pid == 0) {
 		char num[16];
-		int fd;
 
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0 || dup2(lfd, 3) < 0)
+		if (helper_daemon_stdio(d->log) < 0 || helper_dup_to(lfd, 3) < 0)
 			_exit(126);
 		(void)close_range(4, ~0U, 0);
 		snprintf(num, sizeof(num), "%d", (int)getpid());
@@ -1599,25 +1596,6 @@ static pid_t spawn_activated(const struct trackerd *d, int lfd)
 		_exit(127);
 	}
 	return pid;
-}
-
-/* A bound, listening AF_UNIX socket of @type at @path (not CLOEXEC: it is
- * meant to be passed on). */
-static int listening_socket(const char *path, int type)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, type, 0);
-
-	if (fd < 0)
-		return -errno;
-	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	return fd;
 }
 
 /* Socket activation: trackerd serves the SOCK_SEQPACKET socket passed as
@@ -1632,7 +1610,7 @@ TEST(socket_activation_serves_passed_socket)
 	char path[64];
 
 	ASSERT_EQ(0, trackerd_prepare(&d));
-	lfd = listening_socket(d.sock, SOCK_SEQPACKET);
+	lfd = helper_listen_unix(d.sock, SOCK_SEQPACKET);
 	ASSERT_GE(lfd, 0);
 	ASSERT_EQ(0, fstat(lfd, &st_ours));
 	d.pid = spawn_activated(&d, lfd);
@@ -1652,7 +1630,7 @@ TEST(socket_activation_serves_passed_socket)
 
 	/* A stream socket is not what the protocol needs: refused. */
 	(void)unlink(d.sock);
-	lfd = listening_socket(d.sock, SOCK_STREAM);
+	lfd = helper_listen_unix(d.sock, SOCK_STREAM);
 	ASSERT_GE(lfd, 0);
 	d.pid = spawn_activated(&d, lfd);
 	close(lfd);
@@ -1771,30 +1749,6 @@ FIXTURE_TEARDOWN(perm)
 	trackerd_cleanup(&self->d);
 }
 
-/* Run @fn in a child that switched to uid @uid and gid @gid (no
- * supplementary groups); returns its exit code. */
-static int as_user(uid_t uid, gid_t gid, int (*fn)(void))
-{
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
-			_exit(100);
-		_exit(fn());
-	}
-	return helper_exit_code(helper_reap(pid, 10000));
-}
-
-#define CHILD_CHECK(n, expr)							\
-	do {									\
-		if (!(expr)) {							\
-			fprintf(stderr, "# child check %d failed: %s\n", n, #expr);	\
-			return n;						\
-		}								\
-	} while (0)
-
 static int other_uid_on_private(void)
 {
 	SEALSHM_OPTS(sealshm_opts, ro, .flags = SEALSHM_RDONLY);
@@ -1820,7 +1774,7 @@ TEST_F(perm, other_uid_cannot_touch_private_segment)
 	if (_metadata->skip)
 		return;	/* the 6.1 harness runs the test after SKIP in setup */
 	ASSERT_EQ(0, sealshm_create("private", 4096, NULL, &self->shm[0]));
-	EXPECT_EQ(0, as_user(NOBODY, NOBODY, other_uid_on_private));
+	EXPECT_EQ(0, run_as_user(NOBODY, NOBODY, other_uid_on_private));
 	ASSERT_EQ(0, sealshm_attach("private", NULL, &self->shm[1]));
 	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "refused", "'private'", NULL));
 	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
@@ -1864,7 +1818,7 @@ TEST_F(perm, other_uid_reads_public_segment_only)
 	ASSERT_EQ(0, sealshm_create("public", 4096, &pub, &self->shm[0]));
 	ASSERT_EQ(0, sealshm_create("private", 4096, NULL, &self->shm[1]));
 	((char *)sealshm_buf(self->shm[0]))[0] = 'P';
-	EXPECT_EQ(0, as_user(NOBODY, NOBODY, other_uid_on_public));
+	EXPECT_EQ(0, run_as_user(NOBODY, NOBODY, other_uid_on_public));
 	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
 	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
 }
@@ -1894,7 +1848,7 @@ TEST_F(perm, group_member_gets_group_bits)
 		return;
 	ASSERT_EQ(0, sealshm_create("grouped", 64, &g, &self->shm[0]));
 	ASSERT_EQ(0, sealshm_create("grouped_rw", 64, &grw, &self->shm[1]));
-	EXPECT_EQ(0, as_user(NOBODY, getgid(), group_member_on_0640));
+	EXPECT_EQ(0, run_as_user(NOBODY, getgid(), group_member_on_0640));
 	EXPECT_EQ('g', ((char *)sealshm_buf(self->shm[1]))[1]);
 	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
 	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
@@ -1920,7 +1874,7 @@ TEST_F(perm, root_overrides_mode)
 
 	if (_metadata->skip)
 		return;
-	ASSERT_EQ(0, as_user(NOBODY, NOBODY, nobody_creates));
+	ASSERT_EQ(0, run_as_user(NOBODY, NOBODY, nobody_creates));
 	ASSERT_EQ(0, sealshm_stat("nobodys", NULL, &info));
 	EXPECT_EQ(NOBODY, info.uid);
 	EXPECT_EQ(NOBODY, info.gid);
@@ -1955,7 +1909,7 @@ TEST_F(perm, index_refused_to_other_uid)
 {
 	if (_metadata->skip)
 		return;
-	EXPECT_EQ(0, as_user(NOBODY, NOBODY, other_uid_asks_for_index));
+	EXPECT_EQ(0, run_as_user(NOBODY, NOBODY, other_uid_asks_for_index));
 	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "refused index", "uid 65534", NULL));
 }
 
@@ -2001,7 +1955,7 @@ TEST_F(perm, track_needs_read_permission)
 	close(sock);
 	snprintf(env, sizeof(env), "%u %u %" PRIu64, slot, e.generation, e.ino);
 	ASSERT_EQ(0, setenv("TRACK_SLOT", env, 1));
-	EXPECT_EQ(0, as_user(NOBODY, NOBODY, other_uid_tracks_private));
+	EXPECT_EQ(0, run_as_user(NOBODY, NOBODY, other_uid_tracks_private));
 	unsetenv("TRACK_SLOT");
 	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "refused track 'private_fast'", NULL));
 	ASSERT_EQ(0, sealshm_stat("private_fast", NULL, &info));
@@ -2153,9 +2107,7 @@ TEST_F_TIMEOUT(trackerd, fd_limit_counts_read_only_twins, 60)
 	EXPECT_TRUE(helper_pid_alive(d.pid));
 
 	safe_close(sock);
-	TH_LOG_TRACKERD_ON_FAILURE(&d);
-	EXPECT_EQ(0, trackerd_stop(&d));
-	trackerd_cleanup(&d);
+	EXPECT_TRACKERD_STOPS(&d);
 }
 
 /* --max-names and --max-names-per-uid cap the registry (-ENOSPC, -EDQUOT)
@@ -2165,10 +2117,10 @@ TEST(max_names_options)
 	const char *opts[] = { "--max-names", "3", "--max-names-per-uid", "2", NULL };
 	struct sealshm_msg_attach_reply reply;
 	struct trackerd d;
+	const struct helper_run_opts quiet = { .err_path = "/dev/null" };
 	struct idx x;
 	char prog[PATH_MAX];
-	int sock, status;
-	pid_t pid;
+	int sock;
 
 	ASSERT_EQ(0, trackerd_start(&d, opts));
 	sock = raw_client(d.sock, NULL);
@@ -2201,18 +2153,9 @@ TEST(max_names_options)
 	for (int i = 0; i < 3; i++) {
 		const char *bad[] = { "0", "-1", "99999999999" };
 
-		pid = fork();
-		ASSERT_GE(pid, 0);
-		if (pid == 0) {
-			int null = open("/dev/null", O_WRONLY);
-
-			dup2(null, STDERR_FILENO);
-			execl(prog, prog, "--foreground", "--socket", "/nonexistent/x",
-			      "--max-names", bad[i], (char *)NULL);
-			_exit(127);
-		}
-		ASSERT_EQ(pid, waitpid(pid, &status, 0));
-		EXPECT_EQ(2, helper_exit_code(status));
+		EXPECT_EQ(2, helper_run(prog, (const char *const[]){ "--foreground", "--socket",
+					"/nonexistent/x", "--max-names", bad[i], NULL },
+					&quiet, NULL, 0));
 	}
 }
 

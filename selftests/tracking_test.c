@@ -300,9 +300,7 @@ FIXTURE_TEARDOWN(tracking)
 	EXPECT_EQ(self->fds_before, helper_count_fds(0));
 	EXPECT_EQ(self->daemon_fds_before,
 		  helper_wait_fds(self->d.pid, self->daemon_fds_before, GONE_MS));
-	TH_LOG_TRACKERD_ON_FAILURE(&self->d);
-	EXPECT_EQ(0, trackerd_stop(&self->d));
-	trackerd_cleanup(&self->d);
+	EXPECT_TRACKERD_STOPS(&self->d);
 }
 
 /* 1. A tracked creator that exits without unlinking takes the name with it,

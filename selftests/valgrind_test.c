@@ -115,26 +115,14 @@ static int vg_run(struct vg *vg, const char *tag, const char *const *argv, const
 		  const char *out)
 {
 	const char *const *cmd = vg_argv(vg, tag, argv);
-	pid_t pid;
+	const struct helper_run_opts opts = {
+		.in_path = in ?: "/dev/null",
+		.out_path = out ?: "/dev/null",
+		.flags = HELPER_RUN_ONLY_STDIO,
+		.timeout_ms = VG_RUN_TIMEOUT_MS,
+	};
 
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int fd;
-
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = open(in ?: "/dev/null", O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
-			_exit(126);
-		fd = open(out ?: "/dev/null", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
-			_exit(126);
-		(void)close_range(3, ~0U, 0);
-		execv(cmd[0], (char *const *)cmd);
-		_exit(127);
-	}
-	return helper_exit_code(helper_reap(pid, VG_RUN_TIMEOUT_MS));
+	return helper_run(cmd[0], cmd + 1, &opts, NULL, 0);
 }
 
 /* Fds the program opened and left open, as --track-fds lists them: an
