@@ -11,8 +11,9 @@
  * shm_open(3) segment A makes in its /dev/shm does not exist for B
  * (ENOENT), nor for the test.
  *
- * Skipped where unshare(CLONE_NEWIPC | CLONE_NEWNS) is not permitted (it
- * needs CAP_SYS_ADMIN).
+ * Skipped, saying which step failed, where unshare(CLONE_NEWIPC |
+ * CLONE_NEWNS) is not permitted (it needs CAP_SYS_ADMIN) or mounts cannot
+ * be made private (a chroot whose /dev/shm is no mount point).
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -64,32 +65,56 @@ FIXTURE(container) {
 	char why[160];
 };
 
+/* The steps of entering a container, for the skip message. */
+enum { STEP_UNSHARE = 1, STEP_PRIVATE, STEP_TMPFS };
+static const char *const step_what[] = {
+	[STEP_UNSHARE] = "unshare(CLONE_NEWIPC|CLONE_NEWNS) (needs CAP_SYS_ADMIN)",
+	[STEP_PRIVATE] = "making the mounts private (neither / nor /dev/shm is a mount point "
+			 "here, as in a chroot)",
+	[STEP_TMPFS]   = "mounting a tmpfs on /dev/shm",
+};
+
 /* A container's view: new IPC and mount namespaces, no mount event going
- * back out, a fresh tmpfs as /dev/shm.  0 or -errno. */
-static int enter_container(void)
+ * back out, a fresh tmpfs as /dev/shm.  0, or -errno and the failed step
+ * in *@ret_step. */
+static int enter_container(int *ret_step)
 {
+	*ret_step = STEP_UNSHARE;
 	if (unshare(CLONE_NEWIPC | CLONE_NEWNS) < 0)
 		return -errno;
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	/* All of them; in a chroot "/" is no mount point, but /dev/shm
+	 * usually is, and it is the only one we mount on. */
+	*ret_step = STEP_PRIVATE;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 &&
+	    mount(NULL, "/dev/shm", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -errno;
+	*ret_step = STEP_TMPFS;
 	if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=4m") < 0)
 		return -errno;
 	return 0;
 }
 
-/* Whether this process may enter a container; 0 or -errno (in a child, so
- * that the test itself stays where it is). */
-static int probe_unshare(void)
+/* Whether this process may enter a container (in a child, so that the
+ * test itself stays where it is): 0, or -errno and *@ret_step. */
+static int probe_unshare(int *ret_step)
 {
 	pid_t pid = fork();
 	int rc;
 
+	*ret_step = 0;
 	if (pid < 0)
 		return -errno;
-	if (pid == 0)
-		_exit(-enter_container());
+	if (pid == 0) {
+		int step, r = enter_container(&step);
+
+		/* step * 64 + errno: every errno this can give is below 64. */
+		_exit(r < 0 ? step * 64 + (-r < 64 ? -r : 63) : 0);
+	}
 	rc = helper_exit_code(helper_reap(pid, 5000));
-	return rc < 0 ? rc : -rc;
+	if (rc <= 0)
+		return rc;
+	*ret_step = rc / 64;
+	return -(rc % 64);
 }
 
 static void ns_of(const char *what, pid_t pid, char *buf, size_t len)
@@ -156,9 +181,9 @@ static void container_a(const char *posix_name, int report_fd, int go_fd)
 	struct report rep = { .step = 1 };
 	struct sealshm *shm = NULL;
 	char c;
-	int fd;
+	int fd, step;
 
-	if (enter_container() < 0)
+	if (enter_container(&step) < 0)
 		_exit(2);
 	describe(&rep);
 	fd = shm_open(posix_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -193,9 +218,9 @@ static void container_b(const char *posix_name, int report_fd)
 	SEALSHM_OPTS(sealshm_opts, opts, .flags = SEALSHM_NO_TRACK);
 	struct report rep = { .step = 2 };
 	struct sealshm *shm = NULL;
-	int fd;
+	int fd, step;
 
-	if (enter_container() < 0)
+	if (enter_container(&step) < 0)
 		_exit(2);
 	describe(&rep);
 	rep.r_sealshm = sealshm_attach(SEGMENT, &opts, &shm);
@@ -227,10 +252,12 @@ static int spawn_sidecar(struct trackerd *t)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		int step;
+
 		if (helper_daemon_stdio(t->log) < 0)
 			_exit(126);
 		(void)close_range(3, ~0U, 0);
-		if (enter_container() < 0)
+		if (enter_container(&step) < 0)
 			_exit(125);
 		execl(prog, prog, "--foreground", "--socket", t->sock, "--socket-mode", "0666",
 		      (char *)NULL);
@@ -242,7 +269,7 @@ static int spawn_sidecar(struct trackerd *t)
 
 FIXTURE_SETUP(container)
 {
-	int r;
+	int r, step;
 
 	self->a = self->b = 0;
 	self->a_report = self->a_go = self->b_report = -EBADF;
@@ -252,12 +279,11 @@ FIXTURE_SETUP(container)
 	self->fds_before = helper_count_fds(0);
 	snprintf(self->posix_name, sizeof(self->posix_name), "/sealshm-ct-%d", (int)getpid());
 
-	r = probe_unshare();
+	r = probe_unshare(&step);
 	if (r == -EPERM || r == -EACCES || r == -EINVAL || r == -ENOSYS) {
 		self->skip = true;
-		snprintf(self->why, sizeof(self->why),
-			 "unshare(CLONE_NEWIPC|CLONE_NEWNS) and a tmpfs on /dev/shm are not "
-			 "permitted here (%s): needs CAP_SYS_ADMIN", strerror(-r));
+		snprintf(self->why, sizeof(self->why), "cannot enter a container here: %s: %s",
+			 step > 0 && step <= STEP_TMPFS ? step_what[step] : "?", strerror(-r));
 		return;
 	}
 	ASSERT_EQ(0, r) {
