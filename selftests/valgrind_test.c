@@ -514,6 +514,45 @@ TEST_F_TIMEOUT(vg_client, cli_commands_are_clean, 150)
 	EXPECT_EQ(7, vg_check_logs(_metadata, &self->vg, "cli"));
 }
 
+/* shmtop's batch and JSON frames (listing, statistics, the /proc scan that
+ * finds this process mapping the segment) and its error path, all clean. */
+TEST_F_TIMEOUT(vg_client, shmtop_frames_are_clean, 150)
+{
+	SEALSHM_OPTS(sealshm_opts, o, .flags = SEALSHM_NO_TRACK);
+	char top[PATH_MAX], out[128], *s = NULL;
+	struct sealshm *shm = NULL;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, helper_prog_path("SEALSHM_TEST_SHMTOP", "../tools/shmtop", top, sizeof(top)));
+	ASSERT_EQ(0, access(top, X_OK)) {
+		TH_LOG("no shmtop at %s (set SEALSHM_TEST_SHMTOP)", top);
+	}
+	snprintf(out, sizeof(out), "%s/top.out", self->d.dir);
+	ASSERT_EQ(0, sealshm_create("vg_top", 8192, &o, &shm));
+	memset(sealshm_buf(shm), 1, 4096);
+
+	EXPECT_EQ(0, vg_run(&self->vg, "top", ARGV(top, "-b", "-n", "2", "-d", "0.1"), NULL, out));
+	ASSERT_EQ(0, helper_read_file(out, &s));
+	EXPECT_NE(NULL, strstr(s, " vg_top\n")) {
+		TH_LOG("shmtop -b said:\n%s", s);
+	}
+	free(s);
+	EXPECT_EQ(0, vg_run(&self->vg, "top", ARGV(top, "--json", "-n", "1"), NULL, out));
+	ASSERT_EQ(0, helper_read_file(out, &s));
+	EXPECT_NE(NULL, strstr(s, "\"name\":\"vg_top\"")) {
+		TH_LOG("shmtop --json said:\n%s", s);
+	}
+	free(s);
+	/* No trackerd there: exit 1 (not valgrind's 99). */
+	EXPECT_EQ(1, vg_run(&self->vg, "top", ARGV(top, "-b", "-n", "1", "--socket",
+						   "/nonexistent/trackerd.sock"), NULL, NULL));
+	EXPECT_EQ(3, vg_check_logs(_metadata, &self->vg, "top"));
+
+	EXPECT_EQ(0, sealshm_unlink(shm));
+	sealshm_close(shm);
+}
+
 /* The example: fib_owner creates, execs fib_peer (also under memcheck,
  * through --trace-children), sees its write and unlinks, all cleanly. */
 TEST_F_TIMEOUT(vg_client, fib_owner_and_peer_are_clean, 120)
