@@ -158,16 +158,15 @@ static inline void bench_cpu_model(char *buf, size_t len)
 	fclose(f);
 }
 
-/* The kB value of @key ("RssAnon", "VmHWM", ...) in /proc/@pid/status, or -1. */
-static inline long bench_proc_status_kb(pid_t pid, const char *key)
+/* The number after "@key:" in a "Key: value" file such as /proc/meminfo,
+ * or -1. */
+static inline long bench_file_field(const char *path, const char *key)
 {
-	char path[64], line[256];
+	char line[256];
 	size_t klen = strlen(key);
 	long v = -1;
-	FILE *f;
+	FILE *f = fopen(path, "re");
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
@@ -177,6 +176,15 @@ static inline long bench_proc_status_kb(pid_t pid, const char *key)
 		}
 	fclose(f);
 	return v;
+}
+
+/* The kB value of @key ("RssAnon", "VmHWM", ...) in /proc/@pid/status, or -1. */
+static inline long bench_proc_status_kb(pid_t pid, const char *key)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	return bench_file_field(path, key);
 }
 
 /* Context switches of @pid so far: a process asleep in epoll_wait() that

@@ -182,20 +182,7 @@ static int fill(const char *sock, unsigned long from, unsigned long to, int jobs
 
 static long meminfo_kb(const char *key)
 {
-	char line[256];
-	size_t klen = strlen(key);
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			v = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
+	return bench_file_field("/proc/meminfo", key);
 }
 
 static long proc_long(const char *path)
