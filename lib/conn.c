@@ -22,21 +22,22 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "internal.h"
+#include "memfd.h"
+#include "locate.h"
 
 /* How long to wait for an auto-started trackerd to answer. */
-#define CONNECT_TIMEOUT_NS	(5 * 1000000000LL)
-#define CONNECT_DELAY_MIN_NS	(1 * 1000000LL)
-#define CONNECT_DELAY_MAX_NS	(100 * 1000000LL)
+#define CONNECT_TIMEOUT_NS	(5 * NSEC_PER_SEC)
+#define CONNECT_DELAY_MIN_NS	(1 * NSEC_PER_MSEC)
+#define CONNECT_DELAY_MAX_NS	(100 * NSEC_PER_MSEC)
 /* Spawn again when it still does not answer after this long: the instance
  * that held the lock when we first tried may have been exiting on idle. */
-#define RESPAWN_AFTER_NS	(1000000000LL)
+#define RESPAWN_AFTER_NS	NSEC_PER_SEC
 /* Fresh connections whose HELLO is cut off (trackerd exiting on idle just
  * as we connected) are retried this many times in all. */
 #define HELLO_ATTEMPTS		3
@@ -74,24 +75,6 @@ static void conns_init(void)
 	/* On failure (ENOMEM) a fork() racing a request may leave the child's
 	 * mutex locked; nothing better can be done from here. */
 	(void)pthread_atfork(NULL, NULL, conns_atfork_child);
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void sleep_ns(int64_t ns)
-{
-	struct timespec ts = {
-		.tv_sec = ns / 1000000000LL,
-		.tv_nsec = ns % 1000000000LL,
-	};
-
-	(void)nanosleep(&ts, NULL);	/* a signal only shortens one backoff step */
 }
 
 /* Unlink *@pp from the list and free it. In a forked child this closes
@@ -158,7 +141,7 @@ static int connect_or_start(const char *path, bool autostart)
 	r = sealshm__autostart(path);
 	if (r < 0)
 		return r;
-	start = last_spawn = now_ns();
+	start = last_spawn = sealshm__now_ns(CLOCK_MONOTONIC);
 
 	for (;;) {
 		/* trackerd normally listens before autostart returns; we get
@@ -167,16 +150,16 @@ static int connect_or_start(const char *path, bool autostart)
 		r = try_connect(path);
 		if (r >= 0 || (r != -ENOENT && r != -ECONNREFUSED))
 			return r;
-		if (now_ns() - start >= CONNECT_TIMEOUT_NS)
+		if (sealshm__now_ns(CLOCK_MONOTONIC) - start >= CONNECT_TIMEOUT_NS)
 			return r;
-		if (now_ns() - last_spawn >= RESPAWN_AFTER_NS) {
+		if (sealshm__now_ns(CLOCK_MONOTONIC) - last_spawn >= RESPAWN_AFTER_NS) {
 			int q = sealshm__autostart(path);
 
 			if (q < 0)
 				return q;
-			last_spawn = now_ns();
+			last_spawn = sealshm__now_ns(CLOCK_MONOTONIC);
 		}
-		sleep_ns(delay);
+		sealshm__sleep_ns(delay);
 		delay = delay * 2 > CONNECT_DELAY_MAX_NS ? CONNECT_DELAY_MAX_NS : delay * 2;
 	}
 }
@@ -347,12 +330,7 @@ static int conn_get(const char *path, bool autostart, struct conn ***ret_pp, boo
  * trackerd may reopen the memfd itself, as with no twin at all. */
 static int ro_twin(int fd)
 {
-	char p[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
-	int r;
-
-	(void)snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-	r = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	return r < 0 ? -errno : r;
+	return sealshm__memfd_reopen(fd, O_RDONLY);
 }
 
 static int call_locked(const char *path, bool autostart, struct sealshm_msg_hdr *req, int fd,

@@ -60,7 +60,7 @@ static inline bool sealshm__is_disconnect(ssize_t r)
 }
 
 /* === fast path (issue 4): lib/fastpath.c and its hooks ===================
- * Attach through trackerd's published index (lib/index.h) and pidfd,
+ * Attach through trackerd's published index (lib/index_format.h) and pidfd,
  * without a round trip.  See lib/fastpath.c. */
 
 /* What a fast attach hands to segment.c: an fd of the segment, checked

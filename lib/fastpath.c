@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The fast path: attach by name without a round trip, through the index
- * trackerd publishes (lib/index.h) and its pidfd.
+ * trackerd publishes (lib/index_format.h) and its pidfd.
  *
  * Set up once per trackerd (socket path) per process, on the first request
  * connection (conn.c calls sealshm__fastpath_connected()): one INDEX round
@@ -38,22 +38,15 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include "conn.h"
-#include "index.h"
+#include "index_format.h"
 #include "internal.h"
-
-/* Newer than Debian 12's headers. */
-#ifndef SO_PEERPIDFD
-#define SO_PEERPIDFD 77			/* Linux 6.5 */
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434		/* Linux 5.3 */
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438		/* Linux 5.6 */
-#endif
+#include "memfd.h"
+#include "perm.h"
+#include "pidfd.h"
+#include "locate.h"
+#include "siphash.h"
 
 /* Reads of the seqlock that may find trackerd writing (odd counter) or
  * racing us (counter moved) before we give up and use the round trip.
@@ -321,52 +314,6 @@ void sealshm__fastpath_forget(const char *path)
 	}
 }
 
-/* Has the process behind @pidfd exited?  A pidfd polls readable then
- * (pidfd_open(2)); a zombie counts as exited. */
-static bool pidfd_exited(int pidfd)
-{
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
-
-	return poll(&p, 1, 0) != 0;	/* an error: treat it as gone too */
-}
-
-/* The pid of @pidfd in its own (innermost) pid namespace, from
- * /proc/self/fdinfo ("NSpid:" lists it outermost to innermost), 0 when it
- * cannot be told (no /proc, or a pid namespace we cannot see into). */
-static pid_t pidfd_own_pid(int pidfd)
-{
-	char path[sizeof("/proc/self/fdinfo/") + 3 * sizeof(int)], buf[1024];
-	_cleanup_close_ int fd = -EBADF;
-	long pid = 0;
-	ssize_t n;
-	char *p;
-
-	(void)snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strstr(buf, "\nNSpid:");
-	if (!p)
-		p = strstr(buf, "\nPid:");
-	if (!p)
-		return 0;
-	p = strchr(p + 1, ':') + 1;
-	for (;;) {
-		char *end;
-		long v = strtol(p, &end, 10);
-
-		if (end == p)
-			break;
-		pid = v;
-		p = end;
-	}
-	return pid > 0 && pid <= INT_MAX ? (pid_t)pid : 0;
-}
-
 /* Keep @pidfd off 0-2: a program that closed stdio and later reopens it
  * must not replace it.  Both kinds of pidfd are born close-on-exec. */
 static int pidfd_above_stdio(int pidfd)
@@ -407,10 +354,13 @@ static int peer_pidfd(int sock, uint32_t server_pid, bool *ret_verified)
 		pidfd = -EBADF;
 		len = sizeof(uc);
 		if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0 && uc.pid > 0)
-			pidfd = (int)syscall(SYS_pidfd_open, uc.pid, 0);
+			pidfd = sealshm__pidfd_open(uc.pid);
 	}
-	if (pidfd >= 0 && !pidfd_exited(pidfd)) {
-		pid = pidfd_own_pid(pidfd);
+	if (pidfd >= 0 && !sealshm__pidfd_exited(pidfd)) {
+		/* 0 when it cannot be told (no /proc, or a pid namespace we
+		 * cannot see into). */
+		if (sealshm__pidfd_pids(pidfd, NULL, &pid) < 0)
+			pid = 0;
 		if (pid == 0 || (uint32_t)pid == server_pid) {
 			/* 0: a pid namespace we cannot see into, where
 			 * @server_pid means nothing to us either. */
@@ -422,9 +372,9 @@ static int peer_pidfd(int sock, uint32_t server_pid, bool *ret_verified)
 
 	if (server_pid == 0 || server_pid > INT_MAX)
 		return -ESRCH;
-	pidfd = (int)syscall(SYS_pidfd_open, (pid_t)server_pid, 0);
+	pidfd = sealshm__pidfd_open((pid_t)server_pid);
 	if (pidfd < 0)
-		return -errno;
+		return pidfd;
 	*ret_verified = false;
 	return pidfd_above_stdio(TAKE_FD(pidfd));
 }
@@ -557,7 +507,7 @@ int sealshm__fastpath_connected(const char *path, int sock, uint32_t *seq, bool 
 	if (f->state == FP_READY) {
 		/* A new connection after the old one broke: the same trackerd
 		 * (one per path, it holds the lock file) unless it exited. */
-		if (!fresh || !pidfd_exited(f->idx->pidfd))
+		if (!fresh || !sealshm__pidfd_exited(f->idx->pidfd))
 			return 0;
 		fp_drop(f, FP_UNKNOWN);
 	}
@@ -684,23 +634,18 @@ static bool entry_unchanged(const struct fp_index *x, const struct fp_hit *h)
 	return false;
 }
 
-/* trackerd's rule (trackerd/request.c may()), on the snapshot of our ids. */
+/* trackerd's rule, on the snapshot of our ids. */
 static bool may_attach(const struct fp_hit *h, bool rdonly)
 {
-	uint32_t want = rdonly ? 04 : 06, bits;
+	const struct sealshm__cred cr = {
+		.uid = creds.uid,
+		.gid = creds.gid,
+		.groups = creds.groups,
+		.n_groups = (size_t)creds.n_groups,
+	};
 
-	if (creds.uid == 0)
-		return true;
-	if (creds.uid == h->uid) {
-		bits = h->mode >> 6;
-	} else {
-		bool member = creds.gid == h->gid;
-
-		for (int i = 0; i < creds.n_groups && !member; i++)
-			member = creds.groups[i] == h->gid;
-		bits = member ? h->mode >> 3 : h->mode;
-	}
-	return (bits & want) == want;
+	return sealshm__may(&cr, h->uid, h->gid, h->mode,
+			    rdonly ? SEALSHM__MAY_READ : SEALSHM__MAY_READ | SEALSHM__MAY_WRITE);
 }
 
 /*
@@ -773,16 +718,16 @@ static int attach_locked(const char *path, bool autostart, const char *name, boo
 		 * still holds the same generation, trackerd held that fd for
 		 * this registration all along, so the file is the right one.
 		 */
-		fd = (int)syscall(SYS_pidfd_getfd, x->pidfd, h.fd, 0);
+		fd = sealshm__pidfd_getfd(x->pidfd, h.fd);
 		if (fd < 0) {
-			if (errno == EPERM || errno == ENOSYS) {
+			if (fd == -EPERM || fd == -ENOSYS) {
 				/* Another uid, Yama, no_new_privs/dumpable
 				 * rules, or a kernel before 5.6: it will not
 				 * get better in this process. */
 				fp_drop(f, FP_OFF);
 				return 0;
 			}
-			if (errno == ESRCH || pidfd_exited(x->pidfd)) {
+			if (fd == -ESRCH || sealshm__pidfd_exited(x->pidfd)) {
 				/* trackerd is gone (a zombie answers EBADF):
 				 * the next connection asks its successor. */
 				fp_drop(f, FP_UNKNOWN);
@@ -848,15 +793,12 @@ int sealshm__fastpath_attach(const struct sealshm_opts *opts, const char *name, 
 		return 0;
 
 	if (rdonly) {
-		char p[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
-		int fd;
-
 		/* A new open file description, as trackerd gives a read-only
 		 * attach: nobody can mmap it writable or F_SETFL it.  The
 		 * inode's mode (the name's, set by the creator) is checked by
 		 * the kernel here as for anyone. */
-		(void)snprintf(p, sizeof(p), "/proc/self/fd/%d", ret->fd);
-		fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		int fd = sealshm__memfd_reopen(ret->fd, O_RDONLY);
+
 		safe_close(ret->fd);
 		if (fd < 0)
 			return 0;

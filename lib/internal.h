@@ -36,6 +36,17 @@
 /* Seals every registered segment carries. */
 #define SEALSHM_SEALS_REQUIRED (F_SEAL_SHRINK | F_SEAL_GROW)
 
+/* --- which sealshm_opts.flags each call accepts ------------------------- */
+/* Every flag; a call that only talks to trackerd takes all but POSIX. */
+#define SEALSHM__FLAGS_ALL \
+	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_LIFETIME_LAST | \
+	 SEALSHM_POSIX)
+#define SEALSHM__FLAGS_TRACKERD	(SEALSHM__FLAGS_ALL & ~SEALSHM_POSIX)
+/* A segment is created read-write (SEALSHM_RDONLY is for attach); the
+ * lifetime is chosen once, by the creator. */
+#define SEALSHM__FLAGS_CREATE	(SEALSHM__FLAGS_ALL & ~SEALSHM_RDONLY)
+#define SEALSHM__FLAGS_ATTACH	(SEALSHM__FLAGS_ALL & ~SEALSHM_LIFETIME_LAST)
+
 /* --- cleanup (systemd style) -------------------------------------------- */
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
@@ -101,9 +112,20 @@ static inline int sealshm__err(int ret)
 }
 
 /* --- opts (libbpf style) ------------------------------------------------- */
-/* True when every byte of @opts past what this library knows is zero, so a
- * newer caller's struct is accepted as long as it uses only known fields. */
-bool sealshm__opts_valid(const void *opts, size_t opts_sz, size_t known_sz);
+/* True when every byte of @opts past what this library knows is zero. A
+ * caller built against an older header passes a shorter struct: the fields
+ * it lacks read as defaults through OPTS_GET(). A newer caller passes a
+ * longer one: accepted only if it leaves every field we do not know at
+ * zero, so a request for a feature we lack is never ignored. */
+static inline bool sealshm__opts_valid(const void *opts, size_t opts_sz, size_t known_sz)
+{
+	const unsigned char *p = opts;
+
+	for (size_t i = known_sz; i < opts_sz; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
 
 #define OPTS_VALID(opts, type)						\
 	(!(opts) || ((opts)->sz >= sizeof(size_t) &&			\
@@ -130,23 +152,6 @@ int sealshm__name_check_wire(const char field[SEALSHM_PROTO_NAME_SIZE]);
 /* Fill @buf (>= 13 bytes) with "psm_" + 8 random hex digits. */
 int sealshm__name_random(char *buf, size_t len);
 
-/* --- segments and seals (lib/seal.c) ------------------------------------- */
-/* -EFBIG when @size is above RLIMIT_FSIZE (checked before ftruncate(),
- * which would also raise SIGXFSZ and kill the caller), else 0. */
-int sealshm__fsize_check(uint64_t size);
-
-/* A new memfd of @size bytes, mode @mode, sealed F_SEAL_SHRINK|F_SEAL_GROW,
- * MFD_CLOEXEC (and MFD_NOEXEC_SEAL where the kernel has it).
- * Returns the fd or -errno. */
-int sealshm__memfd_new(const char *name, uint64_t size, mode_t mode);
-
-/* Verify that @fd is a shmem file (memfd) of exactly @size bytes carrying at
- * least SEALSHM_SEALS_REQUIRED, before anyone maps it (so no SIGBUS).
- * Returns 0 and *@ret_seals, or -errno with *@ret_reason (static text):
- * -EBADF (not a memfd), -EINVAL (missing seals, size mismatch). */
-int sealshm__segment_check(int fd, uint64_t size, uint32_t *ret_seals,
-			   const char **ret_reason);
-
 /* --- fd passing (lib/fdpass.c): the only place that touches SCM_RIGHTS --- */
 /* Send one message of @len bytes (>= 1) with @nfds fds (<= SEALSHM_PROTO_FDS_MAX).
  * MSG_NOSIGNAL; @flags may add MSG_DONTWAIT.  Returns 0 or -errno. */
@@ -160,14 +165,7 @@ int sealshm__send(int sock, const void *buf, size_t len, const int *fds, size_t 
 ssize_t sealshm__recv(int sock, void *buf, size_t len, int *fds, size_t max_fds,
 		      size_t *ret_nfds, int flags);
 
-/* --- connection to trackerd (lib/conn.c, lib/locate.c, lib/autostart.c) -- */
-/* The socket path to use: @opts->socket, else $SEALSHM_SOCKET, else
- * $XDG_RUNTIME_DIR/sealshm/trackerd.sock, else /tmp/sealshm-$UID/trackerd.sock
- * (directories created 0700 and checked to be ours).  *@ret_autostart is
- * true when the library may start a trackerd there if none answers. */
-int sealshm__socket_path(const struct sealshm_opts *opts, char *buf, size_t len,
-			 bool *ret_autostart);
-
+/* --- connection to trackerd (lib/conn.c, lib/autostart.c) -------------- */
 /* Spawn trackerd (lib/spawn.c): default signal mask and dispositions,
  * stdin and stdout (and stderr unless @keep_stderr) on /dev/null, @fds[i]
  * on fd 3 + i (each source at or above 3 + @nfds), nothing else of the

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 
 #include "internal.h"
+#include "locate.h"
 
 #define SOCKET_NAME "trackerd.sock"
 

@@ -24,19 +24,20 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "internal.h"
+#include "pidfd.h"
 
 
 /* How long start waits for the manager to answer, and shutdown for it to
  * exit before it is killed. */
 #define MANAGER_TIMEOUT_MS	5000
-#define MANAGER_DELAY_MIN_NS	(1 * 1000000LL)
-#define MANAGER_DELAY_MAX_NS	(50 * 1000000LL)
+#define MANAGER_DELAY_MIN_NS	(1 * NSEC_PER_MSEC)
+#define MANAGER_DELAY_MAX_NS	(50 * NSEC_PER_MSEC)
 #define MANAGER_SOCKET_NAME	"manager.sock"
 
 struct sealshm_manager {
@@ -158,47 +159,6 @@ int sealshm__manager_greet(const char *path, int fd)
 	if (n < 0)
 		return (int)n;
 	return (size_t)n == sizeof(rep) ? 0 : -EBADMSG;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int pidfd_open_pid(pid_t pid)
-{
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);	/* close-on-exec */
-
-	return fd < 0 ? -errno : fd;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
-
-	(void)nanosleep(&ts, NULL);
-}
-
-/* Wait up to @ms for the process behind @pidfd to exit.  1: it has. */
-static int pidfd_wait(int pidfd, int ms)
-{
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
-	int64_t end = now_ms() + ms;
-
-	for (;;) {
-		int64_t left = end - now_ms();
-		int r = poll(&p, 1, left > 0 ? (int)left : 0);
-
-		if (r > 0)
-			return 1;
-		if (r == 0)
-			return 0;
-		if (errno != EINTR)
-			return -errno;
-	}
 }
 
 static int opts_key(const struct sealshm_manager_opts *opts, const void **ret_key,
@@ -362,13 +322,13 @@ static int key_pipe(const void *key, size_t len)
  * pidfds it is reaped here, and m->child is 0 then). */
 static int child_wait(struct sealshm_manager *m, int ms)
 {
-	int64_t end = now_ms() + ms;
+	int64_t end = (sealshm__now_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC) + ms;
 	int status;
 
 	if (m->child <= 0)
 		return 1;
 	if (m->child_pidfd >= 0)
-		return pidfd_wait(m->child_pidfd, ms);
+		return sealshm__pidfd_wait(m->child_pidfd, ms);
 	for (;;) {
 		pid_t p = waitpid(m->child, &status, WNOHANG);
 
@@ -376,16 +336,16 @@ static int child_wait(struct sealshm_manager *m, int ms)
 			m->child = 0;
 			return 1;
 		}
-		if (now_ms() >= end)
+		if ((sealshm__now_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC) >= end)
 			return 0;
-		sleep_ms(2);
+		sealshm__sleep_ns(2 * NSEC_PER_MSEC);
 	}
 }
 
 /* Connect to the child, retrying while it starts; -ECHILD if it dies. */
 static int wait_answer(struct sealshm_manager *m)
 {
-	int64_t end = now_ms() + MANAGER_TIMEOUT_MS;
+	int64_t end = (sealshm__now_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC) + MANAGER_TIMEOUT_MS;
 	int64_t delay = MANAGER_DELAY_MIN_NS;
 
 	for (;;) {
@@ -399,10 +359,9 @@ static int wait_answer(struct sealshm_manager *m)
 			return r;
 		if (child_wait(m, 0) > 0)
 			return -ECHILD;
-		if (now_ms() >= end)
+		if ((sealshm__now_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC) >= end)
 			return -ETIMEDOUT;
-		struct timespec ts = { .tv_nsec = delay };
-		(void)nanosleep(&ts, NULL);
+		sealshm__sleep_ns(delay);
 		delay = delay * 2 > MANAGER_DELAY_MAX_NS ? MANAGER_DELAY_MAX_NS : delay * 2;
 	}
 }
@@ -485,7 +444,7 @@ int sealshm_manager_start(const struct sealshm_manager_opts *opts, struct sealsh
 	/* A pidfd of this process: it polls readable when we exit, however.
 	 * Above fd 10, so that placing it and the key at 3 and 4 in the
 	 * child cannot overwrite one with the other. */
-	r = pidfd_open_pid(getpid());
+	r = sealshm__pidfd_open(getpid());
 	if (r < 0) {
 		/* No pidfds (Linux < 5.3, or valgrind): a pipe whose write
 		 * end stays here, close-on-exec.  The manager then sees the
@@ -513,7 +472,7 @@ int sealshm_manager_start(const struct sealshm_manager_opts *opts, struct sealsh
 	if (r >= 0) {
 		/* Our unreaped child: its pid cannot be reused meanwhile.
 		 * Without pidfds child_wait() polls waitpid() instead. */
-		m->child_pidfd = pidfd_open_pid(m->child);
+		m->child_pidfd = sealshm__pidfd_open(m->child);
 		if (m->child_pidfd < 0)
 			m->child_pidfd = -EBADF;
 	}
@@ -640,11 +599,11 @@ static int send_shutdown(struct sealshm_manager *m)
 static void wait_eof(int sock)
 {
 	struct pollfd p = { .fd = sock, .events = POLLIN | POLLRDHUP };
-	int64_t end = now_ms() + MANAGER_TIMEOUT_MS;
+	int64_t end = (sealshm__now_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC) + MANAGER_TIMEOUT_MS;
 	char c;
 
 	for (;;) {
-		int64_t left = end - now_ms();
+		int64_t left = end - (sealshm__now_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC);
 		int r = poll(&p, 1, left > 0 ? (int)left : 0);
 
 		if (r < 0 && errno == EINTR)

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "internal.h"
+#include "memfd.h"
 
 /* "/" + name, as CPython prepends it (SharedMemory._prepend_leading_slash). */
 static int posix_path(char buf[SEALSHM_NAME_MAX + 2], const char *name)

@@ -39,7 +39,7 @@ enum {
 	SEALSHM_MSG_STAT	= 5,	/* c->s: one name's info */
 	SEALSHM_MSG_LIST	= 6,	/* c->s: one page of names */
 	SEALSHM_MSG_SESSION	= 7,	/* c->s: make this connection a tracking session */
-	SEALSHM_MSG_INDEX	= 8,	/* c->s; reply + 1 fd: the published index (lib/index.h) */
+	SEALSHM_MSG_INDEX	= 8,	/* c->s; reply + 1 fd: the published index (lib/index_format.h) */
 	SEALSHM_MSG_TRACK	= 9,	/* c->s on a session only, one-way: track a name */
 	SEALSHM_MSG_AUTH	= 10,	/* c->s, right after HELLO: a manager's auth key */
 	SEALSHM_MSG_SHUTDOWN	= 11,	/* c->s, manager only: unlink everything, exit */
@@ -95,7 +95,7 @@ struct sealshm_msg_session_reply {
 _Static_assert(sizeof(struct sealshm_msg_session_reply) == 40, "session reply size");
 
 /* INDEX reply; carries exactly one fd when status is 0: an O_RDONLY memfd
- * laid out as lib/index.h says.  Offered only to clients whose uid is
+ * laid out as lib/index_format.h says.  Offered only to clients whose uid is
  * trackerd's or 0, who could take any of trackerd's fds with pidfd_getfd(2)
  * anyway (-EPERM for others), so the fast path adds no access. */
 struct sealshm_msg_index_reply {

@@ -9,9 +9,6 @@
 
 #include "internal.h"
 
-#define SEALSHM_FLAGS_ALL \
-	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_LIFETIME_LAST)
-
 void sealshm__info_from_wire(struct sealshm_info *info, const struct sealshm_wire_info *w)
 {
 	*info = (struct sealshm_info) {
@@ -77,7 +74,7 @@ int sealshm_list(const struct sealshm_opts *opts, struct sealshm_info **ret_info
 
 	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
 	sealshm__return_if_fail(ret_infos, -EINVAL);
-	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM_FLAGS_ALL), -EINVAL);
+	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM__FLAGS_TRACKERD), -EINVAL);
 
 	/* A full page is 64 KiB: too much for the stack of a caller's thread. */
 	rep = malloc(SEALSHM_PROTO_MSG_MAX);
@@ -131,7 +128,7 @@ int sealshm_stat(const char *name, const struct sealshm_opts *opts, struct seals
 
 	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
 	sealshm__return_if_fail(ret_info, -EINVAL);
-	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM_FLAGS_ALL), -EINVAL);
+	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM__FLAGS_TRACKERD), -EINVAL);
 	sealshm__return_if_fail(sealshm__name_check(name, &n) == 0, -EINVAL);
 
 	memcpy(req.name, n, strlen(n));	/* rest of the field is zero */
@@ -159,7 +156,7 @@ int sealshm_stats(const struct sealshm_opts *opts, struct sealshm_stats *ret_sta
 
 	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
 	sealshm__return_if_fail(ret_stats, -EINVAL);
-	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM_FLAGS_ALL), -EINVAL);
+	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM__FLAGS_TRACKERD), -EINVAL);
 
 	r = sealshm__call(opts, &req, -EBADF, NULL, &rep, sizeof(rep), NULL);
 	if (r < 0)

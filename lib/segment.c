@@ -12,16 +12,8 @@
 
 #include "conn.h"
 #include "internal.h"
+#include "memfd.h"
 
-#define SEALSHM_FLAGS_ALL \
-	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_LIFETIME_LAST | \
-	 SEALSHM_POSIX)
-/* A segment is created read-write (SEALSHM_RDONLY is for attach); the
- * lifetime is chosen once, by the creator. */
-#define SEALSHM_CREATE_FLAGS \
-	(SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_LIFETIME_LAST | SEALSHM_POSIX)
-#define SEALSHM_ATTACH_FLAGS \
-	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_POSIX)
 /* A POSIX segment has no trackerd, so no lifetime to choose (NO_TRACK and
  * NO_AUTOSTART are what it does anyway, and accepted). */
 #define SEALSHM_POSIX_REFUSED	SEALSHM_LIFETIME_LAST
@@ -204,7 +196,7 @@ int sealshm_create(const char *name, size_t size, const struct sealshm_opts *opt
 	mode = OPTS_GET(opts, mode, 0);
 	/* off_t bounds what ftruncate() and mmap() accept. */
 	sealshm__return_if_fail(size > 0 && (uint64_t)size <= INT64_MAX, -EINVAL);
-	sealshm__return_if_fail(!(flags & ~SEALSHM_CREATE_FLAGS), -EINVAL);
+	sealshm__return_if_fail(!(flags & ~SEALSHM__FLAGS_CREATE), -EINVAL);
 	sealshm__return_if_fail(!(flags & SEALSHM_POSIX) || !(flags & SEALSHM_POSIX_REFUSED),
 				-EINVAL);
 	sealshm__return_if_fail(!(mode & ~(mode_t)0777), -EINVAL);
@@ -324,7 +316,7 @@ int sealshm_attach(const char *name, const struct sealshm_opts *opts, struct sea
 	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
 	sealshm__return_if_fail(ret, -EINVAL);
 	flags = OPTS_GET(opts, flags, 0);
-	sealshm__return_if_fail(!(flags & ~SEALSHM_ATTACH_FLAGS), -EINVAL);
+	sealshm__return_if_fail(!(flags & ~SEALSHM__FLAGS_ATTACH), -EINVAL);
 	sealshm__return_if_fail(sealshm__name_check(name, &n) == 0, -EINVAL);
 
 	if (flags & SEALSHM_POSIX)
@@ -370,7 +362,7 @@ int sealshm_unlink_name(const char *name, const struct sealshm_opts *opts)
 	const char *n;
 
 	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
-	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM_FLAGS_ALL), -EINVAL);
+	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM__FLAGS_ALL), -EINVAL);
 	sealshm__return_if_fail(sealshm__name_check(name, &n) == 0, -EINVAL);
 
 	if (OPTS_GET(opts, flags, 0) & SEALSHM_POSIX)

@@ -29,15 +29,13 @@
 
 #include "conn.h"
 #include "internal.h"
+#include "locate.h"
 
 /* Only what the library itself asks for: SESSION right after HELLO. */
 #define SESSION_SEQ		(SEALSHM__HELLO_SEQ + 1)
 /* A trackerd exiting on idle just as we greeted it cuts the SESSION round
  * trip off; sealshm__connect() then starts or finds a new one. */
 #define SESSION_ATTEMPTS	2
-
-#define SEALSHM_FLAGS_ALL \
-	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_LIFETIME_LAST)
 
 /* TRACKs a session remembers having sent, direct-mapped by slot: a
  * collision only costs a TRACK sent again (trackerd links a name to a
@@ -420,7 +418,7 @@ int sealshm_session_export(const struct sealshm_opts *opts, char *buf, size_t le
 
 	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
 	sealshm__return_if_fail(buf, -EINVAL);
-	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM_FLAGS_ALL), -EINVAL);
+	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM__FLAGS_TRACKERD), -EINVAL);
 
 	r = sealshm__socket_path(opts, path, sizeof(path), &autostart);
 	if (r < 0)

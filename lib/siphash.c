@@ -8,7 +8,7 @@
 #include <endian.h>
 #include <string.h>
 
-#include "index.h"
+#include "siphash.h"
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 #define SIPROUND							\

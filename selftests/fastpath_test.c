@@ -16,7 +16,7 @@
 #include "kselftest_harness.h"
 
 #include "helpers.h"
-#include "index.h"
+#include "index_format.h"
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 #define NOBODY 65534

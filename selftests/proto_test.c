@@ -10,7 +10,7 @@
 
 #include "kselftest_harness.h"
 
-#include "index.h"
+#include "index_format.h"
 #include "proto.h"
 
 static const uint32_t request_types[] = {

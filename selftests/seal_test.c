@@ -19,6 +19,7 @@
 #include "kselftest_harness.h"
 
 #include "helpers.h"
+#include "memfd.h"
 
 #define SEG_SIZE (3 * 4096 + 100)
 

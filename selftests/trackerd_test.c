@@ -26,7 +26,9 @@
 #include "kselftest_harness.h"
 
 #include "helpers.h"
-#include "index.h"
+#include "index_format.h"
+#include "memfd.h"
+#include "siphash.h"
 
 #define NEXTRA 4
 

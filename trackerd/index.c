@@ -11,6 +11,7 @@
 
 #include "index.h"
 #include "internal.h"
+#include "siphash.h"
 
 #define INDEX_BUCKETS_MIN	64u
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The published index (format: lib/index.h): a memfd of trackerd's own that
+ * The published index (format: lib/index_format.h): a memfd of trackerd's own that
  * mirrors the registry, slot for slot, for same-uid clients to attach
  * without a round trip.
  *
@@ -21,9 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The format, shared with the library. (Spelled with its directory: a
- * plain "index.h" from trackerd/ would name this file.) */
-#include "../lib/index.h"
+/* The format, shared with the library. */
+#include "index_format.h"
 
 struct index;
 

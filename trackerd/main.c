@@ -27,6 +27,7 @@
 #include "internal.h"
 #include "limits.h"
 #include "listen.h"
+#include "locate.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"

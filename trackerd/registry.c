@@ -17,6 +17,7 @@
 #include "internal.h"
 #include "registry.h"
 #include "reserve.h"
+#include "siphash.h"
 
 #define NONE		0u	/* in "slot + 1" links */
 #define BUCKETS_MIN	64u

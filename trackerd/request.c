@@ -46,6 +46,7 @@
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
+#include "memfd.h"
 #include "registry.h"
 #include "request.h"
 #include "session.h"

@@ -12,6 +12,7 @@
 #include "registry.h"
 #include "reserve.h"
 #include "session.h"
+#include "siphash.h"
 
 /* Token hash buckets: sessions are clients, so at most LIMIT_CLIENTS of
  * them; a fixed table of that many keeps chains short without rehashing. */

@@ -24,8 +24,8 @@
  * Entry i mirrors registry slot i.  Bucket b holds (entry index + 1) of the
  * first entry whose name hashes to b, 0 when none; entries chain by next.
  */
-#ifndef SEALSHM_INDEX_H
-#define SEALSHM_INDEX_H
+#ifndef SEALSHM_INDEX_FORMAT_H
+#define SEALSHM_INDEX_FORMAT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -69,7 +69,4 @@ struct sealshm_index_entry {
 };
 _Static_assert(sizeof(struct sealshm_index_entry) == 128, "index entry size");
 
-/* SipHash-2-4 of @len bytes with @key, as trackerd hashes names. */
-uint64_t sealshm__siphash(const void *data, size_t len, const uint64_t key[2]);
-
-#endif /* SEALSHM_INDEX_H */
+#endif /* SEALSHM_INDEX_FORMAT_H */
