@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <sys/wait.h>
 
+#include "autostart.h"
 #include "internal.h"
+#include "launch.h"
 
 /* Seconds an auto-started trackerd lingers with no names and no clients. */
 #define AUTOSTART_IDLE_EXIT "60"

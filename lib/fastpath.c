@@ -3,19 +3,19 @@
  * The fast path: attach by name without a round trip, through the index
  * trackerd publishes (lib/index_format.h) and its pidfd.
  *
- * Set up once per trackerd (socket path) per process, on the first request
- * connection (conn.c calls sealshm__fastpath_connected()): one INDEX round
- * trip gives a read-only memfd that we map PROT_READ and close, and the
- * connection's SO_PEERPIDFD gives trackerd's pidfd.  Both are kept across
- * fork() (the mapping is inherited, the pidfd is CLOEXEC): a forked child
- * attaches without even opening a connection of its own.
+ * lib/peer.c asks for an index once per trackerd (socket path) per
+ * process, on the first request connection: one INDEX round trip gives a
+ * read-only memfd that we map PROT_READ and close, and the connection's
+ * SO_PEERPIDFD gives trackerd's pidfd.  Both survive fork() (the mapping is
+ * inherited, the pidfd is CLOEXEC): a forked child attaches without even
+ * opening a connection of its own.
  *
  * An attach then looks the name up under the index's seqlock, applies
  * trackerd's mode rule, takes trackerd's fd with pidfd_getfd(2), checks it
  * (seals, size, inode) and the entry again (same generation), and maps it.
  * The index only says where to look: the fd we got, checked against an
  * entry that did not change meanwhile, is the proof.  Anything unexpected
- * (not found, torn read, denied, fd gone, mismatch) returns "use the round
+ * (not found, torn read, denied, fd gone, mismatch) says "use the round
  * trip", which gives the authoritative answer.
  *
  * Access: INDEX is only answered for trackerd's own uid or root, and
@@ -24,28 +24,19 @@
  * anyway.  The mode rule here is about giving the same answers as trackerd
  * (-EACCES for a 0400 segment attached read-write), not about security.
  *
- * Locking: everything here runs under conn.c's lock, which also covers
- * replacing or dropping an index (trackerd restarted, fast path disabled),
- * so no thread can read an unmapped index or use a closed pidfd.  State is
- * published with single release stores of fully built objects, as conn.c
- * does, so a child forked while another thread holds the lock sees either
- * the old or the new index, whole.
+ * Nothing here locks: the caller (lib/peer.c) holds its lock around every
+ * call, which also covers replacing or dropping an index.
  */
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "conn.h"
-#include "index_format.h"
+#include "fastpath.h"
 #include "internal.h"
 #include "memfd.h"
-#include "perm.h"
 #include "pidfd.h"
-#include "locate.h"
 #include "siphash.h"
 
 /* Reads of the seqlock that may find trackerd writing (odd counter) or
@@ -60,8 +51,7 @@
  * through a torn chain gives up early instead of running to the bound. */
 #define CHAIN_RECHECK		32
 
-/* One trackerd's published index, mapped, and its pidfd. */
-struct fp_index {
+struct sealshm__index {
 	const void *base;
 	size_t size;
 	int pidfd;
@@ -72,156 +62,11 @@ struct fp_index {
 	uint32_t n_buckets;		/* a power of two */
 	uint32_t capacity;
 	uint64_t key[2];
-	uint64_t epoch;			/* tells indexes (trackerds) apart */
-	/* pidfd is known to be trackerd's (see peer_pidfd()); until then the
+	uint64_t epoch;
+	/* pidfd is known to be trackerd's (see trackerd_pidfd()); until then the
 	 * first failed check turns the fast path off. */
 	bool verified;
 };
-
-enum fp_state {
-	FP_UNKNOWN,	/* not asked yet, or trackerd went away since */
-	FP_READY,	/* idx is usable */
-	FP_OFF,		/* refused or not permitted: never again in this process */
-};
-
-/* One per socket path; never freed before exit, like conn.c's list. */
-struct fp {
-	struct fp *next;
-	enum fp_state state;
-	bool asked;			/* INDEX sent on the current connection */
-	struct fp_index *idx;		/* FP_READY only */
-	char path[SEALSHM__SUN_PATH_SIZE];
-};
-
-static struct fp *fps;
-static uint64_t epochs;
-
-/*
- * Who trackerd thinks we are: it judges a request by the SO_PEERCRED and
- * SO_PEERGROUPS of our request connection, i.e. our effective ids and
- * groups when that connection was opened.  We take the same snapshot when
- * a connection opens and after fork() (the child's connection will carry
- * the child's ids), so the fast path answers as trackerd would without a
- * syscall per attach.
- */
-static struct {
-	bool valid;
-	uid_t uid;
-	gid_t gid;
-	gid_t *groups;
-	int n_groups;
-} creds;
-static bool creds_stale = true;
-static pthread_once_t fp_once = PTHREAD_ONCE_INIT;
-
-/* The child's lock is fresh (conn.c), so no other thread is in here. */
-static void fp_atfork_child(void)
-{
-	creds_stale = true;
-}
-
-static void fp_init(void)
-{
-	/* On failure (ENOMEM) a child keeps its parent's snapshot until it
-	 * opens a connection: an answer a round trip may not give, never an
-	 * access the kernel does not allow (pidfd_getfd checks that). */
-	(void)pthread_atfork(NULL, NULL, fp_atfork_child);
-}
-
-static int creds_refresh(void)
-{
-	gid_t *groups = NULL;
-	int n;
-
-	n = getgroups(0, NULL);
-	if (n < 0)
-		return -errno;
-	if (n > 0) {
-		groups = malloc(sizeof(gid_t) * (size_t)n);
-		if (!groups)
-			return -ENOMEM;
-		n = getgroups(n, groups);	/* may shrink, never grows under us */
-		if (n < 0) {
-			free(groups);
-			return -errno;
-		}
-	}
-	free(creds.groups);
-	creds.groups = groups;
-	creds.n_groups = n;
-	creds.uid = geteuid();
-	creds.gid = getegid();
-	creds.valid = true;
-	creds_stale = false;
-	return 0;
-}
-
-/* SEALSHM_NO_FASTPATH=1 (any non-empty value but "0"): always round trip.
- * Read on every call: benchmarks and tests switch it within a process. */
-static bool env_no_fastpath(void)
-{
-	const char *e = secure_getenv("SEALSHM_NO_FASTPATH");
-
-	return e && *e && strcmp(e, "0") != 0;
-}
-
-/*
- * The socket path, as sealshm__socket_path() finds it, without its cost on
- * every attach: for the per-user default it creates and checks the
- * directory (mkdir + lstat, a quarter of a fast attach).  That check keeps
- * us from *connecting* to a socket another user planted; the fast path
- * does not connect: it uses the index and pidfd of the trackerd found
- * through the checked path, and whatever connects (conn.c, session.c)
- * resolves the path fully again.  So remember the default as resolved,
- * with what it was resolved from: $XDG_RUNTIME_DIR (its value), else the
- * euid, and the autostart choice.  An explicit socket or $SEALSHM_SOCKET
- * costs no syscall there and is not remembered.  Keep this in step with
- * lib/locate.c's inputs.  Under conn.c's lock.
- */
-static struct {
-	bool valid;
-	bool autostart;
-	bool xdg;		/* resolved from $XDG_RUNTIME_DIR (absolute) */
-	uid_t uid;		/* else from this euid */
-	char xdg_value[PATH_MAX];
-	char path[SEALSHM__SUN_PATH_SIZE];
-} path_memo;
-
-static int socket_path(const struct sealshm_opts *opts, char path[SEALSHM__SUN_PATH_SIZE],
-		       bool *ret_autostart)
-{
-	const char *sock = secure_getenv("SEALSHM_SOCKET");
-	const char *xdg = secure_getenv("XDG_RUNTIME_DIR");
-	uint32_t flags = OPTS_GET(opts, flags, 0);
-	const char *e = secure_getenv("SEALSHM_NO_AUTOSTART");
-	bool autostart = !(flags & SEALSHM_NO_AUTOSTART) && !(e && *e && strcmp(e, "0") != 0);
-	bool use_xdg = xdg && xdg[0] == '/';
-	int r;
-
-	if (OPTS_GET(opts, socket, NULL) || (sock && *sock))
-		return sealshm__socket_path(opts, path, SEALSHM__SUN_PATH_SIZE, ret_autostart);
-
-	if (path_memo.valid && path_memo.autostart == autostart && path_memo.xdg == use_xdg &&
-	    (use_xdg ? strcmp(path_memo.xdg_value, xdg) == 0 : path_memo.uid == geteuid())) {
-		strcpy(path, path_memo.path);
-		*ret_autostart = autostart;
-		return 0;
-	}
-
-	r = sealshm__socket_path(opts, path, SEALSHM__SUN_PATH_SIZE, ret_autostart);
-	if (r < 0)
-		return r;
-	path_memo.valid = false;
-	if (use_xdg && strlen(xdg) >= sizeof(path_memo.xdg_value))
-		return 0;
-	path_memo.autostart = *ret_autostart;
-	path_memo.xdg = use_xdg;
-	path_memo.uid = geteuid();
-	strcpy(path_memo.xdg_value, use_xdg ? xdg : "");
-	strcpy(path_memo.path, path);
-	path_memo.valid = true;
-	return 0;
-}
 
 static inline void cpu_relax(void)
 {
@@ -234,84 +79,19 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static struct fp *fp_find(const char *path)
+struct sealshm__index *sealshm__index_free(struct sealshm__index *x)
 {
-	for (struct fp *f = fps; f; f = f->next)
-		if (strcmp(f->path, path) == 0)
-			return f;
+	if (x) {
+		(void)munmap((void *)x->base, x->size);
+		safe_close(x->pidfd);
+		free(x);
+	}
 	return NULL;
 }
 
-static struct fp *fp_get(const char *path)
+bool sealshm__index_gone(const struct sealshm__index *x)
 {
-	struct fp *f = fp_find(path);
-
-	if (f)
-		return f;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	assert(strlen(path) < sizeof(f->path));
-	strcpy(f->path, path);
-	f->next = fps;
-	__atomic_store_n(&fps, f, __ATOMIC_RELEASE);
-	return f;
-}
-
-static void index_free(struct fp_index *x)
-{
-	if (!x)
-		return;
-	(void)munmap((void *)x->base, x->size);
-	safe_close(x->pidfd);
-	free(x);
-}
-
-/* Forget @f's index and go to @state.  The pointer goes first, so a child
- * forked in between never sees a freed index. */
-static void fp_drop(struct fp *f, enum fp_state state)
-{
-	struct fp_index *x = f->idx;
-
-	__atomic_store_n(&f->idx, NULL, __ATOMIC_RELEASE);
-	f->state = state;
-	index_free(x);
-}
-
-/* At exit (or dlclose) unmap and close, so that leak checkers see nothing
- * of ours.  A thread still inside a call holds the lock: leave it all. */
-__attribute__((destructor)) static void fp_release(void)
-{
-	int cancel = sealshm__conn_trylock();
-
-	if (cancel < 0)
-		return;
-	while (fps) {
-		struct fp *f = fps;
-
-		fp_drop(f, FP_UNKNOWN);
-		fps = f->next;
-		free(f);
-	}
-	free(creds.groups);
-	creds.groups = NULL;
-	creds.valid = false;
-	sealshm__conn_unlock(cancel);
-}
-
-void sealshm__fastpath_forget(const char *path)
-{
-	for (struct fp **pp = &fps; *pp; pp = &(*pp)->next) {
-		struct fp *f = *pp;
-
-		if (strcmp(f->path, path) != 0)
-			continue;
-		/* Unlinked first, so a child forked in between never sees it. */
-		__atomic_store_n(pp, f->next, __ATOMIC_RELEASE);
-		fp_drop(f, FP_UNKNOWN);
-		free(f);
-		return;
-	}
+	return sealshm__pidfd_exited(x->pidfd);
 }
 
 /* Keep @pidfd off 0-2: a program that closed stdio and later reopens it
@@ -339,7 +119,7 @@ static int pidfd_above_stdio(int pidfd)
  * shares our pid namespace; whether it does cannot be told cheaply, so that
  * pidfd stays unverified until an attach through it has passed every check.
  */
-static int peer_pidfd(int sock, uint32_t server_pid, bool *ret_verified)
+static int trackerd_pidfd(int sock, uint32_t server_pid, bool *ret_verified)
 {
 	_cleanup_close_ int pidfd = -EBADF;
 	socklen_t len = sizeof(pidfd);
@@ -380,9 +160,9 @@ static int peer_pidfd(int sock, uint32_t server_pid, bool *ret_verified)
 }
 
 /* Map the index memfd @fd of @size bytes and check its header. */
-static int index_map(int fd, uint64_t size, struct fp_index **ret)
+static int index_map(int fd, uint64_t size, struct sealshm__index **ret)
 {
-	_cleanup_free_ struct fp_index *x = NULL;
+	_cleanup_free_ struct sealshm__index *x = NULL;
 	const struct sealshm_index_header *h;
 	uint64_t buckets_end, entries_end;
 	struct stat st;
@@ -440,12 +220,7 @@ invalid:
 	return -EBADMSG;
 }
 
-/* One INDEX round trip on @sock.  Returns 1 and *@ret, 0 when trackerd
- * refused or sent something unusable (the connection is still in step),
- * or a negative errno when the connection must not be used any more:
- * -EPROTO when trackerd refused INDEX as malformed (it does not know it),
- * a transport error otherwise. */
-static int index_fetch(int sock, uint32_t *seq, struct fp_index **ret)
+int sealshm__index_fetch(int sock, uint32_t *seq, uint64_t epoch, struct sealshm__index **ret)
 {
 	struct sealshm_msg_hdr req = {
 		.type = SEALSHM_MSG_INDEX,
@@ -454,12 +229,12 @@ static int index_fetch(int sock, uint32_t *seq, struct fp_index **ret)
 	};
 	struct sealshm_msg_index_reply rep;
 	_cleanup_close_ int fd = -EBADF;
-	struct fp_index *x = NULL;
+	struct sealshm__index *x = NULL;
 	uint32_t server_pid;
 	ssize_t n;
 	int r;
 
-	n = sealshm__roundtrip(sock, &req, &rep, sizeof(rep), &fd);
+	n = sealshm__roundtrip(sock, &req, NULL, 0, &rep, sizeof(rep), &fd, NULL);
 	/* Refused: another uid (-EPERM) or no index (-EOPNOTSUPP): the fast
 	 * path is off, the connection fine. */
 	if (n == -EPERM || n == -EOPNOTSUPP)
@@ -477,57 +252,15 @@ static int index_fetch(int sock, uint32_t *seq, struct fp_index **ret)
 	if (r < 0)
 		return 0;
 	server_pid = ((const struct sealshm_index_header *)x->base)->server_pid;
-	r = peer_pidfd(sock, server_pid, &x->verified);
+	r = trackerd_pidfd(sock, server_pid, &x->verified);
 	if (r < 0) {
-		index_free(x);
+		sealshm__index_free(x);
 		return 0;
 	}
 	x->pidfd = r;
-	x->epoch = ++epochs;
+	x->epoch = epoch;
 	*ret = x;
 	return 1;
-}
-
-int sealshm__fastpath_connected(const char *path, int sock, uint32_t *seq, bool fresh)
-{
-	struct fp_index *x = NULL;
-	struct fp *f;
-	int r;
-
-	/* trackerd will judge this connection by the ids we have now. */
-	creds_stale = true;
-
-	f = fp_get(path);
-	if (!f)
-		return 0;		/* ENOMEM: no fast path, nothing else lost */
-	if (fresh)
-		f->asked = false;	/* it may lead to another trackerd */
-	if (f->state == FP_OFF)
-		return 0;
-	if (f->state == FP_READY) {
-		/* A new connection after the old one broke: the same trackerd
-		 * (one per path, it holds the lock file) unless it exited. */
-		if (!fresh || !sealshm__pidfd_exited(f->idx->pidfd))
-			return 0;
-		fp_drop(f, FP_UNKNOWN);
-	}
-	/* Once per connection: a trackerd that answers with a pidfd that is
-	 * no good (gone by the first attach) is not asked again and again. */
-	if (f->asked || env_no_fastpath())
-		return 0;
-
-	(void)pthread_once(&fp_once, fp_init);
-	f->asked = true;
-	r = index_fetch(sock, seq, &x);
-	if (r <= 0) {
-		/* Refused: off for good.  Cut off (trackerd exiting on idle
-		 * as we asked): ask again on the next connection. */
-		f->state = r == 0 || r == -EPROTO ? FP_OFF : FP_UNKNOWN;
-		return r;
-	}
-	f->state = FP_READY;
-	__atomic_store_n(&f->idx, x, __ATOMIC_RELEASE);
-	return 0;
 }
 
 /* What a lookup copied out of one consistent view of an entry. */
@@ -552,7 +285,7 @@ struct fp_hit {
  * Returns 1 (found, *@ret filled), 0 (not in this view), -EAGAIN (the
  * counter moved during the walk), -ELOOP (longer than the table: corrupt).
  */
-static int chain_walk(const struct fp_index *x, uint64_t s1, uint32_t b, const char *name,
+static int chain_walk(const struct sealshm__index *x, uint64_t s1, uint32_t b, const char *name,
 		      size_t len, struct fp_hit *ret)
 {
 	uint32_t i = LOAD(&x->buckets[b]);
@@ -589,7 +322,7 @@ static int chain_walk(const struct fp_index *x, uint64_t s1, uint32_t b, const c
 /* Reader side of the seqlock: an even counter, the reads, an acquire fence
  * (our reads complete before we look again), the same counter.  Returns as
  * chain_walk(), or -EAGAIN when no consistent view came in SEQ_TRIES. */
-static int index_lookup(const struct fp_index *x, const char *name, size_t len, uint64_t hash,
+static int index_lookup(const struct sealshm__index *x, const char *name, size_t len, uint64_t hash,
 			struct fp_hit *ret)
 {
 	uint32_t b = (uint32_t)(hash & (x->n_buckets - 1));
@@ -612,7 +345,7 @@ static int index_lookup(const struct fp_index *x, const char *name, size_t len, 
 }
 
 /* Does entry @h->slot still hold the registration we looked up? */
-static bool entry_unchanged(const struct fp_index *x, const struct fp_hit *h)
+static bool entry_unchanged(const struct sealshm__index *x, const struct fp_hit *h)
 {
 	const struct sealshm_index_entry *e = &x->entries[h->slot];
 
@@ -634,175 +367,103 @@ static bool entry_unchanged(const struct fp_index *x, const struct fp_hit *h)
 	return false;
 }
 
-/* trackerd's rule, on the snapshot of our ids. */
-static bool may_attach(const struct fp_hit *h, bool rdonly)
+/* Take trackerd's fd for @h and prove that it is the segment @h names.
+ * Returns as sealshm__index_attach(); on SEALSHM__FAST_NO *@ret_retry says
+ * whether the entry changed under us (look again). */
+static enum sealshm__fast take_fd(struct sealshm__index *x, const struct fp_hit *h, bool rdonly,
+				  int *ret_fd, bool *ret_retry)
 {
-	const struct sealshm__cred cr = {
-		.uid = creds.uid,
-		.gid = creds.gid,
-		.groups = creds.groups,
-		.n_groups = (size_t)creds.n_groups,
-	};
+	uint32_t seals;
+	int fd;
 
-	return sealshm__may(&cr, h->uid, h->gid, h->mode,
-			    rdonly ? SEALSHM__MAY_READ : SEALSHM__MAY_READ | SEALSHM__MAY_WRITE);
-}
-
-/*
- * Is @fd, which we took from trackerd, the segment @h describes?
- *
- * sealshm__segment_check()'s proof (the size seals can only be on a memfd,
- * see seal.c), done inline with the fstat we need for the inode anyway:
- * the inode must be the one trackerd checked at CREATE and published.
- */
-static bool fd_matches(int fd, const struct fp_hit *h, int *ret_seals)
-{
-	struct stat st;
-	int seals;
-
-	seals = fcntl(fd, F_GET_SEALS);
-	if (seals < 0 || (seals & SEALSHM_SEALS_REQUIRED) != SEALSHM_SEALS_REQUIRED)
-		return false;
-	*ret_seals = seals;
-	if (fstat(fd, &st) < 0)
-		return false;
-	/* Size sealed at exactly what we map: no SIGBUS. */
-	return S_ISREG(st.st_mode) && (uint64_t)st.st_ino == h->ino && st.st_size >= 0 &&
-	       (uint64_t)st.st_size == h->size;
-}
-
-/* The attach itself, under conn.c's lock.  Returns 1 with *@ret (fd
- * O_RDWR), 0 for "use the round trip". */
-static int attach_locked(const char *path, bool autostart, const char *name, bool rdonly,
-			 bool track, struct sealshm__fast_attach *ret)
-{
-	size_t len = strlen(name);
-	struct fp_index *x;
-	uint64_t hash;
-	struct fp *f;
-
-	f = fp_find(path);
-	if (!f || (f->state == FP_UNKNOWN && !f->asked)) {
-		/* No connection to this trackerd yet (or it restarted, or the
-		 * fast path was off when we connected): open or reuse one,
-		 * which asks for the index.  The socket path's directory is
-		 * checked there, once; later fast attaches never touch it. */
-		if (sealshm__conn_index(path, autostart) < 0)
-			return 0;
-		f = fp_find(path);
+	*ret_retry = false;
+	/*
+	 * The fd number is trackerd's and may be closed and reused for
+	 * anything (another segment, a client's socket) between our read and
+	 * this call: we may get the wrong file.  Hence the checks below, and
+	 * the entry read again after them: if it still holds the same
+	 * generation, trackerd held that fd for this registration all along,
+	 * so the file is the right one.
+	 */
+	fd = sealshm__pidfd_getfd(x->pidfd, h->fd);
+	if (fd < 0) {
+		/* Another uid, Yama, no_new_privs/dumpable rules, or a kernel
+		 * before 5.6: it will not get better in this process. */
+		if (fd == -EPERM || fd == -ENOSYS)
+			return SEALSHM__FAST_OFF;
+		/* trackerd is gone (a zombie answers EBADF): the next
+		 * connection asks its successor. */
+		if (fd == -ESRCH || sealshm__pidfd_exited(x->pidfd))
+			return SEALSHM__FAST_STALE;
+		/* Perhaps not trackerd at all (trackerd_pidfd()): do not keep
+		 * taking fds from it. */
+		if (!x->verified)
+			return SEALSHM__FAST_OFF;
+		*ret_retry = true;	/* EBADF: unlinked meanwhile; look again */
+		return SEALSHM__FAST_NO;
 	}
-	if (!f || f->state != FP_READY)
-		return 0;
-	x = f->idx;
-	if (creds_stale && creds_refresh() < 0)
-		return 0;
+	/* Size sealed at exactly what we map (no SIGBUS), and the inode
+	 * trackerd checked at CREATE and published. */
+	if (sealshm__segment_check_inode(fd, h->size, h->ino, &seals) < 0 ||
+	    !entry_unchanged(x, h)) {
+		safe_close(fd);
+		if (!x->verified)
+			return SEALSHM__FAST_OFF;
+		*ret_retry = true;
+		return SEALSHM__FAST_NO;
+	}
+	x->verified = true;
+	/* Published (sealshm_seal()): trackerd refuses a read-write attach
+	 * with -EPERM.  Let the round trip say so, before anything is tracked
+	 * (the seals come from the fd: the index does not carry them). */
+	if (!rdonly && seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) {
+		safe_close(fd);
+		return SEALSHM__FAST_NO;
+	}
+	*ret_fd = fd;
+	return SEALSHM__FAST_YES;
+}
+
+enum sealshm__fast sealshm__index_attach(struct sealshm__index *x, const struct sealshm__cred *cr,
+					 const char *name, bool rdonly,
+					 struct sealshm__fast_attach *ret)
+{
+	uint32_t want = rdonly ? SEALSHM__MAY_READ : SEALSHM__MAY_READ | SEALSHM__MAY_WRITE;
+	size_t len = strlen(name);
+	uint64_t hash;
+
+	/* Longer names are not published. */
+	if (len > SEALSHM_INDEX_NAME_MAX)
+		return SEALSHM__FAST_NO;
 
 	hash = sealshm__siphash(name, len, x->key);
 	for (int attempt = 0; attempt < ATTACH_TRIES; attempt++) {
+		enum sealshm__fast r;
 		struct fp_hit h;
-		int fd, r, seals;
+		bool retry;
+		int fd;
 
-		r = index_lookup(x, name, len, hash, &h);
-		if (r <= 0)
-			return 0;	/* not published (yet), or no clean view */
-		if (!may_attach(&h, rdonly))
-			return 0;	/* the round trip says -EACCES */
+		if (index_lookup(x, name, len, hash, &h) <= 0)
+			return SEALSHM__FAST_NO;	/* not published (yet), or no clean view */
+		if (!sealshm__may(cr, h.uid, h.gid, h.mode, want))
+			return SEALSHM__FAST_NO;	/* the round trip says -EACCES */
 		if (h.fd < 0 || h.size == 0 || h.size > SIZE_MAX)
-			return 0;
+			return SEALSHM__FAST_NO;
 
-		/*
-		 * The fd number is trackerd's and may be closed and reused for
-		 * anything (another segment, a client's socket) between our
-		 * read and this call: we may get the wrong file.  Hence the
-		 * checks below, and the entry read again after them: if it
-		 * still holds the same generation, trackerd held that fd for
-		 * this registration all along, so the file is the right one.
-		 */
-		fd = sealshm__pidfd_getfd(x->pidfd, h.fd);
-		if (fd < 0) {
-			if (fd == -EPERM || fd == -ENOSYS) {
-				/* Another uid, Yama, no_new_privs/dumpable
-				 * rules, or a kernel before 5.6: it will not
-				 * get better in this process. */
-				fp_drop(f, FP_OFF);
-				return 0;
-			}
-			if (fd == -ESRCH || sealshm__pidfd_exited(x->pidfd)) {
-				/* trackerd is gone (a zombie answers EBADF):
-				 * the next connection asks its successor. */
-				fp_drop(f, FP_UNKNOWN);
-				return 0;
-			}
-			if (!x->verified) {
-				/* Perhaps not trackerd at all (peer_pidfd()):
-				 * do not keep taking fds from it. */
-				fp_drop(f, FP_OFF);
-				return 0;
-			}
-			continue;	/* EBADF: unlinked meanwhile; look again */
+		r = take_fd(x, &h, rdonly, &fd, &retry);
+		if (r == SEALSHM__FAST_YES) {
+			*ret = (struct sealshm__fast_attach){
+				.fd = fd,
+				.size = h.size,
+				.epoch = x->epoch,
+				.ino = h.ino,
+				.slot = h.slot,
+				.generation = h.generation,
+			};
+			return r;
 		}
-		if (fd_matches(fd, &h, &seals) && entry_unchanged(x, &h)) {
-			x->verified = true;
-			/* Published (sealshm_seal()): trackerd refuses a
-			 * read-write attach with -EPERM.  Let the round trip
-			 * say so, before anything is tracked (the seals come
-			 * from the fd: the index does not carry them). */
-			if (!rdonly && seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) {
-				safe_close(fd);
-				return 0;
-			}
-			if (track) {
-				r = sealshm__session_track(path, autostart, x->epoch, h.slot,
-							   h.generation, h.ino);
-				if (r < 0) {
-					/* The round trip tracks it instead. */
-					safe_close(fd);
-					return 0;
-				}
-			}
-			ret->fd = fd;
-			ret->size = h.size;
-			return 1;
-		}
-		safe_close(fd);
-		if (!x->verified) {
-			fp_drop(f, FP_OFF);
-			return 0;
-		}
+		if (!retry)
+			return r;
 	}
-	return 0;
-}
-
-int sealshm__fastpath_attach(const struct sealshm_opts *opts, const char *name, bool rdonly,
-			     bool track, struct sealshm__fast_attach *ret)
-{
-	char path[SEALSHM__SUN_PATH_SIZE];
-	bool autostart;
-	int r, cancel;
-
-	/* Longer names are not published: not worth a lock. */
-	if (strlen(name) > SEALSHM_INDEX_NAME_MAX || env_no_fastpath())
-		return 0;
-
-	cancel = sealshm__conn_lock();
-	r = socket_path(opts, path, &autostart);
-	if (r == 0)	/* else the round trip reports it */
-		r = attach_locked(path, autostart, name, rdonly, track, ret);
-	sealshm__conn_unlock(cancel);
-	if (r <= 0)
-		return 0;
-
-	if (rdonly) {
-		/* A new open file description, as trackerd gives a read-only
-		 * attach: nobody can mmap it writable or F_SETFL it.  The
-		 * inode's mode (the name's, set by the creator) is checked by
-		 * the kernel here as for anyone. */
-		int fd = sealshm__memfd_reopen(ret->fd, O_RDONLY);
-
-		safe_close(ret->fd);
-		if (fd < 0)
-			return 0;
-		ret->fd = fd;
-	}
-	return 1;
+	return SEALSHM__FAST_NO;
 }

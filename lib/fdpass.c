@@ -5,7 +5,9 @@
  */
 #include <sys/socket.h>
 
+#include "fdpass.h"
 #include "internal.h"
+#include "proto.h"
 
 /* Room for SEALSHM_PROTO_FDS_MAX fds, aligned for struct cmsghdr. */
 union fd_cmsg {

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "internal.h"
+#include "list.h"
 
 /* CPython's rule: the format ("<n>s") must fit in 8 characters. */
 #define FMT_SIZE	8

@@ -15,16 +15,13 @@
 
 #define SOCKET_NAME "trackerd.sock"
 
-/* sun_path holds the path and its NUL. */
-#define SUN_PATH_SIZE sizeof(((struct sockaddr_un *)0)->sun_path)
-
 static int path_copy(char *buf, size_t len, const char *path)
 {
 	size_t n = strlen(path);
 
 	if (n == 0)
 		return -EINVAL;
-	if (n >= SUN_PATH_SIZE || n >= len)
+	if (n >= SEALSHM__SUN_PATH_SIZE || n >= len)
 		return -ENAMETOOLONG;
 	memcpy(buf, path, n + 1);
 	return 0;
@@ -53,11 +50,15 @@ static bool env_no_autostart(void)
 	return e && *e && strcmp(e, "0") != 0;
 }
 
+static bool may_autostart(const struct sealshm_opts *opts)
+{
+	return !(OPTS_GET(opts, flags, 0) & SEALSHM_NO_AUTOSTART) && !env_no_autostart();
+}
+
 int sealshm__socket_path(const struct sealshm_opts *opts, char *buf, size_t len,
 			 bool *ret_autostart)
 {
 	const char *explicit = OPTS_GET(opts, socket, NULL);
-	uint32_t flags = OPTS_GET(opts, flags, 0);
 	char dir[PATH_MAX], path[PATH_MAX];
 	bool autostart;
 	const char *e;
@@ -74,7 +75,7 @@ int sealshm__socket_path(const struct sealshm_opts *opts, char *buf, size_t len,
 		return 0;
 	}
 
-	autostart = !(flags & SEALSHM_NO_AUTOSTART) && !env_no_autostart();
+	autostart = may_autostart(opts);
 
 	/* secure_getenv(): a set-uid program must not be pointed at a socket
 	 * (or, in autostart.c, a binary) of the invoking user's choice. */
@@ -103,7 +104,7 @@ int sealshm__socket_path(const struct sealshm_opts *opts, char *buf, size_t len,
 	if (r < 0 || (size_t)r >= sizeof(path))
 		return -ENAMETOOLONG;
 	/* Length first: no directory is made for a path we cannot use. */
-	if (strlen(path) >= SUN_PATH_SIZE || strlen(path) >= len)
+	if (strlen(path) >= SEALSHM__SUN_PATH_SIZE || strlen(path) >= len)
 		return -ENAMETOOLONG;
 	r = private_dir(dir);
 	if (r < 0)
@@ -114,5 +115,43 @@ int sealshm__socket_path(const struct sealshm_opts *opts, char *buf, size_t len,
 
 	if (ret_autostart)
 		*ret_autostart = autostart;
+	return 0;
+}
+
+int sealshm__socket_path_memo(const struct sealshm_opts *opts, struct sealshm__socket_memo *memo,
+			      char *buf, size_t len, bool *ret_autostart)
+{
+	const char *sock = secure_getenv("SEALSHM_SOCKET");
+	const char *xdg = secure_getenv("XDG_RUNTIME_DIR");
+	bool autostart = may_autostart(opts);
+	bool use_xdg = xdg && xdg[0] == '/';
+	int r;
+
+	/* These cost no syscall, and are not remembered. */
+	if (OPTS_GET(opts, socket, NULL) || (sock && *sock))
+		return sealshm__socket_path(opts, buf, len, ret_autostart);
+
+	if (memo->valid && memo->autostart == autostart && memo->xdg == use_xdg &&
+	    (use_xdg ? strcmp(memo->xdg_value, xdg) == 0 : memo->uid == geteuid()) &&
+	    strlen(memo->path) < len) {
+		strcpy(buf, memo->path);
+		if (ret_autostart)
+			*ret_autostart = autostart;
+		return 0;
+	}
+
+	r = sealshm__socket_path(opts, buf, len, ret_autostart);
+	if (r < 0)
+		return r;
+	memo->valid = false;
+	if (use_xdg && strlen(xdg) >= sizeof(memo->xdg_value))
+		return 0;
+	memo->autostart = autostart;
+	memo->xdg = use_xdg;
+	memo->uid = geteuid();
+	strcpy(memo->xdg_value, use_xdg ? xdg : "");
+	assert(strlen(buf) < sizeof(memo->path));
+	strcpy(memo->path, buf);
+	memo->valid = true;
 	return 0;
 }

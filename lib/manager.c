@@ -13,9 +13,8 @@
  *
  * Auth keys are remembered per socket path for as long as a handle for that
  * path is open in this process (and inherited by fork, as handles are):
- * conn.c presents the key (AUTH) right after HELLO on every connection to
- * the path, so the plain calls reach a keyed manager too.  The table lives
- * under conn.c's lock.
+ * lib/peer.c presents the key (AUTH) right after HELLO on every connection
+ * to the path, so the plain calls reach a keyed manager too.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -30,8 +29,10 @@
 #include "clock.h"
 #include "conn.h"
 #include "internal.h"
+#include "launch.h"
+#include "locate.h"
+#include "peer.h"
 #include "pidfd.h"
-
 
 /* How long start waits for the manager to answer, and shutdown for it to
  * exit before it is killed. */
@@ -52,115 +53,6 @@ struct sealshm_manager {
 	char address[SEALSHM__SUN_PATH_SIZE];
 };
 
-/* One auth key per manager address this process holds handles for. */
-struct mgr_key {
-	struct mgr_key *next;
-	unsigned refs;
-	size_t len;
-	uint8_t key[SEALSHM_PROTO_KEY_MAX];
-	char path[SEALSHM__SUN_PATH_SIZE];
-};
-static struct mgr_key *keys;
-
-static void key_free(struct mgr_key *k)
-{
-	explicit_bzero(k->key, sizeof(k->key));
-	free(k);
-}
-
-/* At exit (or dlclose) drop the keys, so that leak checkers see nothing of
- * ours.  A thread inside a call holds the lock: leave them. */
-__attribute__((destructor)) static void keys_release(void)
-{
-	int cancel = sealshm__conn_trylock();
-
-	if (cancel < 0)
-		return;
-	while (keys) {
-		struct mgr_key *k = keys;
-
-		keys = k->next;
-		key_free(k);
-	}
-	sealshm__conn_unlock(cancel);
-}
-
-static struct mgr_key *key_find(const char *path)
-{
-	for (struct mgr_key *k = keys; k; k = k->next)
-		if (strcmp(k->path, path) == 0)
-			return k;
-	return NULL;
-}
-
-/* Lock held.  Remember @key for @path (another handle for the same path
- * must bring the same key, or the first one's stays: -EACCES). */
-static int key_ref(const char *path, const void *key, size_t len)
-{
-	struct mgr_key *k = key_find(path);
-
-	if (k) {
-		if (k->len != len || (len && memcmp(k->key, key, len) != 0))
-			return -EACCES;
-		k->refs++;
-		return 0;
-	}
-	k = calloc(1, sizeof(*k));
-	if (!k)
-		return -ENOMEM;
-	assert(strlen(path) < sizeof(k->path) && len <= sizeof(k->key));
-	strcpy(k->path, path);
-	if (len)
-		memcpy(k->key, key, len);
-	k->len = len;
-	k->refs = 1;
-	k->next = keys;
-	keys = k;
-	return 0;
-}
-
-/* Lock held.  The last handle for @path is gone: forget its key, and the
- * connection and fast-path state kept for it. */
-static void key_unref(const char *path)
-{
-	for (struct mgr_key **pp = &keys; *pp; pp = &(*pp)->next) {
-		struct mgr_key *k = *pp;
-
-		if (strcmp(k->path, path) != 0)
-			continue;
-		if (--k->refs > 0)
-			return;
-		*pp = k->next;
-		key_free(k);
-		sealshm__conn_forget(path);
-		return;
-	}
-}
-
-int sealshm__manager_greet(const char *path, int fd)
-{
-	struct sealshm_msg_auth req = {
-		.hdr = {
-			.type = SEALSHM_MSG_AUTH,
-			.size = sizeof(req),
-			.seq = SEALSHM__HELLO_SEQ,
-		},
-	};
-	struct sealshm_msg_hdr rep;
-	struct mgr_key *k = key_find(path);
-	ssize_t n;
-
-	if (!k)
-		return 0;	/* no manager of ours: nothing to present */
-	req.len = (uint32_t)k->len;
-	memcpy(req.key, k->key, k->len);
-	n = sealshm__roundtrip(fd, &req.hdr, &rep, sizeof(rep), NULL);
-	explicit_bzero(req.key, sizeof(req.key));
-	if (n < 0)
-		return (int)n;
-	return (size_t)n == sizeof(rep) ? 0 : -EBADMSG;
-}
-
 static int opts_key(const struct sealshm_manager_opts *opts, const void **ret_key,
 		    size_t *ret_len)
 {
@@ -176,36 +68,27 @@ static int opts_key(const struct sealshm_manager_opts *opts, const void **ret_ke
 
 static void handle_free(struct sealshm_manager *m)
 {
-	int cancel;
-
 	safe_close(m->sock);
 	safe_close(m->child_pidfd);
 	safe_close(m->owner_pipe);
-	cancel = sealshm__conn_lock();
-	key_unref(m->address);
-	sealshm__conn_unlock(cancel);
+	sealshm__peer_key_unref(m->address);
 	free(m);
 }
 
-/* Lock held: connect, HELLO and AUTH (the key is in the table).  The
- * handle's own connection: shutdown goes on it. */
+/* connect, HELLO and AUTH (the key is remembered for the address): the
+ * handle's own connection, which shutdown goes on. */
 static int handle_connect(struct sealshm_manager *m)
 {
+	_cleanup_close_ int fd = -EBADF;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	int fd;
 
-	fd = sealshm__connect(m->address, false);
+	fd = sealshm__peer_connect(m->address, &m->seq);
 	if (fd < 0)
 		return fd;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-		int r = -errno;
-
-		safe_close(fd);
-		return r;
-	}
-	m->sock = fd;
-	m->seq = SEALSHM__HELLO_SEQ;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	m->sock = TAKE_FD(fd);
 	m->server_pid = cred.pid;
 	return 0;
 }
@@ -322,7 +205,7 @@ static int key_pipe(const void *key, size_t len)
  * pidfds it is reaped here, and m->child is 0 then). */
 static int child_wait(struct sealshm_manager *m, int ms)
 {
-	int64_t end = (sealshm__now_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC) + ms;
+	int64_t end = sealshm__now_ns(CLOCK_MONOTONIC) + ms * NSEC_PER_MSEC;
 	int status;
 
 	if (m->child <= 0)
@@ -336,7 +219,7 @@ static int child_wait(struct sealshm_manager *m, int ms)
 			m->child = 0;
 			return 1;
 		}
-		if ((sealshm__now_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC) >= end)
+		if (sealshm__now_ns(CLOCK_MONOTONIC) >= end)
 			return 0;
 		sealshm__sleep_ns(2 * NSEC_PER_MSEC);
 	}
@@ -345,21 +228,19 @@ static int child_wait(struct sealshm_manager *m, int ms)
 /* Connect to the child, retrying while it starts; -ECHILD if it dies. */
 static int wait_answer(struct sealshm_manager *m)
 {
-	int64_t end = (sealshm__now_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC) + MANAGER_TIMEOUT_MS;
+	int64_t end = sealshm__now_ns(CLOCK_MONOTONIC) + MANAGER_TIMEOUT_MS * NSEC_PER_MSEC;
 	int64_t delay = MANAGER_DELAY_MIN_NS;
 
 	for (;;) {
-		int cancel = sealshm__conn_lock();
 		int r = handle_connect(m);
 
-		sealshm__conn_unlock(cancel);
 		if (r >= 0)
 			return 0;
 		if (r != -ENOENT && r != -ECONNREFUSED && !sealshm__is_disconnect(r))
 			return r;
 		if (child_wait(m, 0) > 0)
 			return -ECHILD;
-		if ((sealshm__now_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC) >= end)
+		if (sealshm__now_ns(CLOCK_MONOTONIC) >= end)
 			return -ETIMEDOUT;
 		sealshm__sleep_ns(delay);
 		delay = delay * 2 > MANAGER_DELAY_MAX_NS ? MANAGER_DELAY_MAX_NS : delay * 2;
@@ -405,7 +286,7 @@ int sealshm_manager_start(const struct sealshm_manager_opts *opts, struct sealsh
 	const char *bin;
 	const void *key;
 	size_t key_len;
-	int r, cancel;
+	int r;
 
 	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_manager_opts), -EINVAL);
 	sealshm__return_if_fail(ret, -EINVAL);
@@ -432,9 +313,7 @@ int sealshm_manager_start(const struct sealshm_manager_opts *opts, struct sealsh
 	}
 	(void)snprintf(m->address, sizeof(m->address), "%s/%s", m->dir, MANAGER_SOCKET_NAME);
 
-	cancel = sealshm__conn_lock();
-	r = key_ref(m->address, key, key_len);
-	sealshm__conn_unlock(cancel);
+	r = sealshm__peer_key_ref(m->address, key, key_len);
 	if (r < 0) {
 		(void)rmdir(m->dir);
 		free(m);
@@ -494,7 +373,7 @@ int sealshm_manager_connect(const char *address, const struct sealshm_manager_op
 	struct sealshm_manager *m;
 	const void *key;
 	size_t key_len;
-	int r, cancel;
+	int r;
 
 	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_manager_opts), -EINVAL);
 	sealshm__return_if_fail(address && *address && ret, -EINVAL);
@@ -506,14 +385,12 @@ int sealshm_manager_connect(const char *address, const struct sealshm_manager_op
 		return sealshm__err(-ENOMEM);
 	strcpy(m->address, address);
 
-	cancel = sealshm__conn_lock();
-	r = key_ref(m->address, key, key_len);
+	r = sealshm__peer_key_ref(m->address, key, key_len);
 	if (r == 0) {
 		r = handle_connect(m);
 		if (r < 0)
-			key_unref(m->address);
+			sealshm__peer_key_unref(m->address);
 	}
-	sealshm__conn_unlock(cancel);
 	if (r < 0) {
 		free(m);
 		return sealshm__err(r);
@@ -589,7 +466,7 @@ static int send_shutdown(struct sealshm_manager *m)
 	struct sealshm_msg_hdr rep;
 	ssize_t n;
 
-	n = sealshm__roundtrip(m->sock, &req, &rep, sizeof(rep), NULL);
+	n = sealshm__roundtrip(m->sock, &req, NULL, 0, &rep, sizeof(rep), NULL, NULL);
 	if (n < 0)
 		return sealshm__is_disconnect(n) ? 0 : (int)n;
 	return (size_t)n == sizeof(rep) ? 0 : -EBADMSG;
@@ -599,12 +476,12 @@ static int send_shutdown(struct sealshm_manager *m)
 static void wait_eof(int sock)
 {
 	struct pollfd p = { .fd = sock, .events = POLLIN | POLLRDHUP };
-	int64_t end = (sealshm__now_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC) + MANAGER_TIMEOUT_MS;
+	int64_t end = sealshm__now_ns(CLOCK_MONOTONIC) + MANAGER_TIMEOUT_MS * NSEC_PER_MSEC;
 	char c;
 
 	for (;;) {
-		int64_t left = end - (sealshm__now_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC);
-		int r = poll(&p, 1, left > 0 ? (int)left : 0);
+		int64_t left = end - sealshm__now_ns(CLOCK_MONOTONIC);
+		int r = poll(&p, 1, left > 0 ? (int)(left / NSEC_PER_MSEC) + 1 : 0);
 
 		if (r < 0 && errno == EINTR)
 			continue;

@@ -110,7 +110,8 @@ static void proc_fd_path(char buf[PROC_FD_PATH_MAX], int fd)
 	(void)snprintf(buf, PROC_FD_PATH_MAX, "/proc/self/fd/%d", fd);
 }
 
-int sealshm__segment_check(int fd, uint64_t size, uint32_t *ret_seals, const char **ret_reason)
+static int segment_check(int fd, uint64_t size, uint32_t *ret_seals, uint64_t *ret_ino,
+			 const char **ret_reason)
 {
 	char path[PROC_FD_PATH_MAX];
 	char target[sizeof("/memfd:")];
@@ -156,7 +157,25 @@ int sealshm__segment_check(int fd, uint64_t size, uint32_t *ret_seals, const cha
 
 	if (ret_seals)
 		*ret_seals = (uint32_t)seals;
+	if (ret_ino)
+		*ret_ino = (uint64_t)st.st_ino;
 	return 0;
+}
+
+int sealshm__segment_check(int fd, uint64_t size, uint32_t *ret_seals, const char **ret_reason)
+{
+	return segment_check(fd, size, ret_seals, NULL, ret_reason);
+}
+
+int sealshm__segment_check_inode(int fd, uint64_t size, uint64_t ino, uint32_t *ret_seals)
+{
+	uint64_t got;
+	int r;
+
+	r = segment_check(fd, size, ret_seals, &got, NULL);
+	if (r < 0)
+		return r;
+	return got == ino ? 0 : -ESTALE;
 }
 
 int sealshm__memfd_reopen(int fd, int flags)

@@ -31,6 +31,10 @@ int sealshm__memfd_new(const char *name, uint64_t size, mode_t mode);
  * size mismatch). */
 int sealshm__segment_check(int fd, uint64_t size, uint32_t *ret_seals, const char **ret_reason);
 
+/* The same check, and the memfd must be inode @ino (-ESTALE otherwise):
+ * the one a registration was made with. */
+int sealshm__segment_check_inode(int fd, uint64_t size, uint64_t ino, uint32_t *ret_seals);
+
 /* A new open file description of @fd with @flags (O_RDONLY or O_RDWR;
  * O_CLOEXEC | O_NOCTTY are added), through /proc/self/fd: the kernel checks
  * the inode's mode against the caller as for any open.  Returns the fd or

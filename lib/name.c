@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "name.h"
 
 /* Length of the well-formed UTF-8 sequence at @s (at most @left bytes) if it
  * encodes a character beyond ASCII that is not a C1 control, else 0.

@@ -22,6 +22,7 @@
 
 #include "internal.h"
 #include "memfd.h"
+#include "posix.h"
 
 /* "/" + name, as CPython prepends it (SharedMemory._prepend_leading_slash). */
 static int posix_path(char buf[SEALSHM_NAME_MAX + 2], const char *name)

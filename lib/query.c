@@ -8,8 +8,10 @@
 #include <limits.h>
 
 #include "internal.h"
+#include "name.h"
+#include "peer.h"
 
-void sealshm__info_from_wire(struct sealshm_info *info, const struct sealshm_wire_info *w)
+static void info_from_wire(struct sealshm_info *info, const struct sealshm_wire_info *w)
 {
 	*info = (struct sealshm_info) {
 		.size = w->size,
@@ -59,7 +61,7 @@ static int append_page(const struct sealshm_msg_list_reply *rep, struct sealshm_
 	for (uint32_t i = 0; i < rep->count; i++) {
 		if (sealshm__name_check_wire(rep->entries[i].name) < 0)
 			return -EBADMSG;
-		sealshm__info_from_wire(&(*infos)[(*n)++], &rep->entries[i]);
+		info_from_wire(&(*infos)[(*n)++], &rep->entries[i]);
 	}
 	return 0;
 }
@@ -90,7 +92,7 @@ int sealshm_list(const struct sealshm_opts *opts, struct sealshm_info **ret_info
 			.cursor = cursor,
 		};
 
-		r = sealshm__call(opts, &req.hdr, -EBADF, NULL, rep, SEALSHM_PROTO_MSG_MAX, NULL);
+		r = sealshm__peer_call(opts, &req.hdr, -EBADF, NULL, rep, SEALSHM_PROTO_MSG_MAX, NULL);
 		if (r < 0)
 			return sealshm__err(r);
 		if ((size_t)r < sizeof(*rep) || rep->count > SEALSHM_PROTO_LIST_PAGE ||
@@ -133,14 +135,14 @@ int sealshm_stat(const char *name, const struct sealshm_opts *opts, struct seals
 
 	memcpy(req.name, n, strlen(n));	/* rest of the field is zero */
 
-	r = sealshm__call(opts, &req.hdr, -EBADF, NULL, &rep, sizeof(rep), NULL);
+	r = sealshm__peer_call(opts, &req.hdr, -EBADF, NULL, &rep, sizeof(rep), NULL);
 	if (r < 0)
 		return sealshm__err(r);
 	if ((size_t)r != sizeof(rep) || sealshm__name_check_wire(rep.info.name) < 0 ||
 	    strcmp(rep.info.name, n) != 0)
 		return sealshm__err(-EBADMSG);
 
-	sealshm__info_from_wire(ret_info, &rep.info);
+	info_from_wire(ret_info, &rep.info);
 	return 0;
 }
 
@@ -158,7 +160,7 @@ int sealshm_stats(const struct sealshm_opts *opts, struct sealshm_stats *ret_sta
 	sealshm__return_if_fail(ret_stats, -EINVAL);
 	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM__FLAGS_TRACKERD), -EINVAL);
 
-	r = sealshm__call(opts, &req, -EBADF, NULL, &rep, sizeof(rep), NULL);
+	r = sealshm__peer_call(opts, &req, -EBADF, NULL, &rep, sizeof(rep), NULL);
 	if (r < 0)
 		return sealshm__err(r);
 	if ((size_t)r != sizeof(rep))

@@ -7,6 +7,7 @@
 
 #include "internal.h"
 #include "memfd.h"
+#include "segment.h"
 
 #define SEALSHM_SEAL_ALL (SEALSHM_SEAL_WRITE | SEALSHM_SEAL_FUTURE_WRITE)
 

@@ -10,9 +10,12 @@
 #include <limits.h>
 #include <stdint.h>
 
-#include "conn.h"
 #include "internal.h"
 #include "memfd.h"
+#include "name.h"
+#include "peer.h"
+#include "posix.h"
+#include "segment.h"
 
 /* A POSIX segment has no trackerd, so no lifetime to choose (NO_TRACK and
  * NO_AUTOSTART are what it does anyway, and accepted). */
@@ -107,7 +110,7 @@ static uint32_t proto_flags(uint32_t flags)
 	       (flags & SEALSHM_LIFETIME_LAST ? SEALSHM_PROTO_LIFETIME_LAST : 0);
 }
 
-/* Where sealshm__call() puts the session's token: tracked requests only
+/* Where sealshm__peer_call() puts the session's token: tracked requests only
  * (untracked ones carry zeros, which trackerd requires). */
 static uint8_t *track_token(uint32_t flags, uint8_t token[SEALSHM_PROTO_TOKEN_SIZE])
 {
@@ -164,7 +167,7 @@ static int create_tracked(const char *name, size_t size, mode_t mode,
 	 * anything longer fails as malformed before trackerd's answer counts.
 	 * A tracked create is registered and tracked in this one request, so
 	 * no crash can fall between the two. */
-	r = sealshm__call(opts, &req.hdr, shm->fd, track_token(flags, req.token),
+	r = sealshm__peer_call(opts, &req.hdr, shm->fd, track_token(flags, req.token),
 			  &rep, sizeof(rep), NULL);
 	if (r < 0)
 		return r;
@@ -257,8 +260,8 @@ static int attach(const char *name, const struct sealshm_opts *opts, uint32_t fl
 		.flags = proto_flags(flags),
 	};
 	struct sealshm_msg_attach_reply rep;
-	struct sealshm__fast_attach fa;
 	int prot = PROT_READ, fd = -EBADF, r;
+	uint64_t size;
 	void *addr;
 
 	r = handle_new(opts, flags, &shm);
@@ -271,20 +274,20 @@ static int attach(const char *name, const struct sealshm_opts *opts, uint32_t fl
 
 	/* Fast path: no round trip (lib/fastpath.c).  On any doubt it says
 	 * no and the round trip below gives the real answer. */
-	if (sealshm__fastpath_attach(opts, name, flags & SEALSHM_RDONLY,
-				     !(flags & SEALSHM_NO_TRACK), &fa) > 0) {
-		shm->fd = fa.fd;
-		addr = map_segment(fa.fd, fa.size, prot);
+	if (sealshm__peer_attach_fast(opts, name, flags & SEALSHM_RDONLY,
+				      !(flags & SEALSHM_NO_TRACK), &fd, &size) > 0) {
+		shm->fd = fd;
+		addr = map_segment(fd, size, prot);
 		if (addr == MAP_FAILED)
 			return -errno;
 		shm->addr = addr;
-		shm->size = fa.size;
+		shm->size = size;
 		*ret = TAKE_PTR(shm);
 		return 0;
 	}
 
 	name_field(req.name, name);
-	r = sealshm__call(opts, &req.hdr, -EBADF, track_token(flags, req.token),
+	r = sealshm__peer_call(opts, &req.hdr, -EBADF, track_token(flags, req.token),
 			  &rep, sizeof(rep), &fd);
 	if (r < 0)
 		return r;
@@ -337,7 +340,7 @@ static int unlink_name(const char *name, const struct sealshm_opts *opts)
 
 	name_field(req.name, name);
 	/* trackerd also drops the name from every session tracking it. */
-	r = sealshm__call(opts, &req.hdr, -EBADF, NULL, &rep, sizeof(rep), NULL);
+	r = sealshm__peer_call(opts, &req.hdr, -EBADF, NULL, &rep, sizeof(rep), NULL);
 	return r < 0 ? r : 0;
 }
 

@@ -1,24 +1,16 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Tracking sessions: one per trackerd socket path per process family.
+ * One tracking session's mechanics: SESSION on a fresh connection, the
+ * one-way TRACKs of fast attaches, and $SEALSHM_SESSION, which hands a
+ * session to an exec'd program.
  *
- * A session is a connection of its own that sent HELLO and SESSION; trackerd
- * answered with a token, which tracked creates and attaches carry on the
- * request connection.  After that reply we never read the session socket
- * again, and write to it only one-way TRACK messages (a fast attach, which
- * has no request to carry the token, see fastpath.c): trackerd watches it
- * for its end, which comes when every process holding it has closed it
- * (exit, crash, exec, close), and then cleans up what the session still
- * tracks.
- *
- * Fork: unlike request connections (conn.c), the list is kept on purpose.
- * The child holds the same socket, so the family's names live as long as
- * any member does, and since nobody talks on the socket no two processes
- * can mix up replies on it.  exec: the socket is close-on-exec, so an
- * exec'd program opens its own session, unless it was handed one in
- * $SEALSHM_SESSION (sealshm_session_export()).
- *
- * Everything here runs under conn.c's lock.
+ * Fork: a session is inherited on purpose (lib/peer.c keeps it in the
+ * child).  The child holds the same socket, so the family's names live as
+ * long as any member does, and since nobody reads the socket and the only
+ * thing written to it are whole one-way messages, no two processes can mix
+ * anything up on it.  exec: the socket is close-on-exec, so an exec'd
+ * program opens its own session, unless it was handed one in
+ * $SEALSHM_SESSION.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -28,14 +20,9 @@
 #include <sys/un.h>
 
 #include "conn.h"
+#include "fdpass.h"
 #include "internal.h"
-#include "locate.h"
-
-/* Only what the library itself asks for: SESSION right after HELLO. */
-#define SESSION_SEQ		(SEALSHM__HELLO_SEQ + 1)
-/* A trackerd exiting on idle just as we greeted it cuts the SESSION round
- * trip off; sealshm__connect() then starts or finds a new one. */
-#define SESSION_ATTEMPTS	2
+#include "session.h"
 
 /* TRACKs a session remembers having sent, direct-mapped by slot: a
  * collision only costs a TRACK sent again (trackerd links a name to a
@@ -49,24 +36,19 @@ struct tracked {
 	uint32_t generation;
 };
 
-struct session {
-	struct session *next;
+struct sealshm__session {
 	int fd;
 	/* trackerd accepted the token: ours, or an adopted one that a tracked
 	 * round trip has carried (see sealshm__session_track()). */
 	bool confirmed;
 	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
 	struct tracked tracked[TRACKED_CACHE];
-	char path[SEALSHM__SUN_PATH_SIZE];
 };
 
-/* Nodes are published with one release store of a fully built node, as in
- * conn.c, so a child forked while another thread holds the lock still sees
- * a consistent list (conn.c gives the child a fresh mutex). */
-static struct session *sessions;
-
 /* $SEALSHM_SESSION as found when the library was loaded (see
- * adopt_candidate_init()); fd is -EBADF once adopted or when there is none. */
+ * adopt_candidate_init()); fd is -EBADF once adopted or when there is none.
+ * Read-only after load but for that one take, which lib/peer.c's lock
+ * covers. */
 static struct {
 	int fd;
 	dev_t dev;
@@ -116,6 +98,23 @@ static int parse_env(const char *s, int *ret_fd, uint8_t ret_token[SEALSHM_PROTO
 	*ret_fd = (int)fd;
 	memcpy(ret_token, token, sizeof(token));
 	return 0;
+}
+
+/* "FD:TOKENHEX" into @val; returns its length. */
+static int env_format(char val[SEALSHM_SESSION_ENV_MAX], int fd,
+		      const uint8_t token[SEALSHM_PROTO_TOKEN_SIZE])
+{
+	static const char hex[] = "0123456789abcdef";
+	int n;
+
+	n = snprintf(val, SEALSHM_SESSION_ENV_MAX, "%d:", fd);
+	assert(n > 0 && n + 2 * SEALSHM_PROTO_TOKEN_SIZE < SEALSHM_SESSION_ENV_MAX);
+	for (size_t i = 0; i < SEALSHM_PROTO_TOKEN_SIZE; i++) {
+		val[n++] = hex[token[i] >> 4];
+		val[n++] = hex[token[i] & 0xf];
+	}
+	val[n] = '\0';
+	return n;
 }
 
 /*
@@ -169,10 +168,9 @@ static bool adopt_matches(int fd, const char *path)
 	       memcmp(sa.sun_path, path, strlen(path)) == 0;
 }
 
-/* The handed-down session for @path, if $SEALSHM_SESSION named one. */
-static int session_adopt(const char *path, struct session **ret)
+int sealshm__session_adopt(const char *path, struct sealshm__session **ret)
 {
-	struct session *s;
+	struct sealshm__session *s;
 	int flags;
 
 	if (adopt.fd < 0 || !adopt_matches(adopt.fd, path))
@@ -190,104 +188,62 @@ static int session_adopt(const char *path, struct session **ret)
 	}
 	s->fd = TAKE_FD(adopt.fd);
 	memcpy(s->token, adopt.token, sizeof(s->token));
-	strcpy(s->path, path);
 	*ret = s;
 	return 1;
 }
 
-/* One SESSION round trip on a fresh, greeted connection. */
-static int session_request(int fd, uint8_t ret_token[SEALSHM_PROTO_TOKEN_SIZE])
+int sealshm__session_open(int sock, uint32_t *seq, struct sealshm__session **ret)
 {
 	static const uint8_t zero[SEALSHM_PROTO_TOKEN_SIZE];
+	_cleanup_close_ int fd = sock;
 	struct sealshm_msg_hdr req = {
 		.type = SEALSHM_MSG_SESSION,
 		.size = sizeof(req),
-		.seq = SESSION_SEQ,
+		.seq = ++*seq,
 	};
 	struct sealshm_msg_session_reply rep;
+	struct sealshm__session *s;
 	ssize_t n;
 
-	n = sealshm__roundtrip(fd, &req, &rep, sizeof(rep), NULL);
+	n = sealshm__roundtrip(fd, &req, NULL, 0, &rep, sizeof(rep), NULL, NULL);
 	if (n < 0)
 		return (int)n;
 	/* A zero token is what untracked requests carry: never a session's. */
 	if ((size_t)n != sizeof(rep) || memcmp(rep.token, zero, sizeof(zero)) == 0)
 		return -EBADMSG;
-	memcpy(ret_token, rep.token, sizeof(rep.token));
-	return 0;
-}
-
-static int session_open(const char *path, bool autostart, struct session **ret)
-{
-	_cleanup_free_ struct session *s = NULL;
-	int r = -ECONNRESET;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	assert(strlen(path) < sizeof(s->path));
-	strcpy(s->path, path);
-
-	for (int i = 0; i < SESSION_ATTEMPTS; i++) {
-		int fd = sealshm__connect(path, autostart);
-
-		if (fd < 0)
-			return fd;
-		r = session_request(fd, s->token);
-		if (r == 0) {
-			/* From here on nobody of ours reads @fd, and only
-			 * TRACK is written to it: anything else would end
-			 * the session. */
-			s->fd = fd;
-			s->confirmed = true;
-			*ret = TAKE_PTR(s);
-			return 0;
-		}
-		safe_close(fd);
-		if (!sealshm__is_disconnect(r))
-			return r;
-	}
-	return r;
-}
-
-/* This family's session with @path: kept, adopted, or opened. */
-static int session_get(const char *path, bool autostart, struct session **ret)
-{
-	struct session *s = NULL;
-	int r;
-
-	for (s = sessions; s; s = s->next)
-		if (strcmp(s->path, path) == 0) {
-			*ret = s;
-			return 0;
-		}
-
-	r = session_adopt(path, &s);
-	if (r == 0)
-		r = session_open(path, autostart, &s);
-	if (r < 0)
-		return r;
-	s->next = sessions;
-	__atomic_store_n(&sessions, s, __ATOMIC_RELEASE);
+	/* From here on nobody of ours reads the socket, and only TRACK is
+	 * written to it: anything else would end the session. */
+	s->fd = TAKE_FD(fd);
+	s->confirmed = true;
+	memcpy(s->token, rep.token, sizeof(s->token));
 	*ret = s;
 	return 0;
 }
 
-int sealshm__session_token(const char *path, bool autostart,
-			   uint8_t ret_token[SEALSHM_PROTO_TOKEN_SIZE])
+struct sealshm__session *sealshm__session_free(struct sealshm__session *s)
 {
-	struct session *s;
-	int r;
-
-	r = session_get(path, autostart, &s);
-	if (r < 0)
-		return r;
-	memcpy(ret_token, s->token, sizeof(s->token));
-	return 0;
+	if (s) {
+		safe_close(s->fd);
+		free(s);
+	}
+	return NULL;
 }
 
-/* === fast path (issue 4) === */
-int sealshm__session_track(const char *path, bool autostart, uint64_t epoch, uint32_t slot,
+const uint8_t *sealshm__session_token(const struct sealshm__session *s)
+{
+	return s->token;
+}
+
+void sealshm__session_confirm(struct sealshm__session *s)
+{
+	s->confirmed = true;
+}
+
+int sealshm__session_track(struct sealshm__session *s, uint64_t epoch, uint32_t slot,
 			   uint32_t generation, uint64_t ino)
 {
 	struct sealshm_msg_track msg = {
@@ -299,13 +255,9 @@ int sealshm__session_track(const char *path, bool autostart, uint64_t epoch, uin
 		.generation = generation,
 		.ino = ino,
 	};
-	struct session *s;
-	struct tracked *t;
+	struct tracked *t = &s->tracked[slot % TRACKED_CACHE];
 	int r;
 
-	r = session_get(path, autostart, &s);
-	if (r < 0)
-		return r;
 	/*
 	 * Sent before on this session for this very registration (slot and
 	 * generation in this trackerd's index, same inode): the link holds
@@ -314,7 +266,6 @@ int sealshm__session_track(const char *path, bool autostart, uint64_t epoch, uin
 	 * struct goes with it.  Attaching a name over and over costs one
 	 * TRACK, not one message and one wakeup of trackerd each time.
 	 */
-	t = &s->tracked[slot % TRACKED_CACHE];
 	if (t->epoch == epoch && t->slot == slot && t->generation == generation && t->ino == ino)
 		return 0;
 	/* TRACK joins whatever session the socket is, token or not.  A handed
@@ -334,13 +285,8 @@ int sealshm__session_track(const char *path, bool autostart, uint64_t epoch, uin
 	 * caller then takes the round trip, which tracks in its request.
 	 */
 	r = sealshm__send(s->fd, &msg, sizeof(msg), NULL, 0, MSG_DONTWAIT);
-	if (r < 0) {
-		if (sealshm__is_disconnect(r))
-			/* trackerd ended the session (restarted): the round
-			 * trip opens a new one. */
-			sealshm__session_forget(path);
+	if (r < 0)
 		return r;
-	}
 	*t = (struct tracked){
 		.epoch = epoch,
 		.ino = ino,
@@ -350,97 +296,15 @@ int sealshm__session_track(const char *path, bool autostart, uint64_t epoch, uin
 	return 0;
 }
 
-void sealshm__session_confirm(const char *path)
+int sealshm__session_export(const struct sealshm__session *s,
+			    char val[SEALSHM_SESSION_ENV_MAX])
 {
-	for (struct session *s = sessions; s; s = s->next)
-		if (strcmp(s->path, path) == 0)
-			s->confirmed = true;
-}
+	/* Min 3: the program must not find its session on stdio, where
+	 * whatever sets up its stdin/out/err would replace it. */
+	int fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 3);
 
-static void session_drop(struct session **pp)
-{
-	struct session *s = *pp;
-
-	__atomic_store_n(pp, s->next, __ATOMIC_RELEASE);
-	safe_close(s->fd);
-	free(s);
-}
-
-void sealshm__session_forget(const char *path)
-{
-	for (struct session **pp = &sessions; *pp; pp = &(*pp)->next)
-		if (strcmp((*pp)->path, path) == 0) {
-			/* Our copy only: other members of the family still
-			 * hold theirs, and find out on their next -ESTALE. */
-			session_drop(pp);
-			return;
-		}
-}
-
-/* At exit (or dlclose) close our copies, so that leak checkers see nothing
- * of ours; the kernel would close them anyway, with the same effect on
- * trackerd.  A thread still inside a call holds the lock: leave it all. */
-__attribute__((destructor)) static void sessions_release(void)
-{
-	int cancel = sealshm__conn_trylock();
-
-	if (cancel < 0)
-		return;
-	while (sessions)
-		session_drop(&sessions);
-	sealshm__conn_unlock(cancel);
-}
-
-/* "FD:TOKENHEX" into @val; returns its length. */
-static int env_format(char val[SEALSHM_SESSION_ENV_MAX], int fd,
-		      const uint8_t token[SEALSHM_PROTO_TOKEN_SIZE])
-{
-	static const char hex[] = "0123456789abcdef";
-	int n;
-
-	n = snprintf(val, SEALSHM_SESSION_ENV_MAX, "%d:", fd);
-	assert(n > 0 && n + 2 * SEALSHM_PROTO_TOKEN_SIZE < SEALSHM_SESSION_ENV_MAX);
-	for (size_t i = 0; i < SEALSHM_PROTO_TOKEN_SIZE; i++) {
-		val[n++] = hex[token[i] >> 4];
-		val[n++] = hex[token[i] & 0xf];
-	}
-	val[n] = '\0';
-	return n;
-}
-
-int sealshm_session_export(const struct sealshm_opts *opts, char *buf, size_t len)
-{
-	char path[SEALSHM__SUN_PATH_SIZE], val[SEALSHM_SESSION_ENV_MAX];
-	_cleanup_close_ int fd = -EBADF;
-	struct session *s;
-	bool autostart;
-	int r, n = 0, cancel;
-
-	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
-	sealshm__return_if_fail(buf, -EINVAL);
-	sealshm__return_if_fail(!(OPTS_GET(opts, flags, 0) & ~SEALSHM__FLAGS_TRACKERD), -EINVAL);
-
-	r = sealshm__socket_path(opts, path, sizeof(path), &autostart);
-	if (r < 0)
-		return sealshm__err(r);
-
-	cancel = sealshm__conn_lock();
-	r = session_get(path, autostart, &s);
-	if (r >= 0) {
-		/* Min 3: the program must not find its session on stdio,
-		 * where whatever sets up its stdin/out/err would replace it. */
-		fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 3);
-		if (fd < 0)
-			r = -errno;
-		else
-			n = env_format(val, fd, s->token);
-	}
-	sealshm__conn_unlock(cancel);
-	if (r < 0)
-		return sealshm__err(r);
-
-	if ((size_t)n >= len)
-		return sealshm__err(-ERANGE);
-	memcpy(buf, val, (size_t)n + 1);
-	return TAKE_FD(fd);
+	if (fd < 0)
+		return -errno;
+	(void)env_format(val, fd, s->token);
+	return fd;
 }

@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "internal.h"
 #include "proto.h"
 #include "sealshm.h"

@@ -18,6 +18,7 @@
 #include "kselftest_harness.h"
 
 #include "helpers.h"
+#include "list.h"
 
 #define NLIST 4
 

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "client.h"
+#include "fdpass.h"
 #include "internal.h"
 #include "listen.h"
 #include "log.h"

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
+#include "proto.h"
 #include "registry.h"
 #include "request.h"
 #include "sandbox.h"

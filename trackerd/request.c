@@ -47,6 +47,8 @@
 #include "log.h"
 #include "loop.h"
 #include "memfd.h"
+#include "name.h"
+#include "proto.h"
 #include "registry.h"
 #include "request.h"
 #include "session.h"

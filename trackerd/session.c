@@ -9,6 +9,7 @@
 #include "internal.h"
 #include "limits.h"
 #include "log.h"
+#include "proto.h"
 #include "registry.h"
 #include "reserve.h"
 #include "session.h"

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "list.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -23,6 +23,7 @@
 
 #include "conn.h"
 #include "internal.h"
+#include "name.h"
 #include "proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -45,6 +45,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "internal.h"
 #include "proto.h"
 #include "../../trackerd/client.h"

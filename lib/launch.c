@@ -10,6 +10,7 @@
 #include <spawn.h>
 
 #include "internal.h"
+#include "launch.h"
 
 #ifndef SEALSHM_TRACKERD_PATH
 #define SEALSHM_TRACKERD_PATH "/usr/local/sbin/trackerd"

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Segment names: what a valid name is, as a user types it and on the wire,
+ * and the generated names of anonymous segments.
+ */
+#ifndef SEALSHM_NAME_H
+#define SEALSHM_NAME_H
+
+#include <stddef.h>
+
+#include "proto.h"
+
+/* Check @name as a user typed it: one leading '/' is dropped; what remains
+ * must be 1..SEALSHM_NAME_MAX bytes of printable ASCII other than space and
+ * '/', or well-formed UTF-8 beyond ASCII (no control characters).
+ * On success *@ret_name points into @name past the '/'.  -EINVAL otherwise. */
+int sealshm__name_check(const char *name, const char **ret_name);
+
+/* Check a wire name field of SEALSHM_PROTO_NAME_SIZE bytes: NUL-terminated
+ * inside the field, zero after the NUL, a valid name without leading '/'. */
+int sealshm__name_check_wire(const char field[SEALSHM_PROTO_NAME_SIZE]);
+
+/* Fill @buf (>= 13 bytes) with "psm_" + 8 random hex digits. */
+int sealshm__name_random(char *buf, size_t len);
+
+#endif /* SEALSHM_NAME_H */

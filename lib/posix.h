@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Classic POSIX segments (SEALSHM_POSIX): shm_open(3) in /dev/shm, named
+ * "/" + name as CPython's SharedMemory names them; no trackerd, no
+ * tracking, no seals.  Used by lib/segment.c.
+ */
+#ifndef SEALSHM_POSIX_H
+#define SEALSHM_POSIX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct sealshm__posix_seg {
+	int fd;			/* O_CLOEXEC */
+	void *addr;
+	size_t size;
+};
+
+/* O_CREAT | O_EXCL | O_RDWR, ftruncate to @size, map read-write.  On
+ * failure the name is removed again.  -EEXIST when it is taken. */
+int sealshm__posix_create(const char *name, size_t size, mode_t mode,
+			  struct sealshm__posix_seg *ret);
+/* Open, size from fstat() (-EBADMSG: not a regular file, or empty), map. */
+int sealshm__posix_attach(const char *name, bool rdonly, struct sealshm__posix_seg *ret);
+/* shm_unlink("/" + @name). */
+int sealshm__posix_unlink(const char *name);
+
+#endif /* SEALSHM_POSIX_H */
