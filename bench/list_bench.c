@@ -15,7 +15,7 @@
  * C loop goes through the items in order, with a compiler barrier per item
  * so that the raw-array loops are not vectorised away.
  *
- * Targets (issue 6): int get within 2x of the raw array read, and at least
+ * Targets: int get within 2x of the raw array read, and at least
  * 100x CPython's get.
  *
  *   list_bench [-r ROUNDS] [-k PASSES]   (default 9 rounds of 200 passes over

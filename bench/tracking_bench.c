@@ -5,7 +5,7 @@
  * private trackerd this program starts), so the ratio compares like with
  * like:
  *
- *   create               sealshm_create() alone (the issue's target:
+ *   create               sealshm_create() alone (the target:
  *                        tracking adds at most 10%)
  *   create+close+unlink  a segment's whole life, two round trips
  *   attach+close         attaching an existing name and closing it

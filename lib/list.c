@@ -5,7 +5,7 @@
  *
  *   int64 N | int64 offsets[N + 1] | data | N x 8-byte format | N x int8 code
  *
- * (Documentation: ../shared/SHAREABLELIST.md, sealshm_list_create(3).)
+ * (Documentation/shareablelist.md has the layout; sealshm_list_create(3) the API.)
  *
  * What this module owns, and where it is stricter than CPython:
  * - the header (N and the offsets) is validated once at attach time and then
