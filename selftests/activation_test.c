@@ -17,6 +17,7 @@
  * that the allow-list lets them through.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>

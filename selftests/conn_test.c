@@ -8,6 +8,7 @@
  * detach, so they are not our children) and killed at teardown.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

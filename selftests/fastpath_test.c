@@ -10,8 +10,11 @@
  * so it leaves no such line (a tracked one leaves "'NAME' tracked by
  * session N of pid P (fast attach)" instead, from its one-way TRACK).
  */
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 
 #include "kselftest_harness.h"
 

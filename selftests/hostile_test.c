@@ -14,8 +14,10 @@
  * survival and service: a refusal must be an error reply (or a closed
  * connection for framing errors), never a crash, a hang or a leak.
  */
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include "kselftest_harness.h"
 

@@ -5,7 +5,9 @@
  * readers can tell.  trackerd and the fast path refuse a read-write attach
  * of a write-sealed name; segments are born no-exec where the kernel can.
  */
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 
 #include "kselftest_harness.h"
 

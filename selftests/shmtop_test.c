@@ -18,12 +18,15 @@
  * shmtop is $SEALSHM_TEST_SHMTOP, else ../tools/shmtop beside this binary.
  */
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
