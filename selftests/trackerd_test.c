@@ -47,12 +47,8 @@ FIXTURE_SETUP(trackerd)
 		self->extra[i] = -EBADF;
 	memset(self->shm, 0, sizeof(self->shm));
 	/* The library's cached connection is part of both baselines. */
-	self->fds_before = trackerd_start_connected(&self->d, NULL);
-	ASSERT_GT(self->fds_before, 0) {
-		TH_LOG("trackerd_start_connected: %s", strerror(-self->fds_before));
-	}
-	self->daemon_fds_before = helper_count_fds(self->d.pid);
-	ASSERT_GT(self->daemon_fds_before, 0);
+	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before,
+			       &self->daemon_fds_before);
 	self->raw = raw_client(self->d.sock, NULL);
 	ASSERT_GE(self->raw, 0);
 }
@@ -64,20 +60,7 @@ FIXTURE_TEARDOWN(trackerd)
 		self->extra[i] = safe_close(self->extra[i]);
 	for (int i = 0; i < 2; i++)
 		sealshm_close(self->shm[i]);
-	EXPECT_REGISTRY_EMPTY();
-	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	if (self->d.pid > 0)
-		EXPECT_EQ(self->daemon_fds_before,
-			  helper_wait_fds(self->d.pid, self->daemon_fds_before, 3000));
-	if (!_metadata->passed) {
-		char *log = trackerd_log(&self->d);
-
-		TH_LOG("trackerd log:\n%s", log);
-		free(log);
-	}
-	if (self->d.pid > 0)
-		EXPECT_EQ(0, trackerd_stop(&self->d));
-	trackerd_cleanup(&self->d);
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, self->daemon_fds_before);
 }
 
 /* Check a header-only error reply to @type/@seq and return its status. */
@@ -1657,15 +1640,18 @@ FIXTURE_SETUP(idle)
 	const char *const idle[] = { "--idle-exit", "1", NULL };
 
 	self->sock = -EBADF;
-	self->fds_before = helper_count_fds(0);
-	ASSERT_EQ(0, trackerd_start(&self->d, idle));
+	/* No library connection: a client would keep trackerd up. */
+	trackerd_fixture_setup(_metadata, &self->d, idle, TRACKERD_FIXTURE_NO_CLIENT,
+			       &self->fds_before, NULL);
 }
 
+/* The test lets trackerd exit by itself (with an empty registry, or it
+ * would not); the registry is checked when it is still up, as after a
+ * failure. */
 FIXTURE_TEARDOWN(idle)
 {
 	self->sock = safe_close(self->sock);
-	trackerd_cleanup(&self->d);
-	EXPECT_EQ(self->fds_before, helper_count_fds(0));
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, 0);
 }
 
 TEST_F_TIMEOUT(idle, idle_exit_only_when_idle, 30)
@@ -1714,40 +1700,23 @@ FIXTURE(perm) {
 
 FIXTURE_SETUP(perm)
 {
-	int fds;
-
 	memset(self->shm, 0, sizeof(self->shm));
 	self->fds_before = -1;
 	if (geteuid() != 0)
 		SKIP(return, "switching uid needs root");
-	fds = trackerd_start_connected(&self->d, NULL);
-	ASSERT_GT(fds, 0) {
-		TH_LOG("trackerd_start_connected: %s", strerror(-fds));
-	}
+	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before, NULL);
 	/* Let the other uid reach the socket. */
 	ASSERT_EQ(0, chmod(self->d.dir, 0755));
 	ASSERT_EQ(0, chmod(self->d.sock, 0666));
-	self->fds_before = fds;
 }
 
 FIXTURE_TEARDOWN(perm)
 {
-	struct sealshm_info *infos = NULL;
-
 	if (self->fds_before < 0)
-		return;
+		return;	/* skipped: no trackerd was started */
 	for (int i = 0; i < 4; i++)
 		sealshm_close(self->shm[i]);
-	EXPECT_EQ(0, sealshm_list(NULL, &infos));
-	free(infos);
-	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	if (!_metadata->passed) {
-		char *log = trackerd_log(&self->d);
-
-		TH_LOG("trackerd log:\n%s", log);
-		free(log);
-	}
-	trackerd_cleanup(&self->d);
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, 0);
 }
 
 static int other_uid_on_private(void)

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * What reports through the kselftest harness (EXPECT_*, TH_LOG, which need
- * the test's _metadata), for fixture teardowns: the registry is empty,
- * trackerd's log when a test failed, trackerd stops cleanly.  Include it
- * after kselftest_harness.h; the library's .c files never do, as the
- * harness header defines main() and globals.
+ * the test's _metadata): the set-up and teardown every fixture with a
+ * private trackerd shares, and the checks they are made of (the registry is
+ * empty, trackerd's log when a test failed, trackerd stops cleanly).
+ * Include it after kselftest_harness.h; the library's .c files never do, as
+ * the harness header defines main() and globals.
  */
 #ifndef SEALSHM_SELFTESTS_LIB_FIXTURE_H
 #define SEALSHM_SELFTESTS_LIB_FIXTURE_H
@@ -17,6 +18,8 @@
 #include <string.h>
 
 #include "sealshm.h"
+#include "fds.h"
+#include "registry.h"
 #include "trackerd.h"
 
 /* In a fixture teardown: nothing is left in the registry ($SEALSHM_SOCKET's
@@ -59,5 +62,73 @@
 		TH_LOG_TRACKERD_ON_FAILURE(t);					\
 		trackerd_cleanup(t);						\
 	} while (0)
+
+/* How long a fixture's teardown waits for trackerd to settle: to unlink the
+ * names of tracking sessions that ended with the test's processes, and to
+ * close the connections the test hung up. */
+#define TRACKERD_FIXTURE_SETTLE_MS 5000
+
+/* trackerd_fixture_setup() flags. */
+#define TRACKERD_FIXTURE_NO_CLIENT (1u << 0)	/* the library opens no connection (a
+						 * client keeps --idle-exit from exiting) */
+
+/*
+ * The set-up of every fixture with a private trackerd: start @t with @extra
+ * (NULL-terminated, or NULL), point the library at it and, unless @flags
+ * has TRACKERD_FIXTURE_NO_CLIENT, open the library's connection and
+ * tracking session so that they belong to the baselines.  Then take the
+ * baselines trackerd_fixture_teardown() compares with: this process's fd
+ * count into *@fds_before, and trackerd's into *@daemon_fds_before unless
+ * that is NULL.  Asserts: a failure ends the set-up.
+ */
+static inline void trackerd_fixture_setup(struct __test_metadata *_metadata, struct trackerd *t,
+					  const char *const *extra, unsigned int flags,
+					  int *fds_before, int *daemon_fds_before)
+{
+	int r;
+
+	if (flags & TRACKERD_FIXTURE_NO_CLIENT) {
+		r = trackerd_start(t, extra);
+		if (r == 0)
+			r = trackerd_use(t);
+		if (r == 0)
+			r = helper_count_fds(0);
+	} else {
+		r = trackerd_start_connected(t, extra);
+	}
+	ASSERT_GT(r, 0) {
+		TH_LOG("starting trackerd: %s", strerror(-r));
+	}
+	*fds_before = r;
+	if (daemon_fds_before) {
+		*daemon_fds_before = helper_count_fds(t->pid);
+		ASSERT_GT(*daemon_fds_before, 0);
+	}
+}
+
+/*
+ * The teardown of every fixture with a private trackerd, once the test's
+ * own fds and handles are closed: this process holds @fds_before fds again;
+ * while trackerd runs, its registry empties (names left are logged) and,
+ * when @daemon_fds_before > 0, trackerd holds that many fds again; then it
+ * exits 0 on SIGTERM, its log is shown if the test failed, and its temp dir
+ * goes.  A test that stopped trackerd itself has checked what it wanted of
+ * it.
+ */
+static inline void trackerd_fixture_teardown(struct __test_metadata *_metadata,
+					     struct trackerd *t, int fds_before,
+					     int daemon_fds_before)
+{
+	EXPECT_EQ(fds_before, helper_count_fds(0));
+	if (t->pid > 0) {
+		(void)helper_wait_names(0, TRACKERD_FIXTURE_SETTLE_MS);
+		EXPECT_REGISTRY_EMPTY();
+		if (daemon_fds_before > 0)
+			EXPECT_EQ(daemon_fds_before,
+				  helper_wait_fds(t->pid, daemon_fds_before,
+						  TRACKERD_FIXTURE_SETTLE_MS));
+	}
+	EXPECT_TRACKERD_STOPS(t);
+}
 
 #endif /* SEALSHM_SELFTESTS_LIB_FIXTURE_H */

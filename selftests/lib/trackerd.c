@@ -138,14 +138,22 @@ int helper_session_open(void)
 	return 0;
 }
 
+int trackerd_use(const struct trackerd *t)
+{
+	if (setenv("SEALSHM_SOCKET", t->sock, 1) < 0 ||
+	    setenv("SEALSHM_NO_AUTOSTART", "1", 1) < 0)
+		return -errno;
+	return 0;
+}
+
 int trackerd_connect(const struct trackerd *t)
 {
 	struct sealshm_info *infos = NULL;
 	int r;
 
-	if (setenv("SEALSHM_SOCKET", t->sock, 1) < 0 ||
-	    setenv("SEALSHM_NO_AUTOSTART", "1", 1) < 0)
-		return -errno;
+	r = trackerd_use(t);
+	if (r < 0)
+		return r;
 	r = sealshm_list(NULL, &infos);
 	if (r < 0)
 		return r;

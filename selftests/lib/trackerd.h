@@ -48,9 +48,12 @@ int trackerd_start(struct trackerd *t, const char *const *extra);
  * it; the copy it returns is closed. */
 int helper_session_open(void);
 
-/* Point the library at @t ($SEALSHM_SOCKET; $SEALSHM_NO_AUTOSTART so a
- * mistake cannot start a per-user daemon instead) and open its cached
- * connection with one sealshm_list(), so that connection is part of the fd
+/* Point the library at @t: $SEALSHM_SOCKET, and $SEALSHM_NO_AUTOSTART so a
+ * mistake cannot start a per-user daemon instead.  Opens nothing. */
+int trackerd_use(const struct trackerd *t);
+
+/* trackerd_use(), then open the library's cached connection with one
+ * sealshm_list() and the tracking session, so that both are part of the fd
  * baseline.  Returns this process's fd count after that (> 0), or -errno. */
 int trackerd_connect(const struct trackerd *t);
 
