@@ -11,6 +11,7 @@
  *   process.h   reaping, exit codes, forked children (run_child(), CHILD_CHECK)
  *   run.h       running a program to its end (helper_run())
  *   raw.h       a raw protocol client (raw_*)
+ *   idx.h       the published index from a raw client (INDEX, TRACK)
  *   trackerd.h  a private trackerd (struct trackerd) and its log
  *   registry.h  waiting on what the registry holds
  *   peer.h      the exec'd peer helper (run_peer(), struct peer)
@@ -30,6 +31,7 @@
 #include "lib/clock.h"
 #include "lib/fds.h"
 #include "lib/files.h"
+#include "lib/idx.h"
 #include "lib/paths.h"
 #include "lib/peer.h"
 #include "lib/process.h"

@@ -244,8 +244,8 @@ FIXTURE_TEARDOWN(vg_trackerd)
 
 /* Malformed and dishonest requests, one connection each, so that trackerd
  * walks its refusal paths (error reply, hangup, received fds closed) under
- * memcheck.  trackerd_test checks the replies in detail; here each needs
- * only to be refused: an error reply or a hangup. */
+ * memcheck.  trackerd_protocol_test checks the replies in detail; here each
+ * needs only to be refused: an error reply or a hangup. */
 static void send_bad_messages(struct __test_metadata *_metadata, const char *sock)
 {
 	static char big[SEALSHM_PROTO_MSG_MAX + 4096];	/* OVERSIZED: beyond any message */

@@ -102,3 +102,13 @@ int helper_memfd(uint64_t size, unsigned int seals)
 	}
 	return fd;
 }
+
+int reopen_fd(int fd, int flags)
+{
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	r = open(path, flags | O_CLOEXEC);
+	return r < 0 ? -errno : r;
+}

@@ -27,4 +27,7 @@ int helper_socket_inodes(unsigned long *inos, int max);
 /* A memfd of @size bytes with @seals (no library involved). */
 int helper_memfd(uint64_t size, unsigned int seals);
 
+/* An O_RDONLY (or @flags) open of @fd through /proc, or -errno. */
+int reopen_fd(int fd, int flags);
+
 #endif /* SEALSHM_SELFTESTS_LIB_FDS_H */

@@ -200,3 +200,55 @@ int raw_session_client(const char *path, uint8_t token[SEALSHM_PROTO_TOKEN_SIZE]
 		*id = reply.id;
 	return fd;
 }
+
+bool malformed_errno(int status)
+{
+	return status == -EINVAL || status == -EBADMSG || status == -ECHRNG ||
+	       status == -EXFULL || status == -EPROTO;
+}
+
+int raw_name_call_token(int sock, uint32_t type, const char *name, uint32_t flags,
+			const uint8_t *token, void *reply, size_t reply_len, int *ret_fd)
+{
+	struct sealshm_msg_name req;
+	ssize_t n;
+
+	raw_name_req(&req, type, 9, name, flags);
+	if (token)
+		memcpy(req.token, token, sizeof(req.token));
+	n = raw_call(sock, &req, sizeof(req), NULL, 0, reply, reply_len, ret_fd);
+	if (n < (ssize_t)sizeof(struct sealshm_msg_hdr))
+		return n < 0 ? (int)n : -EIO;
+	return ((struct sealshm_msg_hdr *)reply)->status;
+}
+
+int raw_name_call(int sock, uint32_t type, const char *name, uint32_t flags, void *reply,
+		  size_t reply_len, int *ret_fd)
+{
+	return raw_name_call_token(sock, type, name, flags, NULL, reply, reply_len, ret_fd);
+}
+
+int raw_stat(int sock, const char *name, struct sealshm_wire_info *ret)
+{
+	struct sealshm_msg_stat_reply st;
+	int r = raw_name_call(sock, SEALSHM_MSG_STAT, name, 0, &st, sizeof(st), NULL);
+
+	if (r == 0)
+		*ret = st.info;
+	return r;
+}
+
+bool raw_list_works(int sock)
+{
+	struct sealshm_msg_list req = {
+		.hdr = { .type = SEALSHM_MSG_LIST, .size = sizeof(req), .seq = 77 },
+	};
+	static char reply[SEALSHM_PROTO_MSG_MAX];
+	struct sealshm_msg_list_reply *r = (void *)reply;
+	ssize_t n;
+
+	n = raw_call(sock, &req, sizeof(req), NULL, 0, reply, sizeof(reply), NULL);
+	return n >= (ssize_t)sizeof(*r) && r->hdr.status == 0 && r->hdr.seq == 77 &&
+	       r->hdr.type == (SEALSHM_MSG_LIST | SEALSHM_MSG_REPLY) &&
+	       (size_t)n == sizeof(*r) + r->count * sizeof(struct sealshm_wire_info);
+}

@@ -62,4 +62,24 @@ int raw_session(int sock, struct sealshm_msg_session_reply *ret);
 int raw_session_client(const char *path, uint8_t token[SEALSHM_PROTO_TOKEN_SIZE],
 		       uint64_t *id);
 
+/* An errno trackerd may answer malformed input with: -EINVAL, -EBADMSG,
+ * -EPROTO, or that of a message cut short, too long (-EXFULL) or with too
+ * many fds (-ECHRNG). */
+bool malformed_errno(int status);
+
+/* Status of a name request (ATTACH/UNLINK/STAT) on @sock carrying @token
+ * (NULL: zero); an fd that comes with it goes to *@ret_fd (or is closed). */
+int raw_name_call_token(int sock, uint32_t type, const char *name, uint32_t flags,
+			const uint8_t *token, void *reply, size_t reply_len, int *ret_fd);
+
+/* raw_name_call_token() with the zero token. */
+int raw_name_call(int sock, uint32_t type, const char *name, uint32_t flags, void *reply,
+		  size_t reply_len, int *ret_fd);
+
+/* The raw STAT info of @name on @sock; returns the status. */
+int raw_stat(int sock, const char *name, struct sealshm_wire_info *ret);
+
+/* A LIST round trip works on @sock (the connection is alive and in sync). */
+bool raw_list_works(int sock);
+
 #endif /* SEALSHM_SELFTESTS_LIB_RAW_H */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -56,4 +57,20 @@ int helper_wait_names(int want, unsigned int timeout_ms)
 			return n;
 		helper_sleep_ms(10);
 	}
+}
+
+bool library_works(void)
+{
+	struct sealshm *a = NULL, *b = NULL;
+	bool ok = false;
+
+	if (sealshm_create("well_behaved", 4096, NULL, &a) < 0)
+		return false;
+	((char *)sealshm_buf(a))[7] = 'w';
+	if (sealshm_attach("well_behaved", NULL, &b) == 0)
+		ok = ((char *)sealshm_buf(b))[7] == 'w';
+	ok = sealshm_unlink(a) == 0 && ok;
+	sealshm_close(a);
+	sealshm_close(b);
+	return ok;
 }

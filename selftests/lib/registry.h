@@ -7,6 +7,7 @@
 #ifndef SEALSHM_SELFTESTS_LIB_REGISTRY_H
 #define SEALSHM_SELFTESTS_LIB_REGISTRY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sealshm.h"
@@ -25,5 +26,8 @@ int helper_wait_sessions(const char *name, uint32_t want, unsigned int timeout_m
 /* Wait up to @timeout_ms until the registry holds at most @want names;
  * returns the last count (or -errno). */
 int helper_wait_names(int want, unsigned int timeout_ms);
+
+/* The library still serves: create, attach, read, unlink. */
+bool library_works(void);
 
 #endif /* SEALSHM_SELFTESTS_LIB_REGISTRY_H */
