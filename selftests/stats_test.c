@@ -120,12 +120,8 @@ FIXTURE_SETUP(stats)
 	ASSERT_EQ(0, unsetenv("SEALSHM_NO_FASTPATH"));
 	ASSERT_EQ(0, unsetenv(SEALSHM_SESSION_ENV));
 	/* The baseline holds the request connection and the session. */
-	self->fds_before = trackerd_start_connected(&self->d, daemon_args);
-	ASSERT_GT(self->fds_before, 0) {
-		TH_LOG("trackerd_start_connected: %s", strerror(-self->fds_before));
-	}
-	self->daemon_fds_before = helper_count_fds(self->d.pid);
-	ASSERT_GT(self->daemon_fds_before, 0);
+	trackerd_fixture_setup(_metadata, &self->d, daemon_args, 0, &self->fds_before,
+			       &self->daemon_fds_before);
 }
 
 FIXTURE_TEARDOWN(stats)
@@ -135,11 +131,7 @@ FIXTURE_TEARDOWN(stats)
 	for (int i = 0; i < 3; i++)
 		self->raw[i] = safe_close(self->raw[i]);
 	(void)unsetenv("SEALSHM_NO_FASTPATH");
-	EXPECT_REGISTRY_EMPTY();
-	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	EXPECT_EQ(self->daemon_fds_before,
-		  helper_wait_fds(self->d.pid, self->daemon_fds_before, GONE_MS));
-	EXPECT_TRACKERD_STOPS(&self->d);
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, self->daemon_fds_before);
 }
 
 /* Resident bytes are the pages another process touched, exactly (a fresh

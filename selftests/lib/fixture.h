@@ -23,8 +23,8 @@
 #include "trackerd.h"
 
 /* In a fixture teardown: nothing is left in the registry ($SEALSHM_SOCKET's
- * trackerd); names that are get logged.  A macro, as EXPECT and TH_LOG need
- * the test's _metadata. */
+ * trackerd); names that are get logged, with their count of tracking
+ * sessions.  A macro, as EXPECT and TH_LOG need the test's _metadata. */
 #define EXPECT_REGISTRY_EMPTY()							\
 	do {									\
 		struct sealshm_info *infos_ = NULL;				\
@@ -32,7 +32,8 @@
 										\
 		EXPECT_EQ(0, n_) {						\
 			for (int i_ = 0; i_ < n_; i_++)				\
-				TH_LOG("left in the registry: '%s'", infos_[i_].name); \
+				TH_LOG("left in the registry: '%s' (%u sessions)", \
+				       infos_[i_].name, infos_[i_].n_sessions);	\
 		}								\
 		free(infos_);							\
 	} while (0)
@@ -68,15 +69,18 @@
  * close the connections the test hung up. */
 #define TRACKERD_FIXTURE_SETTLE_MS 5000
 
-/* trackerd_fixture_setup() flags. */
-#define TRACKERD_FIXTURE_NO_CLIENT (1u << 0)	/* the library opens no connection (a
-						 * client keeps --idle-exit from exiting) */
+/* trackerd_fixture_setup() flags: what the library does not open before
+ * the baselines are taken. */
+#define TRACKERD_FIXTURE_NO_CLIENT  (1u << 0)	/* no connection: a client keeps
+						 * --idle-exit from exiting */
+#define TRACKERD_FIXTURE_NO_SESSION (1u << 1)	/* no tracking session: for a test
+						 * process that never tracks */
 
 /*
  * The set-up of every fixture with a private trackerd: start @t with @extra
- * (NULL-terminated, or NULL), point the library at it and, unless @flags
- * has TRACKERD_FIXTURE_NO_CLIENT, open the library's connection and
- * tracking session so that they belong to the baselines.  Then take the
+ * (NULL-terminated, or NULL), point the library at it and open the
+ * library's request connection and tracking session, unless @flags says
+ * otherwise, so that they belong to the baselines.  Then take the
  * baselines trackerd_fixture_teardown() compares with: this process's fd
  * count into *@fds_before, and trackerd's into *@daemon_fds_before unless
  * that is NULL.  Asserts: a failure ends the set-up.
@@ -85,21 +89,19 @@ static inline void trackerd_fixture_setup(struct __test_metadata *_metadata, str
 					  const char *const *extra, unsigned int flags,
 					  int *fds_before, int *daemon_fds_before)
 {
-	int r;
+	int r = trackerd_start(t, extra);
 
-	if (flags & TRACKERD_FIXTURE_NO_CLIENT) {
-		r = trackerd_start(t, extra);
-		if (r == 0)
-			r = trackerd_use(t);
-		if (r == 0)
-			r = helper_count_fds(0);
-	} else {
-		r = trackerd_start_connected(t, extra);
-	}
-	ASSERT_GT(r, 0) {
+	if (r == 0 && (flags & TRACKERD_FIXTURE_NO_CLIENT))
+		r = trackerd_use(t);
+	else if (r == 0 && (flags & TRACKERD_FIXTURE_NO_SESSION))
+		r = trackerd_connect_requests(t);
+	else if (r == 0)
+		r = trackerd_connect(t);
+	ASSERT_LE(0, r) {
 		TH_LOG("starting trackerd: %s", strerror(-r));
 	}
-	*fds_before = r;
+	*fds_before = helper_count_fds(0);
+	ASSERT_GT(*fds_before, 0);
 	if (daemon_fds_before) {
 		*daemon_fds_before = helper_count_fds(t->pid);
 		ASSERT_GT(*daemon_fds_before, 0);

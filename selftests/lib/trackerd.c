@@ -146,7 +146,7 @@ int trackerd_use(const struct trackerd *t)
 	return 0;
 }
 
-int trackerd_connect(const struct trackerd *t)
+int trackerd_connect_requests(const struct trackerd *t)
 {
 	struct sealshm_info *infos = NULL;
 	int r;
@@ -158,23 +158,21 @@ int trackerd_connect(const struct trackerd *t)
 	if (r < 0)
 		return r;
 	free(infos);
-	if (r != 0)
-		return -ENOTEMPTY;	/* a fresh daemon lists nothing */
+	return r == 0 ? 0 : -ENOTEMPTY;	/* a fresh daemon lists nothing */
+}
+
+int trackerd_connect(const struct trackerd *t)
+{
+	int r = trackerd_connect_requests(t);
+
+	if (r < 0)
+		return r;
 	/* The tracking session too: tracked calls would open it and it lives
 	 * as long as the process. */
 	r = helper_session_open();
 	if (r < 0)
 		return r;
 	return helper_count_fds(0);
-}
-
-int trackerd_start_connected(struct trackerd *t, const char *const *extra)
-{
-	int r = trackerd_start(t, extra);
-
-	if (r < 0)
-		return r;
-	return trackerd_connect(t);
 }
 
 int trackerd_stop(struct trackerd *t)

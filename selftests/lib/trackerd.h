@@ -52,15 +52,14 @@ int helper_session_open(void);
  * mistake cannot start a per-user daemon instead.  Opens nothing. */
 int trackerd_use(const struct trackerd *t);
 
-/* trackerd_use(), then open the library's cached connection with one
- * sealshm_list() and the tracking session, so that both are part of the fd
- * baseline.  Returns this process's fd count after that (> 0), or -errno. */
-int trackerd_connect(const struct trackerd *t);
+/* trackerd_use(), then open the library's cached request connection with
+ * one sealshm_list(), which must list nothing (-ENOTEMPTY).  0 or -errno. */
+int trackerd_connect_requests(const struct trackerd *t);
 
-/* The common fixture setup: trackerd_start() and trackerd_connect().
- * Returns the fd baseline (> 0) or -errno; on failure @t may still hold a
- * daemon or a temp dir for trackerd_cleanup(). */
-int trackerd_start_connected(struct trackerd *t, const char *const *extra);
+/* trackerd_connect_requests(), then open the tracking session, so that
+ * both are part of the fd baseline.  Returns this process's fd count after
+ * that (> 0), or -errno. */
+int trackerd_connect(const struct trackerd *t);
 
 /* SIGTERM and reap (SIGKILL after 5 s).  Returns the exit code (128+sig if
  * killed), 0 if it was not running. */
