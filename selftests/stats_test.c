@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * stats_test: trackerd's statistics (issue 8) against a real trackerd on a
- * private socket, with real processes.  Per name: the resident bytes (the
- * memfd's allocated pages, after another process touched some), the
- * attaches trackerd served by round trip or heard of through a tracked
- * fast attach's TRACK, and the time of the last one.  Globally
- * (sealshm_stats()): names, bytes, resident bytes, sessions, connections,
- * requests, refusals by reason, limits and the caller's quota use, also as
- * another uid sees them.  And the sealshm CLI showing the new fields.
+ * stats_test: trackerd's statistics, per name and global, against a real
+ * trackerd on a private socket, with real processes.  Per name: the
+ * resident bytes (the memfd's allocated pages, after another process
+ * touched some), the attaches trackerd served by round trip or heard of
+ * through a tracked fast attach's TRACK, and the time of the last one.
+ * Globally (sealshm_stats()): names, bytes, resident bytes, sessions,
+ * connections, requests, refusals by reason, limits and the caller's quota
+ * use, also as another uid sees them.  And the sealshm CLI showing the new
+ * fields.
  *
  * trackerd runs with --verbose, which logs "attached 'NAME' by pid P" for
  * every ATTACH it serves: that tells a round trip from a fast attach

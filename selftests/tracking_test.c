@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * tracking_test: issue 3's claims about tracking sessions, proved with real
- * processes against a real trackerd on a private socket: exec'd peers that
- * create or attach and then exit when told, forked process families, an
- * exec'd child handed its parent's session, kill -9 at random points, and a
- * thousand sessions from forked workers.
+ * tracking_test: the tracking rules (CPython's: a tracked name goes with
+ * the first tracking session to end, an untracked one stays; and the
+ * opt-in lifetime until the last), proved with real processes against a
+ * real trackerd on a private socket: exec'd peers that create or attach
+ * and then exit when told, forked process families, an exec'd child handed
+ * its parent's session, kill -9 at random points, and a thousand sessions
+ * from forked workers.
  *
  * The test process itself tracks nothing (its own calls are untracked), so
  * it never holds a session that its forked "parents" would inherit; every
