@@ -15,11 +15,13 @@
  *   trackerd.h  a private trackerd (struct trackerd) and its log
  *   registry.h  waiting on what the registry holds
  *   peer.h      the exec'd peer helper (run_peer(), struct peer)
- *   fixture.h   teardown checks through the harness (EXPECT_REGISTRY_EMPTY, ...)
+ *   fixture.h   through the harness: the set-up and teardown of fixtures with
+ *               a private trackerd, and their checks (EXPECT_REGISTRY_EMPTY, ...)
  *
- * Everything but fixture.h returns 0/positive or a negative errno and never
- * uses the harness macros, so it may also be called from forked children
- * (which must leave with _exit(), never through the harness).
+ * Everything but fixture.h reports by its return value (a negative errno on
+ * failure) and never uses the harness macros, so it may also be called from
+ * forked children (which must leave with _exit(), never through the
+ * harness).
  */
 #ifndef SEALSHM_SELFTESTS_HELPERS_H
 #define SEALSHM_SELFTESTS_HELPERS_H
