@@ -11,12 +11,13 @@
  * a daemonized trackerd never notifies; a manager that does not listen
  * costs a log line, not the service.
  *
- * trackerd_test.c keeps its own socket-activation case (the passed socket
- * is the one served; a SOCK_STREAM socket is refused).  trackerd runs with
- * --seccomp=kill here (log in sanitizer builds), so the notifications prove
- * that the allow-list lets them through.
+ * trackerd_lifecycle_test.c keeps its own socket-activation case (the
+ * passed socket is the one served; a SOCK_STREAM socket is refused).
+ * trackerd runs with --seccomp=kill here (log in sanitizer builds), so the
+ * notifications prove that the allow-list lets them through.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,6 +8,7 @@
  * detach, so they are not our children) and killed at teardown.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,21 +377,12 @@ FIXTURE(fork) {
 FIXTURE_SETUP(fork)
 {
 	/* The parent's connection is part of the baseline. */
-	self->fds_before = trackerd_start_connected(&self->d, NULL);
-	ASSERT_GT(self->fds_before, 0) {
-		TH_LOG("trackerd_start_connected: %s", strerror(-self->fds_before));
-	}
+	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before, NULL);
 }
 
 FIXTURE_TEARDOWN(fork)
 {
-	struct sealshm_info *infos = NULL;
-
-	EXPECT_EQ(0, sealshm_list(NULL, &infos));
-	free(infos);
-	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	EXPECT_EQ(0, trackerd_stop(&self->d));
-	trackerd_cleanup(&self->d);
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, 0);
 }
 
 /* A forked child's requests go over a connection of its own: trackerd sees

@@ -15,7 +15,9 @@
  * CLONE_NEWNS) is not permitted (it needs CAP_SYS_ADMIN) or mounts cannot
  * be made private (a chroot whose /dev/shm is no mount point).
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>

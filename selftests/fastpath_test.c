@@ -10,8 +10,11 @@
  * so it leaves no such line (a tracked one leaves "'NAME' tracked by
  * session N of pid P (fast attach)" instead, from its one-way TRACK).
  */
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 
 #include "kselftest_harness.h"
 
@@ -50,10 +53,7 @@ FIXTURE_SETUP(fastpath)
 	ASSERT_EQ(0, unsetenv(SEALSHM_SESSION_ENV));
 	/* The baseline holds the request connection, the session and
 	 * trackerd's pidfd (taken with the index on the first connection). */
-	self->fds_before = trackerd_start_connected(&self->d, verbose);
-	ASSERT_GT(self->fds_before, 0) {
-		TH_LOG("trackerd_start_connected: %s", strerror(-self->fds_before));
-	}
+	trackerd_fixture_setup(_metadata, &self->d, verbose, 0, &self->fds_before, NULL);
 }
 
 FIXTURE_TEARDOWN(fastpath)
@@ -61,9 +61,8 @@ FIXTURE_TEARDOWN(fastpath)
 	peer_destroy(&self->peer[0]);
 	peer_destroy(&self->peer[1]);
 	(void)unsetenv("SEALSHM_NO_FASTPATH");
-	EXPECT_EQ(0, helper_wait_names(0, GONE_MS));
-	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	EXPECT_TRACKERD_STOPS(&self->d);
+	/* Within TRACKERD_FIXTURE_SETTLE_MS, the names of the peers' sessions go. */
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, 0);
 }
 
 /* Attach of a published name sends no request, maps the same bytes, and

@@ -14,6 +14,7 @@
 
 #include "kselftest_harness.h"
 
+#include "fdpass.h"
 #include "helpers.h"
 
 #define NMEMFD 5

@@ -9,13 +9,15 @@
  * it held before the attack; the last test checks trackerd's fd count
  * against the one it had before the first.
  *
- * trackerd_test.c has the one-off cases of malformed messages and checks
- * their exact replies; this suite sweeps the whole space and cares about
- * survival and service: a refusal must be an error reply (or a closed
- * connection for framing errors), never a crash, a hang or a leak.
+ * trackerd_protocol_test.c has the one-off cases of malformed messages and
+ * checks their exact replies; this suite sweeps the whole space and cares
+ * about survival and service: a refusal must be an error reply (or a
+ * closed connection for framing errors), never a crash, a hang or a leak.
  */
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include "kselftest_harness.h"
 

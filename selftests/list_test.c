@@ -47,20 +47,14 @@ FIXTURE(list) {
 FIXTURE_SETUP(list)
 {
 	memset(self->l, 0, sizeof(self->l));
-	self->fds_before = trackerd_start_connected(&self->d, NULL);
-	ASSERT_GT(self->fds_before, 0) {
-		TH_LOG("trackerd_start_connected: %s", strerror(-self->fds_before));
-	}
+	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before, NULL);
 }
 
 FIXTURE_TEARDOWN(list)
 {
 	for (int i = 0; i < NLIST; i++)
 		sealshm_list_close(self->l[i]);
-	EXPECT_REGISTRY_EMPTY();
-	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	EXPECT_EQ(0, trackerd_stop(&self->d));
-	trackerd_cleanup(&self->d);
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, 0);
 }
 
 /* Item @i of @l is the str/bytes @s. */

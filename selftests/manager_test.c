@@ -13,6 +13,10 @@
  * ("manager_test helper ..."), using only the public API.  Every test ends
  * with the fd count it started with.
  */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -5,13 +5,13 @@
  * readers can tell.  trackerd and the fast path refuse a read-write attach
  * of a write-sealed name; segments are born no-exec where the kernel can.
  */
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 
 #include "kselftest_harness.h"
 
 #include "helpers.h"
-
-#define GONE_MS 5000
 
 static const char *const verbose[] = { "--verbose", NULL };
 
@@ -54,18 +54,14 @@ FIXTURE_SETUP(publish)
 {
 	ASSERT_EQ(0, unsetenv("SEALSHM_NO_FASTPATH"));
 	ASSERT_EQ(0, unsetenv(SEALSHM_SESSION_ENV));
-	self->fds_before = trackerd_start_connected(&self->d, verbose);
-	ASSERT_GT(self->fds_before, 0) {
-		TH_LOG("trackerd_start_connected: %s", strerror(-self->fds_before));
-	}
+	trackerd_fixture_setup(_metadata, &self->d, verbose, 0, &self->fds_before, NULL);
 }
 
 FIXTURE_TEARDOWN(publish)
 {
 	(void)unsetenv("SEALSHM_NO_FASTPATH");
-	EXPECT_EQ(0, helper_wait_names(0, GONE_MS));
-	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	EXPECT_TRACKERD_STOPS(&self->d);
+	/* Within TRACKERD_FIXTURE_SETTLE_MS, the names of the peers' sessions go. */
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, 0);
 }
 
 /* FUTURE_WRITE: the creator keeps writing through its mapping; every new

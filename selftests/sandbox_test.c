@@ -12,6 +12,7 @@
  * the kill default in this build, and by the whole suite passing with it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>

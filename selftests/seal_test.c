@@ -34,26 +34,18 @@ FIXTURE_SETUP(seal)
 {
 	self->creator = NULL;
 	memset(self->shm, 0, sizeof(self->shm));
-	self->fds_before = trackerd_start_connected(&self->d, NULL);
-	ASSERT_GT(self->fds_before, 0) {
-		TH_LOG("trackerd_start_connected: %s", strerror(-self->fds_before));
-	}
+	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before, NULL);
 	ASSERT_EQ(0, sealshm_create("sealed", SEG_SIZE, NULL, &self->creator));
 	memset(sealshm_buf(self->creator), 0xab, SEG_SIZE);
 }
 
 FIXTURE_TEARDOWN(seal)
 {
-	struct sealshm_info *infos = NULL;
-
 	EXPECT_EQ(0, sealshm_unlink_name("sealed", NULL));
-	EXPECT_EQ(0, sealshm_list(NULL, &infos));
-	free(infos);
 	sealshm_close(self->creator);
 	for (int i = 0; i < 2; i++)
 		sealshm_close(self->shm[i]);
-	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	trackerd_cleanup(&self->d);
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, 0);
 }
 
 /* Assert that every way of changing @fd's size fails with EPERM and the size

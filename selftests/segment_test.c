@@ -6,19 +6,23 @@
  * empty registry.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 
+#include "fdpass.h"
 #include "helpers.h"
 
 #define NSHM 4
@@ -35,26 +39,14 @@ FIXTURE_SETUP(segment)
 {
 	memset(self->shm, 0, sizeof(self->shm));
 	/* The library's cached connection is part of the baseline. */
-	self->fds_before = trackerd_start_connected(&self->d, NULL);
-	ASSERT_GT(self->fds_before, 0) {
-		TH_LOG("trackerd_start_connected: %s", strerror(-self->fds_before));
-	}
+	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before, NULL);
 }
 
 FIXTURE_TEARDOWN(segment)
 {
 	for (int i = 0; i < NSHM; i++)
 		sealshm_close(self->shm[i]);
-	EXPECT_REGISTRY_EMPTY();
-	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	if (!_metadata->passed) {
-		char *log = trackerd_log(&self->d);
-
-		TH_LOG("trackerd log:\n%s", log);
-		free(log);
-	}
-	EXPECT_EQ(0, trackerd_stop(&self->d));
-	trackerd_cleanup(&self->d);
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, 0);
 }
 
 /* Sizes that are exact, one off a page, and several pages. */
@@ -77,22 +69,14 @@ FIXTURE_VARIANT_ADD(segment_size, four_mib_plus_three) { .size = (4u << 20) + 3 
 FIXTURE_SETUP(segment_size)
 {
 	memset(self->shm, 0, sizeof(self->shm));
-	self->fds_before = trackerd_start_connected(&self->d, NULL);
-	ASSERT_GT(self->fds_before, 0) {
-		TH_LOG("trackerd_start_connected: %s", strerror(-self->fds_before));
-	}
+	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before, NULL);
 }
 
 FIXTURE_TEARDOWN(segment_size)
 {
-	struct sealshm_info *infos = NULL;
-
 	for (int i = 0; i < 2; i++)
 		sealshm_close(self->shm[i]);
-	EXPECT_EQ(0, sealshm_list(NULL, &infos));
-	free(infos);
-	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	trackerd_cleanup(&self->d);
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, 0);
 }
 
 /* sealshm_size() is exactly the requested size for creator and attacher,

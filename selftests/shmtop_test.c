@@ -18,12 +18,15 @@
  * shmtop is $SEALSHM_TEST_SHMTOP, else ../tools/shmtop beside this binary.
  */
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -385,10 +388,7 @@ FIXTURE_SETUP(shmtop)
 		TH_LOG("shmtop not found at %s (build it: make tools)", self->prog);
 	}
 	ASSERT_EQ(0, unsetenv(SEALSHM_SESSION_ENV));
-	self->fds_before = trackerd_start_connected(&self->d, NULL);
-	ASSERT_GT(self->fds_before, 0) {
-		TH_LOG("trackerd_start_connected: %s", strerror(-self->fds_before));
-	}
+	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before, NULL);
 }
 
 FIXTURE_TEARDOWN(shmtop)
@@ -411,9 +411,7 @@ FIXTURE_TEARDOWN(shmtop)
 	run_reset(&self->run);
 	run_reset(&self->py);
 	EXPECT_EQ(0, helper_wait_names(0, WAIT_MS));
-	EXPECT_REGISTRY_EMPTY();
-	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	EXPECT_TRACKERD_STOPS(&self->d);
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, 0);
 }
 
 /* shmtop --socket <ours> @args... into self->run. */

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * stats_test: trackerd's statistics (issue 8) against a real trackerd on a
- * private socket, with real processes.  Per name: the resident bytes (the
- * memfd's allocated pages, after another process touched some), the
- * attaches trackerd served by round trip or heard of through a tracked
- * fast attach's TRACK, and the time of the last one.  Globally
- * (sealshm_stats()): names, bytes, resident bytes, sessions, connections,
- * requests, refusals by reason, limits and the caller's quota use, also as
- * another uid sees them.  And the sealshm CLI showing the new fields.
+ * stats_test: trackerd's statistics, per name and global, against a real
+ * trackerd on a private socket, with real processes.  Per name: the
+ * resident bytes (the memfd's allocated pages, after another process
+ * touched some), the attaches trackerd served by round trip or heard of
+ * through a tracked fast attach's TRACK, and the time of the last one.
+ * Globally (sealshm_stats()): names, bytes, resident bytes, sessions,
+ * connections, requests, refusals by reason, limits and the caller's quota
+ * use, also as another uid sees them.  And the sealshm CLI showing the new
+ * fields.
  *
  * trackerd runs with --verbose, which logs "attached 'NAME' by pid P" for
  * every ATTACH it serves: that tells a round trip from a fast attach
@@ -120,12 +121,8 @@ FIXTURE_SETUP(stats)
 	ASSERT_EQ(0, unsetenv("SEALSHM_NO_FASTPATH"));
 	ASSERT_EQ(0, unsetenv(SEALSHM_SESSION_ENV));
 	/* The baseline holds the request connection and the session. */
-	self->fds_before = trackerd_start_connected(&self->d, daemon_args);
-	ASSERT_GT(self->fds_before, 0) {
-		TH_LOG("trackerd_start_connected: %s", strerror(-self->fds_before));
-	}
-	self->daemon_fds_before = helper_count_fds(self->d.pid);
-	ASSERT_GT(self->daemon_fds_before, 0);
+	trackerd_fixture_setup(_metadata, &self->d, daemon_args, 0, &self->fds_before,
+			       &self->daemon_fds_before);
 }
 
 FIXTURE_TEARDOWN(stats)
@@ -135,11 +132,7 @@ FIXTURE_TEARDOWN(stats)
 	for (int i = 0; i < 3; i++)
 		self->raw[i] = safe_close(self->raw[i]);
 	(void)unsetenv("SEALSHM_NO_FASTPATH");
-	EXPECT_REGISTRY_EMPTY();
-	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	EXPECT_EQ(self->daemon_fds_before,
-		  helper_wait_fds(self->d.pid, self->daemon_fds_before, GONE_MS));
-	EXPECT_TRACKERD_STOPS(&self->d);
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, self->daemon_fds_before);
 }
 
 /* Resident bytes are the pages another process touched, exactly (a fresh

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * tracking_test: issue 3's claims about tracking sessions, proved with real
- * processes against a real trackerd on a private socket: exec'd peers that
- * create or attach and then exit when told, forked process families, an
- * exec'd child handed its parent's session, kill -9 at random points, and a
- * thousand sessions from forked workers.
+ * tracking_test: the tracking rules (CPython's: a tracked name goes with
+ * the first tracking session to end, an untracked one stays; and the
+ * opt-in lifetime until the last), proved with real processes against a
+ * real trackerd on a private socket: exec'd peers that create or attach
+ * and then exit when told, forked process families, an exec'd child handed
+ * its parent's session, kill -9 at random points, and a thousand sessions
+ * from forked workers.
  *
  * The test process itself tracks nothing (its own calls are untracked), so
  * it never holds a session that its forked "parents" would inherit; every
@@ -14,10 +16,12 @@
  */
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -259,30 +263,19 @@ FIXTURE(tracking) {
 
 FIXTURE_SETUP(tracking)
 {
-	struct sealshm_info *infos = NULL;
-
 	for (int i = 0; i < NPEERS; i++)
 		self->peer[i] = (struct peer)PEER_INIT;
 	self->child = (struct child)CHILD_INIT;
 	memset(self->shm, 0, sizeof(self->shm));
-	ASSERT_EQ(0, trackerd_start(&self->d, NULL));
-	ASSERT_EQ(0, setenv("SEALSHM_SOCKET", self->d.sock, 1));
-	ASSERT_EQ(0, setenv("SEALSHM_NO_AUTOSTART", "1", 1));
 	ASSERT_EQ(0, unsetenv(SEALSHM_SESSION_ENV));
 	/* The library's request connection is part of both baselines; no
 	 * session is (the test process never tracks). */
-	ASSERT_EQ(0, sealshm_list(NULL, &infos));
-	free(infos);
-	self->fds_before = helper_count_fds(0);
-	self->daemon_fds_before = helper_count_fds(self->d.pid);
-	ASSERT_GT(self->daemon_fds_before, 0);
+	trackerd_fixture_setup(_metadata, &self->d, NULL, TRACKERD_FIXTURE_NO_SESSION,
+			       &self->fds_before, &self->daemon_fds_before);
 }
 
 FIXTURE_TEARDOWN(tracking)
 {
-	struct sealshm_info *infos = NULL;
-	int n;
-
 	for (int i = 0; i < NPEERS; i++)
 		peer_destroy(&self->peer[i]);
 	if (self->child.pid > 0)
@@ -290,17 +283,9 @@ FIXTURE_TEARDOWN(tracking)
 	(void)child_finish(&self->child);
 	for (int i = 0; i < 4; i++)
 		sealshm_close(self->shm[i]);
-	/* Peers killed above end their sessions a little later. */
-	EXPECT_EQ(0, helper_wait_names(0, GONE_MS));
-	n = sealshm_list(NULL, &infos);
-	for (int i = 0; i < n; i++)
-		TH_LOG("left in the registry: '%s' (%u sessions)", infos[i].name,
-		       infos[i].n_sessions);
-	free(infos);
-	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	EXPECT_EQ(self->daemon_fds_before,
-		  helper_wait_fds(self->d.pid, self->daemon_fds_before, GONE_MS));
-	EXPECT_TRACKERD_STOPS(&self->d);
+	/* Peers killed above end their sessions a little later: the
+	 * teardown waits TRACKERD_FIXTURE_SETTLE_MS for their names to go. */
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, self->daemon_fds_before);
 }
 
 /* 1. A tracked creator that exits without unlinking takes the name with it,

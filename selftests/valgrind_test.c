@@ -226,26 +226,22 @@ FIXTURE_SETUP(vg_trackerd)
 	}
 }
 
+/* The test stops trackerd itself, with a name registered, to read
+ * valgrind's verdict: the shared teardown checks the registry only when a
+ * failure left trackerd up. */
 FIXTURE_TEARDOWN(vg_trackerd)
 {
 	if (_metadata->skip)
 		return;
 	for (int i = 0; i < 4; i++)
 		sealshm_close(self->shm[i]);
-	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	if (!_metadata->passed) {
-		char *log = trackerd_log(&self->d);
-
-		TH_LOG("trackerd log:\n%s", log);
-		free(log);
-	}
-	trackerd_cleanup(&self->d);
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, 0);
 }
 
 /* Malformed and dishonest requests, one connection each, so that trackerd
  * walks its refusal paths (error reply, hangup, received fds closed) under
- * memcheck.  trackerd_test checks the replies in detail; here each needs
- * only to be refused: an error reply or a hangup. */
+ * memcheck.  trackerd_protocol_test checks the replies in detail; here each
+ * needs only to be refused: an error reply or a hangup. */
 static void send_bad_messages(struct __test_metadata *_metadata, const char *sock)
 {
 	static char big[SEALSHM_PROTO_MSG_MAX + 4096];	/* OVERSIZED: beyond any message */
@@ -412,10 +408,7 @@ FIXTURE_SETUP(vg_client)
 	self->shm = NULL;
 	if (why)
 		SKIP(return, "%s", why);	/* see FIXTURE_SETUP(vg_trackerd) */
-	self->fds_before = trackerd_start_connected(&self->d, NULL);
-	ASSERT_GT(self->fds_before, 0) {
-		TH_LOG("trackerd_start_connected: %s", strerror(-self->fds_before));
-	}
+	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before, NULL);
 	snprintf(self->vg.dir, sizeof(self->vg.dir), "%s", self->d.dir);
 }
 
@@ -424,16 +417,7 @@ FIXTURE_TEARDOWN(vg_client)
 	if (_metadata->skip)
 		return;
 	sealshm_close(self->shm);
-	EXPECT_REGISTRY_EMPTY();
-	EXPECT_EQ(self->fds_before, helper_count_fds(0));
-	if (!_metadata->passed) {
-		char *log = trackerd_log(&self->d);
-
-		TH_LOG("trackerd log:\n%s", log);
-		free(log);
-	}
-	EXPECT_EQ(0, trackerd_stop(&self->d));
-	trackerd_cleanup(&self->d);
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, 0);
 }
 
 /* The exec'd peer attaches read-write and writes, then attaches read-only
