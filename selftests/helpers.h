@@ -1020,7 +1020,7 @@ static inline int helper_session_open(void)
 
 /* Point the library at @t ($SEALSHM_SOCKET; $SEALSHM_NO_AUTOSTART so a
  * mistake cannot start a per-user daemon instead) and open its cached
- * connection with one sealshm_list(), so that connection is part of the fd
+ * connection with one sealshm_registry_list(), so that connection is part of the fd
  * baseline.  Returns this process's fd count after that (> 0), or -errno. */
 static inline int trackerd_connect(const struct trackerd *t)
 {
@@ -1030,7 +1030,7 @@ static inline int trackerd_connect(const struct trackerd *t)
 	if (setenv("SEALSHM_SOCKET", t->sock, 1) < 0 ||
 	    setenv("SEALSHM_NO_AUTOSTART", "1", 1) < 0)
 		return -errno;
-	r = sealshm_list(NULL, &infos);
+	r = sealshm_registry_list(NULL, &infos);
 	if (r < 0)
 		return r;
 	free(infos);
@@ -1139,7 +1139,7 @@ static inline int run_peer(const char *const *args, char *out, size_t outlen)
 #define EXPECT_REGISTRY_EMPTY()							\
 	do {									\
 		struct sealshm_info *infos_ = NULL;				\
-		int n_ = sealshm_list(NULL, &infos_);				\
+		int n_ = sealshm_registry_list(NULL, &infos_);				\
 										\
 		EXPECT_EQ(0, n_) {						\
 			for (int i_ = 0; i_ < n_; i_++)				\
@@ -1229,7 +1229,7 @@ static inline int helper_wait_names(int want, unsigned int timeout_ms)
 
 	for (;;) {
 		struct sealshm_info *infos = NULL;
-		int n = sealshm_list(NULL, &infos);
+		int n = sealshm_registry_list(NULL, &infos);
 
 		free(infos);
 		if (n < 0 || n <= want || helper_now_ms() >= end)

@@ -47,7 +47,7 @@ FIXTURE_TEARDOWN(seal)
 	struct sealshm_info *infos = NULL;
 
 	EXPECT_EQ(0, sealshm_unlink_name("sealed", NULL));
-	EXPECT_EQ(0, sealshm_list(NULL, &infos));
+	EXPECT_EQ(0, sealshm_registry_list(NULL, &infos));
 	free(infos);
 	sealshm_close(self->creator);
 	for (int i = 0; i < 2; i++)

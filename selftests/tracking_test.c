@@ -271,7 +271,7 @@ FIXTURE_SETUP(tracking)
 	ASSERT_EQ(0, unsetenv(SEALSHM_SESSION_ENV));
 	/* The library's request connection is part of both baselines; no
 	 * session is (the test process never tracks). */
-	ASSERT_EQ(0, sealshm_list(NULL, &infos));
+	ASSERT_EQ(0, sealshm_registry_list(NULL, &infos));
 	free(infos);
 	self->fds_before = helper_count_fds(0);
 	self->daemon_fds_before = helper_count_fds(self->d.pid);
@@ -292,7 +292,7 @@ FIXTURE_TEARDOWN(tracking)
 		sealshm_close(self->shm[i]);
 	/* Peers killed above end their sessions a little later. */
 	EXPECT_EQ(0, helper_wait_names(0, GONE_MS));
-	n = sealshm_list(NULL, &infos);
+	n = sealshm_registry_list(NULL, &infos);
 	for (int i = 0; i < n; i++)
 		TH_LOG("left in the registry: '%s' (%u sessions)", infos[i].name,
 		       infos[i].n_sessions);
@@ -758,7 +758,7 @@ TEST_F_TIMEOUT(tracking, kill9_during_loops_leaves_no_orphan, 170)
 	/* Only "live" may stay, tracked by its live creator alone. */
 	n = helper_wait_names(1, 20000);
 	EXPECT_EQ(1, n);
-	n = sealshm_list(NULL, &infos);
+	n = sealshm_registry_list(NULL, &infos);
 	for (int i = 0; i < n; i++) {
 		EXPECT_STREQ("live", infos[i].name);
 	}
@@ -870,7 +870,7 @@ TEST_F(tracking, stat_reports_sessions_and_pids)
 	/* The listing says the same. */
 	{
 		struct sealshm_info *infos = NULL;
-		int n = sealshm_list(NULL, &infos);
+		int n = sealshm_registry_list(NULL, &infos);
 
 		ASSERT_EQ(1, n);
 		EXPECT_EQ(4, infos[0].n_sessions);
