@@ -238,7 +238,7 @@ int main(int argc, char **argv)
 		bench_print_ratio(st[i].min, st[r_base[i]].min);
 		printf("\n");
 	}
-	printf("(ShareableList: sealshm's lists are measured by list_bench; CPython's figures for reference)\n");
+	printf("(ShareableList: sealshm's lists are measured by slist_bench; CPython's figures for reference)\n");
 	{
 		double q = bench_ratio(st[R_ST_LIFE].median, st[R_PY_LIFE].median);
 		double u = bench_ratio(st[R_SU_LIFE].median, st[R_PY_LIFE].median);

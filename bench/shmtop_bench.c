@@ -10,7 +10,7 @@
  *     trackerd (the fixed cost: exec, libraries, the /proc scan) and
  *     `sealshm ls` over the same 10,000 names (one LIST, no statistics).
  *     Target: under 200 ms.  In-process figures for the two library calls
- *     shmtop makes per frame (sealshm_list, sealshm_stats) say where the
+ *     shmtop makes per frame (sealshm_registry_list, sealshm_registry_stats) say where the
  *     time goes.
  *  2. Does a watcher slow trackerd's other clients down?  A worker times
  *     attach round trips (SEALSHM_NO_FASTPATH=1: every attach reaches
@@ -24,7 +24,7 @@
  * busy processes, trackerd among them, on two CPUs): what trackerd itself
  * costs is printed apart, as its CPU time per request during the loop and
  * the round trip of one LIST page (the longest request a watcher makes;
- * sealshm_list() of N names is N / page-size of them).  -p pins trackerd
+ * sealshm_registry_list() of N names is N / page-size of them).  -p pins trackerd
  * to CPU 0 and everything else to CPU 1.
  *
  *   shmtop_bench [-N NAMES] [-k FRAMES] [-s SAMPLES] [-p]   (default 10000, 11, 5000)
@@ -184,14 +184,14 @@ static int lister_main(char **argv)
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		struct sealshm_info *infos = NULL;
-		struct sealshm_stats stats;
+		struct sealshm_registry_stats stats;
 		uint64_t t0 = bench_now_ns(), t1;
-		int r = sealshm_list(&opts, &infos);
+		int r = sealshm_registry_list(&opts, &infos);
 
 		t1 = bench_now_ns();
 		free(infos);
 		if (r >= 0)
-			r = sealshm_stats(&opts, &stats);
+			r = sealshm_registry_stats(&opts, &stats);
 		if (r < 0) {
 			res.err = r;
 			break;
@@ -341,8 +341,8 @@ static void print_latency(const char *what, const struct latency *l, const struc
 static uint64_t requests(const char *sock)
 {
 	SEALSHM_OPTS(sealshm_opts, o, .flags = SEALSHM_NO_AUTOSTART, .socket = sock);
-	struct sealshm_stats st;
-	int r = sealshm_stats(&o, &st);
+	struct sealshm_registry_stats st;
+	int r = sealshm_registry_stats(&o, &st);
 
 	if (r < 0)
 		bench_die("read trackerd's statistics", r);
@@ -455,15 +455,15 @@ int main(int argc, char **argv)
 
 		for (int i = -1; i < 31; i++) {
 			struct sealshm_info *infos = NULL;
-			struct sealshm_stats st;
+			struct sealshm_registry_stats st;
 			uint64_t a = bench_now_ns(), b;
-			int r = sealshm_list(&o, &infos);
+			int r = sealshm_registry_list(&o, &infos);
 
 			free(infos);
 			if (r != filled)
 				bench_die("list the names", r < 0 ? r : -EPROTO);
 			b = bench_now_ns();
-			r = sealshm_stats(&o, &st);
+			r = sealshm_registry_stats(&o, &st);
 			if (r < 0)
 				bench_die("read trackerd's statistics", r);
 			if (i >= 0) {
@@ -471,13 +471,13 @@ int main(int argc, char **argv)
 				n_stats_ns[i] = bench_now_ns() - b;
 			}
 		}
-		/* Requests of one sealshm_list(): STATS to STATS, minus
+		/* Requests of one sealshm_registry_list(): STATS to STATS, minus
 		 * the same with nothing between. */
 		{
 			uint64_t a = requests(t.sock), b = requests(t.sock), c2;
 			struct sealshm_info *infos = NULL;
 
-			if (sealshm_list(&o, &infos) < 0)
+			if (sealshm_registry_list(&o, &infos) < 0)
 				bench_die("list the names", -EIO);
 			free(infos);
 			c2 = requests(t.sock);
@@ -502,8 +502,8 @@ int main(int argc, char **argv)
 		printf("  %-38s %8.1f %9.1f", "shmtop --json -n 1", f_json.median, f_json.min);
 		bench_print_ratio(f_json.median, f_full.median);
 		printf(" text\n");
-		printf("  in process: sealshm_list %lu names %.2f ms (min %.2f) in %llu LIST pages"
-		       " (%.0f us a page), sealshm_stats %.1f us (min %.1f)\n", names, sl.median,
+		printf("  in process: sealshm_registry_list %lu names %.2f ms (min %.2f) in %llu LIST pages"
+		       " (%.0f us a page), sealshm_registry_stats %.1f us (min %.1f)\n", names, sl.median,
 		       sl.min, (unsigned long long)pages,
 		       pages ? sl.median * 1e3 / (double)pages : 0, ss.median, ss.min);
 		printf("  target: one frame under %.0f ms: %s (median %.1f ms)\n", TARGET_FRAME_MS,

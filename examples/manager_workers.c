@@ -37,7 +37,7 @@
 static int do_work(const char *address, const char *name, int64_t start, int64_t stop)
 {
 	struct sealshm_manager *mgr = NULL;
-	struct sealshm_list *list = NULL;
+	struct sealshm_slist *list = NULL;
 	int r;
 
 	/* Not the parent's handle: a process of its own reaches the manager
@@ -47,20 +47,20 @@ static int do_work(const char *address, const char *name, int64_t start, int64_t
 		fprintf(stderr, "manager_workers: connect %s: %s\n", address, strerror(-r));
 		return 1;
 	}
-	r = sealshm_manager_list_attach(mgr, name, 0, &list);
+	r = sealshm_manager_slist_attach(mgr, name, 0, &list);
 	for (int64_t i = start; r >= 0 && i < stop; i++) {
 		struct sealshm_item it;
 
-		r = sealshm_list_get(list, i, &it);
+		r = sealshm_slist_get(list, i, &it);
 		if (r < 0)
 			break;
 		it.u.i *= it.u.i;
-		r = sealshm_list_set(list, i, &it);
+		r = sealshm_slist_set(list, i, &it);
 	}
 	if (r < 0)
 		fprintf(stderr, "manager_workers: worker %d: %s: %s\n", (int)getpid(), name,
 			strerror(-r));
-	sealshm_list_close(list);
+	sealshm_slist_close(list);
 	/* Close, not shut down: the manager and its list are the parent's. */
 	sealshm_manager_close(mgr);
 	return r < 0 ? 1 : 0;
@@ -73,7 +73,7 @@ int main(void)
 	__attribute__((cleanup(sealshm_manager_shutdownp))) struct sealshm_manager *mgr = NULL;
 	const int64_t expect = (int64_t)(N_ITEMS - 1) * N_ITEMS * (2 * N_ITEMS - 1) / 6;
 	static struct sealshm_item items[N_ITEMS];
-	struct sealshm_list *list = NULL;
+	struct sealshm_slist *list = NULL;
 	const char *name;
 	int64_t sum = 0;
 	pid_t pids[2];
@@ -88,12 +88,12 @@ int main(void)
 	/* sl = smm.ShareableList(range(2000)) */
 	for (int i = 0; i < N_ITEMS; i++)
 		items[i] = (struct sealshm_item){ .type = SEALSHM_ITEM_INT, .u.i = i };
-	r = sealshm_manager_list_create(mgr, items, N_ITEMS, &list);
+	r = sealshm_manager_slist_create(mgr, items, N_ITEMS, &list);
 	if (r < 0) {
 		fprintf(stderr, "manager_workers: create the list: %s\n", strerror(-r));
 		return 1;
 	}
-	name = sealshm_name(sealshm_list_shm(list));
+	name = sealshm_name(sealshm_slist_shm(list));
 	printf("manager_workers: manager pid %d at %s, list '%s' of %d items\n",
 	       (int)sealshm_manager_pid(mgr), sealshm_manager_address(mgr), name, N_ITEMS);
 	fflush(stdout);		/* before the children write to the same stdout */
@@ -110,7 +110,7 @@ int main(void)
 			 * holding nothing it did not open itself. */
 			snprintf(address, sizeof(address), "%s", sealshm_manager_address(mgr));
 			snprintf(lname, sizeof(lname), "%s", name);
-			sealshm_list_close(list);
+			sealshm_slist_close(list);
 			sealshm_manager_close(mgr);
 			mgr = NULL;
 			_exit(do_work(address, lname, w * N_ITEMS / 2, (w + 1) * N_ITEMS / 2));
@@ -134,7 +134,7 @@ int main(void)
 	for (int64_t i = 0; i < N_ITEMS; i++) {
 		struct sealshm_item it;
 
-		if (sealshm_list_get(list, i, &it) < 0 || it.type != SEALSHM_ITEM_INT) {
+		if (sealshm_slist_get(list, i, &it) < 0 || it.type != SEALSHM_ITEM_INT) {
 			rc = 1;
 			break;
 		}
@@ -144,6 +144,6 @@ int main(void)
 	if (sum != expect)
 		rc = 1;
 
-	sealshm_list_close(list);
+	sealshm_slist_close(list);
 	return rc;	/* the manager shuts down here, unlinking the list */
 }

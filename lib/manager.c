@@ -427,31 +427,39 @@ int sealshm_manager_create(struct sealshm_manager *mgr, size_t size, struct seal
 	return sealshm__err(gone_is_enoent(sealshm_create(NULL, size, &o, ret)));
 }
 
-int sealshm_manager_list_create(struct sealshm_manager *mgr, const struct sealshm_item *items,
-				size_t n, struct sealshm_list **ret)
+int sealshm_manager_slist_create(struct sealshm_manager *mgr, const struct sealshm_item *items,
+				size_t n, struct sealshm_slist **ret)
 {
 	sealshm__return_if_fail(mgr, -EINVAL);
 	MANAGER_OPTS(o, mgr, 0);
 
-	return sealshm__err(gone_is_enoent(sealshm_list_create(NULL, items, n, &o, ret)));
+	return sealshm__err(gone_is_enoent(sealshm_slist_create(NULL, items, n, &o, ret)));
 }
 
-int sealshm_manager_attach(struct sealshm_manager *mgr, const char *name, uint32_t flags,
-			   struct sealshm **ret)
+/* The flags @opts may set for an attach through a manager: the socket is
+ * the manager's, and its names are never tracked. */
+static bool attach_opts_valid(const struct sealshm_opts *opts)
 {
-	sealshm__return_if_fail(mgr && !(flags & ~SEALSHM_RDONLY), -EINVAL);
-	MANAGER_OPTS(o, mgr, flags);
+	return OPTS_VALID(opts, sealshm_opts) && !(OPTS_GET(opts, flags, 0) & ~SEALSHM_RDONLY) &&
+	       !OPTS_GET(opts, mode, 0) && !OPTS_GET(opts, socket, NULL);
+}
+
+int sealshm_manager_attach(struct sealshm_manager *mgr, const char *name,
+			   const struct sealshm_opts *opts, struct sealshm **ret)
+{
+	sealshm__return_if_fail(mgr && attach_opts_valid(opts), -EINVAL);
+	MANAGER_OPTS(o, mgr, OPTS_GET(opts, flags, 0));
 
 	return sealshm__err(gone_is_enoent(sealshm_attach(name, &o, ret)));
 }
 
-int sealshm_manager_list_attach(struct sealshm_manager *mgr, const char *name, uint32_t flags,
-				struct sealshm_list **ret)
+int sealshm_manager_slist_attach(struct sealshm_manager *mgr, const char *name,
+				 const struct sealshm_opts *opts, struct sealshm_slist **ret)
 {
-	sealshm__return_if_fail(mgr && !(flags & ~SEALSHM_RDONLY), -EINVAL);
-	MANAGER_OPTS(o, mgr, flags);
+	sealshm__return_if_fail(mgr && attach_opts_valid(opts), -EINVAL);
+	MANAGER_OPTS(o, mgr, OPTS_GET(opts, flags, 0));
 
-	return sealshm__err(gone_is_enoent(sealshm_list_attach(name, &o, ret)));
+	return sealshm__err(gone_is_enoent(sealshm_slist_attach(name, &o, ret)));
 }
 
 /* Ask the manager to unlink everything and exit.  0 also when it is gone

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Reading trackerd's registry: sealshm_list() pages through every name the
- * caller may see, sealshm_stat() fetches one, sealshm_stats() trackerd's
+ * Reading trackerd's registry: sealshm_registry_list() pages through every name the
+ * caller may see, sealshm_stat() fetches one, sealshm_registry_stats() trackerd's
  * global figures. Replies are checked as untrusted input: counts against
  * sizes, names against the name rules.
  */
@@ -66,7 +66,7 @@ static int append_page(const struct sealshm_msg_list_reply *rep, struct sealshm_
 	return 0;
 }
 
-int sealshm_list(const struct sealshm_opts *opts, struct sealshm_info **ret_infos)
+int sealshm_registry_list(const struct sealshm_opts *opts, struct sealshm_info **ret_infos)
 {
 	_cleanup_free_ struct sealshm_msg_list_reply *rep = NULL;
 	_cleanup_free_ struct sealshm_info *infos = NULL;
@@ -146,7 +146,7 @@ int sealshm_stat(const char *name, const struct sealshm_opts *opts, struct seals
 	return 0;
 }
 
-int sealshm_stats(const struct sealshm_opts *opts, struct sealshm_stats *ret_stats)
+int sealshm_registry_stats(const struct sealshm_opts *opts, struct sealshm_registry_stats *ret_stats)
 {
 	struct sealshm_msg_hdr req = {
 		.type = SEALSHM_MSG_STATS,
@@ -167,7 +167,7 @@ int sealshm_stats(const struct sealshm_opts *opts, struct sealshm_stats *ret_sta
 		return sealshm__err(-EBADMSG);
 
 	/* Field by field: the wire struct and the public one may part ways. */
-	*ret_stats = (struct sealshm_stats){
+	*ret_stats = (struct sealshm_registry_stats){
 		.start_ns = w->start_ns,
 		.uptime_ns = w->uptime_ns,
 		.names = w->names,
@@ -184,15 +184,17 @@ int sealshm_stats(const struct sealshm_opts *opts, struct sealshm_stats *ret_sta
 		.caller_bytes = w->caller_bytes,
 		.pid = w->pid,
 		/* Wire and public bits differ: translate, never copy. */
-		.flags = w->flags & SEALSHM_PROTO_STATS_MANAGER ? SEALSHM_STATS_MANAGER : 0,
+		.flags = w->flags & SEALSHM_PROTO_STATS_MANAGER ? SEALSHM_REGISTRY_MANAGER : 0,
 	};
 	/* Same buckets in the same order (two enums: cast to compare). */
 #define SAME(x) ((int)SEALSHM_REFUSED_##x == (int)SEALSHM_PROTO_REFUSED_##x)
 	_Static_assert(SAME(ENOENT) && SAME(EACCES) && SAME(EPERM) && SAME(EEXIST) &&
-		       SAME(EDQUOT) && SAME(EINVAL) && SAME(PROTO) && SAME(OTHER) && SAME(MAX),
+		       SAME(EDQUOT) && SAME(EINVAL) && SAME(PROTO) && SAME(OTHER),
 		       "refusal buckets");
 #undef SAME
-	for (unsigned i = 0; i < SEALSHM_REFUSED_MAX; i++)
+	_Static_assert(SEALSHM_PROTO_REFUSED_MAX <= SEALSHM_REFUSED_SLOTS, "refusal slots");
+	for (unsigned i = 0; i < SEALSHM_PROTO_REFUSED_MAX; i++)
 		ret_stats->refused[i] = w->refused[i];
+	ret_stats->n_refused = SEALSHM_PROTO_REFUSED_MAX;
 	return 0;
 }

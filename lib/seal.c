@@ -1,15 +1,51 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Publishing a segment: sealshm_seal() adds F_SEAL_WRITE or
- * F_SEAL_FUTURE_WRITE.
+ * Seals: publishing a segment (sealshm_seal() adds F_SEAL_WRITE or
+ * F_SEAL_FUTURE_WRITE) and their names (sealshm_seals_format()).
  */
 #include <fcntl.h>
+#include <stdio.h>
 
 #include "internal.h"
 #include "memfd.h"
 #include "segment.h"
 
-#define SEALSHM_SEAL_ALL (SEALSHM_SEAL_WRITE | SEALSHM_SEAL_FUTURE_WRITE)
+/* The public bits are the kernel's (sealshm.h says so). */
+_Static_assert(SEALSHM_SEAL_SEAL == F_SEAL_SEAL && SEALSHM_SEAL_SHRINK == F_SEAL_SHRINK &&
+	       SEALSHM_SEAL_GROW == F_SEAL_GROW && SEALSHM_SEAL_WRITE == F_SEAL_WRITE &&
+	       SEALSHM_SEAL_FUTURE_WRITE == F_SEAL_FUTURE_WRITE && SEALSHM_SEAL_EXEC == F_SEAL_EXEC,
+	       "seal bits");
+
+/* What sealshm_seal() adds. */
+#define PUBLISH_SEALS (SEALSHM_SEAL_WRITE | SEALSHM_SEAL_FUTURE_WRITE)
+
+/* In bit order. */
+static const char *const seal_names[] = {
+	"seal", "shrink", "grow", "write", "future_write", "exec",
+};
+
+int sealshm_seals_format(uint32_t seals, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	sealshm__return_if_fail(buf && len > 0, -EINVAL);
+	buf[0] = '\0';
+	for (unsigned i = 0; i < 32; i++) {
+		uint32_t bit = 1u << i;
+		int w;
+
+		if (!(seals & bit))
+			continue;
+		if (i < ELEMENTSOF(seal_names))
+			w = snprintf(buf + n, len - n, "%s%s", n ? "," : "", seal_names[i]);
+		else
+			w = snprintf(buf + n, len - n, "%s0x%x", n ? "," : "", bit);
+		if (w < 0 || (size_t)w >= len - n)
+			return sealshm__err(-ERANGE);
+		n += (size_t)w;
+	}
+	return (int)n;
+}
 
 /*
  * Put @shm's buffer, in place (same address: the caller's pointers stay
@@ -100,10 +136,10 @@ static int seal_write(int fd, void *addr, size_t size, int seals)
 
 int sealshm_seal(struct sealshm *shm, uint32_t flags)
 {
-	int fd, fl, seals = 0;
+	int fd, fl, seals;
 
 	sealshm__return_if_fail(shm, -EINVAL);
-	sealshm__return_if_fail(flags && !(flags & ~SEALSHM_SEAL_ALL), -EINVAL);
+	sealshm__return_if_fail(flags && !(flags & ~PUBLISH_SEALS), -EINVAL);
 	/* A /dev/shm file (SEALSHM_POSIX) cannot carry seals. */
 	if (sealshm__is_posix(shm))
 		return sealshm__err(-EOPNOTSUPP);
@@ -117,8 +153,7 @@ int sealshm_seal(struct sealshm *shm, uint32_t flags)
 	if ((fl & O_ACCMODE) == O_RDONLY)
 		return sealshm__err(-EPERM);
 
-	if (flags & SEALSHM_SEAL_FUTURE_WRITE)
-		seals |= F_SEAL_FUTURE_WRITE;
+	seals = (int)flags;	/* the kernel's bits */
 	if (!(flags & SEALSHM_SEAL_WRITE)) {
 		/* Our own mapping stays writable: the seal only refuses new
 		 * writable mappings and write(2) (Linux 5.1; before, EINVAL). */
@@ -127,6 +162,5 @@ int sealshm_seal(struct sealshm *shm, uint32_t flags)
 		return 0;
 	}
 
-	seals |= F_SEAL_WRITE;
 	return sealshm__err(seal_write(fd, sealshm_buf(shm), sealshm_size(shm), seals));
 }

@@ -125,7 +125,7 @@ TEST_F_TIMEOUT(autostart, first_call_starts_one_trackerd, 60)
 	int fd;
 
 	EXPECT_EQ(-1, access(self->d.sock, F_OK));
-	ASSERT_EQ(0, sealshm_list(NULL, &infos));
+	ASSERT_EQ(0, sealshm_registry_list(NULL, &infos));
 	free(infos);
 
 	ASSERT_EQ(1, wait_one_trackerd(self->d.sock, &pid));
@@ -164,7 +164,7 @@ TEST_F_TIMEOUT(autostart, stale_socket_is_replaced, 60)
 
 	ASSERT_EQ(0, make_stale_socket(self->d.sock));
 	ASSERT_EQ(-ECONNREFUSED, raw_connect(self->d.sock));
-	EXPECT_EQ(0, sealshm_list(NULL, &infos));
+	EXPECT_EQ(0, sealshm_registry_list(NULL, &infos));
 	free(infos);
 	EXPECT_EQ(1, wait_one_trackerd(self->d.sock, &pid));
 }
@@ -227,7 +227,7 @@ TEST_F_TIMEOUT(race, racing_processes_start_exactly_one, 90)
 			(void)read(gate[0], &c, 1);
 			snprintf(name, sizeof(name), "racer_%d", i);
 			if (i % 2 == 0) {
-				if (sealshm_list(NULL, &infos) < 0)
+				if (sealshm_registry_list(NULL, &infos) < 0)
 					_exit(10);
 				free(infos);
 			} else {
@@ -313,7 +313,7 @@ TEST_F(noauto, explicit_socket_never_autostarts)
 	struct sealshm *shm = NULL;
 
 	snprintf(path, sizeof(path), "%s/explicit.sock", self->d.dir);
-	EXPECT_EQ(-ENOENT, sealshm_list(&opts, &infos));
+	EXPECT_EQ(-ENOENT, sealshm_registry_list(&opts, &infos));
 	EXPECT_EQ(ENOENT, errno);
 	EXPECT_TRUE(no_connection_error(sealshm_create("x", 8, &opts, &shm)));
 	EXPECT_TRUE(no_connection_error(sealshm_attach("x", &opts, &shm)));
@@ -321,7 +321,7 @@ TEST_F(noauto, explicit_socket_never_autostarts)
 	EXPECT_EQ(-1, access(path, F_OK));
 
 	ASSERT_EQ(0, make_stale_socket(path));
-	EXPECT_EQ(-ECONNREFUSED, sealshm_list(&opts, &infos));
+	EXPECT_EQ(-ECONNREFUSED, sealshm_registry_list(&opts, &infos));
 	helper_sleep_ms(100);
 	EXPECT_EQ(0, helper_find_trackerds(self->d.dir, NULL, 0));
 }
@@ -336,13 +336,13 @@ TEST_F(noauto, no_autostart_never_starts)
 
 	ASSERT_EQ(0, setenv("SEALSHM_SOCKET", self->d.sock, 1));
 	ASSERT_EQ(0, setenv("SEALSHM_NO_AUTOSTART", "1", 1));
-	EXPECT_EQ(-ENOENT, sealshm_list(NULL, &infos));
+	EXPECT_EQ(-ENOENT, sealshm_registry_list(NULL, &infos));
 	EXPECT_TRUE(no_connection_error(sealshm_create("y", 8, NULL, &shm)));
 	helper_sleep_ms(100);
 	EXPECT_EQ(0, helper_find_trackerds(self->d.dir, NULL, 0));
 
 	ASSERT_EQ(0, unsetenv("SEALSHM_NO_AUTOSTART"));
-	EXPECT_EQ(-ENOENT, sealshm_list(&opts, &infos));
+	EXPECT_EQ(-ENOENT, sealshm_registry_list(&opts, &infos));
 	EXPECT_TRUE(no_connection_error(sealshm_attach("y", &opts, &shm)));
 	helper_sleep_ms(100);
 	EXPECT_EQ(0, helper_find_trackerds(self->d.dir, NULL, 0));
@@ -360,7 +360,7 @@ TEST_F_TIMEOUT(noauto, missing_trackerd_binary_fails_cleanly, 30)
 	ASSERT_EQ(0, setenv("SEALSHM_SOCKET", self->d.sock, 1));
 	ASSERT_EQ(0, setenv("SEALSHM_TRACKERD", "/nonexistent/trackerd", 1));
 	start = helper_now_ms();
-	r = sealshm_list(NULL, &infos);
+	r = sealshm_registry_list(NULL, &infos);
 	EXPECT_GT(0, r);
 	EXPECT_GT(8000, helper_now_ms() - start);
 	errno = 0;

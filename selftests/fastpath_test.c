@@ -437,7 +437,7 @@ static int own_uid_owner_rules(const void *arg)
 	if (trackerd_start(&d, verbose) < 0)
 		return 101;
 	me = getpid();
-	if (setenv("SEALSHM_SOCKET", d.sock, 1) < 0 || sealshm_list(NULL, &infos) < 0)
+	if (setenv("SEALSHM_SOCKET", d.sock, 1) < 0 || sealshm_registry_list(NULL, &infos) < 0)
 		rc = 102;
 	free(infos);
 	if (!rc && sealshm_create("fp_0400", 4096, &c0400, &c) < 0)

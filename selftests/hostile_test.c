@@ -325,11 +325,11 @@ TEST_F(hostile, wrong_fd_counts)
 TEST_F(hostile, create_with_bad_read_only_twin)
 {
 	int sock = hostile_client(), mfd, other, bad[9], sp[2], pp[2], n = 0, fds[2];
-	struct sealshm_stats before, after;
+	struct sealshm_registry_stats before, after;
 	char path[64];
 
 	ASSERT_GE(sock, 0);
-	ASSERT_EQ(0, sealshm_stats(NULL, &before));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &before));
 	mfd = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
 	other = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
 	ASSERT_GE(mfd, 0);
@@ -362,7 +362,7 @@ TEST_F(hostile, create_with_bad_read_only_twin)
 		EXPECT_TRUE(absent("bad_twin"));
 		EXPECT_TRUE(raw_list_works_here(sock));
 	}
-	ASSERT_EQ(0, sealshm_stats(NULL, &after));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &after));
 	EXPECT_EQ(before.names, after.names);
 	EXPECT_TRUE(helper_pid_alive(daemon_.pid));
 

@@ -68,9 +68,9 @@ static void fill(struct sealshm *shm)
  * One line on stdout, exit 0; "error -ERRNO" and exit 1 when a call fails.
  *   connect             "ok"
  *   size NAME           plain sealshm_attach(): "size N first B"
- *   list NAME           plain sealshm_list_attach(): "len N sum S" (sum of ints)
+ *   list NAME           plain sealshm_slist_attach(): "len N sum S" (sum of ints)
  *   mattach NAME        sealshm_manager_attach() (connects even without key)
- *   list-create         sealshm_manager_list_create(helper_items): "name NAME"
+ *   list-create         sealshm_manager_slist_create(helper_items): "name NAME"
  */
 static int helper_fail(int r)
 {
@@ -83,7 +83,7 @@ static int helper_main(int argc, char **argv)
 	const char *cmd, *address, *key, *name;
 	SEALSHM_OPTS(sealshm_manager_opts, mo);
 	struct sealshm_manager *mgr = NULL;
-	struct sealshm_list *list = NULL;
+	struct sealshm_slist *list = NULL;
 	struct sealshm *shm = NULL;
 	int r = 0;
 
@@ -109,7 +109,7 @@ static int helper_main(int argc, char **argv)
 		printf("ok\n");
 	} else if ((!strcmp(cmd, "size") || !strcmp(cmd, "mattach")) && name) {
 		r = !strcmp(cmd, "size") ? sealshm_attach(name, &po, &shm) :
-					   sealshm_manager_attach(mgr, name, 0, &shm);
+					   sealshm_manager_attach(mgr, name, NULL, &shm);
 		if (r < 0)
 			return helper_fail(r);
 		printf("size %zu first %u\n", sealshm_size(shm),
@@ -119,24 +119,24 @@ static int helper_main(int argc, char **argv)
 		int64_t sum = 0;
 		int n;
 
-		r = sealshm_list_attach(name, &po, &list);
+		r = sealshm_slist_attach(name, &po, &list);
 		if (r < 0)
 			return helper_fail(r);
-		n = sealshm_list_len(list);
+		n = sealshm_slist_len(list);
 		for (int i = 0; i < n; i++) {
 			struct sealshm_item it;
 
-			if (sealshm_list_get(list, i, &it) == 0 && it.type == SEALSHM_ITEM_INT)
+			if (sealshm_slist_get(list, i, &it) == 0 && it.type == SEALSHM_ITEM_INT)
 				sum += it.u.i;
 		}
 		printf("len %d sum %lld\n", n, (long long)sum);
-		sealshm_list_close(list);
+		sealshm_slist_close(list);
 	} else if (!strcmp(cmd, "list-create")) {
-		r = sealshm_manager_list_create(mgr, helper_items, ELEMENTSOF(helper_items), &list);
+		r = sealshm_manager_slist_create(mgr, helper_items, ELEMENTSOF(helper_items), &list);
 		if (r < 0)
 			return helper_fail(r);
-		printf("name %s\n", sealshm_name(sealshm_list_shm(list)));
-		sealshm_list_close(list);
+		printf("name %s\n", sealshm_name(sealshm_slist_shm(list)));
+		sealshm_slist_close(list);
 	} else {
 		return 2;
 	}
@@ -322,7 +322,8 @@ FIXTURE_TEARDOWN(manager)
  * with their length and size, and the manager's registry holds them all. */
 TEST_F(manager, basics_names_attach_from_another_process)
 {
-	struct sealshm_list *lol[5] = { NULL };
+	SEALSHM_OPTS(sealshm_opts, rdonly, .flags = SEALSHM_RDONLY);
+	struct sealshm_slist *lol[5] = { NULL };
 	struct sealshm *lom[6] = { NULL }, *shm = NULL;
 	struct sealshm_item items[9];
 	struct sealshm_info *infos = NULL;
@@ -350,8 +351,8 @@ TEST_F(manager, basics_names_attach_from_another_process)
 	for (int i = 0; i < 9; i++)
 		items[i] = I_INT(i);
 	for (int i = 5; i < 10; i++) {
-		ASSERT_EQ(0, sealshm_manager_list_create(self->m, items, (size_t)i, &lol[i - 5]));
-		EXPECT_TRUE(is_generated_name(sealshm_name(sealshm_list_shm(lol[i - 5]))));
+		ASSERT_EQ(0, sealshm_manager_slist_create(self->m, items, (size_t)i, &lol[i - 5]));
+		EXPECT_TRUE(is_generated_name(sealshm_name(sealshm_slist_shm(lol[i - 5]))));
 	}
 	/* lom = [smm.SharedMemory(size=j) for j in range(32, 128, 16)] */
 	for (int j = 32, k = 0; j < 128; j += 16, k++) {
@@ -361,22 +362,22 @@ TEST_F(manager, basics_names_attach_from_another_process)
 		fill(lom[k]);
 	}
 
-	EXPECT_EQ(11, sealshm_list(&po, &infos));
+	EXPECT_EQ(11, sealshm_registry_list(&po, &infos));
 	free(infos);
 	/* Its statistics say what it is. */
 	{
-		struct sealshm_stats st;
+		struct sealshm_registry_stats st;
 
-		ASSERT_EQ(0, sealshm_stats(&po, &st));
+		ASSERT_EQ(0, sealshm_registry_stats(&po, &st));
 		EXPECT_EQ(11, st.names);
-		EXPECT_EQ(SEALSHM_STATS_MANAGER, st.flags & SEALSHM_STATS_MANAGER);
+		EXPECT_EQ(SEALSHM_REGISTRY_MANAGER, st.flags & SEALSHM_REGISTRY_MANAGER);
 		EXPECT_EQ((uint32_t)sealshm_manager_pid(self->m), st.pid);
 	}
 
 	/* Another process, by name: every list's length, every size. */
 	for (int i = 5; i < 10; i++) {
 		EXPECT_EQ(0, run_helper(out, sizeof(out), "list", address, "-",
-					sealshm_name(sealshm_list_shm(lol[i - 5]))));
+					sealshm_name(sealshm_slist_shm(lol[i - 5]))));
 		snprintf(want, sizeof(want), "len %d sum %d", i, i * (i - 1) / 2);
 		EXPECT_STREQ(want, out);
 	}
@@ -391,13 +392,13 @@ TEST_F(manager, basics_names_attach_from_another_process)
 	EXPECT_STREQ("size 112 first 5", out);
 
 	/* The owner attaches through its handle too. */
-	ASSERT_EQ(0, sealshm_manager_attach(self->m, sealshm_name(lom[0]), SEALSHM_RDONLY, &shm));
+	ASSERT_EQ(0, sealshm_manager_attach(self->m, sealshm_name(lom[0]), &rdonly, &shm));
 	EXPECT_EQ(32, sealshm_size(shm));
 	EXPECT_EQ(0, memcmp(sealshm_buf(shm), sealshm_buf(lom[0]), 32));
 	sealshm_close(shm);
 
 	for (int i = 0; i < 5; i++)
-		sealshm_list_close(lol[i]);
+		sealshm_slist_close(lol[i]);
 	for (int k = 0; k < 6; k++)
 		sealshm_close(lom[k]);
 }
@@ -407,7 +408,7 @@ TEST_F(manager, basics_names_attach_from_another_process)
  * still reads and writes. */
 TEST_F(manager, shutdown_unlinks_stops_and_keeps_mappings)
 {
-	struct sealshm_list *list = NULL, *l2 = NULL;
+	struct sealshm_slist *list = NULL, *l2 = NULL;
 	struct sealshm *shm = NULL, *s2 = NULL;
 	char address[PATH_MAX], dir[PATH_MAX], name[64], lname[64];
 	struct sealshm_item it;
@@ -425,8 +426,8 @@ TEST_F(manager, shutdown_unlinks_stops_and_keeps_mappings)
 	ASSERT_EQ(0, sealshm_manager_create(self->m, 4096, &shm));
 	fill(shm);
 	snprintf(name, sizeof(name), "%s", sealshm_name(shm));
-	ASSERT_EQ(0, sealshm_manager_list_create(self->m, helper_items, 3, &list));
-	snprintf(lname, sizeof(lname), "%s", sealshm_name(sealshm_list_shm(list)));
+	ASSERT_EQ(0, sealshm_manager_slist_create(self->m, helper_items, 3, &list));
+	snprintf(lname, sizeof(lname), "%s", sealshm_name(sealshm_slist_shm(list)));
 	ASSERT_EQ(0, sealshm_attach(name, &po, &s2));	/* reachable before */
 	sealshm_close(s2);
 	s2 = NULL;
@@ -445,7 +446,7 @@ TEST_F(manager, shutdown_unlinks_stops_and_keeps_mappings)
 
 	EXPECT_EQ(-ENOENT, sealshm_attach(name, &po, &s2));
 	EXPECT_EQ(NULL, s2);
-	EXPECT_EQ(-ENOENT, sealshm_list_attach(lname, &po, &l2));
+	EXPECT_EQ(-ENOENT, sealshm_slist_attach(lname, &po, &l2));
 	EXPECT_EQ(NULL, l2);
 
 	/* What was mapped stays: read, write, read back. */
@@ -453,13 +454,13 @@ TEST_F(manager, shutdown_unlinks_stops_and_keeps_mappings)
 	EXPECT_EQ(pattern(4095), p[4095]);
 	p[4095] = 0xa5;
 	EXPECT_EQ(0xa5, p[4095]);
-	ASSERT_EQ(0, sealshm_list_get(list, 0, &it));
+	ASSERT_EQ(0, sealshm_slist_get(list, 0, &it));
 	EXPECT_EQ(7, it.u.i);
-	EXPECT_EQ(0, sealshm_list_set(list, 0, &I_INT(8)));
-	ASSERT_EQ(0, sealshm_list_get(list, 0, &it));
+	EXPECT_EQ(0, sealshm_slist_set(list, 0, &I_INT(8)));
+	ASSERT_EQ(0, sealshm_slist_get(list, 0, &it));
 	EXPECT_EQ(8, it.u.i);
 
-	sealshm_list_close(list);
+	sealshm_slist_close(list);
 	sealshm_close(shm);
 }
 
@@ -469,7 +470,7 @@ TEST_F(manager, shutdown_unlinks_stops_and_keeps_mappings)
 TEST_F(manager, cleanup_attribute_releases_at_scope_exit)
 {
 	char address[PATH_MAX], name[64], lname[64];
-	struct sealshm_list *l2 = NULL;
+	struct sealshm_slist *l2 = NULL;
 	struct sealshm *s2 = NULL;
 	pid_t pid;
 
@@ -480,7 +481,7 @@ TEST_F(manager, cleanup_attribute_releases_at_scope_exit)
 	}
 	{
 		_cleanup_(sealshm_manager_shutdownp) struct sealshm_manager *smm = NULL;
-		struct sealshm_list *sl = NULL;
+		struct sealshm_slist *sl = NULL;
 		struct sealshm *shm = NULL;
 		const struct sealshm_item howdy[] = {
 			I_STR("h"), I_STR("o"), I_STR("w"), I_STR("d"), I_STR("y"),
@@ -490,12 +491,12 @@ TEST_F(manager, cleanup_attribute_releases_at_scope_exit)
 		snprintf(address, sizeof(address), "%s", sealshm_manager_address(smm));
 		pid = sealshm_manager_pid(smm);
 		/* sl = smm.ShareableList('howdy'); shm = smm.SharedMemory(size=128) */
-		ASSERT_EQ(0, sealshm_manager_list_create(smm, howdy, 5, &sl));
+		ASSERT_EQ(0, sealshm_manager_slist_create(smm, howdy, 5, &sl));
 		ASSERT_EQ(0, sealshm_manager_create(smm, 128, &shm));
-		snprintf(lname, sizeof(lname), "%s", sealshm_name(sealshm_list_shm(sl)));
+		snprintf(lname, sizeof(lname), "%s", sealshm_name(sealshm_slist_shm(sl)));
 		snprintf(name, sizeof(name), "%s", sealshm_name(shm));
-		EXPECT_EQ(5, sealshm_list_len(sl));
-		sealshm_list_close(sl);
+		EXPECT_EQ(5, sealshm_slist_len(sl));
+		sealshm_slist_close(sl);
 		sealshm_close(shm);
 
 		PLAIN_OPTS(po, address);
@@ -504,7 +505,7 @@ TEST_F(manager, cleanup_attribute_releases_at_scope_exit)
 		s2 = NULL;
 	}
 	PLAIN_OPTS(po, address);
-	EXPECT_EQ(-ENOENT, sealshm_list_attach(lname, &po, &l2));
+	EXPECT_EQ(-ENOENT, sealshm_slist_attach(lname, &po, &l2));
 	EXPECT_EQ(-ENOENT, sealshm_attach(name, &po, &s2));
 	EXPECT_FALSE(helper_pid_alive(pid));
 }
@@ -516,7 +517,7 @@ TEST_F(manager, manager_ignores_sigint)
 {
 	struct sigaction before, after;
 	sigset_t mask_before, mask_after;
-	struct sealshm_list *sl = NULL, *sl2 = NULL, *again = NULL;
+	struct sealshm_slist *sl = NULL, *sl2 = NULL, *again = NULL;
 	char address[PATH_MAX], name[64];
 	struct sealshm_item items[10];
 	pid_t pid;
@@ -533,26 +534,26 @@ TEST_F(manager, manager_ignores_sigint)
 	pid = sealshm_manager_pid(self->m);
 	for (int i = 0; i < 10; i++)
 		items[i] = I_INT(i);
-	ASSERT_EQ(0, sealshm_manager_list_create(self->m, items, 10, &sl));
-	snprintf(name, sizeof(name), "%s", sealshm_name(sealshm_list_shm(sl)));
+	ASSERT_EQ(0, sealshm_manager_slist_create(self->m, items, 10, &sl));
+	snprintf(name, sizeof(name), "%s", sealshm_name(sealshm_slist_shm(sl)));
 
 	ASSERT_EQ(0, kill(pid, SIGINT));
 	/* Two round trips after the signal: whatever the manager does with a
 	 * pending SIGINT, it has done it by the time it answers the second. */
-	EXPECT_EQ(0, sealshm_manager_list_create(self->m, items, 10, &sl2));
-	EXPECT_EQ(0, sealshm_manager_list_attach(self->m, name, 0, &again));
+	EXPECT_EQ(0, sealshm_manager_slist_create(self->m, items, 10, &sl2));
+	EXPECT_EQ(0, sealshm_manager_slist_attach(self->m, name, NULL, &again));
 	EXPECT_TRUE(helper_pid_alive(pid));
 	if (again)
-		EXPECT_EQ(10, sealshm_list_len(again));
+		EXPECT_EQ(10, sealshm_slist_len(again));
 
-	sealshm_list_close(again);
-	sealshm_list_close(sl2);
-	sealshm_list_close(sl);
+	sealshm_slist_close(again);
+	sealshm_slist_close(sl2);
+	sealshm_slist_close(sl);
 	EXPECT_EQ(0, sealshm_manager_shutdown(self->m));
 	self->m = NULL;
 	EXPECT_FALSE(helper_pid_alive(pid));
 	PLAIN_OPTS(po, address);
-	EXPECT_EQ(-ENOENT, sealshm_list_attach(name, &po, &again));
+	EXPECT_EQ(-ENOENT, sealshm_slist_attach(name, &po, &again));
 }
 
 /* test_shared_memory_SharedMemoryManager_reuses_resource_tracker: start,
@@ -570,7 +571,7 @@ TEST_F(manager, clean_run_writes_nothing_to_stderr)
 	ASSERT_GE(child, 0);
 	if (child == 0) {
 		struct sealshm_manager *m = NULL;
-		struct sealshm_list *sl = NULL;
+		struct sealshm_slist *sl = NULL;
 		struct sealshm *shm = NULL;
 		struct sealshm_item items[10];
 		int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -581,10 +582,10 @@ TEST_F(manager, clean_run_writes_nothing_to_stderr)
 			items[i] = I_INT(i);
 		if (sealshm_manager_start(NULL, &m) < 0)
 			_exit(11);
-		if (sealshm_manager_list_create(m, items, 10, &sl) < 0 ||
+		if (sealshm_manager_slist_create(m, items, 10, &sl) < 0 ||
 		    sealshm_manager_create(m, 4096, &shm) < 0)
 			_exit(12);
-		sealshm_list_close(sl);
+		sealshm_slist_close(sl);
 		sealshm_close(shm);
 		if (sealshm_manager_shutdown(m) < 0)
 			_exit(13);
@@ -632,7 +633,7 @@ TEST_F(manager, owner_kill9_takes_manager_and_names)
 {
 	char line[512], address[PATH_MAX], dir[PATH_MAX], name[64], lname[64];
 	char err_path[128], *err = NULL;
-	struct sealshm_list *l2 = NULL;
+	struct sealshm_slist *l2 = NULL;
 	struct sealshm *s2 = NULL;
 	int p[2], mpid = 0, pidfd, status;
 	uint64_t t0, elapsed;
@@ -644,7 +645,7 @@ TEST_F(manager, owner_kill9_takes_manager_and_names)
 	ASSERT_GE(child, 0);
 	if (child == 0) {
 		struct sealshm_manager *m = NULL;
-		struct sealshm_list *sl = NULL;
+		struct sealshm_slist *sl = NULL;
 		struct sealshm *shm = NULL;
 		int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
@@ -654,11 +655,11 @@ TEST_F(manager, owner_kill9_takes_manager_and_names)
 		close(p[0]);
 		if (sealshm_manager_start(NULL, &m) < 0 ||
 		    sealshm_manager_create(m, 4096, &shm) < 0 ||
-		    sealshm_manager_list_create(m, helper_items, 3, &sl) < 0)
+		    sealshm_manager_slist_create(m, helper_items, 3, &sl) < 0)
 			_exit(1);
 		dprintf(p[1], "%s %d %s %s\n", sealshm_manager_address(m),
 			(int)sealshm_manager_pid(m), sealshm_name(shm),
-			sealshm_name(sealshm_list_shm(sl)));
+			sealshm_name(sealshm_slist_shm(sl)));
 		for (;;)
 			pause();	/* until SIGKILL */
 	}
@@ -693,7 +694,7 @@ TEST_F(manager, owner_kill9_takes_manager_and_names)
 
 	/* Its socket went with it: nothing to connect to. */
 	EXPECT_EQ(-ENOENT, sealshm_attach(name, &po, &s2));
-	EXPECT_EQ(-ENOENT, sealshm_list_attach(lname, &po, &l2));
+	EXPECT_EQ(-ENOENT, sealshm_slist_attach(lname, &po, &l2));
 	EXPECT_EQ(-1, access(dir, F_OK));
 	EXPECT_EQ(ENOENT, errno);
 
@@ -710,7 +711,7 @@ TEST_F(manager, owner_kill9_takes_manager_and_names)
  * the process that made it and goes at shutdown. */
 TEST_F(manager, exec_connected_process_creates_list_owner_reads)
 {
-	struct sealshm_list *l = NULL, *l2 = NULL;
+	struct sealshm_slist *l = NULL, *l2 = NULL;
 	char out[256], address[PATH_MAX], name[64];
 	struct sealshm_item it;
 	char buf[64];
@@ -724,23 +725,23 @@ TEST_F(manager, exec_connected_process_creates_list_owner_reads)
 	EXPECT_TRUE(is_generated_name(name));
 
 	/* The helper has exited; its list is still there. */
-	ASSERT_EQ(0, sealshm_manager_list_attach(self->m, name, 0, &l));
-	EXPECT_EQ(3, sealshm_list_len(l));
-	ASSERT_EQ(0, sealshm_list_get(l, 0, &it));
+	ASSERT_EQ(0, sealshm_manager_slist_attach(self->m, name, NULL, &l));
+	EXPECT_EQ(3, sealshm_slist_len(l));
+	ASSERT_EQ(0, sealshm_slist_get(l, 0, &it));
 	EXPECT_EQ(SEALSHM_ITEM_INT, it.type);
 	EXPECT_EQ(7, it.u.i);
-	ASSERT_EQ(11, sealshm_list_get_copy(l, 1, buf, sizeof(buf), &it));
+	ASSERT_EQ(11, sealshm_slist_get_copy(l, 1, buf, sizeof(buf), &it));
 	EXPECT_EQ(SEALSHM_ITEM_STR, it.type);
 	EXPECT_STREQ("from-helper", buf);
-	ASSERT_EQ(0, sealshm_list_get(l, 2, &it));
+	ASSERT_EQ(0, sealshm_slist_get(l, 2, &it));
 	EXPECT_EQ(SEALSHM_ITEM_FLOAT, it.type);
 	EXPECT_EQ(2.5, it.u.f);
-	sealshm_list_close(l);
+	sealshm_slist_close(l);
 
 	EXPECT_EQ(0, sealshm_manager_shutdown(self->m));
 	self->m = NULL;
 	PLAIN_OPTS(po, address);
-	EXPECT_EQ(-ENOENT, sealshm_list_attach(name, &po, &l2));
+	EXPECT_EQ(-ENOENT, sealshm_slist_attach(name, &po, &l2));
 }
 
 /* An auth key: presented by connect, it opens the manager to a process
@@ -754,6 +755,7 @@ TEST_F(manager, auth_key_refuses_wrong_or_missing_key)
 	SEALSHM_OPTS(sealshm_manager_opts, o, .authkey = key, .authkey_len = sizeof(key) - 1);
 	SEALSHM_OPTS(sealshm_manager_opts, too_long, .authkey = big, .authkey_len = sizeof(big));
 	SEALSHM_OPTS(sealshm_manager_opts, empty, .authkey = key, .authkey_len = 0);
+	SEALSHM_OPTS(sealshm_opts, rdonly, .flags = SEALSHM_RDONLY);
 	struct sealshm_manager *c = NULL, *m2 = NULL;
 	struct sealshm *shm = NULL, *s2 = NULL;
 	char log_path[128];
@@ -788,7 +790,7 @@ TEST_F(manager, auth_key_refuses_wrong_or_missing_key)
 	/* The same key, in this process and in another. */
 	ASSERT_EQ(0, sealshm_manager_connect(address, &o, &c));
 	EXPECT_EQ(sealshm_manager_pid(self->m), sealshm_manager_pid(c));
-	ASSERT_EQ(0, sealshm_manager_attach(c, name, SEALSHM_RDONLY, &s2));
+	ASSERT_EQ(0, sealshm_manager_attach(c, name, &rdonly, &s2));
 	EXPECT_EQ(4096, sealshm_size(s2));
 	sealshm_close(s2);
 	EXPECT_EQ(0, sealshm_manager_close(c));
@@ -819,7 +821,7 @@ TEST_F(manager, auth_key_refuses_wrong_or_missing_key)
 
 	/* The owner is still served. */
 	s2 = NULL;
-	EXPECT_EQ(0, sealshm_manager_attach(self->m, name, 0, &s2));
+	EXPECT_EQ(0, sealshm_manager_attach(self->m, name, NULL, &s2));
 	sealshm_close(s2);
 	sealshm_close(shm);
 }
@@ -842,8 +844,8 @@ TEST_F(manager, two_managers_do_not_share_names)
 	snprintf(a_name, sizeof(a_name), "%s", sealshm_name(a));
 	snprintf(b_name, sizeof(b_name), "%s", sealshm_name(b));
 
-	EXPECT_EQ(-ENOENT, sealshm_manager_attach(m2, a_name, 0, &x));
-	EXPECT_EQ(-ENOENT, sealshm_manager_attach(self->m, b_name, 0, &x));
+	EXPECT_EQ(-ENOENT, sealshm_manager_attach(m2, a_name, NULL, &x));
+	EXPECT_EQ(-ENOENT, sealshm_manager_attach(self->m, b_name, NULL, &x));
 	{
 		PLAIN_OPTS(po2, sealshm_manager_address(m2));
 
@@ -855,7 +857,7 @@ TEST_F(manager, two_managers_do_not_share_names)
 	sealshm_close(a);
 	EXPECT_EQ(0, sealshm_manager_shutdown(self->m));
 	self->m = NULL;
-	EXPECT_EQ(0, sealshm_manager_attach(m2, b_name, 0, &x));
+	EXPECT_EQ(0, sealshm_manager_attach(m2, b_name, NULL, &x));
 	sealshm_close(x);
 	x = NULL;
 	{
@@ -888,7 +890,7 @@ TEST_F(manager, forked_child_shutdown_frees_only_its_copy)
 	EXPECT_EQ(0, helper_exit_code(status));
 
 	EXPECT_TRUE(helper_pid_alive(pid));
-	ASSERT_EQ(0, sealshm_manager_attach(self->m, sealshm_name(shm), 0, &s2));
+	ASSERT_EQ(0, sealshm_manager_attach(self->m, sealshm_name(shm), NULL, &s2));
 	EXPECT_EQ(pattern(255), ((unsigned char *)sealshm_buf(s2))[255]);
 	EXPECT_EQ(0, sealshm_manager_create(self->m, 64, &s3));
 	sealshm_close(s3);
@@ -907,14 +909,14 @@ TEST_F(manager, start_shutdown_leaks_no_fds)
 	fd_bitmap(old_fds);
 	for (int round = 0; round < 3; round++) {
 		struct sealshm_manager *c = NULL;
-		struct sealshm_list *sl = NULL;
+		struct sealshm_slist *sl = NULL;
 		struct sealshm *shm = NULL, *s2 = NULL;
 		uint8_t now_fds[128];
 
 		ASSERT_EQ(0, sealshm_manager_start(NULL, &self->m));
 		ASSERT_EQ(0, sealshm_manager_create(self->m, 4096, &shm));
-		ASSERT_EQ(0, sealshm_manager_list_create(self->m, helper_items, 3, &sl));
-		ASSERT_EQ(0, sealshm_manager_attach(self->m, sealshm_name(shm), 0, &s2));
+		ASSERT_EQ(0, sealshm_manager_slist_create(self->m, helper_items, 3, &sl));
+		ASSERT_EQ(0, sealshm_manager_attach(self->m, sealshm_name(shm), NULL, &s2));
 		ASSERT_EQ(0, sealshm_manager_connect(sealshm_manager_address(self->m), NULL, &c));
 
 		fd_bitmap(now_fds);
@@ -929,7 +931,7 @@ TEST_F(manager, start_shutdown_leaks_no_fds)
 
 		EXPECT_EQ(0, sealshm_manager_close(c));
 		sealshm_close(s2);
-		sealshm_list_close(sl);
+		sealshm_slist_close(sl);
 		sealshm_close(shm);
 		EXPECT_EQ(0, sealshm_manager_shutdown(self->m));
 		self->m = NULL;
@@ -951,8 +953,14 @@ TEST_F(manager, errors_as_documented)
 	} bad = { .o.sz = sizeof(bad), .unknown = 1 };
 	SEALSHM_OPTS(sealshm_manager_opts, missing, .trackerd = "/nonexistent/trackerd");
 	SEALSHM_OPTS(sealshm_manager_opts, exits, .trackerd = "/bin/false");
+	/* The socket is the manager's, names are never tracked, and nothing
+	 * is created with an attach's opts. */
+	SEALSHM_OPTS(sealshm_opts, elsewhere, .socket = "/nonexistent/trackerd.sock");
+	SEALSHM_OPTS(sealshm_opts, tracked_last, .flags = SEALSHM_LIFETIME_LAST);
+	SEALSHM_OPTS(sealshm_opts, with_mode, .mode = 0600);
 	struct sealshm_manager *m = NULL;
-	struct sealshm *shm = NULL;
+	struct sealshm_slist *l = NULL;
+	struct sealshm *shm = NULL, *s2 = NULL;
 	char nowhere[128];
 	struct trackerd t;
 	int r;
@@ -981,6 +989,16 @@ TEST_F(manager, errors_as_documented)
 	EXPECT_EQ(-EINVAL, sealshm_manager_create(self->m, 0, &shm));
 	EXPECT_EQ(-EINVAL, sealshm_manager_create(NULL, 64, &shm));
 	EXPECT_EQ(NULL, shm);
+	ASSERT_EQ(0, sealshm_manager_create(self->m, 64, &shm));
+	EXPECT_EQ(-EINVAL, sealshm_manager_attach(self->m, sealshm_name(shm), &elsewhere, &s2));
+	EXPECT_EQ(-EINVAL, sealshm_manager_attach(self->m, sealshm_name(shm), &tracked_last,
+						  &s2));
+	EXPECT_EQ(-EINVAL, sealshm_manager_attach(self->m, sealshm_name(shm), &with_mode,
+						  &s2));
+	EXPECT_EQ(-EINVAL, sealshm_manager_slist_attach(self->m, sealshm_name(shm), &elsewhere, &l));
+	EXPECT_EQ(NULL, s2);
+	EXPECT_EQ(NULL, l);
+	sealshm_close(shm);
 	EXPECT_EQ(0, sealshm_manager_pid(NULL));
 	EXPECT_EQ(0, sealshm_manager_close(NULL));
 	EXPECT_EQ(0, sealshm_manager_shutdown(NULL));

@@ -311,6 +311,33 @@ TEST_F(publish, segment_is_noexec_sealed)
 	sealshm_close(c);
 }
 
+/* Seals are reported with the kernel's bit values under the library's
+ * names, and sealshm_seals_format() spells every one of them. */
+TEST(seals_are_named_with_the_kernels_bits)
+{
+	char buf[128], small[6];
+
+	EXPECT_EQ(F_SEAL_SEAL, SEALSHM_SEAL_SEAL);
+	EXPECT_EQ(F_SEAL_SHRINK, SEALSHM_SEAL_SHRINK);
+	EXPECT_EQ(F_SEAL_GROW, SEALSHM_SEAL_GROW);
+	EXPECT_EQ(F_SEAL_WRITE, SEALSHM_SEAL_WRITE);
+	EXPECT_EQ(F_SEAL_FUTURE_WRITE, SEALSHM_SEAL_FUTURE_WRITE);
+	EXPECT_EQ(0x20, SEALSHM_SEAL_EXEC);
+
+	EXPECT_EQ(0, sealshm_seals_format(0, buf, sizeof(buf)));
+	EXPECT_STREQ("", buf);
+	EXPECT_EQ(11, sealshm_seals_format(SEALSHM_SEAL_SHRINK | SEALSHM_SEAL_GROW, buf,
+					   sizeof(buf)));
+	EXPECT_STREQ("shrink,grow", buf);
+	EXPECT_LT(0, sealshm_seals_format(0x3f | 0x40 | 0x80000000u, buf, sizeof(buf)));
+	EXPECT_STREQ("seal,shrink,grow,write,future_write,exec,0x40,0x80000000", buf);
+	/* Too small: -ERANGE, never a cut name taken for a whole one. */
+	EXPECT_EQ(-ERANGE, sealshm_seals_format(SEALSHM_SEAL_SHRINK | SEALSHM_SEAL_GROW, small,
+						sizeof(small)));
+	EXPECT_EQ(-EINVAL, sealshm_seals_format(SEALSHM_SEAL_GROW, NULL, 8));
+	EXPECT_EQ(-EINVAL, sealshm_seals_format(SEALSHM_SEAL_GROW, buf, 0));
+}
+
 /* `sealshm seal NAME` seals for good (refused while we map it writable,
  * exit 1); `--future` works while we do; a usage error exits 2. */
 TEST_F(publish, cli_seal)

@@ -287,18 +287,18 @@ FIXTURE_TEARDOWN(py)
 		EXPECT_STREQ("", (self)->run->err);					\
 	} while (0)
 
-static void expect_str(struct __test_metadata *_metadata, struct sealshm_list *l, int64_t i,
+static void expect_str(struct __test_metadata *_metadata, struct sealshm_slist *l, int64_t i,
 		       uint32_t type, const char *want)
 {
 	struct sealshm_item it = { 0 };
 	char buf[256];
 
-	ASSERT_EQ(0, sealshm_list_get(l, i, &it));
+	ASSERT_EQ(0, sealshm_slist_get(l, i, &it));
 	ASSERT_EQ(type, it.type);
 	ASSERT_EQ(strlen(want), it.u.s.len);
 	EXPECT_EQ(0, memcmp(want, it.u.s.ptr, it.u.s.len));
 	memset(&it, 0, sizeof(it));
-	ASSERT_EQ((int)strlen(want), sealshm_list_get_copy(l, i, buf, sizeof(buf), &it));
+	ASSERT_EQ((int)strlen(want), sealshm_slist_get_copy(l, i, buf, sizeof(buf), &it));
 	EXPECT_EQ(type, it.type);
 	EXPECT_EQ((const void *)buf, it.u.s.ptr);
 	EXPECT_EQ(0, memcmp(want, buf, strlen(want)));
@@ -306,12 +306,12 @@ static void expect_str(struct __test_metadata *_metadata, struct sealshm_list *l
 		EXPECT_STREQ(want, buf);
 }
 
-static void expect_num(struct __test_metadata *_metadata, struct sealshm_list *l, int64_t i,
+static void expect_num(struct __test_metadata *_metadata, struct sealshm_slist *l, int64_t i,
 		       uint32_t type, double want)
 {
 	struct sealshm_item it = { 0 };
 
-	ASSERT_EQ(0, sealshm_list_get(l, i, &it));
+	ASSERT_EQ(0, sealshm_slist_get(l, i, &it));
 	ASSERT_EQ(type, it.type);
 	switch (type) {
 	case SEALSHM_ITEM_INT:
@@ -328,18 +328,18 @@ static void expect_num(struct __test_metadata *_metadata, struct sealshm_list *l
 	}
 }
 
-static void expect_format(struct __test_metadata *_metadata, struct sealshm_list *l,
+static void expect_format(struct __test_metadata *_metadata, struct sealshm_slist *l,
 			  const char *want)
 {
 	char buf[128];
 
-	ASSERT_EQ((int)strlen(want), sealshm_list_format(l, buf, sizeof(buf)));
+	ASSERT_EQ((int)strlen(want), sealshm_slist_format(l, buf, sizeof(buf)));
 	EXPECT_STREQ(want, buf);
 }
 
-static void expect_howdy(struct __test_metadata *_metadata, struct sealshm_list *l)
+static void expect_howdy(struct __test_metadata *_metadata, struct sealshm_slist *l)
 {
-	ASSERT_EQ(7, sealshm_list_len(l));
+	ASSERT_EQ(7, sealshm_slist_len(l));
 	expect_str(_metadata, l, 0, SEALSHM_ITEM_STR, "howdy");
 	expect_str(_metadata, l, 1, SEALSHM_ITEM_BYTES, "HoWdY");
 	expect_num(_metadata, l, 2, SEALSHM_ITEM_FLOAT, -273.154);
@@ -358,7 +358,7 @@ TEST_F(py, python_creates_c_reads)
 	struct sealshm_item longer = { .type = SEALSHM_ITEM_STR, .u.s = { "dry ice, colder", 15 } };
 	struct sealshm_item longb = { .type = SEALSHM_ITEM_BYTES, .u.s = { "HoWdY, pArDnEr", 14 } };
 	struct sealshm_item cold = { .type = SEALSHM_ITEM_FLOAT, .u.f = -78.5 };
-	struct sealshm_list *l = NULL, *mine = NULL;
+	struct sealshm_slist *l = NULL, *mine = NULL;
 	char hex[2 * HOWDY_SIZE + 1], line[2 * HOWDY_SIZE + 64], cname[96];
 	unsigned char before[HOWDY_SIZE];
 	struct sealshm *shm;
@@ -369,8 +369,8 @@ TEST_F(py, python_creates_c_reads)
 	EXPECT_STREQ(HOWDY_REPR, line_of(self->run->out, 2, line, sizeof(line)));
 	ASSERT_TRUE(dev_shm_has(self->name));
 
-	ASSERT_EQ(0, sealshm_list_attach(self->name, &posix, &l));
-	shm = sealshm_list_shm(l);
+	ASSERT_EQ(0, sealshm_slist_attach(self->name, &posix, &l));
+	shm = sealshm_slist_shm(l);
 	ASSERT_NE(NULL, shm);
 	ASSERT_EQ(HOWDY_SIZE, sealshm_size(shm));
 	EXPECT_STREQ(self->name, sealshm_name(shm));
@@ -381,20 +381,20 @@ TEST_F(py, python_creates_c_reads)
 	EXPECT_STREQ(hex, line_of(self->run->out, 0, line, sizeof(line)));
 	/* ... and what C itself writes for the same items. */
 	snprintf(cname, sizeof(cname), "%sc", self->prefix);
-	ASSERT_EQ(0, sealshm_list_create(cname, howdy, ELEMENTSOF(howdy), &posix, &mine));
-	ASSERT_EQ(HOWDY_SIZE, sealshm_size(sealshm_list_shm(mine)));
-	EXPECT_EQ(0, memcmp(sealshm_buf(shm), sealshm_buf(sealshm_list_shm(mine)), HOWDY_SIZE));
-	EXPECT_EQ(0, sealshm_unlink(sealshm_list_shm(mine)));
-	EXPECT_EQ(0, sealshm_list_close(mine));
+	ASSERT_EQ(0, sealshm_slist_create(cname, howdy, ELEMENTSOF(howdy), &posix, &mine));
+	ASSERT_EQ(HOWDY_SIZE, sealshm_size(sealshm_slist_shm(mine)));
+	EXPECT_EQ(0, memcmp(sealshm_buf(shm), sealshm_buf(sealshm_slist_shm(mine)), HOWDY_SIZE));
+	EXPECT_EQ(0, sealshm_unlink(sealshm_slist_shm(mine)));
+	EXPECT_EQ(0, sealshm_slist_close(mine));
 	EXPECT_FALSE(dev_shm_has(cname));
 
 	/* C writes; a too-long str or bytes is refused and changes nothing. */
-	ASSERT_EQ(0, sealshm_list_set(l, 2, &cold));
-	ASSERT_EQ(0, sealshm_list_set(l, 0, &dry));
+	ASSERT_EQ(0, sealshm_slist_set(l, 2, &cold));
+	ASSERT_EQ(0, sealshm_slist_set(l, 0, &dry));
 	memcpy(before, sealshm_buf(shm), HOWDY_SIZE);
-	EXPECT_EQ(-E2BIG, sealshm_list_set(l, 0, &longer));
-	EXPECT_EQ(-E2BIG, sealshm_list_set(l, 1, &longb));
-	EXPECT_EQ(-E2BIG, sealshm_list_set(l, 3, &longer));
+	EXPECT_EQ(-E2BIG, sealshm_slist_set(l, 0, &longer));
+	EXPECT_EQ(-E2BIG, sealshm_slist_set(l, 1, &longb));
+	EXPECT_EQ(-E2BIG, sealshm_slist_set(l, 3, &longer));
 	EXPECT_EQ(0, memcmp(before, sealshm_buf(shm), HOWDY_SIZE));
 	expect_str(_metadata, l, 0, SEALSHM_ITEM_STR, "dry ice");
 	expect_num(_metadata, l, 2, SEALSHM_ITEM_FLOAT, -78.5);
@@ -409,9 +409,9 @@ TEST_F(py, python_creates_c_reads)
 		     line_of(self->run->out, 2, line, sizeof(line)));
 
 	EXPECT_EQ(0, sealshm_unlink(shm));
-	EXPECT_EQ(0, sealshm_list_close(l));
+	EXPECT_EQ(0, sealshm_slist_close(l));
 	EXPECT_FALSE(dev_shm_has(self->name));
-	EXPECT_EQ(-ENOENT, sealshm_list_attach(self->name, &posix, &l));
+	EXPECT_EQ(-ENOENT, sealshm_slist_attach(self->name, &posix, &l));
 }
 
 /* C creates the list, Python reads it identically and changes item types;
@@ -420,12 +420,12 @@ TEST_F(py, c_creates_python_reads)
 {
 	SEALSHM_OPTS(sealshm_opts, posix, .flags = SEALSHM_POSIX);
 	char hex[2 * HOWDY_SIZE + 1], line[2 * HOWDY_SIZE + 64];
-	struct sealshm_list *l = NULL;
+	struct sealshm_slist *l = NULL;
 	struct sealshm *shm;
 
 	NEED_PYTHON(self);
-	ASSERT_EQ(0, sealshm_list_create(self->name, howdy, ELEMENTSOF(howdy), &posix, &l));
-	shm = sealshm_list_shm(l);
+	ASSERT_EQ(0, sealshm_slist_create(self->name, howdy, ELEMENTSOF(howdy), &posix, &l));
+	shm = sealshm_slist_shm(l);
 	ASSERT_EQ(HOWDY_SIZE, sealshm_size(shm));
 	ASSERT_TRUE(dev_shm_has(self->name));
 	expect_howdy(_metadata, l);
@@ -436,20 +436,20 @@ TEST_F(py, c_creates_python_reads)
 
 	/* Python's bytes before its writes were C's; redo them to compare. */
 	{
-		struct sealshm_list *ref = NULL;
+		struct sealshm_slist *ref = NULL;
 		char rname[96];
 
 		snprintf(rname, sizeof(rname), "%sr", self->prefix);
-		ASSERT_EQ(0, sealshm_list_create(rname, howdy, ELEMENTSOF(howdy), &posix, &ref));
-		to_hex(sealshm_buf(sealshm_list_shm(ref)), HOWDY_SIZE, hex);
+		ASSERT_EQ(0, sealshm_slist_create(rname, howdy, ELEMENTSOF(howdy), &posix, &ref));
+		to_hex(sealshm_buf(sealshm_slist_shm(ref)), HOWDY_SIZE, hex);
 		EXPECT_STREQ(hex, line_of(self->run->out, 0, line, sizeof(line)));
-		EXPECT_EQ(0, sealshm_unlink(sealshm_list_shm(ref)));
-		EXPECT_EQ(0, sealshm_list_close(ref));
+		EXPECT_EQ(0, sealshm_unlink(sealshm_slist_shm(ref)));
+		EXPECT_EQ(0, sealshm_slist_close(ref));
 	}
 
 	/* CPython's type changes: an 8-byte slot given a str becomes "8s", a
 	 * str slot given a float "d", None given an int "q". */
-	ASSERT_EQ(7, sealshm_list_len(l));
+	ASSERT_EQ(7, sealshm_slist_len(l));
 	expect_num(_metadata, l, 0, SEALSHM_ITEM_FLOAT, 3.5);
 	expect_str(_metadata, l, 1, SEALSHM_ITEM_BYTES, "HoWdY");
 	expect_num(_metadata, l, 4, SEALSHM_ITEM_INT, 7);
@@ -465,7 +465,7 @@ TEST_F(py, c_creates_python_reads)
 		     line_of(self->run->out, 2, line, sizeof(line)));
 
 	EXPECT_EQ(0, sealshm_unlink(shm));
-	EXPECT_EQ(0, sealshm_list_close(l));
+	EXPECT_EQ(0, sealshm_slist_close(l));
 	EXPECT_FALSE(dev_shm_has(self->name));
 }
 
@@ -480,12 +480,12 @@ TEST_F(py, utf8_sized_by_bytes)
 		{ .type = SEALSHM_ITEM_STR, .u.s = { "ascii", 5 } },
 	};
 	struct sealshm_item it = { .type = SEALSHM_ITEM_STR, .u.s = { "\xc3\xa9t\xc3\xa9", 5 } };
-	struct sealshm_list *l = NULL;
+	struct sealshm_slist *l = NULL;
 	char line[256];
 
 	NEED_PYTHON(self);
 	ASSERT_EQ(11, sizeof(greet) - 1);
-	ASSERT_EQ(0, sealshm_list_create(self->name, items, ELEMENTSOF(items), &posix, &l));
+	ASSERT_EQ(0, sealshm_slist_create(self->name, items, ELEMENTSOF(items), &posix, &l));
 	expect_format(_metadata, l, "16s8s");
 	expect_str(_metadata, l, 0, SEALSHM_ITEM_STR, greet);
 
@@ -495,11 +495,11 @@ TEST_F(py, utf8_sized_by_bytes)
 		     line_of(self->run->out, 2, line, sizeof(line)));
 	/* Python's multi-byte write arrives as the same UTF-8. */
 	expect_str(_metadata, l, 1, SEALSHM_ITEM_STR, "\xc3\xa9t\xc3\xa9");
-	EXPECT_EQ(1, sealshm_list_count(l, &it));
-	EXPECT_EQ(1, sealshm_list_index(l, &it));
+	EXPECT_EQ(1, sealshm_slist_count(l, &it));
+	EXPECT_EQ(1, sealshm_slist_index(l, &it));
 
-	EXPECT_EQ(0, sealshm_unlink(sealshm_list_shm(l)));
-	EXPECT_EQ(0, sealshm_list_close(l));
+	EXPECT_EQ(0, sealshm_unlink(sealshm_slist_shm(l)));
+	EXPECT_EQ(0, sealshm_slist_close(l));
 }
 
 /* The backend on its own: a plain segment Python's SharedMemory opens. */
@@ -580,8 +580,8 @@ TEST_F(py, posix_backend)
 	EXPECT_EQ(0, sealshm_close(anon));
 }
 
-/* The examples: list_from_python runs examples/list_writer.py (found next
- * to this source file) and reads its list; list_share -p shares one between
+/* The examples: slist_from_python runs examples/slist_writer.py (found next
+ * to this source file) and reads its list; slist_share -p shares one between
  * two processes through /dev/shm.  Neither may leave a name behind. */
 TEST_F(py, examples)
 {
@@ -593,16 +593,16 @@ TEST_F(py, examples)
 	snprintf(script, sizeof(script), "%s", __FILE__);
 	slash = strrchr(script, '/');
 	if (!slash)
-		SKIP(return, "cannot locate examples/list_writer.py from %s", __FILE__);
-	snprintf(slash, sizeof(script) - (size_t)(slash - script), "/../examples/list_writer.py");
-	snprintf(prog, sizeof(prog), "%s/list_from_python", dir);
+		SKIP(return, "cannot locate examples/slist_writer.py from %s", __FILE__);
+	snprintf(slash, sizeof(script) - (size_t)(slash - script), "/../examples/slist_writer.py");
+	snprintf(prog, sizeof(prog), "%s/slist_from_python", dir);
 	if (access(script, R_OK) < 0 || access(prog, X_OK) < 0)
 		SKIP(return, "no %.400s or %.400s", script, prog);
 
 	before = dev_shm_count("list_from_python_", false);
 	ASSERT_EQ(0, run_argv(self->run, (char *const[]){ prog, script, NULL }));
 	EXPECT_EQ(0, self->run->status) {
-		TH_LOG("list_from_python: %s", self->run->err);
+		TH_LOG("slist_from_python: %s", self->run->err);
 	}
 	EXPECT_STREQ("", self->run->err);
 	EXPECT_NE(NULL, strstr(self->run->out, "[0] str    'written by Python'"));
@@ -611,7 +611,7 @@ TEST_F(py, examples)
 			       "format '24s8sdqxxxxxx?xxxxxxxx?16s'"));
 	EXPECT_EQ(before, dev_shm_count("list_from_python_", false));
 
-	snprintf(cmd, sizeof(cmd), "%s/list_share -p %sshare >/dev/null", dir, self->prefix);
+	snprintf(cmd, sizeof(cmd), "%s/slist_share -p %sshare >/dev/null", dir, self->prefix);
 	status = system(cmd);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }

@@ -441,7 +441,7 @@ TEST_F(segment, unlinked_name_is_reusable)
 	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
 }
 
-/* sealshm_list and sealshm_stat report what was created: size, owner,
+/* sealshm_registry_list and sealshm_stat report what was created: size, owner,
  * mode, seals, creation time, creator pid and inode; after unlink, neither
  * reports it. */
 TEST_F(segment, list_and_stat_report_created)
@@ -457,7 +457,7 @@ TEST_F(segment, list_and_stat_report_created)
 	ASSERT_EQ(0, sealshm_create("other", 1, NULL, &self->shm[1]));
 	ASSERT_EQ(0, fstat(sealshm_fd(self->shm[0]), &st));
 
-	n = sealshm_list(NULL, &infos);
+	n = sealshm_registry_list(NULL, &infos);
 	ASSERT_EQ(2, n);
 	ASSERT_NE(NULL, infos);
 	for (int i = 0; i < n; i++) {
@@ -492,7 +492,7 @@ TEST_F(segment, list_and_stat_report_created)
 	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
 	EXPECT_EQ(-ENOENT, sealshm_stat("listed", NULL, &info));
 	infos = NULL;
-	EXPECT_EQ(1, sealshm_list(NULL, &infos));
+	EXPECT_EQ(1, sealshm_registry_list(NULL, &infos));
 	if (infos)
 		EXPECT_STREQ("other", infos[0].name);
 	free(infos);
@@ -504,7 +504,7 @@ TEST_F(segment, list_empty_is_zero)
 {
 	struct sealshm_info *infos = (struct sealshm_info *)0x1;
 
-	EXPECT_EQ(0, sealshm_list(NULL, &infos));
+	EXPECT_EQ(0, sealshm_registry_list(NULL, &infos));
 	EXPECT_EQ(NULL, infos);
 }
 
@@ -528,7 +528,7 @@ TEST_F_TIMEOUT(segment, list_pages_through_many_names, 60)
 		}
 		sealshm_close(s);
 	}
-	n = sealshm_list(NULL, &infos);
+	n = sealshm_registry_list(NULL, &infos);
 	EXPECT_EQ(total, n);
 	for (int i = 0; i < n; i++) {
 		int k = -1;
@@ -623,7 +623,7 @@ TEST_F(segment, null_arguments_are_refused)
 	EXPECT_EQ(-EINVAL, sealshm_create("nullret", 8, NULL, NULL));
 	EXPECT_EQ(-EINVAL, sealshm_attach("nullret", NULL, NULL));
 	EXPECT_EQ(-EINVAL, sealshm_unlink(NULL));
-	EXPECT_EQ(-EINVAL, sealshm_list(NULL, NULL));
+	EXPECT_EQ(-EINVAL, sealshm_registry_list(NULL, NULL));
 	EXPECT_EQ(-ENOENT, sealshm_unlink_name("nullret", NULL));
 }
 

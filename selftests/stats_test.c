@@ -5,7 +5,7 @@
  * resident bytes (the memfd's allocated pages, after another process
  * touched some), the attaches trackerd served by round trip or heard of
  * through a tracked fast attach's TRACK, and the time of the last one.
- * Globally (sealshm_stats()): names, bytes, resident bytes, sessions,
+ * Globally (sealshm_registry_stats()): names, bytes, resident bytes, sessions,
  * connections, requests, refusals by reason, limits and the caller's quota
  * use, also as another uid sees them.  And the sealshm CLI showing the new
  * fields.
@@ -92,8 +92,8 @@ static int wait_clients(uint32_t want)
 	uint64_t end = helper_now_ms() + GONE_MS;
 
 	for (;;) {
-		struct sealshm_stats st;
-		int r = sealshm_stats(NULL, &st);
+		struct sealshm_registry_stats st;
+		int r = sealshm_registry_stats(NULL, &st);
 
 		if (r < 0)
 			return r;
@@ -144,12 +144,12 @@ TEST_F(stats, resident_counts_pages_another_process_touched)
 	/* Page 16 is the last, partial one. */
 	static const size_t touched[] = { 0, 3, 7, 16 };
 	struct sealshm_info info, *infos = NULL;
-	struct sealshm_stats st0, st1;
+	struct sealshm_registry_stats st0, st1;
 	struct stat sb;
 	char off[32];
 	int n;
 
-	ASSERT_EQ(0, sealshm_stats(NULL, &st0));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &st0));
 	EXPECT_EQ(0, st0.resident);
 	ASSERT_EQ(0, sealshm_create("touched", size, &untracked, &self->shm[0]));
 	ASSERT_EQ(0, sealshm_create("tiny", 100, &untracked, &self->shm[1]));
@@ -178,7 +178,7 @@ TEST_F(stats, resident_counts_pages_another_process_touched)
 	ASSERT_EQ(0, sealshm_stat("tiny", NULL, &info));
 	EXPECT_EQ(100, info.resident);
 
-	n = sealshm_list(NULL, &infos);
+	n = sealshm_registry_list(NULL, &infos);
 	ASSERT_EQ(2, n);
 	for (int i = 0; i < n; i++) {
 		EXPECT_EQ(strcmp(infos[i].name, "tiny") ? ELEMENTSOF(touched) * page : 100,
@@ -188,14 +188,14 @@ TEST_F(stats, resident_counts_pages_another_process_touched)
 	}
 	free(infos);
 
-	ASSERT_EQ(0, sealshm_stats(NULL, &st1));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &st1));
 	EXPECT_EQ(2, st1.names);
 	EXPECT_EQ(size + 100, st1.bytes);
 	EXPECT_EQ(ELEMENTSOF(touched) * page + 100, st1.resident);
 
 	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
 	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
-	ASSERT_EQ(0, sealshm_stats(NULL, &st1));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &st1));
 	EXPECT_EQ(0, st1.resident);
 	EXPECT_EQ(0, st1.bytes);
 }
@@ -210,7 +210,7 @@ TEST_F(stats, resident_counts_pages_another_process_touched)
 TEST_F(stats, resident_sum_of_many_names_completes_in_a_pass)
 {
 	SEALSHM_OPTS(sealshm_opts, untracked, .flags = SEALSHM_NO_TRACK);
-	struct sealshm_stats st;
+	struct sealshm_registry_stats st;
 	char name[32];
 	int made = 0, r = 0;
 
@@ -226,7 +226,7 @@ TEST_F(stats, resident_sum_of_many_names_completes_in_a_pass)
 	}
 	EXPECT_EQ(0, run_peer(ARGS("--no-track", "attach", name, "0", "1"), NULL, 0));
 	for (int i = 0; i < 2; i++) {
-		ASSERT_EQ(0, sealshm_stats(NULL, &st));
+		ASSERT_EQ(0, sealshm_registry_stats(NULL, &st));
 		if (st.resident == MANY_SIZE)
 			break;
 	}
@@ -234,8 +234,8 @@ TEST_F(stats, resident_sum_of_many_names_completes_in_a_pass)
 	EXPECT_EQ(MANY * MANY_SIZE, st.bytes);
 	EXPECT_EQ(MANY_SIZE, st.resident);
 	/* Later requests report a full pass too. */
-	ASSERT_EQ(0, sealshm_stats(NULL, &st));
-	ASSERT_EQ(0, sealshm_stats(NULL, &st));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &st));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &st));
 	EXPECT_EQ(MANY_SIZE, st.resident);
 
 	while (made-- > 0) {
@@ -329,13 +329,13 @@ TEST_F(stats, stats_count_names_sessions_clients_requests)
 	};
 	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
 	char reply[SEALSHM_PROTO_MSG_MAX];
-	struct sealshm_stats st, st2;
+	struct sealshm_registry_stats st, st2;
 	int64_t now = realtime_ns();
 
-	EXPECT_EQ(-EINVAL, sealshm_stats(NULL, NULL));
-	EXPECT_EQ(-EINVAL, sealshm_stats(&bad_flags, &st));
+	EXPECT_EQ(-EINVAL, sealshm_registry_stats(NULL, NULL));
+	EXPECT_EQ(-EINVAL, sealshm_registry_stats(&bad_flags, &st));
 
-	ASSERT_EQ(0, sealshm_stats(NULL, &st));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &st));
 	EXPECT_EQ((uint32_t)self->d.pid, st.pid);
 	EXPECT_EQ(0, st.flags);
 	EXPECT_LT(now - 60 * 1000000000LL, st.start_ns);
@@ -353,7 +353,10 @@ TEST_F(stats, stats_count_names_sessions_clients_requests)
 	/* This process: its request connection and its session. */
 	EXPECT_EQ(1, st.sessions);
 	EXPECT_EQ(2, st.clients);
-	for (int i = 0; i < SEALSHM_REFUSED_MAX; i++)
+	/* Every bucket this library knows is reported; the slots past them
+	 * are zero. */
+	EXPECT_EQ(SEALSHM_REFUSED_OTHER + 1, st.n_refused);
+	for (int i = 0; i < SEALSHM_REFUSED_SLOTS; i++)
 		EXPECT_EQ(0, st.refused[i]);
 
 	/* Another connection, and another session. */
@@ -361,7 +364,7 @@ TEST_F(stats, stats_count_names_sessions_clients_requests)
 	ASSERT_LE(0, self->raw[0]);
 	self->raw[1] = raw_session_client(self->d.sock, token, NULL);
 	ASSERT_LE(0, self->raw[1]);
-	ASSERT_EQ(0, sealshm_stats(NULL, &st));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &st));
 	EXPECT_EQ(2, st.sessions);
 	EXPECT_EQ(4, st.clients);
 
@@ -369,26 +372,26 @@ TEST_F(stats, stats_count_names_sessions_clients_requests)
 	for (int i = 0; i < 5; i++)
 		ASSERT_LT(0, raw_call(self->raw[0], &list, sizeof(list), NULL, 0, reply,
 				      sizeof(reply), NULL));
-	ASSERT_EQ(0, sealshm_stats(NULL, &st2));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &st2));
 	EXPECT_EQ(st.requests + 6, st2.requests);
 
 	/* A TRACK is one too (STATS reads the sessions first). */
 	ASSERT_EQ(0, raw_send_fds(self->raw[1], &track, sizeof(track), NULL, 0));
-	ASSERT_EQ(0, sealshm_stats(NULL, &st));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &st));
 	EXPECT_EQ(st2.requests + 2, st.requests);
 	EXPECT_EQ(2, st.sessions);
 
 	/* Names and bytes, every owner's and the caller's. */
 	ASSERT_EQ(0, sealshm_create("one", 4096, &untracked, &self->shm[0]));
 	ASSERT_EQ(0, sealshm_create("two", 3 * 4096 + 1, &untracked, &self->shm[1]));
-	ASSERT_EQ(0, sealshm_stats(NULL, &st));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &st));
 	EXPECT_EQ(2, st.names);
 	EXPECT_EQ(4 * 4096 + 1, st.bytes);
 	EXPECT_EQ(2, st.caller_names);
 	EXPECT_EQ(4 * 4096 + 1, st.caller_bytes);
 	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
 	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
-	ASSERT_EQ(0, sealshm_stats(NULL, &st));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &st));
 	EXPECT_EQ(0, st.names);
 	EXPECT_EQ(0, st.bytes);
 	EXPECT_EQ(0, st.caller_names);
@@ -398,7 +401,7 @@ TEST_F(stats, stats_count_names_sessions_clients_requests)
 	self->raw[0] = safe_close(self->raw[0]);
 	self->raw[1] = safe_close(self->raw[1]);
 	EXPECT_EQ(2, wait_clients(2));
-	ASSERT_EQ(0, sealshm_stats(NULL, &st));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &st));
 	EXPECT_EQ(1, st.sessions);
 	EXPECT_LT(st2.uptime_ns, st.uptime_ns);
 	EXPECT_EQ(st2.start_ns, st.start_ns);
@@ -412,12 +415,12 @@ TEST_F(stats, refusals_are_counted_by_reason)
 	SEALSHM_OPTS(sealshm_opts, untracked, .flags = SEALSHM_NO_TRACK);
 	struct sealshm_msg_hello_reply hello;
 	struct sealshm_msg_name attach;
-	struct sealshm_stats st0, st1;
+	struct sealshm_registry_stats st0, st1;
 	struct sealshm *shm = NULL;
 	char reply[512];
-	uint64_t want[SEALSHM_REFUSED_MAX] = { 0 };
+	uint64_t want[SEALSHM_REFUSED_SLOTS] = { 0 };
 
-	ASSERT_EQ(0, sealshm_stats(NULL, &st0));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &st0));
 
 	EXPECT_EQ(-ENOENT, sealshm_attach("missing", NULL, &shm));
 	EXPECT_EQ(-ENOENT, sealshm_stat("missing", NULL, &(struct sealshm_info){ 0 }));
@@ -460,8 +463,8 @@ TEST_F(stats, refusals_are_counted_by_reason)
 	EXPECT_EQ(-EPROTO, hello.hdr.status);
 	want[SEALSHM_REFUSED_PROTO] = 2;
 
-	ASSERT_EQ(0, sealshm_stats(NULL, &st1));
-	for (int i = 0; i < SEALSHM_REFUSED_MAX; i++) {
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &st1));
+	for (int i = 0; i < SEALSHM_REFUSED_SLOTS; i++) {
 		EXPECT_EQ(want[i], st1.refused[i] - st0.refused[i]) {
 			TH_LOG("refusal bucket %d", i);
 		}
@@ -475,7 +478,7 @@ static int other_uid(const void *arg)
 	SEALSHM_OPTS(sealshm_opts, untracked, .flags = SEALSHM_NO_TRACK);
 	const uint64_t *root_bytes = arg;
 	struct sealshm_info *infos = NULL;
-	struct sealshm_stats st;
+	struct sealshm_registry_stats st;
 	struct sealshm *s = NULL;
 	int n, seen = 0;
 
@@ -492,7 +495,7 @@ static int other_uid(const void *arg)
 	if (sealshm_unlink_name("root_shared", &untracked) != -EPERM)
 		return 12;
 	/* Its own name and the one mode 0644 lets it read. */
-	n = sealshm_list(&untracked, &infos);
+	n = sealshm_registry_list(&untracked, &infos);
 	for (int i = 0; i < n; i++)
 		seen |= !strcmp(infos[i].name, "nobodys") ? 1 :
 			!strcmp(infos[i].name, "root_shared") ? 2 : 4;
@@ -500,7 +503,7 @@ static int other_uid(const void *arg)
 	if (n != 2 || seen != 3)
 		return 13;
 	/* Everyone's names and bytes; its own use of its quotas. */
-	if (sealshm_stats(&untracked, &st) < 0)
+	if (sealshm_registry_stats(&untracked, &st) < 0)
 		return 14;
 	if (st.names != 3 || st.bytes != *root_bytes + 3 * 4096)
 		return 15;
@@ -516,7 +519,7 @@ TEST_F(stats, other_uid_lists_its_names_and_sees_global_figures)
 	SEALSHM_OPTS(sealshm_opts, private, .flags = SEALSHM_NO_TRACK, .mode = 0600);
 	SEALSHM_OPTS(sealshm_opts, shared, .flags = SEALSHM_NO_TRACK, .mode = 0644);
 	const uint64_t root_bytes = 4096 + 8192;
-	struct sealshm_stats st0, st1;
+	struct sealshm_registry_stats st0, st1;
 	int rc;
 
 	if (geteuid() != 0)
@@ -526,15 +529,15 @@ TEST_F(stats, other_uid_lists_its_names_and_sees_global_figures)
 	ASSERT_EQ(0, chmod(self->d.sock, 0666));
 	ASSERT_EQ(0, sealshm_create("root_private", 4096, &private, &self->shm[0]));
 	ASSERT_EQ(0, sealshm_create("root_shared", 8192, &shared, &self->shm[1]));
-	ASSERT_EQ(0, sealshm_stats(NULL, &st0));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &st0));
 
 	rc = run_child(other_uid, &root_bytes, 20000);
 	EXPECT_EQ(0, rc);
 
-	ASSERT_EQ(0, sealshm_stats(NULL, &st1));
+	ASSERT_EQ(0, sealshm_registry_stats(NULL, &st1));
 	EXPECT_EQ(1, st1.refused[SEALSHM_REFUSED_EACCES] - st0.refused[SEALSHM_REFUSED_EACCES]);
 	EXPECT_EQ(1, st1.refused[SEALSHM_REFUSED_EPERM] - st0.refused[SEALSHM_REFUSED_EPERM]);
-	for (int i = 0; i < SEALSHM_REFUSED_MAX; i++) {
+	for (int i = 0; i < SEALSHM_REFUSED_SLOTS; i++) {
 		if (i == SEALSHM_REFUSED_EACCES || i == SEALSHM_REFUSED_EPERM)
 			continue;
 		EXPECT_EQ(st0.refused[i], st1.refused[i]) {

@@ -62,7 +62,7 @@ static int other_uid_on_private(void)
 	CHILD_CHECK(3, s == NULL);
 	CHILD_CHECK(4, sealshm_unlink_name("private", NULL) == -EPERM);
 	CHILD_CHECK(5, sealshm_stat("private", NULL, &info) == -EACCES);
-	n = sealshm_list(NULL, &infos);
+	n = sealshm_registry_list(NULL, &infos);
 	CHILD_CHECK(6, n == 0);
 	free(infos);
 	return 0;
@@ -101,7 +101,7 @@ static int other_uid_on_public(void)
 			       MAP_FAILED);
 	CHILD_CHECK(7, sealshm_unlink(s) == -EPERM);
 	sealshm_close(s);
-	n = sealshm_list(NULL, &infos);
+	n = sealshm_registry_list(NULL, &infos);
 	CHILD_CHECK(8, n == 1 && !strcmp(infos[0].name, "public"));
 	free(infos);
 	return 0;

@@ -743,7 +743,7 @@ TEST_F_TIMEOUT(tracking, kill9_during_loops_leaves_no_orphan, 170)
 	/* Only "live" may stay, tracked by its live creator alone. */
 	n = helper_wait_names(1, 20000);
 	EXPECT_EQ(1, n);
-	n = sealshm_list(NULL, &infos);
+	n = sealshm_registry_list(NULL, &infos);
 	for (int i = 0; i < n; i++) {
 		EXPECT_STREQ("live", infos[i].name);
 	}
@@ -855,7 +855,7 @@ TEST_F(tracking, stat_reports_sessions_and_pids)
 	/* The listing says the same. */
 	{
 		struct sealshm_info *infos = NULL;
-		int n = sealshm_list(NULL, &infos);
+		int n = sealshm_registry_list(NULL, &infos);
 
 		ASSERT_EQ(1, n);
 		EXPECT_EQ(4, infos[0].n_sessions);

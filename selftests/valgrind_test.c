@@ -361,7 +361,7 @@ TEST_F_TIMEOUT(vg_trackerd, trackerd_exits_clean_after_api_and_bad_messages, 120
 	EXPECT_EQ('v', ((char *)sealshm_buf(self->shm[1]))[size - 1]);
 	ASSERT_EQ(0, sealshm_attach("vg_seg", &rdonly, &self->shm[2]));
 	EXPECT_EQ('v', ((char *)sealshm_buf(self->shm[2]))[0]);
-	n = sealshm_list(NULL, &infos);
+	n = sealshm_registry_list(NULL, &infos);
 	EXPECT_EQ(1, n);
 	if (n == 1)
 		EXPECT_STREQ("vg_seg", infos[0].name);

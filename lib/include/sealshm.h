@@ -99,13 +99,31 @@ SEALSHM_API int sealshm_unlink(struct sealshm *shm);
  * @opts may select the socket; NULL for defaults. */
 SEALSHM_API int sealshm_unlink_name(const char *name, const struct sealshm_opts *opts);
 
-/* sealshm_seal() flags */
-#define SEALSHM_SEAL_WRITE		(1u << 0) /* F_SEAL_WRITE: nobody writes any more */
-#define SEALSHM_SEAL_FUTURE_WRITE	(1u << 1) /* F_SEAL_FUTURE_WRITE: only existing
-						   * writable mappings still write */
+/*
+ * Seals, as sealshm_info.seals reports them and sealshm_seal() adds them:
+ * one bit each, with the values of the kernel's F_SEAL_* (fcntl(2)), so
+ * either spelling may be used.  Every segment carries SHRINK and GROW.
+ */
+#define SEALSHM_SEAL_SEAL		0x0001u	/* no seal can be added any more */
+#define SEALSHM_SEAL_SHRINK		0x0002u	/* the size cannot shrink */
+#define SEALSHM_SEAL_GROW		0x0004u	/* the size cannot grow */
+#define SEALSHM_SEAL_WRITE		0x0008u	/* nobody writes any more */
+#define SEALSHM_SEAL_FUTURE_WRITE	0x0010u	/* only existing writable mappings
+						 * still write (Linux 5.1) */
+#define SEALSHM_SEAL_EXEC		0x0020u	/* exec bits fixed (Linux 6.3) */
 
 /*
- * Publish @shm: make the segment immutable for everyone who attaches it
+ * Write the names of the seals in @seals into @buf (@len bytes), comma
+ * separated, NUL-terminated, in bit order: "seal", "shrink", "grow",
+ * "write", "future_write", "exec"; a bit this library does not know as
+ * "0x40" and so on.  No seal gives "".  Returns the length without the
+ * NUL, or -ERANGE (nothing useful written) when @buf is too small.
+ */
+SEALSHM_API int sealshm_seals_format(uint32_t seals, char *buf, size_t len);
+
+/*
+ * Publish @shm (@flags: SEALSHM_SEAL_WRITE and/or _FUTURE_WRITE): make the
+ * segment immutable for everyone who attaches it
  * later.  Seals cannot be removed.  Readers see them in sealshm_info.seals
  * (sealshm_stat()), and trackerd refuses a read-write attach with -EPERM.
  *  - SEALSHM_SEAL_FUTURE_WRITE: @shm's buffer stays writable (and so does
@@ -132,14 +150,18 @@ SEALSHM_API size_t sealshm_size(const struct sealshm *shm);	/* exactly the reque
 SEALSHM_API const char *sealshm_name(const struct sealshm *shm); /* without a leading '/' */
 SEALSHM_API int sealshm_fd(const struct sealshm *shm);		/* owned by @shm, CLOEXEC */
 
-/* One registered name, as sealshm_list() reports it. */
+/* sealshm_info.session_pids[] entries. */
+#define SEALSHM_INFO_PIDS 4
+
+/* One registered name, as sealshm_registry_list() and sealshm_stat()
+ * report it. */
 struct sealshm_info {
 	char name[SEALSHM_NAME_MAX + 1];
 	uint64_t size;		/* bytes */
 	uint32_t uid;		/* owner */
 	uint32_t gid;
 	uint32_t mode;		/* permission bits */
-	uint32_t seals;		/* F_SEAL_* bits currently on the memfd */
+	uint32_t seals;		/* SEALSHM_SEAL_* bits on the memfd now */
 	int64_t ctime_ns;	/* creation, CLOCK_REALTIME nanoseconds */
 	uint32_t creator_pid;	/* pid of the creator, as trackerd saw it */
 	uint32_t flags;		/* SEALSHM_LIFETIME_LAST or 0 */
@@ -147,7 +169,7 @@ struct sealshm_info {
 	uint32_t n_sessions;	/* how many sessions track the name */
 	/* First pid of each of the first (oldest) tracking sessions, 0 past
 	 * min(n_sessions, SEALSHM_INFO_PIDS). */
-	uint32_t session_pids[4];
+	uint32_t session_pids[SEALSHM_INFO_PIDS];
 	uint32_t __reserved;
 	/* Bytes of the segment's pages that are allocated (the memfd's
 	 * blocks; trackerd never maps it), at most size. */
@@ -157,7 +179,6 @@ struct sealshm_info {
 	uint64_t n_attaches;
 	int64_t atime_ns;	/* the last of those, CLOCK_REALTIME; 0: never */
 };
-#define SEALSHM_INFO_PIDS 4
 
 /*
  * Fetch every name the caller may attach, in no particular order.
@@ -165,13 +186,16 @@ struct sealshm_info {
  * and the return value is the number of entries.
  * Errors: those of connecting to trackerd, -ENOMEM.
  */
-SEALSHM_API int sealshm_list(const struct sealshm_opts *opts, struct sealshm_info **ret_infos);
+SEALSHM_API int sealshm_registry_list(const struct sealshm_opts *opts,
+				      struct sealshm_info **ret_infos);
 
 /* Fetch one name's entry.  Errors: -ENOENT, -EACCES, -EINVAL. */
 SEALSHM_API int sealshm_stat(const char *name, const struct sealshm_opts *opts,
 			     struct sealshm_info *ret_info);
 
-/* sealshm_stats.refused[] indexes: why trackerd refused requests. */
+/* sealshm_registry_stats.refused[] indexes: why trackerd refused requests.
+ * A later version may add buckets at the end (n_refused says how many a
+ * trackerd reported). */
 enum {
 	SEALSHM_REFUSED_ENOENT,		/* no such name */
 	SEALSHM_REFUSED_EACCES,		/* mode bits, a manager's auth key */
@@ -181,12 +205,13 @@ enum {
 	SEALSHM_REFUSED_EINVAL,		/* bad fields or fds */
 	SEALSHM_REFUSED_PROTO,		/* framing, handshake: connection closed */
 	SEALSHM_REFUSED_OTHER,		/* anything else */
-	SEALSHM_REFUSED_MAX
 };
+/* Room for buckets in sealshm_registry_stats.refused[]. */
+#define SEALSHM_REFUSED_SLOTS 16
 
-/* trackerd's global figures, as sealshm_stats() reports them.  Names and
- * bytes count every name; caller_* only the caller's uid's. */
-struct sealshm_stats {
+/* trackerd's global figures, as sealshm_registry_stats() reports them.
+ * Names and bytes count every name; caller_* only the caller's uid's. */
+struct sealshm_registry_stats {
 	int64_t start_ns;	/* trackerd's start, CLOCK_REALTIME nanoseconds */
 	uint64_t uptime_ns;
 	uint64_t names;
@@ -194,22 +219,27 @@ struct sealshm_stats {
 	uint64_t resident;	/* sum of resident bytes */
 	uint64_t requests;	/* requests answered since start; a rate is the
 				 * difference of two samples over uptime_ns's */
-	uint64_t refused[SEALSHM_REFUSED_MAX];	/* by SEALSHM_REFUSED_* */
+	uint64_t max_bytes_per_uid;	/* 0: no limit */
+	uint64_t caller_bytes;	/* bytes the caller's uid owns */
+	/* Refused requests by SEALSHM_REFUSED_* bucket: refused[0 ..
+	 * n_refused - 1] are reported, the rest are 0. */
+	uint64_t refused[SEALSHM_REFUSED_SLOTS];
+	uint32_t n_refused;
 	uint32_t sessions;	/* tracking sessions open */
 	uint32_t clients;	/* connections open, sessions included */
 	uint32_t max_names;	/* --max-names */
 	uint32_t max_names_per_uid;
 	uint32_t max_clients;
 	uint32_t caller_names;	/* names the caller's uid owns */
-	uint64_t max_bytes_per_uid;	/* 0: no limit */
-	uint64_t caller_bytes;	/* bytes the caller's uid owns */
 	uint32_t pid;		/* trackerd's pid */
-	uint32_t flags;		/* SEALSHM_STATS_MANAGER */
+	uint32_t flags;		/* SEALSHM_REGISTRY_MANAGER */
+	uint32_t __reserved;
 };
-#define SEALSHM_STATS_MANAGER	(1u << 0)	/* a manager's private trackerd */
+#define SEALSHM_REGISTRY_MANAGER	(1u << 0)	/* a manager's private trackerd */
 
 /* Fetch trackerd's global figures.  Errors: those of reaching trackerd. */
-SEALSHM_API int sealshm_stats(const struct sealshm_opts *opts, struct sealshm_stats *ret_stats);
+SEALSHM_API int sealshm_registry_stats(const struct sealshm_opts *opts,
+				       struct sealshm_registry_stats *ret_stats);
 
 /*
  * Tracking sessions.  Tracked creates and attaches (the default) register the
@@ -234,7 +264,7 @@ SEALSHM_API int sealshm_session_export(const struct sealshm_opts *opts, char *bu
 /*
  * ShareableList: typed items in one segment, with CPython's
  * multiprocessing.shared_memory.ShareableList memory layout byte for byte,
- * so C and Python programs share lists (see sealshm_list_create(3)).
+ * so C and Python programs share lists (see sealshm_slist_create(3)).
  */
 #define SEALSHM_ITEM_INT	1	/* int64_t, format "q" */
 #define SEALSHM_ITEM_FLOAT	2	/* double, format "d" */
@@ -244,7 +274,7 @@ SEALSHM_API int sealshm_session_export(const struct sealshm_opts *opts, char *bu
 #define SEALSHM_ITEM_NONE	6	/* format "xxxxxx?x", decode code 3 */
 
 /* One item.  For STR and BYTES, .ptr/.len are the bytes (no NUL needed);
- * as returned by sealshm_list_get() they point into the shared mapping. */
+ * as returned by sealshm_slist_get() they point into the shared mapping. */
 struct sealshm_item {
 	uint32_t type;		/* SEALSHM_ITEM_* */
 	uint32_t __pad;
@@ -259,7 +289,7 @@ struct sealshm_item {
 	} u;
 };
 
-struct sealshm_list;
+struct sealshm_slist;
 
 /* Create a list of @n items (a copy of @items) in a new segment named @name
  * (NULL: generated), laid out as CPython's ShareableList.  A str/bytes slot
@@ -268,60 +298,60 @@ struct sealshm_list;
  * SEALSHM_POSIX for a /dev/shm segment CPython can open).
  * Errors: those of sealshm_create(), -EINVAL (bad item, invalid UTF-8 in a
  * STR), -E2BIG (an item over 9,999,991 bytes). */
-SEALSHM_API int sealshm_list_create(const char *name, const struct sealshm_item *items, size_t n,
-				    const struct sealshm_opts *opts, struct sealshm_list **ret);
+SEALSHM_API int sealshm_slist_create(const char *name, const struct sealshm_item *items, size_t n,
+				    const struct sealshm_opts *opts, struct sealshm_slist **ret);
 
 /* Attach the list in segment @name.  Every header field, offset, format and
  * code is checked against the segment's size first: a corrupt or hostile
  * list is refused with -EBADMSG, never read out of bounds.
  * Errors: those of sealshm_attach(), -EBADMSG. */
-SEALSHM_API int sealshm_list_attach(const char *name, const struct sealshm_opts *opts,
-				    struct sealshm_list **ret);
+SEALSHM_API int sealshm_slist_attach(const char *name, const struct sealshm_opts *opts,
+				    struct sealshm_slist **ret);
 
 /* Unmap and free; NULL is fine.  The name is left alone. Returns 0. */
-SEALSHM_API int sealshm_list_close(struct sealshm_list *list);
+SEALSHM_API int sealshm_slist_close(struct sealshm_slist *list);
 
 /* The segment under the list (sealshm_unlink() it like any segment);
  * owned by @list. */
-SEALSHM_API struct sealshm *sealshm_list_shm(const struct sealshm_list *list);
+SEALSHM_API struct sealshm *sealshm_slist_shm(const struct sealshm_slist *list);
 
 /* Number of items (>= 0). */
-SEALSHM_API int sealshm_list_len(const struct sealshm_list *list);
+SEALSHM_API int sealshm_slist_len(const struct sealshm_slist *list);
 
 /* Item @index (Python's rules: -1 is the last; below -len or at/after len
  * gives -ERANGE).  STR/BYTES: a zero-copy view into the shared mapping
  * (CPython's quirk kept: trailing NULs are dropped), valid while the list is
  * open and only as stable as the writers let it be: hold your own lock, or
- * use sealshm_list_get_copy().  -EBADMSG if the item's format is corrupt. */
-SEALSHM_API int sealshm_list_get(const struct sealshm_list *list, int64_t index,
+ * use sealshm_slist_get_copy().  -EBADMSG if the item's format is corrupt. */
+SEALSHM_API int sealshm_slist_get(const struct sealshm_slist *list, int64_t index,
 				 struct sealshm_item *ret);
 
-/* As sealshm_list_get(), but STR/BYTES are copied into @buf (@len bytes; a
+/* As sealshm_slist_get(), but STR/BYTES are copied into @buf (@len bytes; a
  * STR is NUL-terminated) and ret->u.s points there.  Returns the number of
  * bytes of the value, or -ENOBUFS (nothing copied) when @buf is too small. */
-SEALSHM_API int sealshm_list_get_copy(const struct sealshm_list *list, int64_t index, void *buf,
+SEALSHM_API int sealshm_slist_get_copy(const struct sealshm_slist *list, int64_t index, void *buf,
 				      size_t len, struct sealshm_item *ret);
 
 /* Store @item at @index.  Its type may change (the slot's format and code
  * change with it); a STR/BYTES longer than the slot is refused with -E2BIG
  * and the old value stays: nothing is written before every check passed.
  * Errors: -ERANGE, -E2BIG, -EINVAL (bad item), -EPERM (read-only attach). */
-SEALSHM_API int sealshm_list_set(struct sealshm_list *list, int64_t index,
+SEALSHM_API int sealshm_slist_set(struct sealshm_slist *list, int64_t index,
 				 const struct sealshm_item *item);
 
 /* How many items equal @item, with Python's ==: numbers compare by value
  * across int, float and bool (1 == 1.0 == True), str equals str and bytes
  * bytes by content, None only None. */
-SEALSHM_API int sealshm_list_count(const struct sealshm_list *list,
+SEALSHM_API int sealshm_slist_count(const struct sealshm_slist *list,
 				   const struct sealshm_item *item);
 
 /* Index of the first item equal to @item, or -ENOENT. */
-SEALSHM_API int sealshm_list_index(const struct sealshm_list *list,
+SEALSHM_API int sealshm_slist_index(const struct sealshm_slist *list,
 				   const struct sealshm_item *item);
 
 /* CPython's .format: every item's format string, concatenated, NUL-terminated
  * into @buf.  Returns its length, or -ERANGE when @len is too small. */
-SEALSHM_API int sealshm_list_format(const struct sealshm_list *list, char *buf, size_t len);
+SEALSHM_API int sealshm_slist_format(const struct sealshm_slist *list, char *buf, size_t len);
 
 /*
  * SharedMemoryManager: a private trackerd (trackerd --manager, a child of
@@ -371,22 +401,26 @@ SEALSHM_API const char *sealshm_manager_address(const struct sealshm_manager *mg
 /* The manager's pid (as its HELLO said), 0 for NULL. */
 SEALSHM_API pid_t sealshm_manager_pid(const struct sealshm_manager *mgr);
 
-/* Like sealshm_create(NULL, @size, ...) and sealshm_list_create(NULL, ...),
+/* Like sealshm_create(NULL, @size, ...) and sealshm_slist_create(NULL, ...),
  * but the new name (generated, "psm_" + 8 hex digits) belongs to the
  * manager: untracked, gone at its shutdown.  Errors: those of the plain
  * calls; -ENOENT once the manager is gone. */
 SEALSHM_API int sealshm_manager_create(struct sealshm_manager *mgr, size_t size,
 				       struct sealshm **ret);
-SEALSHM_API int sealshm_manager_list_create(struct sealshm_manager *mgr,
+SEALSHM_API int sealshm_manager_slist_create(struct sealshm_manager *mgr,
 					    const struct sealshm_item *items, size_t n,
-					    struct sealshm_list **ret);
+					    struct sealshm_slist **ret);
 
-/* Attach a name of the manager's; @flags: 0 or SEALSHM_RDONLY.
- * Errors: those of sealshm_attach(); -ENOENT after shutdown. */
+/* Attach a name of the manager's, as sealshm_attach() and
+ * sealshm_slist_attach() do; @opts (NULL for defaults) may set
+ * SEALSHM_RDONLY and nothing else: the socket is the manager's, and its
+ * names are never tracked.  Errors: those of sealshm_attach(), -EINVAL for
+ * other opts; -ENOENT after shutdown. */
 SEALSHM_API int sealshm_manager_attach(struct sealshm_manager *mgr, const char *name,
-				       uint32_t flags, struct sealshm **ret);
-SEALSHM_API int sealshm_manager_list_attach(struct sealshm_manager *mgr, const char *name,
-					    uint32_t flags, struct sealshm_list **ret);
+				       const struct sealshm_opts *opts, struct sealshm **ret);
+SEALSHM_API int sealshm_manager_slist_attach(struct sealshm_manager *mgr, const char *name,
+					    const struct sealshm_opts *opts,
+					    struct sealshm_slist **ret);
 
 /* Unlink every name of the manager, stop it and free @mgr (NULL is fine).
  * Mappings that exist stay valid; new attaches get -ENOENT.  The owner

@@ -28,7 +28,7 @@
 #define EXPECT_REGISTRY_EMPTY()							\
 	do {									\
 		struct sealshm_info *infos_ = NULL;				\
-		int n_ = sealshm_list(NULL, &infos_);				\
+		int n_ = sealshm_registry_list(NULL, &infos_);				\
 										\
 		EXPECT_EQ(0, n_) {						\
 			for (int i_ = 0; i_ < n_; i_++)				\

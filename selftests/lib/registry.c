@@ -50,7 +50,7 @@ int helper_wait_names(int want, unsigned int timeout_ms)
 
 	for (;;) {
 		struct sealshm_info *infos = NULL;
-		int n = sealshm_list(NULL, &infos);
+		int n = sealshm_registry_list(NULL, &infos);
 
 		free(infos);
 		if (n < 0 || n <= want || helper_now_ms() >= end)

@@ -154,7 +154,7 @@ int trackerd_connect_requests(const struct trackerd *t)
 	r = trackerd_use(t);
 	if (r < 0)
 		return r;
-	r = sealshm_list(NULL, &infos);
+	r = sealshm_registry_list(NULL, &infos);
 	if (r < 0)
 		return r;
 	free(infos);

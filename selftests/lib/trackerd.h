@@ -53,7 +53,7 @@ int helper_session_open(void);
 int trackerd_use(const struct trackerd *t);
 
 /* trackerd_use(), then open the library's cached request connection with
- * one sealshm_list(), which must list nothing (-ENOTEMPTY).  0 or -errno. */
+ * one sealshm_registry_list(), which must list nothing (-ENOTEMPTY).  0 or -errno. */
 int trackerd_connect_requests(const struct trackerd *t);
 
 /* trackerd_connect_requests(), then open the tracking session, so that

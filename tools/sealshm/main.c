@@ -21,20 +21,6 @@
 #define EXIT_USAGE 2
 #define _unused_ __attribute__((unused))
 
-/* Seal bits as fcntl(2) defines them; spelled out so that an older libc's
- * <fcntl.h> (no F_SEAL_EXEC before glibc 2.38) does not matter. */
-static const struct {
-	uint32_t bit;
-	const char *name;
-} seal_names[] = {
-	{ 0x0001, "seal" },		/* F_SEAL_SEAL */
-	{ 0x0002, "shrink" },		/* F_SEAL_SHRINK */
-	{ 0x0004, "grow" },		/* F_SEAL_GROW */
-	{ 0x0008, "write" },		/* F_SEAL_WRITE */
-	{ 0x0010, "future_write" },	/* F_SEAL_FUTURE_WRITE, Linux 5.1 */
-	{ 0x0020, "exec" },		/* F_SEAL_EXEC, Linux 6.3 */
-};
-
 /* Every call passes NO_TRACK: this process exits at once, and a tracked
  * name would be unlinked with it.  --socket fills in .socket. */
 static struct sealshm_opts arg_opts = {
@@ -148,22 +134,10 @@ static int parse_size(const char *s, size_t *ret)
 	return 0;
 }
 
+/* "shrink,grow", or "-" for none. */
 static void format_seals(uint32_t seals, char *buf, size_t len)
 {
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(seal_names) / sizeof(seal_names[0]); i++) {
-		if (!(seals & seal_names[i].bit))
-			continue;
-		n += snprintf(buf + n, len - n, "%s%s", n ? "," : "", seal_names[i].name);
-		if (n >= len)
-			return;
-		seals &= ~seal_names[i].bit;
-	}
-	if (seals && n < len)
-		n += snprintf(buf + n, len - n, "%s0x%" PRIx32, n ? "," : "", seals);
-	if (n == 0)
+	if (sealshm_seals_format(seals, buf, len) <= 0)
 		snprintf(buf, len, "-");
 }
 
@@ -210,7 +184,7 @@ static int cmd_ls(int argc _unused_, char **argv _unused_)
 	struct sealshm_info *infos = NULL;
 	int width = 4, n;
 
-	n = sealshm_list(&arg_opts, &infos);
+	n = sealshm_registry_list(&arg_opts, &infos);
 	if (n < 0)
 		return fail("list names", NULL, n);
 

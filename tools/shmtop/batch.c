@@ -14,7 +14,9 @@
 
 #include "batch.h"
 
-static const char *const refused_keys[SEALSHM_REFUSED_MAX] = {
+/* Keys of the refusal buckets this tool knows; later ones print as
+ * "bucketN". */
+static const char *const refused_keys[] = {
 	[SEALSHM_REFUSED_ENOENT] = "enoent",
 	[SEALSHM_REFUSED_EACCES] = "eacces",
 	[SEALSHM_REFUSED_EPERM]  = "eperm",
@@ -24,6 +26,14 @@ static const char *const refused_keys[SEALSHM_REFUSED_MAX] = {
 	[SEALSHM_REFUSED_PROTO]  = "proto",
 	[SEALSHM_REFUSED_OTHER]  = "other",
 };
+
+static const char *refused_key(unsigned int i, char buf[16])
+{
+	if (i < sizeof(refused_keys) / sizeof(refused_keys[0]))
+		return refused_keys[i];
+	snprintf(buf, 16, "bucket%u", i);
+	return buf;
+}
 
 static void iso_time(int64_t ns, char *buf, size_t len)
 {
@@ -47,21 +57,21 @@ static void quota(uint64_t n, uint64_t max, char *buf, size_t len)
 void batch_text_frame(FILE *f, const struct snapshot *s, const struct segment *const *view,
 		      size_t n)
 {
-	const struct sealshm_stats *st = &s->stats;
-	char when[64], qn[48], qb[48], qc[48];
+	const struct sealshm_registry_stats *st = &s->stats;
+	char when[64], qn[48], qb[48], qc[48], key[16];
 
 	iso_time(s->time_ns, when, sizeof(when));
 	fprintf(f, "shmtop time %s trackerd %" PRIu32 " up %" PRIu64 " manager %s\n", when,
 		st->pid, st->uptime_ns / 1000000000u,
-		st->flags & SEALSHM_STATS_MANAGER ? "yes" : "no");
+		st->flags & SEALSHM_REGISTRY_MANAGER ? "yes" : "no");
 	fprintf(f, "totals names %" PRIu64 " bytes %" PRIu64 " resident %" PRIu64
 		" sessions %" PRIu32 " connections %" PRIu32 " requests %" PRIu64
 		" req/s %.2f since %s\n",
 		st->names, st->bytes, st->resident, st->sessions, st->clients, st->requests,
 		s->requests_per_sec, s->rate_since_start ? "start" : "frame");
 	fputs("refused", f);
-	for (int i = 0; i < SEALSHM_REFUSED_MAX; i++)
-		fprintf(f, " %s %" PRIu64, refused_keys[i], st->refused[i]);
+	for (unsigned int i = 0; i < st->n_refused && i < SEALSHM_REFUSED_SLOTS; i++)
+		fprintf(f, " %s %" PRIu64, refused_key(i, key), st->refused[i]);
 	fputc('\n', f);
 	quota(st->caller_names, st->max_names_per_uid, qn, sizeof(qn));
 	quota(st->caller_bytes, st->max_bytes_per_uid, qb, sizeof(qb));
@@ -171,8 +181,6 @@ static void json_segment(FILE *f, const struct snapshot *s, const struct segment
 	const struct sealshm_info *in = &g->info;
 	uint32_t shown = in->n_sessions < SEALSHM_INFO_PIDS ? in->n_sessions : SEALSHM_INFO_PIDS;
 	bool first = true;
-	const char *name;
-	uint32_t bit;
 
 	fputs("{\"name\":", f);
 	json_string(f, in->name);
@@ -200,8 +208,10 @@ static void json_segment(FILE *f, const struct snapshot *s, const struct segment
 	fprintf(f, ",\"n_attaches\":%" PRIu64 ",\"atime_ns\":%" PRId64 ",\"ctime_ns\":%" PRId64
 		",\"ino\":%" PRIu64 ",\"seals\":[", in->n_attaches, in->atime_ns, in->ctime_ns,
 		in->ino);
-	for (unsigned int i = 0; (name = seal_name(i, &bit)); i++) {
-		if (!(in->seals & bit))
+	for (unsigned int i = 0; i < 32; i++) {
+		char name[16];
+
+		if (!(in->seals & (1u << i)) || sealshm_seals_format(1u << i, name, sizeof(name)) <= 0)
 			continue;
 		fprintf(f, "%s\"%s\"", first ? "" : ",", name);
 		first = false;
@@ -213,19 +223,20 @@ static void json_segment(FILE *f, const struct snapshot *s, const struct segment
 void batch_json_frame(FILE *f, const struct snapshot *s, const struct segment *const *view,
 		      size_t n)
 {
-	const struct sealshm_stats *st = &s->stats;
+	const struct sealshm_registry_stats *st = &s->stats;
+	char key[16];
 
 	fprintf(f, "{\"time_ns\":%" PRId64 ",\"trackerd\":{\"pid\":%" PRIu32
 		",\"manager\":%s,\"start_ns\":%" PRId64 ",\"uptime_ns\":%" PRIu64 "}",
-		s->time_ns, st->pid, st->flags & SEALSHM_STATS_MANAGER ? "true" : "false",
+		s->time_ns, st->pid, st->flags & SEALSHM_REGISTRY_MANAGER ? "true" : "false",
 		st->start_ns, st->uptime_ns);
 	fprintf(f, ",\"names\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"resident\":%" PRIu64
 		",\"sessions\":%" PRIu32 ",\"connections\":%" PRIu32 ",\"requests\":%" PRIu64
 		",\"requests_per_sec\":%.3f,\"rate_since_start\":%s,\"refused\":{",
 		st->names, st->bytes, st->resident, st->sessions, st->clients, st->requests,
 		s->requests_per_sec, s->rate_since_start ? "true" : "false");
-	for (int i = 0; i < SEALSHM_REFUSED_MAX; i++)
-		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", refused_keys[i], st->refused[i]);
+	for (unsigned int i = 0; i < st->n_refused && i < SEALSHM_REFUSED_SLOTS; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", refused_key(i, key), st->refused[i]);
 	fprintf(f, "},\"limits\":{\"max_names\":%" PRIu32 ",\"max_names_per_uid\":%" PRIu32
 		",\"max_bytes_per_uid\":%" PRIu64 ",\"max_clients\":%" PRIu32 "}"
 		",\"caller\":{\"names\":%" PRIu32 ",\"bytes\":%" PRIu64 "}",

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * collect: snapshots of trackerd and of the processes mapping its segments
- * (see collect.h).  Public API only: sealshm_stats(), sealshm_list().
+ * (see collect.h).  Public API only: sealshm_registry_stats(), sealshm_registry_list().
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,54 +37,20 @@ int column_from_key(const char *key)
 }
 
 /* --- fields ------------------------------------------------------------------ */
-/* Seal bits as fcntl(2) defines them, spelled out so that an older libc's
- * <fcntl.h> (no F_SEAL_EXEC before glibc 2.38) does not matter. */
-static const struct {
-	uint32_t bit;
-	const char *name;
-	char letter;
-} seal_table[] = {
-	{ 0x0001, "seal",         'S' },	/* F_SEAL_SEAL */
-	{ 0x0002, "shrink",       's' },	/* F_SEAL_SHRINK */
-	{ 0x0004, "grow",         'g' },	/* F_SEAL_GROW */
-	{ 0x0008, "write",        'w' },	/* F_SEAL_WRITE */
-	{ 0x0010, "future_write", 'f' },	/* F_SEAL_FUTURE_WRITE, Linux 5.1 */
-	{ 0x0020, "exec",         'x' },	/* F_SEAL_EXEC, Linux 6.3 */
-};
-#define N_SEALS (sizeof(seal_table) / sizeof(seal_table[0]))
-
 void seals_letters(uint32_t seals, char buf[7])
 {
-	for (size_t i = 0; i < N_SEALS; i++)
-		buf[i] = seals & seal_table[i].bit ? seal_table[i].letter : '-';
-	buf[N_SEALS] = '\0';
+	/* One letter per SEALSHM_SEAL_* bit, in bit order. */
+	static const char letters[] = "Ssgwfx";
+
+	for (size_t i = 0; i < sizeof(letters) - 1; i++)
+		buf[i] = seals & (1u << i) ? letters[i] : '-';
+	buf[sizeof(letters) - 1] = '\0';
 }
 
 void seals_names(uint32_t seals, char *buf, size_t len)
 {
-	size_t n = 0;
-
-	if (len == 0)
-		return;
-	buf[0] = '\0';
-	for (size_t i = 0; i < N_SEALS && n < len; i++) {
-		if (!(seals & seal_table[i].bit))
-			continue;
-		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "", seal_table[i].name);
-		seals &= ~seal_table[i].bit;
-	}
-	if (seals && n < len)
-		n += (size_t)snprintf(buf + n, len - n, "%s0x%" PRIx32, n ? "," : "", seals);
-	if (n == 0)
+	if (len > 0 && sealshm_seals_format(seals, buf, len) <= 0)
 		snprintf(buf, len, "-");
-}
-
-const char *seal_name(unsigned int i, uint32_t *ret_bit)
-{
-	if (i >= N_SEALS)
-		return NULL;
-	*ret_bit = seal_table[i].bit;
-	return seal_table[i].name;
 }
 
 const char *lifetime_name(const struct sealshm_info *info)
@@ -147,7 +113,7 @@ static int64_t realtime_ns(void)
 
 static void request_rate(struct snapshot *s, const struct snapshot *prev)
 {
-	const struct sealshm_stats *a = prev ? &prev->stats : NULL, *b = &s->stats;
+	const struct sealshm_registry_stats *a = prev ? &prev->stats : NULL, *b = &s->stats;
 
 	/* The same trackerd, later: the rate over the interval. */
 	if (a && a->pid == b->pid && a->start_ns == b->start_ns && b->uptime_ns > a->uptime_ns &&
@@ -234,10 +200,10 @@ int collect_snapshot(const struct collect_config *cfg, const struct snapshot *pr
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	r = sealshm_stats(&opts, &s->stats);
+	r = sealshm_registry_stats(&opts, &s->stats);
 	if (r < 0)
 		goto fail;
-	n = sealshm_list(&opts, &infos);
+	n = sealshm_registry_list(&opts, &infos);
 	if (n < 0) {
 		r = n;
 		goto fail;

@@ -2,8 +2,8 @@
 /*
  * collect: one snapshot of what shmtop shows, with no terminal code.
  *
- * A snapshot is trackerd's global figures (sealshm_stats()), every name
- * the caller may attach (sealshm_list()) and, unless told not to, the
+ * A snapshot is trackerd's global figures (sealshm_registry_stats()), every name
+ * the caller may attach (sealshm_registry_list()) and, unless told not to, the
  * processes that map each segment (mappers.h).  It also owns the order
  * and the filter both displays apply (columns, sort keys) and the text of
  * the fields that do not depend on the display (owner names, seals).
@@ -56,7 +56,7 @@ struct segment {
 };
 
 struct snapshot {
-	struct sealshm_stats stats;
+	struct sealshm_registry_stats stats;
 	int64_t time_ns;	/* CLOCK_REALTIME when collected */
 	/* Requests per second: over the interval since the previous
 	 * snapshot of the same trackerd, or since trackerd started for the
@@ -112,9 +112,6 @@ void seals_letters(uint32_t seals, char buf[7]);
 /* Seals spelled out, comma-separated ("shrink,grow"); "-" for none;
  * unknown bits in hex. */
 void seals_names(uint32_t seals, char *buf, size_t len);
-
-/* The name of seal bit @i (0..), or NULL past the last known one. */
-const char *seal_name(unsigned int i, uint32_t *ret_bit);
 
 /* "first" or "last" (SEALSHM_LIFETIME_LAST). */
 const char *lifetime_name(const struct sealshm_info *info);

@@ -278,13 +278,13 @@ static void schedule(struct screen *sc, uint64_t from_ms)
 static void draw_header(struct screen *sc)
 {
 	const struct snapshot *s = sc->snap;
-	const struct sealshm_stats *st = &s->stats;
+	const struct sealshm_registry_stats *st = &s->stats;
 	char now[32], up[32], a[16], b[16], c[16], qn[48], qb[48];
 
 	local_time(s->time_ns, "%H:%M:%S", now, sizeof(now));
 	uptime_text(st->uptime_ns, up, sizeof(up));
 	putf(0, 0, "shmtop - %s  trackerd %" PRIu32 "%s up %s  interval %.1fs  sort %s %s%s%s%s",
-	     now, st->pid, st->flags & SEALSHM_STATS_MANAGER ? " (manager)" : "", up,
+	     now, st->pid, st->flags & SEALSHM_REGISTRY_MANAGER ? " (manager)" : "", up,
 	     sc->interval_s, columns[sc->sort].title,
 	     columns[sc->sort].descending != sc->reverse ? "v" : "^",
 	     sc->filter[0] ? "  filter '" : "", sc->filter, sc->filter[0] ? "'" : "");

@@ -2,22 +2,22 @@
 /*
  * ShareableList internals that the fuzzer and the tests reach.
  */
-#ifndef SEALSHM_LIST_H
-#define SEALSHM_LIST_H
+#ifndef SEALSHM_SLIST_H
+#define SEALSHM_SLIST_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-struct sealshm_list;
+struct sealshm_slist;
 
 /* The attach-time check of a list in @buf (@size bytes): N, every offset,
  * format and code against @size, reading nothing outside it.
  * Returns N (>= 0) or -EBADMSG. */
-int sealshm__list_validate(const void *buf, size_t size);
+int sealshm__slist_validate(const void *buf, size_t size);
 
 /* A list over caller memory @buf (validated as above), no segment under it
- * (sealshm_list_shm() gives NULL; close frees only the handle).  Returns 0,
+ * (sealshm_slist_shm() gives NULL; close frees only the handle).  Returns 0,
  * -EBADMSG or -ENOMEM. */
-int sealshm__list_open_buf(void *buf, size_t size, bool rdonly, struct sealshm_list **ret);
+int sealshm__slist_open_buf(void *buf, size_t size, bool rdonly, struct sealshm_slist **ret);
 
-#endif /* SEALSHM_LIST_H */
+#endif /* SEALSHM_SLIST_H */

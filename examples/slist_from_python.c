@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * list_from_python: read a list that a Python program wrote.
+ * slist_from_python: read a list that a Python program wrote.
  *
- *   list_from_python SCRIPT       e.g. list_from_python examples/list_writer.py
+ *   slist_from_python SCRIPT       e.g. slist_from_python examples/slist_writer.py
  *
  * Runs "python3 SCRIPT NAME" (NAME made up here), which creates a
  * multiprocessing.shared_memory.ShareableList called NAME and exits; then
  * attaches to it with SEALSHM_POSIX (CPython's segments are shm_open(3)
  * files in /dev/shm), prints every item and the format, and unlinks it.
  *
- * Build: cc list_from_python.c $(pkg-config --cflags --libs sealshm) -o list_from_python
+ * Build: cc slist_from_python.c $(pkg-config --cflags --libs sealshm) -o slist_from_python
  * No trackerd is involved: a POSIX segment is never registered.
  */
 #include <errno.h>
@@ -65,7 +65,7 @@ static int run_writer(const char *script, const char *name)
 		return -errno;
 	if (pid == 0) {
 		execlp("python3", "python3", script, name, (char *)NULL);
-		fprintf(stderr, "list_from_python: cannot run python3: %s\n", strerror(errno));
+		fprintf(stderr, "slist_from_python: cannot run python3: %s\n", strerror(errno));
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) < 0)
@@ -76,52 +76,52 @@ static int run_writer(const char *script, const char *name)
 int main(int argc, char **argv)
 {
 	SEALSHM_OPTS(sealshm_opts, opts, .flags = SEALSHM_POSIX);
-	struct sealshm_list *list = NULL;
+	struct sealshm_slist *list = NULL;
 	char name[64], format[256];
 	char buf[4096];
 	int n, r;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: list_from_python SCRIPT   (e.g. examples/list_writer.py)\n");
+		fprintf(stderr, "usage: slist_from_python SCRIPT   (e.g. examples/slist_writer.py)\n");
 		return 2;
 	}
 	snprintf(name, sizeof(name), "list_from_python_%d", (int)getpid());
 
 	r = run_writer(argv[1], name);
 	if (r < 0) {
-		fprintf(stderr, "list_from_python: %s %s failed\n", argv[1], name);
+		fprintf(stderr, "slist_from_python: %s %s failed\n", argv[1], name);
 		/* It may have created the list before failing. */
 		(void)sealshm_unlink_name(name, &opts);
 		return 1;
 	}
 
-	r = sealshm_list_attach(name, &opts, &list);
+	r = sealshm_slist_attach(name, &opts, &list);
 	if (r < 0) {
-		fprintf(stderr, "list_from_python: attach %s: %s\n", name, strerror(-r));
+		fprintf(stderr, "slist_from_python: attach %s: %s\n", name, strerror(-r));
 		(void)sealshm_unlink_name(name, &opts);
 		return 1;
 	}
 	/* Python is done with the name: unlinking now leaves our mapping. */
-	r = sealshm_unlink(sealshm_list_shm(list));
+	r = sealshm_unlink(sealshm_slist_shm(list));
 	if (r < 0)
-		fprintf(stderr, "list_from_python: unlink %s: %s\n", name, strerror(-r));
+		fprintf(stderr, "slist_from_python: unlink %s: %s\n", name, strerror(-r));
 
-	n = sealshm_list_len(list);
-	printf("list_from_python: %d items in %s:\n", n, name);
+	n = sealshm_slist_len(list);
+	printf("slist_from_python: %d items in %s:\n", n, name);
 	for (int64_t i = 0; i < n; i++) {
 		struct sealshm_item it;
 
 		/* A copy: safe even if a writer were still changing it. */
-		r = sealshm_list_get_copy(list, i, buf, sizeof(buf), &it);
+		r = sealshm_slist_get_copy(list, i, buf, sizeof(buf), &it);
 		if (r < 0) {
-			fprintf(stderr, "list_from_python: item %" PRId64 ": %s\n", i, strerror(-r));
-			sealshm_list_close(list);
+			fprintf(stderr, "slist_from_python: item %" PRId64 ": %s\n", i, strerror(-r));
+			sealshm_slist_close(list);
 			return 1;
 		}
 		print_item(i, &it);
 	}
-	if (sealshm_list_format(list, format, sizeof(format)) >= 0)
-		printf("list_from_python: format '%s'\n", format);
-	sealshm_list_close(list);
+	if (sealshm_slist_format(list, format, sizeof(format)) >= 0)
+		printf("slist_from_python: format '%s'\n", format);
+	sealshm_slist_close(list);
 	return 0;
 }

@@ -5,7 +5,7 @@
  *
  *   int64 N | int64 offsets[N + 1] | data | N x 8-byte format | N x int8 code
  *
- * (Documentation/shareablelist.md has the layout; sealshm_list_create(3) the API.)
+ * (Documentation/shareablelist.md has the layout; sealshm_slist_create(3) the API.)
  *
  * What this module owns, and where it is stricter than CPython:
  * - the header (N and the offsets) is validated once at attach time and then
@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "internal.h"
-#include "list.h"
+#include "slist.h"
 
 /* CPython's rule: the format ("<n>s") must fit in 8 characters. */
 #define FMT_SIZE	8
@@ -53,8 +53,8 @@ static const char fmt_float[FMT_SIZE] = "d";
 static const char fmt_bool[FMT_SIZE] = "xxxxxxx?";
 static const char fmt_none[FMT_SIZE] = "xxxxxx?x";
 
-struct sealshm_list {
-	struct sealshm *shm;	/* NULL for sealshm__list_open_buf() */
+struct sealshm_slist {
+	struct sealshm *shm;	/* NULL for sealshm__slist_open_buf() */
 	uint8_t *base;
 	size_t size;
 	bool rdonly;
@@ -187,7 +187,7 @@ static int64_t validate(const uint8_t *buf, size_t size, uint64_t *ret_off, size
 
 /* Private, for the fuzzer and the tests: is @buf a list we would attach?
  * Returns N or -EBADMSG. */
-int sealshm__list_validate(const void *buf, size_t size)
+int sealshm__slist_validate(const void *buf, size_t size)
 {
 	if (!buf)
 		return -EINVAL;
@@ -197,9 +197,9 @@ int sealshm__list_validate(const void *buf, size_t size)
 /* A list handle over @buf, validated; owns neither @buf nor @shm until
  * it succeeds, then owns @shm. */
 static int list_open(struct sealshm *shm, void *buf, size_t size, bool rdonly,
-		     struct sealshm_list **ret)
+		     struct sealshm_slist **ret)
 {
-	_cleanup_free_ struct sealshm_list *l = NULL;
+	_cleanup_free_ struct sealshm_slist *l = NULL;
 	int64_t n;
 
 	n = validate(buf, size, NULL, 0);
@@ -224,7 +224,7 @@ static int list_open(struct sealshm *shm, void *buf, size_t size, bool rdonly,
 	return 0;
 }
 
-int sealshm__list_open_buf(void *buf, size_t size, bool rdonly, struct sealshm_list **ret)
+int sealshm__slist_open_buf(void *buf, size_t size, bool rdonly, struct sealshm_slist **ret)
 {
 	if (!buf || !ret)
 		return -EINVAL;
@@ -315,7 +315,7 @@ static void fmt_str(char f[FMT_SIZE], uint64_t n)
 
 /* Write @it into slot @i with format @f (already chosen and checked):
  * data first, then format and code, all of it inside the slot. */
-static void item_write(struct sealshm_list *l, size_t i, const struct sealshm_item *it,
+static void item_write(struct sealshm_slist *l, size_t i, const struct sealshm_item *it,
 		       const char f[FMT_SIZE], uint32_t fmt_n)
 {
 	uint8_t *slot = l->data + l->off[i];
@@ -341,7 +341,7 @@ static void item_write(struct sealshm_list *l, size_t i, const struct sealshm_it
 	case SEALSHM_ITEM_STR:
 	case SEALSHM_ITEM_BYTES:
 		/* struct's "<n>s": the bytes, NUL padded to n.  memmove: the
-		 * value may be a view of this very slot (sealshm_list_get()). */
+		 * value may be a view of this very slot (sealshm_slist_get()). */
 		assert(it->u.s.len <= fmt_n);
 		if (it->u.s.len)
 			memmove(slot, it->u.s.ptr, it->u.s.len);
@@ -377,15 +377,15 @@ static void fmt_for(uint32_t type, uint64_t slot, char f[FMT_SIZE])
 	}
 }
 
-static void list_freep(struct sealshm_list **p)
+static void list_freep(struct sealshm_slist **p)
 {
-	(void)sealshm_list_close(*p);
+	(void)sealshm_slist_close(*p);
 }
 
-int sealshm_list_create(const char *name, const struct sealshm_item *items, size_t n,
-			const struct sealshm_opts *opts, struct sealshm_list **ret)
+int sealshm_slist_create(const char *name, const struct sealshm_item *items, size_t n,
+			const struct sealshm_opts *opts, struct sealshm_slist **ret)
 {
-	__attribute__((cleanup(list_freep))) struct sealshm_list *l = NULL;
+	__attribute__((cleanup(list_freep))) struct sealshm_slist *l = NULL;
 	struct sealshm *shm = NULL;
 	uint64_t data = 0, size;
 	uint8_t *base;
@@ -451,10 +451,10 @@ int sealshm_list_create(const char *name, const struct sealshm_item *items, size
 	return 0;
 }
 
-int sealshm_list_attach(const char *name, const struct sealshm_opts *opts,
-			struct sealshm_list **ret)
+int sealshm_slist_attach(const char *name, const struct sealshm_opts *opts,
+			struct sealshm_slist **ret)
 {
-	struct sealshm_list *l = NULL;
+	struct sealshm_slist *l = NULL;
 	struct sealshm *shm = NULL;
 	int r;
 
@@ -474,7 +474,7 @@ int sealshm_list_attach(const char *name, const struct sealshm_opts *opts,
 	return 0;
 }
 
-int sealshm_list_close(struct sealshm_list *list)
+int sealshm_slist_close(struct sealshm_slist *list)
 {
 	if (!list)
 		return 0;
@@ -483,19 +483,19 @@ int sealshm_list_close(struct sealshm_list *list)
 	return 0;
 }
 
-struct sealshm *sealshm_list_shm(const struct sealshm_list *list)
+struct sealshm *sealshm_slist_shm(const struct sealshm_slist *list)
 {
 	return list ? list->shm : NULL;
 }
 
-int sealshm_list_len(const struct sealshm_list *list)
+int sealshm_slist_len(const struct sealshm_slist *list)
 {
 	sealshm__return_if_fail(list, -EINVAL);
 	return (int)list->n;
 }
 
 /* Python's index rules, minus CPython's reads below -len. */
-static int index_norm(const struct sealshm_list *l, int64_t index, size_t *ret)
+static int index_norm(const struct sealshm_slist *l, int64_t index, size_t *ret)
 {
 	if (index < 0) {
 		if ((uint64_t)-(index + 1) >= l->n)
@@ -510,7 +510,7 @@ static int index_norm(const struct sealshm_list *l, int64_t index, size_t *ret)
 
 /* The current format and code of item @i, copied once and checked against
  * the slot.  Returns the kind (and *@ret_n for "<n>s") or -EBADMSG. */
-static int item_kind(const struct sealshm_list *l, size_t i, uint32_t *ret_n, int8_t *ret_code)
+static int item_kind(const struct sealshm_slist *l, size_t i, uint32_t *ret_n, int8_t *ret_code)
 {
 	char f[FMT_SIZE];
 	enum fmt_kind k;
@@ -529,7 +529,7 @@ static int item_kind(const struct sealshm_list *l, size_t i, uint32_t *ret_n, in
 }
 
 /* Item @i as a view into the mapping. */
-static int item_read(const struct sealshm_list *l, size_t i, struct sealshm_item *ret)
+static int item_read(const struct sealshm_slist *l, size_t i, struct sealshm_item *ret)
 {
 	const uint8_t *slot = l->data + l->off[i];
 	struct sealshm_item it = { 0 };
@@ -570,7 +570,7 @@ static int item_read(const struct sealshm_list *l, size_t i, struct sealshm_item
 	return 0;
 }
 
-int sealshm_list_get(const struct sealshm_list *list, int64_t index, struct sealshm_item *ret)
+int sealshm_slist_get(const struct sealshm_slist *list, int64_t index, struct sealshm_item *ret)
 {
 	size_t i;
 	int r;
@@ -583,7 +583,7 @@ int sealshm_list_get(const struct sealshm_list *list, int64_t index, struct seal
 	return sealshm__err(item_read(list, i, ret));
 }
 
-int sealshm_list_get_copy(const struct sealshm_list *list, int64_t index, void *buf, size_t len,
+int sealshm_slist_get_copy(const struct sealshm_slist *list, int64_t index, void *buf, size_t len,
 			  struct sealshm_item *ret)
 {
 	struct sealshm_item it;
@@ -623,7 +623,7 @@ int sealshm_list_get_copy(const struct sealshm_list *list, int64_t index, void *
 	return (int)n;
 }
 
-int sealshm_list_set(struct sealshm_list *list, int64_t index, const struct sealshm_item *item)
+int sealshm_slist_set(struct sealshm_slist *list, int64_t index, const struct sealshm_item *item)
 {
 	uint64_t slot_size, want = 8;
 	char f[FMT_SIZE];
@@ -676,7 +676,7 @@ int sealshm_list_set(struct sealshm_list *list, int64_t index, const struct seal
 	return 0;
 }
 
-/* Python's == between two items (sealshm_list_count(3)). */
+/* Python's == between two items (sealshm_slist_count(3)). */
 static bool num_eq_if(double f, int64_t i)
 {
 	/* Exact, as Python compares int and float: no rounding of @i. */
@@ -722,7 +722,7 @@ static bool item_eq(const struct sealshm_item *a, const struct sealshm_item *b)
 }
 
 /* Scan for @item: the count, or with @first the first index (-ENOENT). */
-static int scan(const struct sealshm_list *l, const struct sealshm_item *item, bool first)
+static int scan(const struct sealshm_slist *l, const struct sealshm_item *item, bool first)
 {
 	uint64_t unused;
 	int count = 0, r;
@@ -747,21 +747,21 @@ static int scan(const struct sealshm_list *l, const struct sealshm_item *item, b
 	return first ? -ENOENT : count;
 }
 
-int sealshm_list_count(const struct sealshm_list *list, const struct sealshm_item *item)
+int sealshm_slist_count(const struct sealshm_slist *list, const struct sealshm_item *item)
 {
 	sealshm__return_if_fail(list, -EINVAL);
 	sealshm__return_if_fail(item, -EINVAL);
 	return sealshm__err(scan(list, item, false));
 }
 
-int sealshm_list_index(const struct sealshm_list *list, const struct sealshm_item *item)
+int sealshm_slist_index(const struct sealshm_slist *list, const struct sealshm_item *item)
 {
 	sealshm__return_if_fail(list, -EINVAL);
 	sealshm__return_if_fail(item, -EINVAL);
 	return sealshm__err(scan(list, item, true));
 }
 
-int sealshm_list_format(const struct sealshm_list *list, char *buf, size_t len)
+int sealshm_slist_format(const struct sealshm_slist *list, char *buf, size_t len)
 {
 	size_t pos = 0;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libFuzzer target: the ShareableList attach-time validator,
- * sealshm__list_validate(), on a segment's bytes as another process (a
+ * sealshm__slist_validate(), on a segment's bytes as another process (a
  * CPython program, or a hostile one) left them, in-process with ASan and
  * UBSan.  The input is the whole segment, copied to a heap buffer of
  * exactly its size so that any read past the end is caught.
@@ -19,22 +19,22 @@
 #include <string.h>
 
 #include "internal.h"
-#include "list.h"
+#include "slist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void exercise(uint8_t *buf, size_t size, int n)
 {
-	struct sealshm_list *l = NULL;
+	struct sealshm_slist *l = NULL;
 	struct sealshm_item it, big;
 	uint8_t *before, *copy;
 	bool bad_utf8;
 	char *fmt;
 	int r;
 
-	if (sealshm__list_open_buf(buf, size, false, &l) < 0)
+	if (sealshm__slist_open_buf(buf, size, false, &l) < 0)
 		abort();
-	if (sealshm_list_len(l) != n || sealshm_list_shm(l) != NULL)
+	if (sealshm_slist_len(l) != n || sealshm_slist_shm(l) != NULL)
 		abort();
 
 	fmt = malloc(8 * (size_t)n + 1);
@@ -42,36 +42,36 @@ static void exercise(uint8_t *buf, size_t size, int n)
 	copy = malloc(size + 1);
 	if (!fmt || !before || !copy)
 		abort();
-	r = sealshm_list_format(l, fmt, 8 * (size_t)n + 1);
+	r = sealshm_slist_format(l, fmt, 8 * (size_t)n + 1);
 	if (r < 0 || (size_t)r > 8 * (size_t)n || strlen(fmt) != (size_t)r)
 		abort();
 
 	for (int i = 0; i < n; i++) {
-		if (sealshm_list_get(l, i, &it) < 0 || sealshm_list_get(l, i - n, &it) < 0)
+		if (sealshm_slist_get(l, i, &it) < 0 || sealshm_slist_get(l, i - n, &it) < 0)
 			abort();
-		r = sealshm_list_get_copy(l, i, copy, size + 1, &it);
+		r = sealshm_slist_get_copy(l, i, copy, size + 1, &it);
 		if (r < 0)
 			abort();
 		/* Found at or before i, or not at all (NaN equals nothing);
 		 * foreign "str" bytes that are not UTF-8 are no str to look for. */
 		bad_utf8 = it.type == SEALSHM_ITEM_STR;
-		r = sealshm_list_index(l, &it);
+		r = sealshm_slist_index(l, &it);
 		if (!((r >= 0 && r <= i) || r == -ENOENT || (r == -EINVAL && bad_utf8)))
 			abort();
-		r = sealshm_list_count(l, &it);
+		r = sealshm_slist_count(l, &it);
 		if (!(r >= 0 || (r == -EINVAL && bad_utf8)))
 			abort();
 		if (it.type == SEALSHM_ITEM_STR || it.type == SEALSHM_ITEM_BYTES) {
 			/* One byte more than the slot: refused, nothing written. */
 			struct sealshm_item s;
 
-			if (sealshm_list_get(l, i, &s) < 0)
+			if (sealshm_slist_get(l, i, &s) < 0)
 				abort();
 			memcpy(before, buf, size);
 			big = (struct sealshm_item){ .type = SEALSHM_ITEM_BYTES };
 			big.u.s.ptr = copy;
 			big.u.s.len = size + 1 <= 9999991 ? size + 1 : 9999991;
-			r = sealshm_list_set(l, i, &big);
+			r = sealshm_slist_set(l, i, &big);
 			if (r == 0 && big.u.s.len > size)
 				abort();
 			if (r < 0 && memcmp(before, buf, size))
@@ -79,9 +79,9 @@ static void exercise(uint8_t *buf, size_t size, int n)
 		}
 		/* Its own value back (a view of the slot itself for str and
 		 * bytes, so overlapping) is always accepted... */
-		if (sealshm_list_get(l, i, &it) < 0)
+		if (sealshm_slist_get(l, i, &it) < 0)
 			abort();
-		r = sealshm_list_set(l, i, &it);
+		r = sealshm_slist_set(l, i, &it);
 		if (r < 0 && !(r == -EINVAL && it.type == SEALSHM_ITEM_STR))
 			abort();	/* (foreign bytes may not be UTF-8) */
 	}
@@ -99,16 +99,16 @@ static void exercise(uint8_t *buf, size_t size, int n)
 			v.u.s.len = buf[size - 3] % 32;
 			memset(copy, 'z', v.u.s.len);
 		}
-		(void)sealshm_list_set(l, idx, &v);
+		(void)sealshm_slist_set(l, idx, &v);
 	}
 	/* Whatever the sets wrote, the list is still valid and as long. */
-	if (sealshm__list_validate(buf, size) != n)
+	if (sealshm__slist_validate(buf, size) != n)
 		abort();
 
 	free(fmt);
 	free(before);
 	free(copy);
-	sealshm_list_close(l);
+	sealshm_slist_close(l);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -119,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf)
 		return 0;
 	memcpy(buf, data, size);
-	r = sealshm__list_validate(buf, size);
+	r = sealshm__slist_validate(buf, size);
 	if (r != -EBADMSG && r < 0)
 		abort();
 	if (r >= 0)

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * list_bench: ShareableList item get and set, per second, on 1000-item
+ * slist_bench: ShareableList item get and set, per second, on 1000-item
  * lists of int and of str items, three ways in the same run:
  *
- *   sealshm     sealshm_list_get / _get_copy / _set
+ *   sealshm     sealshm_slist_get / _get_copy / _set
  *   CPython     multiprocessing.shared_memory.ShareableList, L[i] and
  *               L[i] = v, timed by python3 (a coprocess running an inline
  *               time.perf_counter_ns() loop) on the very same two lists
@@ -18,7 +18,7 @@
  * Targets: int get within 2x of the raw array read, and at least
  * 100x CPython's get.
  *
- *   list_bench [-r ROUNDS] [-k PASSES]   (default 9 rounds of 200 passes over
+ *   slist_bench [-r ROUNDS] [-k PASSES]   (default 9 rounds of 200 passes over
  *                                          the 1000 items; python3 does 100k
  *                                          operations per round and figure)
  * Without python3 the CPython column says so; the rest still runs.
@@ -74,7 +74,7 @@ static double per_op(uint64_t t0, unsigned long passes)
 	return (double)(bench_now_ns() - t0) / ((double)passes * ITEMS);
 }
 
-static void c_round(struct sealshm_list *li, struct sealshm_list *ls, unsigned long passes,
+static void c_round(struct sealshm_slist *li, struct sealshm_slist *ls, unsigned long passes,
 		    double *out)
 {
 	struct sealshm_item it, iv = { .type = SEALSHM_ITEM_INT };
@@ -86,7 +86,7 @@ static void c_round(struct sealshm_list *li, struct sealshm_list *ls, unsigned l
 	t0 = bench_now_ns();
 	for (unsigned long p = 0; p < passes; p++)
 		for (int64_t i = 0; i < ITEMS; i++) {
-			r |= sealshm_list_get(li, i, &it);
+			r |= sealshm_slist_get(li, i, &it);
 			sum += (uint64_t)it.u.i;
 			BARRIER(sum);
 		}
@@ -96,14 +96,14 @@ static void c_round(struct sealshm_list *li, struct sealshm_list *ls, unsigned l
 	for (unsigned long p = 0; p < passes; p++)
 		for (int64_t i = 0; i < ITEMS; i++) {
 			iv.u.i = (int64_t)(p + (uint64_t)i);
-			r |= sealshm_list_set(li, i, &iv);
+			r |= sealshm_slist_set(li, i, &iv);
 		}
 	out[OP_SET_INT] = per_op(t0, passes);
 
 	t0 = bench_now_ns();
 	for (unsigned long p = 0; p < passes; p++)
 		for (int64_t i = 0; i < ITEMS; i++) {
-			r |= sealshm_list_get(ls, i, &it);
+			r |= sealshm_slist_get(ls, i, &it);
 			sum += it.u.s.len;
 			BARRIER(sum);
 		}
@@ -112,7 +112,7 @@ static void c_round(struct sealshm_list *li, struct sealshm_list *ls, unsigned l
 	t0 = bench_now_ns();
 	for (unsigned long p = 0; p < passes; p++)
 		for (int64_t i = 0; i < ITEMS; i++) {
-			int n = sealshm_list_get_copy(ls, i, buf, sizeof(buf), &it);
+			int n = sealshm_slist_get_copy(ls, i, buf, sizeof(buf), &it);
 
 			r |= n < 0 ? n : 0;
 			sum += (uint64_t)n;
@@ -123,7 +123,7 @@ static void c_round(struct sealshm_list *li, struct sealshm_list *ls, unsigned l
 	t0 = bench_now_ns();
 	for (unsigned long p = 0; p < passes; p++)
 		for (int64_t i = 0; i < ITEMS; i++)
-			r |= sealshm_list_set(ls, i, &sv);
+			r |= sealshm_slist_set(ls, i, &sv);
 	out[OP_SET_STR] = per_op(t0, passes);
 
 	if (r < 0)
@@ -165,7 +165,7 @@ int main(int argc, char **argv)
 	SEALSHM_OPTS(sealshm_opts, posix, .flags = SEALSHM_POSIX);
 	unsigned long rounds = 9, passes = 200;
 	struct sealshm_item *items;
-	struct sealshm_list *li = NULL, *ls = NULL;
+	struct sealshm_slist *li = NULL, *ls = NULL;
 	char (*strs)[STRLEN + 1];
 	char ni[64], ns[64], version[64] = "", line[256];
 	double c[OP_N][64], py[4][64], raw[2][64], mc[OP_N], mpy[4], mraw[2];
@@ -183,15 +183,15 @@ int main(int argc, char **argv)
 			passes = strtoul(optarg, NULL, 0);
 			break;
 		default:
-			fprintf(stderr, "usage: list_bench [-r ROUNDS] [-k PASSES]\n");
+			fprintf(stderr, "usage: slist_bench [-r ROUNDS] [-k PASSES]\n");
 			return 2;
 		}
 	}
 	if (rounds < 1 || rounds > 64 || passes < 1) {
-		fprintf(stderr, "list_bench: need 1 <= -r <= 64, -k >= 1\n");
+		fprintf(stderr, "slist_bench: need 1 <= -r <= 64, -k >= 1\n");
 		return 2;
 	}
-	bench_machine("list_bench");
+	bench_machine("slist_bench");
 
 	/* Two lists: ints 0..999 and 7-byte strs, in /dev/shm so python3
 	 * attaches the same bytes. */
@@ -204,7 +204,7 @@ int main(int argc, char **argv)
 		items[i] = (struct sealshm_item){ .type = SEALSHM_ITEM_INT, .u.i = i };
 		a[i] = i;
 	}
-	r = sealshm_list_create(ni, items, ITEMS, &posix, &li);
+	r = sealshm_slist_create(ni, items, ITEMS, &posix, &li);
 	if (r < 0)
 		bench_die("create the int list", r);
 	for (int i = 0; i < ITEMS; i++) {
@@ -212,9 +212,9 @@ int main(int argc, char **argv)
 		items[i] = (struct sealshm_item){ .type = SEALSHM_ITEM_STR,
 						  .u.s = { strs[i], STRLEN } };
 	}
-	r = sealshm_list_create(ns, items, ITEMS, &posix, &ls);
+	r = sealshm_slist_create(ns, items, ITEMS, &posix, &ls);
 	if (r < 0) {
-		(void)sealshm_unlink(sealshm_list_shm(li));
+		(void)sealshm_unlink(sealshm_slist_shm(li));
 		bench_die("create the str list", r);
 	}
 	/* The names are only for python3 to find; they go as soon as it has
@@ -245,8 +245,8 @@ int main(int argc, char **argv)
 			bench_die("start python3", -EPIPE);
 		version[strcspn(version, "\n")] = '\0';
 	}
-	(void)sealshm_unlink(sealshm_list_shm(li));
-	(void)sealshm_unlink(sealshm_list_shm(ls));
+	(void)sealshm_unlink(sealshm_slist_shm(li));
+	(void)sealshm_unlink(sealshm_slist_shm(ls));
 
 	/* A warm-up round of each, then the timed ones, alternating. */
 	for (long b = -1; b < (long)rounds; b++) {
@@ -276,8 +276,8 @@ int main(int argc, char **argv)
 		(void)waitpid(pyp, NULL, 0);
 		fclose(py_out);
 	}
-	sealshm_list_close(li);
-	sealshm_list_close(ls);
+	sealshm_slist_close(li);
+	sealshm_slist_close(ls);
 
 	for (int o = 0; o < OP_N; o++)
 		mc[o] = median(c[o], rounds);
@@ -286,7 +286,7 @@ int main(int argc, char **argv)
 	for (int o = 0; o < 4; o++)
 		mpy[o] = py_in ? median(py[o], rounds) : 0;
 
-	printf("list_bench: %d-item lists, %lu rounds (median), %lu passes per C figure; "
+	printf("slist_bench: %d-item lists, %lu rounds (median), %lu passes per C figure; "
 	       "CPython %s\n", ITEMS, rounds, passes, py_in ? version : "(no python3: skipped)");
 	printf("%-22s %9s %9s %11s %11s %9s %9s\n", "operation", "ns/op", "Mops/s",
 	       "CPy ns/op", "xCPy", "raw ns/op", "/raw");

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * list_share: two processes share one list.
+ * slist_share: two processes share one list.
  *
- *   list_share [-p] [NAME]       (default name "sealshm-list-demo")
+ *   slist_share [-p] [NAME]       (default name "sealshm-list-demo")
  *
  * The parent creates a list [0, 'waiting', 0.0, False, None] named NAME
  * and prints it; a child process attaches to it by name, writes a counter,
@@ -15,7 +15,7 @@
  * bytes): 'waiting' gets 8 bytes, so 'finished' (8 bytes) fits and
  * 'finished!' would be refused with E2BIG, as in CPython.
  *
- * Build: cc list_share.c $(pkg-config --cflags --libs sealshm) -o list_share
+ * Build: cc slist_share.c $(pkg-config --cflags --libs sealshm) -o slist_share
  * Without -p the library starts a per-user trackerd if none runs.
  */
 #include <errno.h>
@@ -30,17 +30,17 @@
 
 #define STR(lit) { .type = SEALSHM_ITEM_STR, .u.s = { (lit), sizeof(lit) - 1 } }
 
-static void print_list(const char *who, const struct sealshm_list *list)
+static void print_list(const char *who, const struct sealshm_slist *list)
 {
 	char format[128];
-	int n = sealshm_list_len(list);
+	int n = sealshm_slist_len(list);
 
-	printf("list_share: %-7s [", who);
+	printf("slist_share: %-7s [", who);
 	for (int64_t i = 0; i < n; i++) {
 		struct sealshm_item it;
 		char buf[64];
 
-		if (sealshm_list_get_copy(list, i, buf, sizeof(buf), &it) < 0) {
+		if (sealshm_slist_get_copy(list, i, buf, sizeof(buf), &it) < 0) {
 			printf("%s?", i ? ", " : "");
 			continue;
 		}
@@ -66,7 +66,7 @@ static void print_list(const char *who, const struct sealshm_list *list)
 			break;
 		}
 	}
-	if (sealshm_list_format(list, format, sizeof(format)) < 0)
+	if (sealshm_slist_format(list, format, sizeof(format)) < 0)
 		format[0] = '\0';
 	printf("]  format '%s'\n", format);
 	fflush(stdout);		/* before the child writes to the same stdout */
@@ -78,40 +78,40 @@ static int child(const char *name, const struct sealshm_opts *opts)
 	const struct sealshm_item done = STR("finished");
 	const struct sealshm_item too_long = STR("finished!");
 	struct sealshm_item v;
-	struct sealshm_list *list = NULL;
+	struct sealshm_slist *list = NULL;
 	int r;
 
-	r = sealshm_list_attach(name, opts, &list);
+	r = sealshm_slist_attach(name, opts, &list);
 	if (r < 0) {
-		fprintf(stderr, "list_share: child: attach %s: %s\n", name, strerror(-r));
+		fprintf(stderr, "slist_share: child: attach %s: %s\n", name, strerror(-r));
 		return 1;
 	}
 	for (int i = 0; i < 1000; i++) {
-		(void)sealshm_list_get(list, 0, &v);
+		(void)sealshm_slist_get(list, 0, &v);
 		v.u.i++;
-		(void)sealshm_list_set(list, 0, &v);
+		(void)sealshm_slist_set(list, 0, &v);
 	}
-	r = sealshm_list_set(list, 1, &done);
+	r = sealshm_slist_set(list, 1, &done);
 	if (!r)
-		r = sealshm_list_set(list, 2, &(struct sealshm_item){ .type = SEALSHM_ITEM_FLOAT,
+		r = sealshm_slist_set(list, 2, &(struct sealshm_item){ .type = SEALSHM_ITEM_FLOAT,
 								      .u.f = 2.5 });
 	if (!r)
-		r = sealshm_list_set(list, -2, &(struct sealshm_item){ .type = SEALSHM_ITEM_BOOL,
+		r = sealshm_slist_set(list, -2, &(struct sealshm_item){ .type = SEALSHM_ITEM_BOOL,
 								       .u.b = 1 });
 	if (!r)
-		r = sealshm_list_set(list, -1, &(struct sealshm_item){ .type = SEALSHM_ITEM_INT,
+		r = sealshm_slist_set(list, -1, &(struct sealshm_item){ .type = SEALSHM_ITEM_INT,
 								       .u.i = (int64_t)getpid() });
 	if (r < 0) {
-		fprintf(stderr, "list_share: child: set: %s\n", strerror(-r));
-		sealshm_list_close(list);
+		fprintf(stderr, "slist_share: child: set: %s\n", strerror(-r));
+		sealshm_slist_close(list);
 		return 1;
 	}
 	/* Too long for its slot: refused, the item stays "finished". */
-	r = sealshm_list_set(list, 1, &too_long);
-	printf("list_share: child   set [1] = 'finished!': %s (pid %d)\n",
+	r = sealshm_slist_set(list, 1, &too_long);
+	printf("slist_share: child   set [1] = 'finished!': %s (pid %d)\n",
 	       r == -E2BIG ? "refused, E2BIG" : "unexpected", (int)getpid());
 	fflush(stdout);		/* _exit() does not */
-	sealshm_list_close(list);
+	sealshm_slist_close(list);
 	return r == -E2BIG ? 0 : 1;
 }
 
@@ -126,13 +126,13 @@ int main(int argc, char **argv)
 		{ .type = SEALSHM_ITEM_NONE },
 	};
 	const char *name = "sealshm-list-demo";
-	struct sealshm_list *list = NULL;
+	struct sealshm_slist *list = NULL;
 	int opt, status, r, rc = 0;
 	pid_t pid;
 
 	while ((opt = getopt(argc, argv, "p")) != -1) {
 		if (opt != 'p') {
-			fprintf(stderr, "usage: list_share [-p] [NAME]\n");
+			fprintf(stderr, "usage: slist_share [-p] [NAME]\n");
 			return 2;
 		}
 		opts.flags |= SEALSHM_POSIX;
@@ -140,9 +140,9 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		name = argv[optind];
 
-	r = sealshm_list_create(name, items, sizeof(items) / sizeof(items[0]), &opts, &list);
+	r = sealshm_slist_create(name, items, sizeof(items) / sizeof(items[0]), &opts, &list);
 	if (r < 0) {
-		fprintf(stderr, "list_share: create %s: %s\n", name, strerror(-r));
+		fprintf(stderr, "slist_share: create %s: %s\n", name, strerror(-r));
 		return 1;
 	}
 	print_list("before", list);
@@ -153,16 +153,16 @@ int main(int argc, char **argv)
 		_exit(child(name, &opts));
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 ||
 	    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "list_share: the child failed\n");
+		fprintf(stderr, "slist_share: the child failed\n");
 		rc = 1;
 	}
 	print_list("after", list);
 
-	r = sealshm_unlink(sealshm_list_shm(list));
+	r = sealshm_unlink(sealshm_slist_shm(list));
 	if (r < 0) {
-		fprintf(stderr, "list_share: unlink %s: %s\n", name, strerror(-r));
+		fprintf(stderr, "slist_share: unlink %s: %s\n", name, strerror(-r));
 		rc = 1;
 	}
-	sealshm_list_close(list);
+	sealshm_slist_close(list);
 	return rc;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * list_test: the sealshm_list_* calls (CPython's ShareableList layout), the
+ * slist_test: the sealshm_list_* calls (CPython's ShareableList layout), the
  * C form of CPython's test_shared_memory_ShareableList_basics and of the
  * pickling test's "attach by name sees the same list", the exact bytes, and
  * where sealshm does better than CPython: UTF-8 sized by bytes, indices
@@ -18,7 +18,7 @@
 #include "kselftest_harness.h"
 
 #include "helpers.h"
-#include "list.h"
+#include "slist.h"
 
 #define NLIST 4
 
@@ -40,7 +40,7 @@ static const struct sealshm_item howdy[] = {
 
 FIXTURE(list) {
 	struct trackerd d;
-	struct sealshm_list *l[NLIST];
+	struct sealshm_slist *l[NLIST];
 	int fds_before;
 };
 
@@ -53,72 +53,72 @@ FIXTURE_SETUP(list)
 FIXTURE_TEARDOWN(list)
 {
 	for (int i = 0; i < NLIST; i++)
-		sealshm_list_close(self->l[i]);
+		sealshm_slist_close(self->l[i]);
 	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, 0);
 }
 
 /* Item @i of @l is the str/bytes @s. */
-static bool item_is_s(struct sealshm_list *l, int64_t i, uint32_t type, const char *s, size_t n)
+static bool item_is_s(struct sealshm_slist *l, int64_t i, uint32_t type, const char *s, size_t n)
 {
 	struct sealshm_item it;
 
-	if (sealshm_list_get(l, i, &it) < 0 || it.type != type || it.u.s.len != n)
+	if (sealshm_slist_get(l, i, &it) < 0 || it.type != type || it.u.s.len != n)
 		return false;
 	return n == 0 || !memcmp(it.u.s.ptr, s, n);
 }
 
-static bool item_is_int(struct sealshm_list *l, int64_t i, int64_t v)
+static bool item_is_int(struct sealshm_slist *l, int64_t i, int64_t v)
 {
 	struct sealshm_item it;
 
-	return sealshm_list_get(l, i, &it) == 0 && it.type == SEALSHM_ITEM_INT && it.u.i == v;
+	return sealshm_slist_get(l, i, &it) == 0 && it.type == SEALSHM_ITEM_INT && it.u.i == v;
 }
 
-static int fmt_of(struct sealshm_list *l, char *buf, size_t len)
+static int fmt_of(struct sealshm_slist *l, char *buf, size_t len)
 {
-	return sealshm_list_format(l, buf, len);
+	return sealshm_slist_format(l, buf, len);
 }
 
 /* test_shared_memory_ShareableList_basics, assertion by assertion. */
 TEST_F(list, cpython_basics)
 {
-	struct sealshm_list *sl, *copy, *tethered, *empty;
+	struct sealshm_slist *sl, *copy, *tethered, *empty;
 	struct sealshm_item it, items[7];
 	char fmt[64], fmt2[64];
 	const char *name;
 
-	ASSERT_EQ(0, sealshm_list_create(NULL, howdy, 7, NULL, &self->l[0]));
+	ASSERT_EQ(0, sealshm_slist_create(NULL, howdy, 7, NULL, &self->l[0]));
 	sl = self->l[0];
-	name = sealshm_name(sealshm_list_shm(sl));
+	name = sealshm_name(sealshm_slist_shm(sl));
 	ASSERT_NE(NULL, name);
 
 	/* Index out of range, get and set. */
-	EXPECT_EQ(-ERANGE, sealshm_list_get(sl, 7, &it));
+	EXPECT_EQ(-ERANGE, sealshm_slist_get(sl, 7, &it));
 	EXPECT_EQ(ERANGE, errno);
-	EXPECT_EQ(-ERANGE, sealshm_list_set(sl, 7, &I_INT(2)));
+	EXPECT_EQ(-ERANGE, sealshm_slist_set(sl, 7, &I_INT(2)));
 
 	/* str -> str keeps the format. */
 	ASSERT_EQ(23, fmt_of(sl, fmt, sizeof(fmt)));
-	EXPECT_EQ(0, sealshm_list_set(sl, 0, &I_STR("howdy")));
+	EXPECT_EQ(0, sealshm_slist_set(sl, 0, &I_STR("howdy")));
 	EXPECT_EQ(23, fmt_of(sl, fmt2, sizeof(fmt2)));
 	EXPECT_STREQ(fmt, fmt2);
 
 	EXPECT_STREQ("8s8sdqxxxxxx?xxxxxxxx?q", fmt);
-	EXPECT_EQ(7, sealshm_list_len(sl));
+	EXPECT_EQ(7, sealshm_slist_len(sl));
 
 	/* index(): '100' (a str) is not 100. */
-	EXPECT_EQ(-ENOENT, sealshm_list_index(sl, &I_STR("100")));
+	EXPECT_EQ(-ENOENT, sealshm_slist_index(sl, &I_STR("100")));
 	EXPECT_EQ(ENOENT, errno);
-	EXPECT_EQ(3, sealshm_list_index(sl, &I_INT(100)));
+	EXPECT_EQ(3, sealshm_slist_index(sl, &I_INT(100)));
 
 	EXPECT_TRUE(item_is_s(sl, 0, SEALSHM_ITEM_STR, "howdy", 5));
-	ASSERT_EQ(0, sealshm_list_get(sl, -2, &it));
+	ASSERT_EQ(0, sealshm_slist_get(sl, -2, &it));
 	EXPECT_EQ(SEALSHM_ITEM_BOOL, it.type);
 	EXPECT_EQ(1, it.u.b);
 
 	/* Iteration: every item as created. */
 	for (int i = 0; i < 7; i++)
-		ASSERT_EQ(0, sealshm_list_get(sl, i, &items[i]));
+		ASSERT_EQ(0, sealshm_slist_get(sl, i, &items[i]));
 	EXPECT_TRUE(item_is_s(sl, 1, SEALSHM_ITEM_BYTES, "HoWdY", 5));
 	EXPECT_EQ(SEALSHM_ITEM_FLOAT, items[2].type);
 	EXPECT_EQ(-273.154, items[2].u.f);
@@ -127,72 +127,72 @@ TEST_F(list, cpython_basics)
 	EXPECT_TRUE(item_is_int(sl, 6, 42));
 
 	/* Modify; change the type at a position. */
-	EXPECT_EQ(0, sealshm_list_set(sl, 3, &I_INT(42)));
+	EXPECT_EQ(0, sealshm_slist_set(sl, 3, &I_INT(42)));
 	EXPECT_TRUE(item_is_int(sl, 3, 42));
-	EXPECT_EQ(0, sealshm_list_set(sl, 4, &I_STR("some")));
+	EXPECT_EQ(0, sealshm_slist_set(sl, 4, &I_STR("some")));
 	EXPECT_TRUE(item_is_s(sl, 4, SEALSHM_ITEM_STR, "some", 4));
 	EXPECT_EQ(17, fmt_of(sl, fmt, sizeof(fmt)));
 	EXPECT_STREQ("8s8sdq8sxxxxxxx?q", fmt);
-	EXPECT_EQ(-E2BIG, sealshm_list_set(sl, 4, &I_STR("far too many")));
+	EXPECT_EQ(-E2BIG, sealshm_slist_set(sl, 4, &I_STR("far too many")));
 	EXPECT_EQ(E2BIG, errno);
 	EXPECT_TRUE(item_is_s(sl, 4, SEALSHM_ITEM_STR, "some", 4));
-	EXPECT_EQ(0, sealshm_list_set(sl, 0, &I_STR("encod\xc3\xa9s")));	/* 8 bytes */
+	EXPECT_EQ(0, sealshm_slist_set(sl, 0, &I_STR("encod\xc3\xa9s")));	/* 8 bytes */
 	EXPECT_TRUE(item_is_s(sl, 0, SEALSHM_ITEM_STR, "encod\xc3\xa9s", 8));
 	EXPECT_TRUE(item_is_s(sl, 1, SEALSHM_ITEM_BYTES, "HoWdY", 5));	/* no spillage */
-	EXPECT_EQ(-E2BIG, sealshm_list_set(sl, 0, &I_STR("encod\xc3\xa9\x65s")));	/* 9 */
+	EXPECT_EQ(-E2BIG, sealshm_slist_set(sl, 0, &I_STR("encod\xc3\xa9\x65s")));	/* 9 */
 	EXPECT_TRUE(item_is_s(sl, 1, SEALSHM_ITEM_BYTES, "HoWdY", 5));
-	EXPECT_EQ(-E2BIG, sealshm_list_set(sl, 1, &I_BYTES("123456789", 9)));
+	EXPECT_EQ(-E2BIG, sealshm_slist_set(sl, 1, &I_BYTES("123456789", 9)));
 	EXPECT_TRUE(item_is_s(sl, 1, SEALSHM_ITEM_BYTES, "HoWdY", 5));
 
 	/* count(). */
-	EXPECT_EQ(2, sealshm_list_count(sl, &I_INT(42)));
-	EXPECT_EQ(1, sealshm_list_count(sl, &I_BYTES("HoWdY", 5)));
-	EXPECT_EQ(0, sealshm_list_count(sl, &I_BYTES("adios", 5)));
+	EXPECT_EQ(2, sealshm_slist_count(sl, &I_INT(42)));
+	EXPECT_EQ(1, sealshm_slist_count(sl, &I_BYTES("HoWdY", 5)));
+	EXPECT_EQ(0, sealshm_slist_count(sl, &I_BYTES("adios", 5)));
 
 	/* A duplicate under another name. */
 	for (int i = 0; i < 7; i++)
-		ASSERT_EQ(0, sealshm_list_get(sl, i, &items[i]));
-	ASSERT_EQ(0, sealshm_list_create("test03_duplicate", items, 7, NULL, &self->l[1]));
+		ASSERT_EQ(0, sealshm_slist_get(sl, i, &items[i]));
+	ASSERT_EQ(0, sealshm_slist_create("test03_duplicate", items, 7, NULL, &self->l[1]));
 	copy = self->l[1];
-	EXPECT_STRNE(name, sealshm_name(sealshm_list_shm(copy)));
-	EXPECT_STREQ("test03_duplicate", sealshm_name(sealshm_list_shm(copy)));
+	EXPECT_STRNE(name, sealshm_name(sealshm_slist_shm(copy)));
+	EXPECT_STREQ("test03_duplicate", sealshm_name(sealshm_slist_shm(copy)));
 	for (int i = 0; i < 7; i++) {
 		struct sealshm_item a, b;
 
-		ASSERT_EQ(0, sealshm_list_get(sl, i, &a));
-		ASSERT_EQ(0, sealshm_list_get(copy, i, &b));
-		EXPECT_EQ(1, sealshm_list_count(copy, &a) > 0);
+		ASSERT_EQ(0, sealshm_slist_get(sl, i, &a));
+		ASSERT_EQ(0, sealshm_slist_get(copy, i, &b));
+		EXPECT_EQ(1, sealshm_slist_count(copy, &a) > 0);
 		EXPECT_EQ(a.type, b.type);
 	}
-	EXPECT_EQ(0, sealshm_list_count(copy, &I_STR("absent")));
+	EXPECT_EQ(0, sealshm_slist_count(copy, &I_STR("absent")));
 	/* CPython asserts equal formats; sized by UTF-8 bytes, the copy of
 	 * 'encodés' (7 characters, 8 bytes) gets a 16-byte slot, where
 	 * CPython's character count gives 8 (gh-145261). */
 	EXPECT_EQ(18, fmt_of(copy, fmt2, sizeof(fmt2)));
 	EXPECT_STREQ("16s8sdq8sxxxxxxx?q", fmt2);
-	EXPECT_EQ(0, sealshm_list_set(copy, -1, &I_INT(77)));
+	EXPECT_EQ(0, sealshm_slist_set(copy, -1, &I_INT(77)));
 	EXPECT_TRUE(item_is_int(copy, -1, 77));
 	EXPECT_FALSE(item_is_int(sl, -1, 77));
-	EXPECT_EQ(0, sealshm_unlink(sealshm_list_shm(copy)));
+	EXPECT_EQ(0, sealshm_unlink(sealshm_slist_shm(copy)));
 
 	/* A second handle on the same list. */
-	ASSERT_EQ(0, sealshm_list_attach(name, NULL, &self->l[2]));
+	ASSERT_EQ(0, sealshm_slist_attach(name, NULL, &self->l[2]));
 	tethered = self->l[2];
-	EXPECT_STREQ(name, sealshm_name(sealshm_list_shm(tethered)));
-	EXPECT_EQ(0, sealshm_list_set(tethered, -1, &I_INT(880)));
+	EXPECT_STREQ(name, sealshm_name(sealshm_slist_shm(tethered)));
+	EXPECT_EQ(0, sealshm_slist_set(tethered, -1, &I_INT(880)));
 	EXPECT_TRUE(item_is_int(sl, -1, 880));
-	EXPECT_EQ(0, sealshm_unlink(sealshm_list_shm(sl)));
+	EXPECT_EQ(0, sealshm_unlink(sealshm_slist_shm(sl)));
 
 	/* An empty list. */
-	ASSERT_EQ(0, sealshm_list_create(NULL, NULL, 0, NULL, &self->l[3]));
+	ASSERT_EQ(0, sealshm_slist_create(NULL, NULL, 0, NULL, &self->l[3]));
 	empty = self->l[3];
-	EXPECT_EQ(0, sealshm_list_len(empty));
+	EXPECT_EQ(0, sealshm_slist_len(empty));
 	EXPECT_EQ(0, fmt_of(empty, fmt, sizeof(fmt)));
 	EXPECT_STREQ("", fmt);
-	EXPECT_EQ(0, sealshm_list_count(empty, &I_STR("any")));
-	EXPECT_EQ(-ENOENT, sealshm_list_index(empty, &I_NONE));
-	EXPECT_EQ(16, sealshm_size(sealshm_list_shm(empty)));
-	EXPECT_EQ(0, sealshm_unlink(sealshm_list_shm(empty)));
+	EXPECT_EQ(0, sealshm_slist_count(empty, &I_STR("any")));
+	EXPECT_EQ(-ENOENT, sealshm_slist_index(empty, &I_NONE));
+	EXPECT_EQ(16, sealshm_size(sealshm_slist_shm(empty)));
+	EXPECT_EQ(0, sealshm_unlink(sealshm_slist_shm(empty)));
 }
 
 /* The pickling test's point: a list attached by name (in another process
@@ -200,52 +200,52 @@ TEST_F(list, cpython_basics)
 TEST_F(list, attach_by_name_sees_same_list)
 {
 	struct sealshm_item items[400];
-	struct sealshm_list *sl, *de;
+	struct sealshm_slist *sl, *de;
 	pid_t pid;
 	int status;
 
 	for (int i = 0; i < 10; i++)
 		items[i] = I_INT(i);
-	ASSERT_EQ(0, sealshm_list_create("pickled", items, 10, NULL, &self->l[0]));
+	ASSERT_EQ(0, sealshm_slist_create("pickled", items, 10, NULL, &self->l[0]));
 	sl = self->l[0];
-	ASSERT_EQ(0, sealshm_list_attach("pickled", NULL, &self->l[1]));
+	ASSERT_EQ(0, sealshm_slist_attach("pickled", NULL, &self->l[1]));
 	de = self->l[1];
 	EXPECT_NE(sl, de);
 	EXPECT_TRUE(item_is_int(de, -1, 9));
-	EXPECT_EQ(0, sealshm_list_set(de, 4, &I_STR("changed")));
+	EXPECT_EQ(0, sealshm_slist_set(de, 4, &I_STR("changed")));
 	EXPECT_TRUE(item_is_s(sl, 4, SEALSHM_ITEM_STR, "changed", 7));
-	EXPECT_EQ(0, sealshm_list_set(sl, 3, &I_STR("newvalue")));
+	EXPECT_EQ(0, sealshm_slist_set(sl, 3, &I_STR("newvalue")));
 	EXPECT_TRUE(item_is_s(de, 3, SEALSHM_ITEM_STR, "newvalue", 8));
 
 	/* And from another process. */
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		struct sealshm_list *c = NULL;
+		struct sealshm_slist *c = NULL;
 		int ok;
 
-		if (sealshm_list_attach("pickled", NULL, &c) < 0)
+		if (sealshm_slist_attach("pickled", NULL, &c) < 0)
 			_exit(2);
 		ok = item_is_s(c, 3, SEALSHM_ITEM_STR, "newvalue", 8) && item_is_int(c, 9, 9) &&
-		     sealshm_list_set(c, 0, &I_FLOAT(0.5)) == 0;
-		sealshm_list_close(c);
+		     sealshm_slist_set(c, 0, &I_FLOAT(0.5)) == 0;
+		sealshm_slist_close(c);
 		_exit(ok ? 0 : 1);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, helper_exit_code(status));
-	ASSERT_EQ(0, sealshm_list_get(sl, 0, &items[0]));
+	ASSERT_EQ(0, sealshm_slist_get(sl, 0, &items[0]));
 	EXPECT_EQ(SEALSHM_ITEM_FLOAT, items[0].type);
 	EXPECT_EQ(0.5, items[0].u.f);
 
 	/* A larger list attaches by its name alone as well. */
 	for (int i = 0; i < 400; i++)
 		items[i] = I_INT(i);
-	ASSERT_EQ(0, sealshm_list_create("larger", items, 400, NULL, &self->l[2]));
-	ASSERT_EQ(0, sealshm_list_attach("larger", NULL, &self->l[3]));
-	EXPECT_EQ(400, sealshm_list_len(self->l[3]));
+	ASSERT_EQ(0, sealshm_slist_create("larger", items, 400, NULL, &self->l[2]));
+	ASSERT_EQ(0, sealshm_slist_attach("larger", NULL, &self->l[3]));
+	EXPECT_EQ(400, sealshm_slist_len(self->l[3]));
 	EXPECT_TRUE(item_is_int(self->l[3], 399, 399));
 	EXPECT_EQ(0, sealshm_unlink_name("larger", NULL));
-	EXPECT_EQ(0, sealshm_unlink(sealshm_list_shm(sl)));
+	EXPECT_EQ(0, sealshm_unlink(sealshm_slist_shm(sl)));
 }
 
 /* The segment holds CPython's bytes exactly (SHAREABLELIST.md). */
@@ -256,9 +256,9 @@ TEST_F(list, layout_is_cpythons)
 	int64_t v;
 	double f;
 
-	ASSERT_EQ(0, sealshm_list_create("layout", howdy, 7, NULL, &self->l[0]));
-	b = sealshm_buf(sealshm_list_shm(self->l[0]));
-	ASSERT_EQ(191, sealshm_size(sealshm_list_shm(self->l[0])));
+	ASSERT_EQ(0, sealshm_slist_create("layout", howdy, 7, NULL, &self->l[0]));
+	b = sealshm_buf(sealshm_slist_shm(self->l[0]));
+	ASSERT_EQ(191, sealshm_size(sealshm_slist_shm(self->l[0])));
 	memcpy(&v, b, 8);
 	EXPECT_EQ(7, v);
 	for (int i = 0; i <= 7; i++) {
@@ -280,8 +280,8 @@ TEST_F(list, layout_is_cpythons)
 	EXPECT_EQ(0, memcmp(b + 128, "8s\0\0\0\0\0\0" "8s\0\0\0\0\0\0" "d\0\0\0\0\0\0\0"
 				     "q\0\0\0\0\0\0\0" "xxxxxx?x" "xxxxxxx?" "q\0\0\0\0\0\0\0", 56));
 	EXPECT_EQ(0, memcmp(b + 184, codes, 7));
-	EXPECT_EQ(7, sealshm__list_validate(b, 191));
-	EXPECT_EQ(0, sealshm_unlink(sealshm_list_shm(self->l[0])));
+	EXPECT_EQ(7, sealshm__slist_validate(b, 191));
+	EXPECT_EQ(0, sealshm_unlink(sealshm_slist_shm(self->l[0])));
 }
 
 /* Better than CPython (gh-145261): str slots are sized by UTF-8 bytes, so
@@ -295,19 +295,19 @@ TEST_F(list, utf8_sized_by_bytes)
 	char fmt[32], buf[32];
 	struct sealshm_item it;
 
-	ASSERT_EQ(0, sealshm_list_create(NULL, items, 3, NULL, &self->l[0]));
+	ASSERT_EQ(0, sealshm_slist_create(NULL, items, 3, NULL, &self->l[0]));
 	EXPECT_EQ(8, fmt_of(self->l[0], fmt, sizeof(fmt)));
 	EXPECT_STREQ("16s16s8s", fmt);
 	EXPECT_TRUE(item_is_s(self->l[0], 0, SEALSHM_ITEM_STR, e5, 10));
 	EXPECT_TRUE(item_is_s(self->l[0], 1, SEALSHM_ITEM_STR, emoji, 12));
 	EXPECT_TRUE(item_is_s(self->l[0], 2, SEALSHM_ITEM_STR, "", 0));
-	EXPECT_EQ(12, sealshm_list_get_copy(self->l[0], 1, buf, sizeof(buf), &it));
+	EXPECT_EQ(12, sealshm_slist_get_copy(self->l[0], 1, buf, sizeof(buf), &it));
 	EXPECT_STREQ(emoji, buf);
 	EXPECT_EQ((const void *)buf, it.u.s.ptr);
 	/* Invalid UTF-8 is not a str. */
-	EXPECT_EQ(-EINVAL, sealshm_list_set(self->l[0], 2, &I_STR("\xc3")));
-	EXPECT_EQ(-EINVAL, sealshm_list_set(self->l[0], 2, &I_STR("\xed\xa0\x80")));
-	EXPECT_EQ(0, sealshm_unlink(sealshm_list_shm(self->l[0])));
+	EXPECT_EQ(-EINVAL, sealshm_slist_set(self->l[0], 2, &I_STR("\xc3")));
+	EXPECT_EQ(-EINVAL, sealshm_slist_set(self->l[0], 2, &I_STR("\xed\xa0\x80")));
+	EXPECT_EQ(0, sealshm_unlink(sealshm_slist_shm(self->l[0])));
 }
 
 /* Better than CPython: indices below -len (and at/after len) are refused,
@@ -318,15 +318,15 @@ TEST_F(list, index_below_minus_len_refused)
 	struct sealshm_item it;
 	char buf[16];
 
-	ASSERT_EQ(0, sealshm_list_create(NULL, howdy, 7, NULL, &self->l[0]));
+	ASSERT_EQ(0, sealshm_slist_create(NULL, howdy, 7, NULL, &self->l[0]));
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-		EXPECT_EQ(-ERANGE, sealshm_list_get(self->l[0], bad[i], &it));
-		EXPECT_EQ(-ERANGE, sealshm_list_get_copy(self->l[0], bad[i], buf, sizeof(buf), &it));
-		EXPECT_EQ(-ERANGE, sealshm_list_set(self->l[0], bad[i], &I_INT(1)));
+		EXPECT_EQ(-ERANGE, sealshm_slist_get(self->l[0], bad[i], &it));
+		EXPECT_EQ(-ERANGE, sealshm_slist_get_copy(self->l[0], bad[i], buf, sizeof(buf), &it));
+		EXPECT_EQ(-ERANGE, sealshm_slist_set(self->l[0], bad[i], &I_INT(1)));
 	}
 	EXPECT_TRUE(item_is_s(self->l[0], -7, SEALSHM_ITEM_STR, "howdy", 5));
 	EXPECT_TRUE(item_is_int(self->l[0], -1, 42));
-	EXPECT_EQ(0, sealshm_unlink(sealshm_list_shm(self->l[0])));
+	EXPECT_EQ(0, sealshm_unlink(sealshm_slist_shm(self->l[0])));
 }
 
 /* Better than CPython: a set that fails writes nothing, anywhere in the
@@ -340,12 +340,12 @@ TEST_F(list, failed_set_changes_nothing)
 	uint8_t before[191];
 	struct sealshm *shm;
 
-	ASSERT_EQ(0, sealshm_list_create(NULL, howdy, 7, NULL, &self->l[0]));
-	shm = sealshm_list_shm(self->l[0]);
+	ASSERT_EQ(0, sealshm_slist_create(NULL, howdy, 7, NULL, &self->l[0]));
+	shm = sealshm_slist_shm(self->l[0]);
 	memcpy(before, sealshm_buf(shm), sizeof(before));
 	for (int idx = -7; idx < 7; idx++) {
 		for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-			int r = sealshm_list_set(self->l[0], idx, &bad[i]);
+			int r = sealshm_slist_set(self->l[0], idx, &bad[i]);
 
 			EXPECT_TRUE(r == -E2BIG || r == -EINVAL) {
 				TH_LOG("index %d item %zu: %d", idx, i, r);
@@ -353,7 +353,7 @@ TEST_F(list, failed_set_changes_nothing)
 			EXPECT_EQ(0, memcmp(before, sealshm_buf(shm), sizeof(before)));
 		}
 	}
-	EXPECT_EQ(-EINVAL, sealshm_list_set(self->l[0], 0, NULL));
+	EXPECT_EQ(-EINVAL, sealshm_slist_set(self->l[0], 0, NULL));
 	EXPECT_EQ(0, memcmp(before, sealshm_buf(shm), sizeof(before)));
 	EXPECT_EQ(0, sealshm_unlink(shm));
 }
@@ -365,24 +365,24 @@ TEST_F(list, slot_keeps_size_across_kinds)
 	struct sealshm_item items[] = { I_STR("twelve bytes"), I_BOOL(0) };
 	char fmt[32];
 
-	ASSERT_EQ(0, sealshm_list_create(NULL, items, 2, NULL, &self->l[0]));
-	EXPECT_EQ(0, sealshm_list_set(self->l[0], 0, &I_INT(-5)));
+	ASSERT_EQ(0, sealshm_slist_create(NULL, items, 2, NULL, &self->l[0]));
+	EXPECT_EQ(0, sealshm_slist_set(self->l[0], 0, &I_INT(-5)));
 	fmt_of(self->l[0], fmt, sizeof(fmt));
 	EXPECT_STREQ("qxxxxxxx?", fmt);
 	EXPECT_TRUE(item_is_int(self->l[0], 0, -5));
-	EXPECT_EQ(0, sealshm_list_set(self->l[0], 0, &I_STR("fifteen bytes!!")));
+	EXPECT_EQ(0, sealshm_slist_set(self->l[0], 0, &I_STR("fifteen bytes!!")));
 	fmt_of(self->l[0], fmt, sizeof(fmt));
 	EXPECT_STREQ("16sxxxxxxx?", fmt);
 	EXPECT_TRUE(item_is_s(self->l[0], 0, SEALSHM_ITEM_STR, "fifteen bytes!!", 15));
-	EXPECT_EQ(0, sealshm_list_set(self->l[0], 0, &I_BYTES("x", 1)));
+	EXPECT_EQ(0, sealshm_slist_set(self->l[0], 0, &I_BYTES("x", 1)));
 	EXPECT_TRUE(item_is_s(self->l[0], 0, SEALSHM_ITEM_BYTES, "x", 1));
-	EXPECT_EQ(0, sealshm_list_set(self->l[0], 1, &I_BYTES("12345678", 8)));
+	EXPECT_EQ(0, sealshm_slist_set(self->l[0], 1, &I_BYTES("12345678", 8)));
 	fmt_of(self->l[0], fmt, sizeof(fmt));
 	EXPECT_STREQ("16s8s", fmt);
-	EXPECT_EQ(0, sealshm_list_set(self->l[0], 1, &I_NONE));
+	EXPECT_EQ(0, sealshm_slist_set(self->l[0], 1, &I_NONE));
 	fmt_of(self->l[0], fmt, sizeof(fmt));
 	EXPECT_STREQ("16sxxxxxx?x", fmt);
-	EXPECT_EQ(0, sealshm_unlink(sealshm_list_shm(self->l[0])));
+	EXPECT_EQ(0, sealshm_unlink(sealshm_slist_shm(self->l[0])));
 }
 
 /* count()/index() use Python's ==: 1 == 1.0 == True, str never bytes,
@@ -394,23 +394,23 @@ TEST_F(list, equality_is_pythons)
 		I_FLOAT(NAN), I_INT(INT64_MAX), I_BYTES("a\0\0", 3),
 	};
 
-	ASSERT_EQ(0, sealshm_list_create(NULL, items, ELEMENTSOF(items), NULL, &self->l[0]));
-	EXPECT_EQ(3, sealshm_list_count(self->l[0], &I_INT(1)));
-	EXPECT_EQ(3, sealshm_list_count(self->l[0], &I_FLOAT(1.0)));
-	EXPECT_EQ(3, sealshm_list_count(self->l[0], &I_BOOL(1)));
-	EXPECT_EQ(0, sealshm_list_count(self->l[0], &I_BOOL(0)));
-	EXPECT_EQ(1, sealshm_list_count(self->l[0], &I_STR("ab")));
-	EXPECT_EQ(3, sealshm_list_index(self->l[0], &I_STR("ab")));
-	EXPECT_EQ(4, sealshm_list_index(self->l[0], &I_BYTES("ab", 2)));
-	EXPECT_EQ(5, sealshm_list_index(self->l[0], &I_NONE));
-	EXPECT_EQ(0, sealshm_list_count(self->l[0], &I_FLOAT(NAN)));
+	ASSERT_EQ(0, sealshm_slist_create(NULL, items, ELEMENTSOF(items), NULL, &self->l[0]));
+	EXPECT_EQ(3, sealshm_slist_count(self->l[0], &I_INT(1)));
+	EXPECT_EQ(3, sealshm_slist_count(self->l[0], &I_FLOAT(1.0)));
+	EXPECT_EQ(3, sealshm_slist_count(self->l[0], &I_BOOL(1)));
+	EXPECT_EQ(0, sealshm_slist_count(self->l[0], &I_BOOL(0)));
+	EXPECT_EQ(1, sealshm_slist_count(self->l[0], &I_STR("ab")));
+	EXPECT_EQ(3, sealshm_slist_index(self->l[0], &I_STR("ab")));
+	EXPECT_EQ(4, sealshm_slist_index(self->l[0], &I_BYTES("ab", 2)));
+	EXPECT_EQ(5, sealshm_slist_index(self->l[0], &I_NONE));
+	EXPECT_EQ(0, sealshm_slist_count(self->l[0], &I_FLOAT(NAN)));
 	/* 2^63 - 1 is not the double 2^63. */
-	EXPECT_EQ(0, sealshm_list_count(self->l[0], &I_FLOAT(9223372036854775807.0)));
-	EXPECT_EQ(7, sealshm_list_index(self->l[0], &I_INT(INT64_MAX)));
-	EXPECT_EQ(8, sealshm_list_index(self->l[0], &I_BYTES("a", 1)));
-	EXPECT_EQ(-ENOENT, sealshm_list_index(self->l[0], &I_BYTES("a\0", 2)));
-	EXPECT_EQ(-EINVAL, sealshm_list_count(self->l[0], &(struct sealshm_item){ .type = 0 }));
-	EXPECT_EQ(0, sealshm_unlink(sealshm_list_shm(self->l[0])));
+	EXPECT_EQ(0, sealshm_slist_count(self->l[0], &I_FLOAT(9223372036854775807.0)));
+	EXPECT_EQ(7, sealshm_slist_index(self->l[0], &I_INT(INT64_MAX)));
+	EXPECT_EQ(8, sealshm_slist_index(self->l[0], &I_BYTES("a", 1)));
+	EXPECT_EQ(-ENOENT, sealshm_slist_index(self->l[0], &I_BYTES("a\0", 2)));
+	EXPECT_EQ(-EINVAL, sealshm_slist_count(self->l[0], &(struct sealshm_item){ .type = 0 }));
+	EXPECT_EQ(0, sealshm_unlink(sealshm_slist_shm(self->l[0])));
 }
 
 /* Copy getter, format buffer sizes, read-only attach, bad arguments. */
@@ -421,42 +421,42 @@ TEST_F(list, buffers_rdonly_and_arguments)
 	struct sealshm_item it, big = I_BYTES("", 9999992);
 	char buf[8], fmt[24];
 
-	ASSERT_EQ(0, sealshm_list_create("bufs", howdy, 7, NULL, &self->l[0]));
-	EXPECT_EQ(-ENOBUFS, sealshm_list_get_copy(self->l[0], 0, buf, 5, &it));
-	EXPECT_EQ(5, sealshm_list_get_copy(self->l[0], 0, buf, 6, &it));
+	ASSERT_EQ(0, sealshm_slist_create("bufs", howdy, 7, NULL, &self->l[0]));
+	EXPECT_EQ(-ENOBUFS, sealshm_slist_get_copy(self->l[0], 0, buf, 5, &it));
+	EXPECT_EQ(5, sealshm_slist_get_copy(self->l[0], 0, buf, 6, &it));
 	EXPECT_STREQ("howdy", buf);
-	EXPECT_EQ(5, sealshm_list_get_copy(self->l[0], 1, buf, 5, &it));
+	EXPECT_EQ(5, sealshm_slist_get_copy(self->l[0], 1, buf, 5, &it));
 	EXPECT_EQ(SEALSHM_ITEM_BYTES, it.type);
-	EXPECT_EQ(0, sealshm_list_get_copy(self->l[0], 3, NULL, 0, &it));
+	EXPECT_EQ(0, sealshm_slist_get_copy(self->l[0], 3, NULL, 0, &it));
 	EXPECT_EQ(100, it.u.i);
 	EXPECT_EQ(-ERANGE, fmt_of(self->l[0], fmt, 23));
 	EXPECT_EQ(ERANGE, errno);
 	EXPECT_EQ(23, fmt_of(self->l[0], fmt, 24));
 
-	ASSERT_EQ(0, sealshm_list_attach("bufs", &ro, &self->l[1]));
+	ASSERT_EQ(0, sealshm_slist_attach("bufs", &ro, &self->l[1]));
 	EXPECT_TRUE(item_is_int(self->l[1], 3, 100));
-	EXPECT_EQ(-EPERM, sealshm_list_set(self->l[1], 3, &I_INT(1)));
+	EXPECT_EQ(-EPERM, sealshm_slist_set(self->l[1], 3, &I_INT(1)));
 
-	EXPECT_EQ(-EINVAL, sealshm_list_create(NULL, howdy, 7, &bad_opts, &self->l[2]));
-	EXPECT_EQ(-EINVAL, sealshm_list_attach("bufs", &bad_opts, &self->l[2]));
-	EXPECT_EQ(-EINVAL, sealshm_list_create(NULL, NULL, 1, NULL, &self->l[2]));
-	EXPECT_EQ(-EINVAL, sealshm_list_create(NULL, howdy, 7, NULL, NULL));
-	EXPECT_EQ(-EINVAL, sealshm_list_create(NULL, &I_STR("\xc0\x80"), 1, NULL, &self->l[2]));
+	EXPECT_EQ(-EINVAL, sealshm_slist_create(NULL, howdy, 7, &bad_opts, &self->l[2]));
+	EXPECT_EQ(-EINVAL, sealshm_slist_attach("bufs", &bad_opts, &self->l[2]));
+	EXPECT_EQ(-EINVAL, sealshm_slist_create(NULL, NULL, 1, NULL, &self->l[2]));
+	EXPECT_EQ(-EINVAL, sealshm_slist_create(NULL, howdy, 7, NULL, NULL));
+	EXPECT_EQ(-EINVAL, sealshm_slist_create(NULL, &I_STR("\xc0\x80"), 1, NULL, &self->l[2]));
 	big.u.s.ptr = calloc(1, 9999992);
 	ASSERT_NE(NULL, big.u.s.ptr);
-	EXPECT_EQ(-E2BIG, sealshm_list_create(NULL, &big, 1, NULL, &self->l[2]));
+	EXPECT_EQ(-E2BIG, sealshm_slist_create(NULL, &big, 1, NULL, &self->l[2]));
 	EXPECT_EQ(E2BIG, errno);
 	big.u.s.len = 9999991;	/* the largest item: slot 9999992, "9999992s" */
-	ASSERT_EQ(0, sealshm_list_create(NULL, &big, 1, NULL, &self->l[2]));
+	ASSERT_EQ(0, sealshm_slist_create(NULL, &big, 1, NULL, &self->l[2]));
 	free((void *)big.u.s.ptr);
 	EXPECT_EQ(8, fmt_of(self->l[2], fmt, sizeof(fmt)));
 	EXPECT_STREQ("9999992s", fmt);
-	EXPECT_EQ(0, sealshm_unlink(sealshm_list_shm(self->l[2])));
+	EXPECT_EQ(0, sealshm_unlink(sealshm_slist_shm(self->l[2])));
 	EXPECT_EQ(NULL, self->l[3]);
-	EXPECT_EQ(-ENOENT, sealshm_list_attach("no_such_list", NULL, &self->l[3]));
-	EXPECT_EQ(-EINVAL, sealshm_list_len(NULL));
-	EXPECT_EQ(0, sealshm_list_close(NULL));
-	EXPECT_EQ(NULL, sealshm_list_shm(NULL));
+	EXPECT_EQ(-ENOENT, sealshm_slist_attach("no_such_list", NULL, &self->l[3]));
+	EXPECT_EQ(-EINVAL, sealshm_slist_len(NULL));
+	EXPECT_EQ(0, sealshm_slist_close(NULL));
+	EXPECT_EQ(NULL, sealshm_slist_shm(NULL));
 	EXPECT_EQ(0, sealshm_unlink_name("bufs", NULL));
 }
 
@@ -481,7 +481,7 @@ static void put64(uint8_t *b, size_t at, int64_t v)
 }
 
 /* Better than CPython: corrupt headers are refused, both by the validator
- * and by sealshm_list_attach() on a real segment. */
+ * and by sealshm_slist_attach() on a real segment. */
 TEST_F(list, corrupt_headers_refused)
 {
 	struct {
@@ -517,8 +517,8 @@ TEST_F(list, corrupt_headers_refused)
 	uint8_t b[80];
 
 	good_list(b);
-	ASSERT_EQ(2, sealshm__list_validate(b, 66));
-	ASSERT_EQ(2, sealshm__list_validate(b, 80));	/* room to spare is fine */
+	ASSERT_EQ(2, sealshm__slist_validate(b, 66));
+	ASSERT_EQ(2, sealshm__slist_validate(b, 80));	/* room to spare is fine */
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		struct sealshm *shm = NULL;
 		size_t size = cases[i].size ? cases[i].size : 66;
@@ -528,12 +528,12 @@ TEST_F(list, corrupt_headers_refused)
 			memcpy(b + cases[i].at, cases[i].bytes, cases[i].len);
 		else
 			put64(b, cases[i].at, cases[i].v);
-		EXPECT_EQ(-EBADMSG, sealshm__list_validate(b, size)) {
+		EXPECT_EQ(-EBADMSG, sealshm__slist_validate(b, size)) {
 			TH_LOG("%s", cases[i].what);
 		}
 		ASSERT_EQ(0, sealshm_create("corrupt", size, NULL, &shm));
 		memcpy(sealshm_buf(shm), b, size < 66 ? size : 66);
-		EXPECT_EQ(-EBADMSG, sealshm_list_attach("corrupt", NULL, &self->l[0])) {
+		EXPECT_EQ(-EBADMSG, sealshm_slist_attach("corrupt", NULL, &self->l[0])) {
 			TH_LOG("%s", cases[i].what);
 		}
 		EXPECT_EQ(EBADMSG, errno);
@@ -543,7 +543,7 @@ TEST_F(list, corrupt_headers_refused)
 	}
 	/* An empty list is 16 bytes and valid. */
 	memset(b, 0, 16);
-	EXPECT_EQ(0, sealshm__list_validate(b, 16));
+	EXPECT_EQ(0, sealshm__slist_validate(b, 16));
 }
 
 /* A foreign list (valid, not as CPython writes it) with a 5-byte "1s"
@@ -552,7 +552,7 @@ TEST_F(list, corrupt_headers_refused)
 TEST(foreign_short_slot_refuses_8_byte_kinds)
 {
 	_Alignas(8) uint8_t b[66 - 3], before[66 - 3];
-	struct sealshm_list *l = NULL;
+	struct sealshm_slist *l = NULL;
 	char fmt[16];
 	int64_t v[] = { 2, 0, 5, 13 };
 
@@ -563,21 +563,21 @@ TEST(foreign_short_slot_refuses_8_byte_kinds)
 	memcpy(b + 53, "q", 1);
 	b[61] = 1;
 	b[62] = 0;
-	ASSERT_EQ(2, sealshm__list_validate(b, sizeof(b)));
-	ASSERT_EQ(0, sealshm__list_open_buf(b, sizeof(b), false, &l));
+	ASSERT_EQ(2, sealshm__slist_validate(b, sizeof(b)));
+	ASSERT_EQ(0, sealshm__slist_open_buf(b, sizeof(b), false, &l));
 	EXPECT_TRUE(item_is_s(l, 0, SEALSHM_ITEM_STR, "a", 1));
 	memcpy(before, b, sizeof(b));
-	EXPECT_EQ(-E2BIG, sealshm_list_set(l, 0, &I_INT(1)));
-	EXPECT_EQ(-E2BIG, sealshm_list_set(l, 0, &I_NONE));
-	EXPECT_EQ(-E2BIG, sealshm_list_set(l, 0, &I_STR("sixsix")));
+	EXPECT_EQ(-E2BIG, sealshm_slist_set(l, 0, &I_INT(1)));
+	EXPECT_EQ(-E2BIG, sealshm_slist_set(l, 0, &I_NONE));
+	EXPECT_EQ(-E2BIG, sealshm_slist_set(l, 0, &I_STR("sixsix")));
 	EXPECT_EQ(0, memcmp(before, b, sizeof(b)));
-	EXPECT_EQ(0, sealshm_list_set(l, 0, &I_STR("five!")));
+	EXPECT_EQ(0, sealshm_slist_set(l, 0, &I_STR("five!")));
 	EXPECT_TRUE(item_is_s(l, 0, SEALSHM_ITEM_STR, "five!", 5));
-	EXPECT_EQ(3, sealshm_list_format(l, fmt, sizeof(fmt)));
+	EXPECT_EQ(3, sealshm_slist_format(l, fmt, sizeof(fmt)));
 	EXPECT_STREQ("5sq", fmt);
-	EXPECT_EQ(2, sealshm__list_validate(b, sizeof(b)));
-	EXPECT_EQ(NULL, sealshm_list_shm(l));
-	sealshm_list_close(l);
+	EXPECT_EQ(2, sealshm__slist_validate(b, sizeof(b)));
+	EXPECT_EQ(NULL, sealshm_slist_shm(l));
+	sealshm_slist_close(l);
 }
 
 /* Formats change after attach (another process may be hostile): a bad one
@@ -589,20 +589,20 @@ TEST_F(list, hostile_change_after_attach)
 	char fmt[64];
 	uint8_t *b;
 
-	ASSERT_EQ(0, sealshm_list_create("hostile", howdy, 7, NULL, &self->l[0]));
-	ASSERT_EQ(0, sealshm_list_attach("hostile", NULL, &self->l[1]));
-	b = sealshm_buf(sealshm_list_shm(self->l[0]));
+	ASSERT_EQ(0, sealshm_slist_create("hostile", howdy, 7, NULL, &self->l[0]));
+	ASSERT_EQ(0, sealshm_slist_attach("hostile", NULL, &self->l[1]));
+	b = sealshm_buf(sealshm_slist_shm(self->l[0]));
 	memcpy(b + 128, "9999999s", 8);	/* item 0's format */
-	EXPECT_EQ(-EBADMSG, sealshm_list_get(self->l[1], 0, &it));
-	EXPECT_EQ(-EBADMSG, sealshm_list_set(self->l[1], 0, &I_STR("x")));
+	EXPECT_EQ(-EBADMSG, sealshm_slist_get(self->l[1], 0, &it));
+	EXPECT_EQ(-EBADMSG, sealshm_slist_set(self->l[1], 0, &I_STR("x")));
 	EXPECT_EQ(-EBADMSG, fmt_of(self->l[1], fmt, sizeof(fmt)));
-	EXPECT_EQ(-EBADMSG, sealshm_list_count(self->l[1], &I_NONE));
+	EXPECT_EQ(-EBADMSG, sealshm_slist_count(self->l[1], &I_NONE));
 	EXPECT_TRUE(item_is_int(self->l[1], 3, 100));
 	b[184 + 3] = 3;	/* item 3's code: None's on a "q" */
-	EXPECT_EQ(-EBADMSG, sealshm_list_get(self->l[1], 3, &it));
+	EXPECT_EQ(-EBADMSG, sealshm_slist_get(self->l[1], 3, &it));
 	put64(b, 8 + 8 * 7, 1 << 30);	/* the last offset */
 	EXPECT_TRUE(item_is_int(self->l[1], 6, 42));
-	EXPECT_EQ(-EBADMSG, sealshm_list_attach("hostile", NULL, &self->l[2]));
+	EXPECT_EQ(-EBADMSG, sealshm_slist_attach("hostile", NULL, &self->l[2]));
 	EXPECT_EQ(0, sealshm_unlink_name("hostile", NULL));
 }
 
