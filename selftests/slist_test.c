@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * slist_test: the sealshm_list_* calls (CPython's ShareableList layout), the
+ * slist_test: the sealshm_slist_* calls (CPython's ShareableList layout), the
  * C form of CPython's test_shared_memory_ShareableList_basics and of the
  * pickling test's "attach by name sees the same list", the exact bytes, and
  * where sealshm does better than CPython: UTF-8 sized by bytes, indices
