@@ -12,7 +12,8 @@
 #
 # Variables: CC CXX CFLAGS CPPFLAGS LDFLAGS are the user's; V=1 shows commands;
 # O=DIR puts every output under DIR (default build/); SANITIZE=1 builds with
-# ASan + UBSan (use another O=, e.g. O=build-san).
+# ASan + UBSan (use another O=, e.g. O=build-san); WERROR=0 lets warnings
+# through (`make check` always treats them as errors).
 
 VERSION		:= 0.1.0
 version_words	:= $(subst ., ,$(VERSION))
@@ -39,20 +40,11 @@ CFLAGS		?= -g -O2
 PKG_CONFIG	?= pkg-config
 INSTALL		?= install
 
-ifeq ($(V),1)
-Q		:=
-msg		= @true
-else
-Q		:= @
-msg		= @printf '  %-8s %s\n' $(1) $(2)
-endif
-
-ifeq ($(SANITIZE),1)
-SAN_FLAGS	:= -fsanitize=address,undefined -fno-omit-frame-pointer
-endif
+# V=1, SANITIZE=1 and WERROR=0 (shared with selftests/Makefile).
+include scripts/flags.mk
 
 # Project flags; the user's CPPFLAGS/CFLAGS come last so they can override.
-BASE_CFLAGS	:= -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fvisibility=hidden \
+BASE_CFLAGS	:= -std=gnu11 $(WARN_CFLAGS) -D_GNU_SOURCE -fvisibility=hidden \
 		   -DSEALSHM_VERSION=\"$(VERSION)\" \
 		   -DSEALSHM_TRACKERD_PATH=\"$(SBINDIR)/trackerd\" \
 		   $(SAN_FLAGS)
@@ -70,33 +62,52 @@ TRACKERD_CFLAGS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --cflags $(TRACKE
 		   $(if $(SAN_FLAGS),-DSEALSHM_SANITIZE)
 TRACKERD_LIBS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --libs $(TRACKERD_PKGS) 2>/dev/null))
 
+# --- sources ----------------------------------------------------------------
+LIB_SRCS	:= $(addprefix lib/,autostart.c conn.c fastpath.c fdpass.c launch.c locate.c \
+			manager.c memfd.c name.c peer.c pidfd.c posix.c query.c seal.c segment.c \
+			session.c siphash.c slist.c version.c)
+TRACKERD_SRCS	:= $(addprefix trackerd/,client.c index.c listen.c log.c loop.c main.c notify.c \
+			registry.c request.c reserve.c sandbox.c session.c)
+# One program per tools/<name>/: its sources are <name>_SRCS.
+TOOLS		:= sealshm shmtop
+sealshm_SRCS	:= tools/sealshm/main.c
+shmtop_SRCS	:= $(addprefix tools/shmtop/,batch.c collect.c main.c mappers.c screen.c)
+EXAMPLES	:= fib_owner fib_peer manager_workers slist_from_python slist_share
+BENCHES		:= cpython_bench scale_bench segment_bench shmtop_bench slist_bench \
+		   throughput_bench tracking_bench
+FUZZ_NAMES	:= parsers_fuzz slist_fuzz trackerd_fuzz
+
 # --- outputs ----------------------------------------------------------------
-LIB_SRCS	:= $(wildcard lib/*.c)
 LIB_SOBJS	:= $(LIB_SRCS:lib/%.c=$(O)/lib/sharedobjs/%.o)
 LIB_AOBJS	:= $(LIB_SRCS:lib/%.c=$(O)/lib/staticobjs/%.o)
 LIB_MAP		:= lib/libsealshm.map
+# The newest node of the symbol map must be the version being built
+# (one node per minor release, released nodes frozen): checked as the
+# Makefile is read, so no target builds against a map out of step.
+MAP_NEWEST	:= $(shell sed -n 's/^[[:space:]]*\(SEALSHM_[0-9][0-9.]*\)[[:space:]]*{.*/\1/p' \
+			$(LIB_MAP) | tail -n 1)
+ifneq ($(MAP_NEWEST),SEALSHM_$(MAJOR).$(MINOR).0)
+$(error $(LIB_MAP): newest node is '$(MAP_NEWEST)', expected SEALSHM_$(MAJOR).$(MINOR).0 \
+	for version $(VERSION))
+endif
 LIB_SO_REAL	:= $(O)/lib/libsealshm.so.$(VERSION)
 LIB_SO_MAJOR	:= $(O)/lib/libsealshm.so.$(MAJOR)
 LIB_SO		:= $(O)/lib/libsealshm.so
 LIB_A		:= $(O)/lib/libsealshm.a
 LIB_PC		:= $(O)/lib/sealshm.pc
 
-TRACKERD_SRCS	:= $(wildcard trackerd/*.c)
 TRACKERD_OBJS	:= $(TRACKERD_SRCS:%.c=$(O)/%.o)
 TRACKERD	:= $(if $(TRACKERD_SRCS),$(O)/trackerd/trackerd)
 
-# One program per tools/<name>/ directory, built as $(O)/tools/<name>.
-TOOLS		:= $(patsubst tools/%/,%,$(sort $(dir $(wildcard tools/*/*.c))))
+# Each tool is built as $(O)/tools/<name>.
 TOOL_BINS	:= $(TOOLS:%=$(O)/tools/%)
 # Extra libraries per tool, e.g. shmtop_LDLIBS.
 sealshm_LDLIBS	:=
 shmtop_LDLIBS	:= $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null || echo -lncursesw)
 
-# One program per examples/*.c.
-EXAMPLE_BINS	:= $(patsubst examples/%.c,$(O)/examples/%,$(wildcard examples/*.c))
-
-# One benchmark per bench/*.c (public API, shared library, like examples).
-BENCH_BINS	:= $(patsubst bench/%.c,$(O)/bench/%,$(wildcard bench/*.c))
+EXAMPLE_BINS	:= $(EXAMPLES:%=$(O)/examples/%)
+# Benchmarks use the public API and the shared library, like examples.
+BENCH_BINS	:= $(BENCHES:%=$(O)/bench/%)
 
 # The harness headers; another build may share one copy (KSFT_DIR=ABSDIR).
 KSFT_DIR	?= $(O)/kselftest
@@ -107,15 +118,12 @@ RPATH		:= -Wl,-rpath,'$$ORIGIN/../lib'
 
 MANPAGES	:= $(wildcard $(foreach s,1 3 7 8,Documentation/man/*.$(s)))
 
-# systemd units: trackerd/systemd/ for the system manager, .../user/ for
-# systemctl --user; NAME.in files get the install paths (@SBINDIR@).
-unit_srcs	= $(filter %.socket %.service %.socket.in %.service.in, \
-			$(wildcard trackerd/systemd/$(1)*))
-SYSTEM_UNITS	:= $(patsubst %.in,%,$(patsubst trackerd/systemd/%,$(O)/systemd/system/%,\
-			$(call unit_srcs,)))
-USER_UNITS	:= $(patsubst %.in,%,$(patsubst trackerd/systemd/user/%,$(O)/systemd/user/%,\
-			$(call unit_srcs,user/)))
-SYSUSERS	:= $(wildcard trackerd/systemd/*.sysusers)
+# systemd units, the same names for the system manager (from
+# trackerd/systemd/) and for systemctl --user (from trackerd/systemd/user/).
+UNITS		:= sealshm-trackerd.service sealshm-trackerd.socket
+SYSTEM_UNITS	:= $(UNITS:%=$(O)/systemd/system/%)
+USER_UNITS	:= $(UNITS:%=$(O)/systemd/user/%)
+SYSUSERS	:= trackerd/systemd/sealshm.sysusers
 
 .PHONY: all lib trackerd tools examples units check check-header check-abi check-man demo \
 	bench fuzz install uninstall clean deps kselftest FORCE
@@ -148,14 +156,7 @@ $(O)/lib/staticobjs/%.o: lib/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-# The newest node of the symbol map must be the version being built
-# (STYLE.md 3: one node per minor release, released nodes frozen).
 $(LIB_SO_REAL): $(LIB_SOBJS) $(LIB_MAP)
-	$(Q)node=$$(sed -n 's/^[[:space:]]*\(SEALSHM_[0-9][0-9.]*\)[[:space:]]*{.*/\1/p' $(LIB_MAP) | tail -n 1); \
-	if [ "$$node" != "SEALSHM_$(MAJOR).$(MINOR).0" ]; then \
-		echo "$(LIB_MAP): newest node is '$$node', expected SEALSHM_$(MAJOR).$(MINOR).0 for version $(VERSION)" >&2; \
-		exit 1; \
-	fi
 	$(call msg,LD,$@)
 	$(Q)$(CC) -shared $(ALL_CFLAGS) $(ALL_LDFLAGS) -Wl,-soname,libsealshm.so.$(MAJOR) \
 		-Wl,--version-script=$(LIB_MAP) -Wl,--no-undefined \
@@ -183,27 +184,17 @@ $(LIB_PC): lib/sealshm.pc.in $(FLAGS_STAMP)
 		-e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 # --- systemd units --------------------------------------------------------------
-# The flags stamp changes with SBINDIR (it is compiled into the library too).
-unit_subst	= sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' $(1) > $(2)
-$(O)/systemd/system/%: trackerd/systemd/%.in $(FLAGS_STAMP)
+# $(O)/systemd/system/NAME comes from trackerd/systemd/NAME, .../user/NAME from
+# trackerd/systemd/user/NAME; a NAME.in beside it wins and gets the install
+# paths.  The flags stamp changes with SBINDIR (compiled into the library too).
+unit_in		= $(patsubst $(O)/systemd/system/%,trackerd/systemd/%, \
+			$(patsubst $(O)/systemd/user/%,trackerd/systemd/user/%,$(1)))
+unit_src	= $(firstword $(wildcard $(call unit_in,$(1)).in) $(call unit_in,$(1)))
+.SECONDEXPANSION:
+$(SYSTEM_UNITS) $(USER_UNITS): $$(call unit_src,$$@) $(FLAGS_STAMP)
 	$(call msg,GEN,$@)
 	@mkdir -p $(@D)
-	$(Q)$(call unit_subst,$<,$@)
-
-$(O)/systemd/system/%: trackerd/systemd/% $(FLAGS_STAMP)
-	$(call msg,GEN,$@)
-	@mkdir -p $(@D)
-	$(Q)$(call unit_subst,$<,$@)
-
-$(O)/systemd/user/%: trackerd/systemd/user/%.in $(FLAGS_STAMP)
-	$(call msg,GEN,$@)
-	@mkdir -p $(@D)
-	$(Q)$(call unit_subst,$<,$@)
-
-$(O)/systemd/user/%: trackerd/systemd/user/% $(FLAGS_STAMP)
-	$(call msg,GEN,$@)
-	@mkdir -p $(@D)
-	$(Q)$(call unit_subst,$<,$@)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' $< > $@
 
 # --- trackerd -----------------------------------------------------------------
 $(O)/trackerd/%.o: trackerd/%.c $(FLAGS_STAMP)
@@ -222,7 +213,7 @@ $(O)/tools/objs/%.o: tools/%.c $(FLAGS_STAMP)
 	$(Q)$(CC) $(PUB_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 define tool_rule
-$(1)_OBJS := $$(patsubst tools/%.c,$$(O)/tools/objs/%.o,$$(wildcard tools/$(1)/*.c))
+$(1)_OBJS := $$(patsubst tools/%.c,$$(O)/tools/objs/%.o,$$($(1)_SRCS))
 $$(O)/tools/$(1): $$($(1)_OBJS) $$(LIB_SO)
 	$$(call msg,LD,$$@)
 	$$(Q)$$(CC) $$(PUB_CFLAGS) $$(ALL_LDFLAGS) $$(RPATH) $$($(1)_OBJS) \
@@ -258,14 +249,15 @@ $(KSFT_HDRS) &:
 # --- check --------------------------------------------------------------------
 # The selftests run last, so the runner's "N passed, N failed, N skipped" is
 # the last line on stdout; earlier failures still make the exit status non-zero.
+# Warnings are errors here whatever WERROR says: what CI runs.
 check: deps
-	$(Q)$(MAKE) --no-print-directory all kselftest
+	$(Q)$(MAKE) --no-print-directory WERROR=1 all kselftest
 	$(Q)rc=0; \
-	$(MAKE) --no-print-directory check-header || rc=1; \
-	$(MAKE) --no-print-directory check-abi || rc=1; \
-	$(MAKE) --no-print-directory check-man || rc=1; \
-	$(MAKE) --no-print-directory -C selftests O=$(abspath $(O)) KSFT_DIR=$(abspath $(KSFT_DIR)) \
-		run_tests || rc=1; \
+	$(MAKE) --no-print-directory WERROR=1 check-header || rc=1; \
+	$(MAKE) --no-print-directory WERROR=1 check-abi || rc=1; \
+	$(MAKE) --no-print-directory WERROR=1 check-man || rc=1; \
+	$(MAKE) --no-print-directory -C selftests WERROR=1 O=$(abspath $(O)) \
+		KSFT_DIR=$(abspath $(KSFT_DIR)) run_tests || rc=1; \
 	exit $$rc
 
 # sealshm.h alone must compile as C99 and as C++11.
@@ -362,7 +354,7 @@ FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 FUZZ_CFLAGS	 = -std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -fvisibility=hidden \
 		   -DSEALSHM_VERSION=\"$(VERSION)\" -DSEALSHM_TRACKERD_PATH=\"$(SBINDIR)/trackerd\" \
 		   -Ilib -Ilib/include $(FUZZ_SAN)
-FUZZ_TARGETS	:= $(patsubst selftests/fuzz/%.c,$(O)/fuzz/%,$(wildcard selftests/fuzz/*_fuzz.c))
+FUZZ_TARGETS	:= $(FUZZ_NAMES:%=$(O)/fuzz/%)
 FUZZ_LIB_OBJS	:= $(LIB_SRCS:lib/%.c=$(O)/fuzz/lib/%.o)
 # trackerd's request path without main(), its listening socket, its log, its
 # sandbox and its service-manager notifications: trackerd_fuzz.c stands in
