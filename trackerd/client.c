@@ -32,6 +32,7 @@ struct client {
 	int fd;
 	struct loop_source *source;
 	struct client_cred cred;
+	gid_t *groups;			/* owned; cred.ids.groups points here */
 	bool greeted;
 	bool authed;		/* a manager's AUTH succeeded */
 	bool used;		/* a request other than HELLO and AUTH came */
@@ -135,7 +136,7 @@ static void client_close(struct client *c, int error)
 
 static struct client *client_free(struct client *c)
 {
-	free(c->cred.groups);
+	free(c->groups);
 	free(c);
 	return NULL;
 }
@@ -415,13 +416,14 @@ static int client_add(struct clients *cs, int fd)
 	c->set = cs;
 	c->fd = -EBADF;
 	c->cred.pid = uc.pid;
-	c->cred.uid = uc.uid;
-	c->cred.gid = uc.gid;
-	r = peer_groups(cfd, &c->cred.groups, &c->cred.n_groups);
+	c->cred.ids.uid = uc.uid;
+	c->cred.ids.gid = uc.gid;
+	r = peer_groups(cfd, &c->groups, &c->cred.ids.n_groups);
 	if (r < 0) {
 		client_free(c);
 		return r;
 	}
+	c->cred.ids.groups = c->groups;
 	r = loop_add_io(cs->loop, cfd, EPOLLIN, client_io, c, &c->source);
 	if (r < 0) {
 		client_free(c);
@@ -433,7 +435,7 @@ static int client_add(struct clients *cs, int fd)
 	cs->n_live++;
 
 	log_debug("connection %u from pid %d (uid %u, gid %u)", c->id, (int)c->cred.pid,
-		  (unsigned)c->cred.uid, (unsigned)c->cred.gid);
+		  (unsigned)c->cred.ids.uid, (unsigned)c->cred.ids.gid);
 	return 0;
 }
 

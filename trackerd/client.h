@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include "limits.h"
+#include "perm.h"
 
 struct listener;
 struct loop;
@@ -32,10 +33,9 @@ struct session;
 /* The peer, as the kernel saw it at connect() time. */
 struct client_cred {
 	pid_t pid;
-	uid_t uid;
-	gid_t gid;
-	gid_t *groups;		/* supplementary groups, SO_PEERGROUPS */
-	size_t n_groups;
+	/* uid, gid (SO_PEERCRED) and supplementary groups (SO_PEERGROUPS):
+	 * what sealshm__may() checks. */
+	struct sealshm__cred ids;
 };
 
 /* One received message. */

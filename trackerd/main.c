@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "client.h"
+#include "clock.h"
 #include "index.h"
 #include "internal.h"
 #include "limits.h"
@@ -31,12 +32,11 @@
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
+#include "pidfd.h"
 #include "registry.h"
 #include "request.h"
 #include "sandbox.h"
 #include "session.h"
-
-#define USEC_PER_SEC 1000000ULL
 
 static const char *arg_socket;
 static bool arg_foreground;
@@ -386,28 +386,14 @@ static int read_key(void)
  * a pipe's read end, and make it close-on-exec. */
 static int owner_take(void)
 {
-	char path[sizeof("/proc/self/fdinfo/") + 3 * sizeof(int)], line[256];
-	bool found = false;
-	FILE *f;
+	int r;
 
-	(void)snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", arg_owner_pidfd);
-	f = fopen(path, "re");
-	if (!f) {
-		fprintf(stderr, "trackerd: --owner-pidfd %d: %s\n", arg_owner_pidfd,
-			strerror(errno));
+	r = sealshm__pidfd_pids(arg_owner_pidfd, &owner_pid, NULL);
+	if (r < 0 && r != -ENOTTY) {
+		fprintf(stderr, "trackerd: --owner-pidfd %d: %s\n", arg_owner_pidfd, strerror(-r));
 		return -EBADF;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		long v;
-
-		if (sscanf(line, "Pid:\t%ld", &v) == 1) {
-			found = true;
-			owner_pid = v > 0 ? (pid_t)v : 0;
-			break;
-		}
-	}
-	fclose(f);
-	if (!found) {
+	if (r == -ENOTTY) {
 		struct stat st;
 
 		/* Where pidfd_open(2) is missing (Linux < 5.3, valgrind) the
@@ -676,7 +662,7 @@ static int on_idle_check(struct loop_source *s, uint32_t revents, void *userdata
 	(void)revents;
 	(void)userdata;
 	if (idle && !idle_armed)
-		r = loop_timer_arm(idle_timer, arg_idle_exit * USEC_PER_SEC);
+		r = loop_timer_arm(idle_timer, (uint64_t)arg_idle_exit * (NSEC_PER_SEC / NSEC_PER_USEC));
 	else if (!idle && idle_armed)
 		r = loop_timer_arm(idle_timer, 0);
 	if (r < 0)
@@ -702,7 +688,6 @@ int main(int argc, char *argv[])
 {
 	struct listener *listener = NULL;
 	struct loop_source *sig_source = NULL, *idle_check = NULL;
-	struct timespec start = {}, start_mono = {};
 	uint64_t nofile, max_name_fds;
 	char path[PATH_MAX];
 	int ready_fd = -EBADF;
@@ -847,8 +832,6 @@ int main(int argc, char *argv[])
 			 (unsigned long long)nofile, (unsigned long long)max_name_fds,
 			 arg_max_names);
 	/* The start STATS reports: once serving is near (after daemonize()). */
-	(void)clock_gettime(CLOCK_REALTIME, &start);
-	(void)clock_gettime(CLOCK_MONOTONIC, &start_mono);
 	request_state = (struct request_state){
 		.registry = registry,
 		.sessions = sessions,
@@ -859,9 +842,8 @@ int main(int argc, char *argv[])
 		.key_len = manager_key_len,
 		.listener = listener,
 		.loop = loop,
-		.start_ns = (int64_t)start.tv_sec * 1000000000 + start.tv_nsec,
-		.start_mono_ns = (uint64_t)start_mono.tv_sec * 1000000000 +
-				 (uint64_t)start_mono.tv_nsec,
+		.start_ns = sealshm__now_ns(CLOCK_REALTIME),
+		.start_mono_ns = (uint64_t)sealshm__now_ns(CLOCK_MONOTONIC),
 		.max_names = arg_max_names,
 		.max_names_per_uid = arg_max_names_per_uid,
 		.max_clients = arg_max_clients,

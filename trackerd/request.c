@@ -41,18 +41,17 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clock.h"
 #include "index.h"
 #include "internal.h"
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
 #include "memfd.h"
+#include "perm.h"
 #include "registry.h"
 #include "request.h"
 #include "session.h"
-
-#define MAY_READ	04u
-#define MAY_WRITE	02u
 
 /* Slots one LIST page looks at, at most. */
 #define LIST_SCAN_MAX	4096
@@ -91,15 +90,6 @@ static unsigned refused_bucket(int error)
 	}
 }
 
-static int64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	if (clock_gettime(clock, &ts) < 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static int reply_error(struct client *c, const struct sealshm_msg_hdr *req, int error)
 {
 	struct sealshm_msg_hdr h = {
@@ -120,7 +110,7 @@ static int refuse_connection(struct client *c, const struct sealshm_msg_hdr *req
 
 	counters.refused[SEALSHM_PROTO_REFUSED_PROTO]++;
 	log_info("refused message from pid %d (uid %u): %s; closing connection", (int)cr->pid,
-		 (unsigned)cr->uid, why);
+		 (unsigned)cr->ids.uid, why);
 	client_shutdown(c);
 	return reply_error(c, req, error);
 }
@@ -138,50 +128,17 @@ static int refuse(struct client *c, const struct sealshm_msg_hdr *req, const cha
 		log_fn = log_debug;
 	if (name)
 		log_fn("refused %s '%s' from pid %d (uid %u): %s", verb, name, (int)cr->pid,
-		       (unsigned)cr->uid, why);
+		       (unsigned)cr->ids.uid, why);
 	else
 		log_fn("refused %s from pid %d (uid %u): %s", verb, (int)cr->pid,
-		       (unsigned)cr->uid, why);
+		       (unsigned)cr->ids.uid, why);
 	return reply_error(c, req, error);
 }
 
-static bool in_groups(const struct client_cred *cr, uint32_t gid)
-{
-	if (cr->gid == gid)
-		return true;
-	for (size_t i = 0; i < cr->n_groups; i++)
-		if (cr->groups[i] == gid)
-			return true;
-	return false;
-}
-
-/* The file permission rule (owner, then group, then other bits); uid 0
- * may do anything. */
+/* The file permission rule over @e's owner, group and mode. */
 static bool may(const struct client_cred *cr, const struct registry_entry *e, uint32_t want)
 {
-	uint32_t bits;
-
-	if (cr->uid == 0)
-		return true;
-	if (cr->uid == e->uid)
-		bits = e->mode >> 6;
-	else if (in_groups(cr, e->gid))
-		bits = e->mode >> 3;
-	else
-		bits = e->mode;
-	return (bits & want) == want;
-}
-
-/* A new O_RDONLY open file description of @fd, as trackerd's uid may make
- * one (the memfd's mode decides), or -errno. */
-static int reopen_rdonly(int fd)
-{
-	char path[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
-	int r;
-
-	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	r = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	return r < 0 ? -errno : r;
+	return sealshm__may(&cr->ids, e->uid, e->gid, e->mode, want);
 }
 
 /* CREATE's second fd must be the read-only twin of the first (whose fstat
@@ -360,12 +317,12 @@ static int handle_auth(struct client *c, const struct client_msg *m,
 		/* Worth a warning even from a quiet manager: someone who
 		 * reached its socket does not have the key. */
 		log_warn("refused auth from pid %d (uid %u): wrong key; closing connection",
-			 (int)cr->pid, (unsigned)cr->uid);
+			 (int)cr->pid, (unsigned)cr->ids.uid);
 		client_shutdown(c);
 		return reply_error(c, &req.hdr, -EACCES);
 	}
 	client_set_authed(c);
-	log_debug("authenticated pid %d (uid %u)", (int)cr->pid, (unsigned)cr->uid);
+	log_debug("authenticated pid %d (uid %u)", (int)cr->pid, (unsigned)cr->ids.uid);
 
 	rep = (struct sealshm_msg_hdr){
 		.type = req.hdr.type | SEALSHM_MSG_REPLY,
@@ -391,7 +348,7 @@ static int handle_shutdown(struct client *c, const struct client_msg *m,
 	memcpy(&req, m->data, sizeof(req));
 	if (!st->manager)
 		return refuse(c, &req, "shutdown", NULL, -EOPNOTSUPP, "not a manager");
-	if (cr->uid != 0 && cr->uid != st->euid)
+	if (cr->ids.uid != 0 && cr->ids.uid != st->euid)
 		return refuse(c, &req, "shutdown", NULL, -EPERM, "not trackerd's uid");
 
 	/* Sessions forget each name first: the slot is reused otherwise. */
@@ -404,7 +361,7 @@ static int handle_shutdown(struct client *c, const struct client_msg *m,
 	}
 	listener_unlink(st->listener);
 	log_info("shutdown by pid %d (uid %u): %zu names unlinked", (int)cr->pid,
-		 (unsigned)cr->uid, n);
+		 (unsigned)cr->ids.uid, n);
 
 	/* A second SHUTDOWN (another client, before we are gone) is answered
 	 * the same; the first one's connection decides when we exit. */
@@ -429,7 +386,6 @@ static int handle_create(struct client *c, struct client_msg *m, const struct re
 	struct sealshm_msg_hdr rep;
 	struct registry_entry e;
 	const char *reason;
-	struct timespec ts;
 	struct stat sb;
 	uint32_t seals;
 	int fd = m->fds[0], twin = m->nfds > 1 ? m->fds[1] : -EBADF;
@@ -479,7 +435,7 @@ static int handle_create(struct client *c, struct client_msg *m, const struct re
 		/* Tried once, now: when we may reopen the memfd read-only
 		 * ourselves, read-only attaches reopen it as before and the
 		 * twin goes with the message (one fd per name). */
-		r = reopen_rdonly(fd);
+		r = sealshm__memfd_reopen(fd, O_RDONLY);
 		if (r >= 0) {
 			safe_close(r);
 			twin = -EBADF;
@@ -489,15 +445,12 @@ static int handle_create(struct client *c, struct client_msg *m, const struct re
 				      "(RLIMIT_NOFILE)");
 		}
 	}
-	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
-		return refuse(c, &req.hdr, "create", req.name, -errno, "no clock");
-
 	e = (struct registry_entry){
 		.size = req.size,
 		.ino = sb.st_ino,
-		.ctime_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
-		.uid = cr->uid,
-		.gid = cr->gid,
+		.ctime_ns = sealshm__now_ns(CLOCK_REALTIME),
+		.uid = cr->ids.uid,
+		.gid = cr->ids.gid,
 		.mode = req.mode,
 		.seals = seals,
 		.creator_pid = (uint32_t)cr->pid,
@@ -528,12 +481,12 @@ static int handle_create(struct client *c, struct client_msg *m, const struct re
 		}
 		log_info("registered '%s' (%llu bytes, uid %u, mode %04o) by pid %d, "
 			 "tracked by session %llu%s", req.name, (unsigned long long)req.size,
-			 (unsigned)cr->uid, req.mode, (int)cr->pid,
+			 (unsigned)cr->ids.uid, req.mode, (int)cr->pid,
 			 (unsigned long long)session_id(s),
 			 (req.flags & SEALSHM_PROTO_LIFETIME_LAST) ? " (lifetime last)" : "");
 	} else {
 		log_info("registered '%s' (%llu bytes, uid %u, mode %04o) by pid %d", req.name,
-			 (unsigned long long)req.size, (unsigned)cr->uid, req.mode, (int)cr->pid);
+			 (unsigned long long)req.size, (unsigned)cr->ids.uid, req.mode, (int)cr->pid);
 	}
 	if (twin >= 0)
 		log_debug("'%s': read-only twin kept (trackerd may not reopen it)", req.name);
@@ -614,7 +567,7 @@ static int handle_attach(struct client *c, const struct client_msg *m,
 	e = registry_get(st->registry, slot);
 	rdonly = req.flags & SEALSHM_PROTO_RDONLY;
 
-	if (!may(cr, e, rdonly ? MAY_READ : MAY_READ | MAY_WRITE))
+	if (!may(cr, e, rdonly ? SEALSHM__MAY_READ : SEALSHM__MAY_READ | SEALSHM__MAY_WRITE))
 		return refuse(c, &req.hdr, "attach", req.name, -EACCES, "permission denied");
 	/* Published (sealshm_seal()): the client's writable mmap() would fail
 	 * with EPERM anyway; refuse before anything is tracked. The fast path
@@ -642,9 +595,9 @@ static int handle_attach(struct client *c, const struct client_msg *m,
 		r = client_send(c, &rep, sizeof(rep), e->fd, false);
 		if (r < 0)
 			return r;
-		registry_note_attach(st->registry, slot, clock_ns(CLOCK_REALTIME));
+		registry_note_attach(st->registry, slot, sealshm__now_ns(CLOCK_REALTIME));
 		log_debug("attached '%s' by pid %d (uid %u)", req.name, (int)cr->pid,
-			  (unsigned)cr->uid);
+			  (unsigned)cr->ids.uid);
 		return 0;
 	}
 
@@ -655,7 +608,7 @@ static int handle_attach(struct client *c, const struct client_msg *m,
 	 * new one: the kernel checks the inode mode (the name's mode, set by
 	 * the creator) for us as it would for anyone. */
 	if (e->ro_fd < 0) {
-		fd = reopen_rdonly(e->fd);
+		fd = sealshm__memfd_reopen(e->fd, O_RDONLY);
 		if (fd == -EACCES || fd == -EPERM) {
 			(void)snprintf(why, sizeof(why), "trackerd (uid %u) may not open it "
 				       "read-only, and its creator sent no read-only twin",
@@ -665,7 +618,7 @@ static int handle_attach(struct client *c, const struct client_msg *m,
 		if (fd < 0) {
 			counters.refused[SEALSHM_PROTO_REFUSED_OTHER]++;
 			log_warn("Failed to reopen '%s' read-only for pid %d (uid %u): %s",
-				 req.name, (int)cr->pid, (unsigned)cr->uid, strerror(-fd));
+				 req.name, (int)cr->pid, (unsigned)cr->ids.uid, strerror(-fd));
 			return reply_error(c, &req.hdr, fd);
 		}
 	}
@@ -679,9 +632,9 @@ static int handle_attach(struct client *c, const struct client_msg *m,
 		r = client_send(c, &rep, sizeof(rep), e->ro_fd, false);
 	if (r < 0)
 		return r;
-	registry_note_attach(st->registry, slot, clock_ns(CLOCK_REALTIME));
+	registry_note_attach(st->registry, slot, sealshm__now_ns(CLOCK_REALTIME));
 	log_debug("attached '%s' read-only by pid %d (uid %u)", req.name, (int)cr->pid,
-		  (unsigned)cr->uid);
+		  (unsigned)cr->ids.uid);
 	return 0;
 }
 
@@ -701,7 +654,7 @@ static int handle_unlink(struct client *c, const struct client_msg *m,
 		return r;
 	e = registry_get(st->registry, slot);
 
-	if (cr->uid != 0 && cr->uid != e->uid)
+	if (cr->ids.uid != 0 && cr->ids.uid != e->uid)
 		return refuse(c, &req.hdr, "unlink", req.name, -EPERM, "not the owner");
 
 	/* Out of every session too: no warning when they end, and a later
@@ -736,7 +689,7 @@ static int handle_stat(struct client *c, const struct client_msg *m,
 	clients_drain_sessions(st->clients);
 	e = registry_get(st->registry, slot);
 
-	if (!may(client_cred(c), e, MAY_READ))
+	if (!may(client_cred(c), e, SEALSHM__MAY_READ))
 		return refuse(c, &req.hdr, "stat", req.name, -EACCES, "permission denied");
 
 	rep.hdr = (struct sealshm_msg_hdr){
@@ -778,7 +731,7 @@ static int handle_list(struct client *c, const struct client_msg *m,
 	for (i = req.cursor; i < stop && count < SEALSHM_PROTO_LIST_PAGE; i++) {
 		const struct registry_entry *e = registry_get(reg, (uint32_t)i);
 
-		if (e && may(cr, e, MAY_READ))
+		if (e && may(cr, e, SEALSHM__MAY_READ))
 			info_fill(&page.rep.entries[count++], st->sessions, (uint32_t)i, e);
 	}
 
@@ -843,7 +796,7 @@ static int handle_index(struct client *c, const struct client_msg *m,
 	 * pidfd_getfd(2) on trackerd, which the kernel grants to the same
 	 * uid (ptrace access) or root. Others could not use it, and must
 	 * not learn every name, owner and mode from it. */
-	if (cr->uid != 0 && cr->uid != st->euid)
+	if (cr->ids.uid != 0 && cr->ids.uid != st->euid)
 		return refuse(c, &rep.hdr, "index", NULL, -EPERM, "not trackerd's uid");
 	if (!st->index)
 		return refuse(c, &rep.hdr, "index", NULL, -EOPNOTSUPP, "no index published");
@@ -851,7 +804,7 @@ static int handle_index(struct client *c, const struct client_msg *m,
 	/* A new open file description, O_RDONLY, for each client: nothing a
 	 * client does with its fd (F_SETFL, offsets) reaches another's. The
 	 * seals refuse a writable mapping on any fd anyway. */
-	fd = reopen_rdonly(index_fd(st->index));
+	fd = sealshm__memfd_reopen(index_fd(st->index), O_RDONLY);
 	if (fd < 0) {
 		counters.refused[SEALSHM_PROTO_REFUSED_OTHER]++;
 		log_warn("Failed to reopen the index read-only: %s", strerror(-fd));
@@ -863,7 +816,7 @@ static int handle_index(struct client *c, const struct client_msg *m,
 		.seq = rep.hdr.seq,
 	};
 	rep.size = index_size(st->index);
-	log_debug("index sent to pid %d (uid %u)", (int)cr->pid, (unsigned)cr->uid);
+	log_debug("index sent to pid %d (uid %u)", (int)cr->pid, (unsigned)cr->ids.uid);
 	return client_send(c, &rep, sizeof(rep), fd, true);
 }
 
@@ -907,11 +860,11 @@ static int handle_track(struct client *c, struct session *s, const struct client
 	 * session of another uid must not keep a name of lifetime "last"
 	 * alive. (The index goes to trackerd's uid and root only; this
 	 * guards against a TRACK made up by anyone else.) */
-	if (!may(cr, e, MAY_READ)) {
+	if (!may(cr, e, SEALSHM__MAY_READ)) {
 		counters.refused[SEALSHM_PROTO_REFUSED_EACCES]++;
 		log_info("refused track '%s' on session %llu of pid %d (uid %u): permission denied",
 			 e->name, (unsigned long long)session_id(s), (int)session_pid(s),
-			 (unsigned)cr->uid);
+			 (unsigned)cr->ids.uid);
 		return 0;
 	}
 	r = session_link(st->sessions, s, t.slot);
@@ -925,7 +878,7 @@ static int handle_track(struct client *c, struct session *s, const struct client
 	/* A fast attach, counted as one: the library sends one TRACK per
 	 * name and session (lib/session.c), so r == 0 is another process
 	 * of the family that attached it too. */
-	registry_note_attach(st->registry, t.slot, clock_ns(CLOCK_REALTIME));
+	registry_note_attach(st->registry, t.slot, sealshm__now_ns(CLOCK_REALTIME));
 	if (r > 0)
 		log_debug("'%s' tracked by session %llu of pid %d (fast attach)", e->name,
 			  (unsigned long long)session_id(s), (int)session_pid(s));
@@ -938,7 +891,7 @@ static int handle_stats(struct client *c, const struct client_msg *m,
 	const struct client_cred *cr = client_cred(c);
 	struct sealshm_msg_stats_reply rep;
 	struct sealshm_wire_stats *w = &rep.stats;
-	int64_t mono = clock_ns(CLOCK_MONOTONIC);
+	int64_t mono = sealshm__now_ns(CLOCK_MONOTONIC);
 
 	memcpy(&rep.hdr, m->data, sizeof(rep.hdr));
 	/* After the copy: draining reads into the shared receive buffer.
@@ -970,8 +923,8 @@ static int handle_stats(struct client *c, const struct client_msg *m,
 	};
 	_Static_assert(sizeof(w->refused) == sizeof(counters.refused), "refusal buckets");
 	memcpy(w->refused, counters.refused, sizeof(w->refused));
-	registry_uid_use(st->registry, cr->uid, &w->caller_names, &w->caller_bytes);
-	log_debug("stats sent to pid %d (uid %u)", (int)cr->pid, (unsigned)cr->uid);
+	registry_uid_use(st->registry, cr->ids.uid, &w->caller_names, &w->caller_bytes);
+	log_debug("stats sent to pid %d (uid %u)", (int)cr->pid, (unsigned)cr->ids.uid);
 	return client_send(c, &rep, sizeof(rep), -EBADF, false);
 }
 

@@ -235,7 +235,7 @@ int session_open(struct sessions *ss, struct client *c, struct session **ret)
 	s->client = c;
 	s->id = ++ss->next_id;
 	s->pid = cr->pid;
-	s->uid = cr->uid;
+	s->uid = cr->ids.uid;
 
 	b = bucket_of(ss, s->token);
 	s->hnext = *b;
