@@ -849,8 +849,7 @@ int main(int argc, char *argv[])
 		.max_clients = arg_max_clients,
 		.max_bytes_per_uid = arg_max_bytes_per_uid,
 	};
-	r = clients_new(loop, listener, request_handle, request_closed, &request_state,
-			&clients);
+	r = clients_new(loop, listener, &request_client_ops, &request_state, &clients);
 	if (r < 0) {
 		log_warn("Failed to watch '%s': %s", path, strerror(-r));
 		goto out;

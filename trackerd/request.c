@@ -68,6 +68,22 @@ static struct {
 	uint64_t refused[SEALSHM_PROTO_REFUSED_MAX];	/* SEALSHM_PROTO_REFUSED_* */
 } counters;
 
+/* A connection's state in the request layer, in the bytes the transport
+ * keeps for it (client_data()). */
+struct request_conn {
+	bool greeted;		/* HELLO done */
+	bool authed;		/* a manager's AUTH matched */
+	bool used;		/* a request other than HELLO, AUTH and SESSION came:
+				 * the connection can no longer become a session */
+	struct session *session;	/* the session it is, if any; session.c
+					 * clears this when the session ends */
+};
+
+static struct request_conn *conn_of(const struct client *c)
+{
+	return client_data(c);
+}
+
 /* The SEALSHM_PROTO_REFUSED_* bucket of a request refused with @error. */
 static unsigned refused_bucket(int error)
 {
@@ -269,7 +285,7 @@ static int handle_hello(struct client *c, const struct client_msg *m)
 	r = client_send(c, &rep, sizeof(rep), -EBADF, false);
 	if (r < 0)
 		return r;
-	client_set_greeted(c);
+	conn_of(c)->greeted = true;
 	return 0;
 }
 
@@ -321,7 +337,7 @@ static int handle_auth(struct client *c, const struct client_msg *m,
 		client_shutdown(c);
 		return reply_error(c, &req.hdr, -EACCES);
 	}
-	client_set_authed(c);
+	conn_of(c)->authed = true;
 	log_debug("authenticated pid %d (uid %u)", (int)cr->pid, (unsigned)cr->ids.uid);
 
 	rep = (struct sealshm_msg_hdr){
@@ -686,7 +702,7 @@ static int handle_stat(struct client *c, const struct client_msg *m,
 		return r;
 	/* Pending TRACKs count before we say who tracks the name (they link
 	 * only: the slot stays valid). */
-	clients_drain_sessions(st->clients);
+	clients_drain(st->clients);
 	e = registry_get(st->registry, slot);
 
 	if (!may(client_cred(c), e, SEALSHM__MAY_READ))
@@ -718,7 +734,7 @@ static int handle_list(struct client *c, const struct client_msg *m,
 
 	memcpy(&req, m->data, sizeof(req));
 	/* After the copy: draining reads into the shared receive buffer. */
-	clients_drain_sessions(st->clients);
+	clients_drain(st->clients);
 
 	/* A cursor is a slot index (0 = start); one past the end reads as
 	 * the end, whatever it is. A page looks at LIST_SCAN_MAX slots at
@@ -760,13 +776,17 @@ static int handle_session(struct client *c, const struct client_msg *m,
 	/* A session is a connection of its own: requests on it would be
 	 * answered on a connection the whole family shares, and it must be
 	 * told apart from one that only happens to be idle. */
-	if (client_used(c))
+	if (conn_of(c)->used)
 		return refuse_connection(c, &rep.hdr, -EPROTO,
 					 "session on a connection used for requests");
 
-	r = session_open(st->sessions, c, &s);
+	r = session_open(st->sessions, c, &conn_of(c)->session);
 	if (r < 0)
 		return refuse(c, &rep.hdr, "session", NULL, r, strerror(-r));
+	s = conn_of(c)->session;
+	/* Nothing but one-way TRACKs comes on it from now on: read only when
+	 * their effect is about to be seen, and at its end. */
+	client_set_passive(c);
 
 	rep.hdr = (struct sealshm_msg_hdr){
 		.type = rep.hdr.type | SEALSHM_MSG_REPLY,
@@ -896,7 +916,7 @@ static int handle_stats(struct client *c, const struct client_msg *m,
 	memcpy(&rep.hdr, m->data, sizeof(rep.hdr));
 	/* After the copy: draining reads into the shared receive buffer.
 	 * Pending TRACKs are requests too, and sessions may have ended. */
-	clients_drain_sessions(st->clients);
+	clients_drain(st->clients);
 
 	rep.hdr = (struct sealshm_msg_hdr){
 		.type = rep.hdr.type | SEALSHM_MSG_REPLY,
@@ -928,10 +948,10 @@ static int handle_stats(struct client *c, const struct client_msg *m,
 	return client_send(c, &rep, sizeof(rep), -EBADF, false);
 }
 
-void request_closed(struct client *c, void *userdata)
+static void request_closed(struct client *c, void *userdata)
 {
 	struct request_state *st = userdata;
-	struct session *s = client_session(c);
+	struct session *s = conn_of(c)->session;
 
 	/* SHUTDOWN's reply has left (or its client has gone): exit now. */
 	if (c == st->shutdown_by) {
@@ -943,14 +963,15 @@ void request_closed(struct client *c, void *userdata)
 	 * lives on if one of them tracks it.  (This session's own were read
 	 * before its end of stream.) */
 	if (s) {
-		clients_drain_sessions(st->clients);
+		clients_drain(st->clients);
 		session_end(st->sessions, s);
 	}
 }
 
-int request_handle(struct client *c, struct client_msg *m, void *userdata)
+static int request_handle(struct client *c, struct client_msg *m, void *userdata)
 {
 	struct request_state *st = userdata;
+	struct request_conn *rc = conn_of(c);
 	const struct sealshm_msg_spec *spec;
 	struct sealshm_msg_hdr hdr;
 	struct session *s;
@@ -964,7 +985,7 @@ int request_handle(struct client *c, struct client_msg *m, void *userdata)
 	/* Nothing but TRACK may come on a session: anything else ends it
 	 * (closing the connection ends it, in request_closed()), and no reply
 	 * goes out on a connection that a whole process family holds. */
-	s = client_session(c);
+	s = rc->session;
 	if (s && hdr.type == SEALSHM_MSG_TRACK)
 		return handle_track(c, s, m, st);
 	if (s) {
@@ -1007,7 +1028,7 @@ int request_handle(struct client *c, struct client_msg *m, void *userdata)
 	}
 	if (hdr.status != 0)
 		return refuse_connection(c, &hdr, -EBADMSG, "request with a status");
-	if (!client_greeted(c) && hdr.type != SEALSHM_MSG_HELLO) {
+	if (!rc->greeted && hdr.type != SEALSHM_MSG_HELLO) {
 		(void)snprintf(why, sizeof(why), "%s before hello", spec->name);
 		return refuse_connection(c, &hdr, -EPROTO, why);
 	}
@@ -1015,7 +1036,7 @@ int request_handle(struct client *c, struct client_msg *m, void *userdata)
 	/* A keyed manager serves nobody who has not shown the key: refused
 	 * before anything is looked up or registered (a CREATE's fd is
 	 * closed with the message). */
-	if (st->manager && st->key_len > 0 && !client_authed(c) &&
+	if (st->manager && st->key_len > 0 && !rc->authed &&
 	    hdr.type != SEALSHM_MSG_HELLO && hdr.type != SEALSHM_MSG_AUTH) {
 		(void)snprintf(why, sizeof(why), "%s before auth", spec->name);
 		return refuse_connection(c, &hdr, -EACCES, why);
@@ -1032,7 +1053,7 @@ int request_handle(struct client *c, struct client_msg *m, void *userdata)
 		return handle_session(c, m, st);
 	}
 
-	client_set_used(c);
+	rc->used = true;
 	switch (hdr.type) {
 	case SEALSHM_MSG_CREATE:
 		return handle_create(c, m, st);
@@ -1055,3 +1076,9 @@ int request_handle(struct client *c, struct client_msg *m, void *userdata)
 	assert(false);
 	return refuse_connection(c, &hdr, -EBADMSG, "unhandled message type");
 }
+
+const struct client_ops request_client_ops = {
+	.data_size = sizeof(struct request_conn),
+	.handle = request_handle,
+	.closed = request_closed,
+};

@@ -48,15 +48,14 @@ struct request_state {
 	uint64_t max_bytes_per_uid;	/* 0: no limit */
 };
 
-/* A client_handler_t. Sends exactly one reply per message, except on a
- * session, where TRACK gets none and any other message ends the session
- * (and the connection, without a reply). Returns 0, or a negative errno when
- * the connection must close at once (the reply could not even be queued). */
-int request_handle(struct client *c, struct client_msg *m, void *userdata);
-
-/* A client_close_handler_t: a session's connection ending ends the session;
- * the connection that asked a manager to SHUTDOWN closing (its reply sent,
- * or it went away) ends the loop. */
-void request_closed(struct client *c, void *userdata);
+/* The request layer as the transport's user, with a struct request_state
+ * as userdata (clients_new()). Its handler sends exactly one reply per
+ * message, except on a session, where TRACK gets none and any other message
+ * ends the session (and the connection, without a reply); it returns a
+ * negative errno only when the connection must close at once (the reply
+ * could not even be queued). A session's connection ending ends the
+ * session; the connection that asked a manager to SHUTDOWN closing (its
+ * reply sent, or it went away) ends the loop. */
+extern const struct client_ops request_client_ops;
 
 #endif /* TRACKERD_REQUEST_H */

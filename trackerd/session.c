@@ -47,6 +47,7 @@ struct name_links {
 struct session {
 	struct sessions *set;
 	struct client *client;
+	struct session **owner;		/* cleared when the session is freed */
 	uint64_t id;
 	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
 	pid_t pid;		/* first pid: SO_PEERCRED of the session connection */
@@ -181,7 +182,7 @@ static void session_free(struct sessions *ss, struct session *s)
 		s->next->prev = s->prev;
 	ss->count--;
 
-	client_set_session(s->client, NULL);
+	*s->owner = NULL;
 	free(s);
 }
 
@@ -207,7 +208,7 @@ size_t sessions_count(const struct sessions *ss)
 	return ss->count;
 }
 
-int session_open(struct sessions *ss, struct client *c, struct session **ret)
+int session_open(struct sessions *ss, struct client *c, struct session **owner)
 {
 	const struct client_cred *cr = client_cred(c);
 	static const uint8_t zero[SEALSHM_PROTO_TOKEN_SIZE];
@@ -247,10 +248,10 @@ int session_open(struct sessions *ss, struct client *c, struct session **ret)
 	ss->all = s;
 	ss->count++;
 
-	client_set_session(c, s);
+	s->owner = owner;
+	*owner = s;
 	log_info("session %llu opened by pid %d (uid %u)", (unsigned long long)s->id,
 		 (int)s->pid, (unsigned)s->uid);
-	*ret = s;
 	return 0;
 }
 

@@ -298,7 +298,7 @@ static void fuzz_init(void)
 		.max_name_fds = FUZZ_MAX_NAMES,
 		.euid = geteuid(),
 	};
-	if (clients_new(loop, &fake, request_handle, request_closed, &state, &clients) < 0)
+	if (clients_new(loop, &fake, &request_client_ops, &state, &clients) < 0)
 		die("clients_new");
 	state.clients = clients;
 	if (pthread_create(&t, NULL, loop_thread, NULL) != 0)
