@@ -63,7 +63,7 @@ static struct loop *loop;
 static struct index *published;
 static struct registry *registry;
 static struct sessions *sessions;
-static struct request_state request_state;
+static struct requests *requests;
 static struct clients *clients;
 static struct loop_source *idle_timer;
 static bool idle_armed;
@@ -832,29 +832,36 @@ int main(int argc, char *argv[])
 			 (unsigned long long)nofile, (unsigned long long)max_name_fds,
 			 arg_max_names);
 	/* The start STATS reports: once serving is near (after daemonize()). */
-	request_state = (struct request_state){
-		.registry = registry,
-		.sessions = sessions,
-		.index = published,
-		.max_name_fds = max_name_fds,
-		.manager = arg_manager,
-		.key = manager_key,
-		.key_len = manager_key_len,
-		.listener = listener,
-		.loop = loop,
-		.start_ns = sealshm__now_ns(CLOCK_REALTIME),
-		.start_mono_ns = (uint64_t)sealshm__now_ns(CLOCK_MONOTONIC),
-		.max_names = arg_max_names,
-		.max_names_per_uid = arg_max_names_per_uid,
-		.max_clients = arg_max_clients,
-		.max_bytes_per_uid = arg_max_bytes_per_uid,
-	};
-	r = clients_new(loop, listener, &request_client_ops, &request_state, &clients);
+	r = requests_new(&(struct request_config){
+			.registry = registry,
+			.sessions = sessions,
+			.index = published,
+			.max_name_fds = max_name_fds,
+			/*
+			 * INDEX goes to those who can use it: pidfd_getfd(2)
+			 * on trackerd, i.e. ptrace access. After --user's
+			 * setuid() the kernel makes us non-dumpable, so only
+			 * root (CAP_SYS_PTRACE) has it then; telling the
+			 * user's own clients every name for nothing would be
+			 * a leak. Decided before the filter, which has no
+			 * geteuid().
+			 */
+			.euid = arg_sandbox.user ? 0 : geteuid(),
+			.manager = arg_manager,
+			.key = manager_key,
+			.key_len = manager_key_len,
+			.listener = listener,
+			.loop = loop,
+		}, &requests);
+	if (r < 0) {
+		log_warn("Failed to set up requests: %s", strerror(-r));
+		goto out;
+	}
+	r = clients_new(loop, listener, &request_client_ops, requests, &clients);
 	if (r < 0) {
 		log_warn("Failed to watch '%s': %s", path, strerror(-r));
 		goto out;
 	}
-	request_state.clients = clients;
 	clients_set_max(clients, arg_max_clients);
 	if (arg_idle_exit > 0) {
 		r = loop_add_timer(loop, on_idle_timer, NULL, &idle_timer);
@@ -882,14 +889,6 @@ int main(int argc, char *argv[])
 			goto out;
 		}
 	}
-	/*
-	 * INDEX goes to those who can use it: pidfd_getfd(2) on trackerd,
-	 * i.e. ptrace access. After --user's setuid() the kernel makes us
-	 * non-dumpable, so only root (CAP_SYS_PTRACE) has it then; telling
-	 * the user's own clients every name for nothing would be a leak.
-	 * Decided before the filter, which has no geteuid().
-	 */
-	request_state.euid = arg_sandbox.user ? 0 : geteuid();
 	/* A manager is its owner's child, not a service: the owner's
 	 * $NOTIFY_SOCKET is not ours to report on (the library drops it). */
 	(void)notify_open(arg_foreground && !arg_manager);
@@ -913,6 +912,7 @@ out:
 	 * while the lock still keeps a successor out. */
 	sessions = sessions_free(sessions);
 	clients = clients_free(clients);
+	requests = requests_free(requests);
 	registry = registry_free(registry);
 	published = index_free(published);
 	loop_source_free(idle_check);
