@@ -11,8 +11,6 @@
  * as soon as its owner does (--owner-pidfd).
  */
 #include <fcntl.h>
-#include <getopt.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -32,27 +30,14 @@
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
+#include "options.h"
 #include "pidfd.h"
 #include "registry.h"
 #include "request.h"
 #include "sandbox.h"
 #include "session.h"
 
-static const char *arg_socket;
-static bool arg_foreground;
-static bool arg_verbose;
-static const char *arg_log;
-static unsigned arg_idle_exit;		/* seconds, 0 = never */
-static uint32_t arg_max_names = LIMIT_NAMES_DEFAULT;
-static uint32_t arg_max_names_per_uid;	/* 0: arg_max_names */
-static uint32_t arg_max_clients = LIMIT_CLIENTS;
-static uint64_t arg_max_bytes_per_uid = LIMIT_BYTES_PER_UID_DEFAULT;
-static mode_t arg_socket_mode = 0666;
-static gid_t arg_socket_group = (gid_t)-1;
-static struct sandbox_opts arg_sandbox = { .seccomp = SANDBOX_SECCOMP_DEFAULT };
-static bool arg_manager;
-static int arg_owner_pidfd = -EBADF;	/* inherited, ours from startup on */
-static int arg_auth_fd = -EBADF;	/* inherited, read and closed at startup */
+static struct options arg;
 
 /* A manager's key: kept in memory only, zero past its length. */
 static uint8_t manager_key[SEALSHM_PROTO_KEY_MAX];
@@ -69,266 +54,6 @@ static struct loop_source *idle_timer;
 static bool idle_armed;
 static struct loop_source *owner_source;
 
-static void help(void)
-{
-	printf("Usage: trackerd [OPTION]...\n"
-	       "The sealshm registry: names sealed memfd segments and hands them out.\n\n"
-	       "  -s, --socket PATH       serve PATH (default: as the library finds it)\n"
-	       "  -f, --foreground        do not daemonize\n"
-	       "  -v, --verbose           also log connections and attaches\n"
-	       "      --log FILE          append log lines to FILE\n"
-	       "      --idle-exit SECONDS exit after SECONDS with no names and no clients\n"
-	       "      --max-names N       hold at most N names (default %u)\n"
-	       "      --max-names-per-uid N\n"
-	       "                          at most N names per owner uid (default: --max-names)\n"
-	       "      --max-bytes-per-uid BYTES\n"
-	       "                          at most BYTES of segments per owner uid (default: no limit)\n"
-	       "      --max-clients N     serve at most N connections at a time (default %u)\n"
-	       "      --socket-mode MODE  permission bits of the socket file (default 0666)\n"
-	       "      --socket-group GROUP\n"
-	       "                          group of the socket file\n"
-	       "      --user USER         when started as root, run as USER once listening\n"
-	       "      --seccomp=kill|log|off\n"
-	       "                          a syscall off the allow-list kills trackerd, is logged,\n"
-	       "                          or no filter (default %s)\n"
-	       "      --manager           serve as a manager's private instance (implies\n"
-	       "                          --foreground; quiet; SIGINT ignored; needs --socket)\n"
-	       "      --owner-pidfd FD    with --manager: exit when the process of this\n"
-	       "                          inherited pidfd exits, unlinking every name\n"
-	       "      --auth-fd FD        with --manager: read the auth key from FD until EOF\n"
-	       "  -h, --help              show this help\n"
-	       "      --version           show the version\n", LIMIT_NAMES_DEFAULT, LIMIT_CLIENTS,
-	       sandbox_seccomp_name(SANDBOX_SECCOMP_DEFAULT));
-}
-
-/* A name count of 1..LIMIT_NAMES_MAX for @opt. */
-static int parse_names(const char *opt, const char *s, uint32_t *ret)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || !*s || *end || s[0] == '-' || v == 0 || v > LIMIT_NAMES_MAX) {
-		fprintf(stderr, "trackerd: invalid %s '%s' (1..%u)\n", opt, s, LIMIT_NAMES_MAX);
-		return -EINVAL;
-	}
-	*ret = (uint32_t)v;
-	return 0;
-}
-
-/* A decimal number of 1..@max for @opt. */
-static int parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *ret)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || !*s || *end || s[0] == '-' || v == 0 || v > max) {
-		fprintf(stderr, "trackerd: invalid %s '%s' (1..%llu)\n", opt, s,
-			(unsigned long long)max);
-		return -EINVAL;
-	}
-	*ret = v;
-	return 0;
-}
-
-/* An inherited fd number for @opt. */
-static int parse_fd(const char *opt, const char *s, int *ret)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || !*s || *end || s[0] == '-' || v > INT_MAX) {
-		fprintf(stderr, "trackerd: invalid %s '%s'\n", opt, s);
-		return -EINVAL;
-	}
-	*ret = (int)v;
-	return 0;
-}
-
-/* --socket-group: a group name or a numeric gid. */
-static int parse_group(const char *s, gid_t *ret)
-{
-	struct group *gr = getgrnam(s);
-	unsigned long v;
-	char *end;
-
-	if (gr) {
-		*ret = gr->gr_gid;
-		return 0;
-	}
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || !*s || *end || s[0] == '-' || v >= (gid_t)-1) {
-		fprintf(stderr, "trackerd: unknown --socket-group '%s'\n", s);
-		return -EINVAL;
-	}
-	*ret = (gid_t)v;
-	return 0;
-}
-
-/* Returns 1 to go on, 0 to exit successfully (--help), -EINVAL on misuse. */
-static int parse_argv(int argc, char *argv[])
-{
-	enum {
-		ARG_LOG = 0x100, ARG_IDLE_EXIT, ARG_VERSION, ARG_MAX_NAMES, ARG_MAX_NAMES_PER_UID,
-		ARG_MAX_BYTES_PER_UID, ARG_MAX_CLIENTS, ARG_SOCKET_MODE, ARG_SOCKET_GROUP,
-		ARG_USER, ARG_SECCOMP, ARG_MANAGER, ARG_OWNER_PIDFD, ARG_AUTH_FD,
-	};
-	static const struct option options[] = {
-		{ "socket",	required_argument,	NULL, 's' },
-		{ "foreground",	no_argument,		NULL, 'f' },
-		{ "verbose",	no_argument,		NULL, 'v' },
-		{ "log",	required_argument,	NULL, ARG_LOG },
-		{ "idle-exit",	required_argument,	NULL, ARG_IDLE_EXIT },
-		{ "max-names",	required_argument,	NULL, ARG_MAX_NAMES },
-		{ "max-names-per-uid", required_argument, NULL, ARG_MAX_NAMES_PER_UID },
-		{ "max-bytes-per-uid", required_argument, NULL, ARG_MAX_BYTES_PER_UID },
-		{ "max-clients", required_argument,	NULL, ARG_MAX_CLIENTS },
-		{ "socket-mode", required_argument,	NULL, ARG_SOCKET_MODE },
-		{ "socket-group", required_argument,	NULL, ARG_SOCKET_GROUP },
-		{ "user",	required_argument,	NULL, ARG_USER },
-		{ "seccomp",	required_argument,	NULL, ARG_SECCOMP },
-		{ "manager",	no_argument,		NULL, ARG_MANAGER },
-		{ "owner-pidfd", required_argument,	NULL, ARG_OWNER_PIDFD },
-		{ "auth-fd",	required_argument,	NULL, ARG_AUTH_FD },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "version",	no_argument,		NULL, ARG_VERSION },
-		{}
-	};
-	unsigned long v;
-	uint64_t u;
-	char *end;
-	int c, r;
-
-	while ((c = getopt_long(argc, argv, "s:fvh", options, NULL)) >= 0) {
-		switch (c) {
-		case 's':
-			arg_socket = optarg;
-			break;
-		case 'f':
-			arg_foreground = true;
-			break;
-		case 'v':
-			arg_verbose = true;
-			break;
-		case ARG_LOG:
-			arg_log = optarg;
-			break;
-		case ARG_IDLE_EXIT:
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || !*optarg || *end || optarg[0] == '-' || v > UINT_MAX / 2) {
-				fprintf(stderr, "trackerd: invalid --idle-exit '%s'\n", optarg);
-				return -EINVAL;
-			}
-			arg_idle_exit = (unsigned)v;
-			break;
-		case ARG_MAX_NAMES:
-			if (parse_names("--max-names", optarg, &arg_max_names) < 0)
-				return -EINVAL;
-			break;
-		case ARG_MAX_NAMES_PER_UID:
-			if (parse_names("--max-names-per-uid", optarg, &arg_max_names_per_uid) < 0)
-				return -EINVAL;
-			break;
-		case ARG_MAX_BYTES_PER_UID:
-			if (parse_u64("--max-bytes-per-uid", optarg, UINT64_MAX,
-				      &arg_max_bytes_per_uid) < 0)
-				return -EINVAL;
-			break;
-		case ARG_MAX_CLIENTS:
-			if (parse_u64("--max-clients", optarg, LIMIT_CLIENTS_MAX, &u) < 0)
-				return -EINVAL;
-			arg_max_clients = (uint32_t)u;
-			break;
-		case ARG_SOCKET_MODE:
-			errno = 0;
-			v = strtoul(optarg, &end, 8);
-			if (errno || !*optarg || *end || optarg[0] == '-' || v > 0777) {
-				fprintf(stderr, "trackerd: invalid --socket-mode '%s' (octal, <= 0777)\n",
-					optarg);
-				return -EINVAL;
-			}
-			arg_socket_mode = (mode_t)v;
-			break;
-		case ARG_SOCKET_GROUP:
-			if (parse_group(optarg, &arg_socket_group) < 0)
-				return -EINVAL;
-			break;
-		case ARG_USER:
-			/* Looked up now: NSS may open files and sockets,
-			 * which the sandbox will not allow later. */
-			r = sandbox_lookup_user(optarg, &arg_sandbox);
-			if (r < 0) {
-				fprintf(stderr, "trackerd: unknown --user '%s'%s%s\n", optarg,
-					r == -ESRCH ? "" : ": ", r == -ESRCH ? "" : strerror(-r));
-				return -EINVAL;
-			}
-			break;
-		case ARG_SECCOMP:
-			if (sandbox_parse_seccomp(optarg, &arg_sandbox.seccomp) < 0) {
-				fprintf(stderr, "trackerd: invalid --seccomp '%s' (kill, log or off)\n",
-					optarg);
-				return -EINVAL;
-			}
-			break;
-		case ARG_MANAGER:
-			arg_manager = true;
-			break;
-		case ARG_OWNER_PIDFD:
-			if (parse_fd("--owner-pidfd", optarg, &arg_owner_pidfd) < 0)
-				return -EINVAL;
-			break;
-		case ARG_AUTH_FD:
-			if (parse_fd("--auth-fd", optarg, &arg_auth_fd) < 0)
-				return -EINVAL;
-			break;
-		case 'h':
-			help();
-			return 0;
-		case ARG_VERSION:
-			printf("trackerd %s\n", sealshm_version());
-			return 0;
-		default:
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "trackerd: unexpected argument '%s'\n", argv[optind]);
-		return -EINVAL;
-	}
-	if (arg_max_names_per_uid == 0 || arg_max_names_per_uid > arg_max_names)
-		arg_max_names_per_uid = arg_max_names;
-	if (!arg_manager && (arg_owner_pidfd >= 0 || arg_auth_fd >= 0)) {
-		fprintf(stderr, "trackerd: --owner-pidfd and --auth-fd need --manager\n");
-		return -EINVAL;
-	}
-	if (arg_manager) {
-		/* Its socket is a private one the owner chose: never the
-		 * per-user default. It stays its owner's child, and goes
-		 * when told or when the owner does, never when idle. */
-		if (!arg_socket) {
-			fprintf(stderr, "trackerd: --manager needs --socket\n");
-			return -EINVAL;
-		}
-		if (arg_idle_exit > 0) {
-			fprintf(stderr, "trackerd: --manager does not take --idle-exit\n");
-			return -EINVAL;
-		}
-		if (arg_owner_pidfd >= 0 && arg_owner_pidfd == arg_auth_fd) {
-			fprintf(stderr, "trackerd: --owner-pidfd and --auth-fd are the same fd\n");
-			return -EINVAL;
-		}
-		arg_foreground = true;
-	}
-	return 1;
-}
-
 /* --auth-fd: the key, up to EOF, at most SEALSHM_PROTO_KEY_MAX bytes (0
  * bytes: no key); the fd is closed. Blocking is fine: nothing serves yet,
  * and the owner closes its end once the key is written. */
@@ -339,13 +64,13 @@ static int read_key(void)
 	int r = 0;
 
 	for (;;) {
-		ssize_t n = read(arg_auth_fd, buf + len, sizeof(buf) - len);
+		ssize_t n = read(arg.auth_fd, buf + len, sizeof(buf) - len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
 			/* A non-blocking pipe: wait for the writer. */
-			struct pollfd p = { .fd = arg_auth_fd, .events = POLLIN };
+			struct pollfd p = { .fd = arg.auth_fd, .events = POLLIN };
 
 			if (poll(&p, 1, -1) < 0 && errno != EINTR) {
 				r = -errno;
@@ -365,8 +90,8 @@ static int read_key(void)
 			break;
 		}
 	}
-	(void)close(arg_auth_fd);
-	arg_auth_fd = -EBADF;
+	(void)close(arg.auth_fd);
+	arg.auth_fd = -EBADF;
 	if (r == 0) {
 		memcpy(manager_key, buf, len);
 		manager_key_len = (uint32_t)len;
@@ -388,9 +113,9 @@ static int owner_take(void)
 {
 	int r;
 
-	r = sealshm__pidfd_pids(arg_owner_pidfd, &owner_pid, NULL);
+	r = sealshm__pidfd_pids(arg.owner_pidfd, &owner_pid, NULL);
 	if (r < 0 && r != -ENOTTY) {
-		fprintf(stderr, "trackerd: --owner-pidfd %d: %s\n", arg_owner_pidfd, strerror(-r));
+		fprintf(stderr, "trackerd: --owner-pidfd %d: %s\n", arg.owner_pidfd, strerror(-r));
 		return -EBADF;
 	}
 	if (r == -ENOTTY) {
@@ -399,14 +124,14 @@ static int owner_take(void)
 		/* Where pidfd_open(2) is missing (Linux < 5.3, valgrind) the
 		 * library passes the read end of a pipe whose write end only
 		 * its owner holds: it polls EPOLLHUP once they are all gone. */
-		if (fstat(arg_owner_pidfd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		if (fstat(arg.owner_pidfd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
 			fprintf(stderr, "trackerd: --owner-pidfd %d is no pidfd (nor a pipe)\n",
-				arg_owner_pidfd);
+				arg.owner_pidfd);
 			return -EBADF;
 		}
 	}
-	if (fcntl(arg_owner_pidfd, F_SETFD, FD_CLOEXEC) < 0) {
-		fprintf(stderr, "trackerd: --owner-pidfd %d: %s\n", arg_owner_pidfd,
+	if (fcntl(arg.owner_pidfd, F_SETFD, FD_CLOEXEC) < 0) {
+		fprintf(stderr, "trackerd: --owner-pidfd %d: %s\n", arg.owner_pidfd,
 			strerror(errno));
 		return -EBADF;
 	}
@@ -424,10 +149,10 @@ static void close_inherited_fds(void)
 	if (e && strtol(e, NULL, 10) == getpid())
 		first = 4;
 	/* close_range() is Linux 5.9; without it the fds stay open. */
-	if (arg_owner_pidfd >= (int)first) {
-		if ((unsigned)arg_owner_pidfd > first)
-			(void)close_range(first, (unsigned)arg_owner_pidfd - 1, 0);
-		first = (unsigned)arg_owner_pidfd + 1;
+	if (arg.owner_pidfd >= (int)first) {
+		if ((unsigned)arg.owner_pidfd > first)
+			(void)close_range(first, (unsigned)arg.owner_pidfd - 1, 0);
+		first = (unsigned)arg.owner_pidfd + 1;
 	}
 	(void)close_range(first, ~0U, 0);
 }
@@ -482,7 +207,7 @@ static uint64_t raise_nofile(void)
  * that. */
 static uint64_t name_fds(uint64_t nofile)
 {
-	uint64_t reserve = LIMIT_FD_RESERVE(arg_max_clients);
+	uint64_t reserve = LIMIT_FD_RESERVE(arg.max_clients);
 
 	if (nofile >= 2 * reserve)
 		return nofile - reserve;
@@ -495,11 +220,11 @@ static int socket_path(char *buf, size_t len)
 {
 	bool autostart;
 
-	if (!arg_socket)
+	if (!arg.socket)
 		return sealshm__socket_path(NULL, buf, len, &autostart);
-	if (strlen(arg_socket) >= len)
+	if (strlen(arg.socket) >= len)
 		return -ENAMETOOLONG;
-	strcpy(buf, arg_socket);
+	strcpy(buf, arg.socket);
 	return 0;
 }
 
@@ -508,7 +233,7 @@ static int log_open(void)
 {
 	_cleanup_close_ int fd = -EBADF;
 
-	fd = open(arg_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+	fd = open(arg.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0)
 		return -errno;
 	if (dup2(fd, STDERR_FILENO) < 0)
@@ -577,7 +302,7 @@ static void ready(int *ready_fd)
 
 	if (*ready_fd < 0)
 		return;
-	if (!arg_log) {
+	if (!arg.log) {
 		null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
 		if (null_fd >= 0) {
 			(void)dup2(null_fd, STDERR_FILENO);
@@ -662,7 +387,7 @@ static int on_idle_check(struct loop_source *s, uint32_t revents, void *userdata
 	(void)revents;
 	(void)userdata;
 	if (idle && !idle_armed)
-		r = loop_timer_arm(idle_timer, (uint64_t)arg_idle_exit * (NSEC_PER_SEC / NSEC_PER_USEC));
+		r = loop_timer_arm(idle_timer, (uint64_t)arg.idle_exit * (NSEC_PER_SEC / NSEC_PER_USEC));
 	else if (!idle && idle_armed)
 		r = loop_timer_arm(idle_timer, 0);
 	if (r < 0)
@@ -679,7 +404,7 @@ static int on_idle_timer(struct loop_source *s, uint32_t revents, void *userdata
 	idle_armed = false;
 	if (!is_idle())
 		return 0;
-	log_info("idle for %u s, exiting", arg_idle_exit);
+	log_info("idle for %u s, exiting", arg.idle_exit);
 	loop_exit(loop, EXIT_SUCCESS);
 	return 0;
 }
@@ -694,27 +419,27 @@ int main(int argc, char *argv[])
 	sigset_t mask;
 	int r;
 
-	r = parse_argv(argc, argv);
+	r = options_parse(argc, argv, &arg);
 	if (r <= 0)
 		return r < 0 ? 2 : EXIT_SUCCESS;
-	log_set_verbose(arg_verbose);
+	log_set_verbose(arg.verbose);
 	/* A manager's stderr is its owner's: a clean run writes nothing. */
-	log_set_quiet(arg_manager);
+	log_set_quiet(arg.manager);
 
 	/* Inherited fds are named on the command line: a wrong one is a
 	 * usage error, like a wrong option. */
-	if (arg_auth_fd >= 0 && read_key() < 0)
+	if (arg.auth_fd >= 0 && read_key() < 0)
 		return 2;
-	if (arg_owner_pidfd >= 0 && owner_take() < 0)
+	if (arg.owner_pidfd >= 0 && owner_take() < 0)
 		return 2;
 	close_inherited_fds();
 	/* A client that goes away while we write to it must cost an EPIPE,
 	 * not the daemon (sends use MSG_NOSIGNAL too; this covers the log). */
 	(void)signal(SIGPIPE, SIG_IGN);
-	if (arg_log) {
+	if (arg.log) {
 		r = log_open();
 		if (r < 0) {
-			log_warn("Failed to open log file '%s': %s", arg_log, strerror(-r));
+			log_warn("Failed to open log file '%s': %s", arg.log, strerror(-r));
 			return EXIT_FAILURE;
 		}
 	}
@@ -727,8 +452,8 @@ int main(int argc, char *argv[])
 		return EXIT_FAILURE;
 	}
 
-	r = listener_open(path, arg_socket_mode, arg_socket_group, &listener);
-	if (arg_manager && (r == -EALREADY || r == -EBUSY)) {
+	r = listener_open(path, arg.socket_mode, arg.socket_group, &listener);
+	if (arg.manager && (r == -EALREADY || r == -EBUSY)) {
 		/* Its owner made the directory for it alone. */
 		log_warn("Failed to listen on '%s': another trackerd serves it", path);
 		r = -EADDRINUSE;
@@ -747,7 +472,7 @@ int main(int argc, char *argv[])
 		log_warn("Failed to listen on '%s': %s", path, strerror(-r));
 		return EXIT_FAILURE;
 	}
-	if (arg_manager) {
+	if (arg.manager) {
 		r = listener_own_dir(listener);
 		if (r < 0) {
 			log_warn("Failed to take '%s' as a private directory: %s", path,
@@ -756,7 +481,7 @@ int main(int argc, char *argv[])
 		}
 	}
 
-	if (!arg_foreground) {
+	if (!arg.foreground) {
 		r = daemonize(&ready_fd);
 		if (r < 0) {
 			log_warn("Failed to daemonize: %s", strerror(-r));
@@ -776,7 +501,7 @@ int main(int argc, char *argv[])
 	/* A Ctrl-C in the owner's terminal reaches its whole foreground
 	 * process group, the manager included: the owner decides when its
 	 * manager goes (SHUTDOWN), or goes itself (the owner pidfd). */
-	if (arg_manager)
+	if (arg.manager)
 		(void)signal(SIGINT, SIG_IGN);
 	else
 		sigaddset(&mask, SIGINT);
@@ -798,8 +523,8 @@ int main(int argc, char *argv[])
 	}
 	/* A pidfd polls readable once its process has exited (Linux 5.3);
 	 * if it has already, at the first wait. */
-	if (arg_owner_pidfd >= 0) {
-		r = loop_add_io(loop, arg_owner_pidfd, EPOLLIN, on_owner_exit, NULL,
+	if (arg.owner_pidfd >= 0) {
+		r = loop_add_io(loop, arg.owner_pidfd, EPOLLIN, on_owner_exit, NULL,
 				&owner_source);
 		if (r < 0) {
 			log_warn("Failed to watch the owner's pidfd: %s", strerror(-r));
@@ -809,28 +534,28 @@ int main(int argc, char *argv[])
 	/* Without an index trackerd still serves, by round trips only
 	 * (clients fall back when INDEX fails). A manager has none: its
 	 * names are reached through AUTH only. */
-	if (!arg_manager) {
-		r = index_new(arg_max_names, &published);
+	if (!arg.manager) {
+		r = index_new(arg.max_names, &published);
 		if (r < 0)
 			log_warn("Failed to create the published index: %s; attaches take the "
 				 "round trip", strerror(-r));
 	}
-	r = registry_new(arg_max_names, arg_max_names_per_uid, arg_max_bytes_per_uid, published,
+	r = registry_new(arg.max_names, arg.max_names_per_uid, arg.max_bytes_per_uid, published,
 			 &registry);
 	if (r < 0) {
 		log_warn("Failed to create the registry: %s", strerror(-r));
 		goto out;
 	}
-	r = sessions_new(registry, arg_max_names_per_uid, &sessions);
+	r = sessions_new(registry, arg.max_names_per_uid, &sessions);
 	if (r < 0) {
 		log_warn("Failed to set up sessions: %s", strerror(-r));
 		goto out;
 	}
-	if (max_name_fds < arg_max_names)
+	if (max_name_fds < arg.max_names)
 		/* A name holds one fd, two with a read-only twin (request.c). */
 		log_info("fd limit %llu: room for %llu fds of names (--max-names %u)",
 			 (unsigned long long)nofile, (unsigned long long)max_name_fds,
-			 arg_max_names);
+			 arg.max_names);
 	/* The start STATS reports: once serving is near (after daemonize()). */
 	r = requests_new(&(struct request_config){
 			.registry = registry,
@@ -846,8 +571,8 @@ int main(int argc, char *argv[])
 			 * a leak. Decided before the filter, which has no
 			 * geteuid().
 			 */
-			.euid = arg_sandbox.user ? 0 : geteuid(),
-			.manager = arg_manager,
+			.euid = arg.sandbox.user ? 0 : geteuid(),
+			.manager = arg.manager,
 			.key = manager_key,
 			.key_len = manager_key_len,
 			.listener = listener,
@@ -862,8 +587,8 @@ int main(int argc, char *argv[])
 		log_warn("Failed to watch '%s': %s", path, strerror(-r));
 		goto out;
 	}
-	clients_set_max(clients, arg_max_clients);
-	if (arg_idle_exit > 0) {
+	clients_set_max(clients, arg.max_clients);
+	if (arg.idle_exit > 0) {
 		r = loop_add_timer(loop, on_idle_timer, NULL, &idle_timer);
 		if (r >= 0)
 			r = loop_add_defer(loop, on_idle_check, NULL, &idle_check);
@@ -880,19 +605,19 @@ int main(int argc, char *argv[])
 	 * /dev/null in ready(). With --user the files bound as root go to
 	 * that user first (the lock, so that its next trackerd can take it;
 	 * the socket, with --socket-group's group if given). */
-	if (arg_sandbox.user) {
-		r = listener_chown(listener, arg_sandbox.uid, arg_socket_group != (gid_t)-1 ?
-				   arg_socket_group : arg_sandbox.gid);
+	if (arg.sandbox.user) {
+		r = listener_chown(listener, arg.sandbox.uid, arg.socket_group != (gid_t)-1 ?
+				   arg.socket_group : arg.sandbox.gid);
 		if (r < 0) {
-			log_warn("Failed to give '%s' to user %s: %s", path, arg_sandbox.user,
+			log_warn("Failed to give '%s' to user %s: %s", path, arg.sandbox.user,
 				 strerror(-r));
 			goto out;
 		}
 	}
 	/* A manager is its owner's child, not a service: the owner's
 	 * $NOTIFY_SOCKET is not ours to report on (the library drops it). */
-	(void)notify_open(arg_foreground && !arg_manager);
-	r = sandbox_enter(&arg_sandbox);
+	(void)notify_open(arg.foreground && !arg.manager);
+	r = sandbox_enter(&arg.sandbox);
 	if (r < 0)
 		goto out;
 
@@ -923,7 +648,7 @@ out:
 	/* A manager's lock file and directory go too (listener_own_dir()). */
 	listener = listener_free(listener, true);
 	safe_close(ready_fd);
-	safe_close(arg_owner_pidfd);
+	safe_close(arg.owner_pidfd);
 	explicit_bzero(manager_key, sizeof(manager_key));
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
