@@ -369,7 +369,8 @@ FUZZ_LIB_OBJS	:= $(LIB_SRCS:lib/%.c=$(O)/fuzz/lib/%.o)
 # for the listener and the log.
 FUZZ_TRACKERD_OBJS := $(patsubst trackerd/%.c,$(O)/fuzz/trackerd/%.o,$(filter-out \
 		   trackerd/main.c trackerd/listen.c trackerd/log.c trackerd/sandbox.c \
-		   trackerd/notify.c trackerd/options.c,$(TRACKERD_SRCS)))
+		   trackerd/notify.c trackerd/options.c trackerd/daemon.c trackerd/manager.c,\
+		   $(TRACKERD_SRCS)))
 # Archives: a target links only the members it needs.
 FUZZ_ARCHIVES	:= $(O)/fuzz/trackerd.a $(O)/fuzz/lib.a
 .SECONDARY: $(FUZZ_LIB_OBJS) $(FUZZ_TRACKERD_OBJS)
