@@ -66,8 +66,9 @@ TRACKERD_LIBS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --libs $(TRACKERD_P
 LIB_SRCS	:= $(addprefix lib/,autostart.c conn.c fastpath.c fdpass.c launch.c locate.c \
 			manager.c memfd.c name.c peer.c pidfd.c posix.c query.c seal.c segment.c \
 			session.c siphash.c slist.c version.c)
-TRACKERD_SRCS	:= $(addprefix trackerd/,client.c index.c listen.c log.c loop.c main.c notify.c \
-			registry.c request.c reserve.c sandbox.c session.c)
+TRACKERD_SRCS	:= $(addprefix trackerd/,client.c daemon.c index.c listen.c log.c loop.c main.c \
+			manager.c notify.c options.c registry.c request.c reserve.c sandbox.c \
+			session.c)
 # One program per tools/<name>/: its sources are <name>_SRCS.
 TOOLS		:= sealshm shmtop
 sealshm_SRCS	:= tools/sealshm/main.c
@@ -361,7 +362,8 @@ FUZZ_LIB_OBJS	:= $(LIB_SRCS:lib/%.c=$(O)/fuzz/lib/%.o)
 # for the listener and the log.
 FUZZ_TRACKERD_OBJS := $(patsubst trackerd/%.c,$(O)/fuzz/trackerd/%.o,$(filter-out \
 		   trackerd/main.c trackerd/listen.c trackerd/log.c trackerd/sandbox.c \
-		   trackerd/notify.c,$(TRACKERD_SRCS)))
+		   trackerd/notify.c trackerd/options.c trackerd/daemon.c trackerd/manager.c,\
+		   $(TRACKERD_SRCS)))
 # Archives: a target links only the members it needs.
 FUZZ_ARCHIVES	:= $(O)/fuzz/trackerd.a $(O)/fuzz/lib.a
 .SECONDARY: $(FUZZ_LIB_OBJS) $(FUZZ_TRACKERD_OBJS)

@@ -6,6 +6,7 @@
  */
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -33,10 +34,8 @@ struct client {
 	int fd;
 	struct loop_source *source;
 	struct client_cred cred;
-	bool greeted;
-	bool authed;		/* a manager's AUTH succeeded */
-	bool used;		/* a request other than HELLO and AUTH came */
-	struct session *session;	/* set while the connection is a session */
+	gid_t *groups;			/* owned; cred.ids.groups points here */
+	bool passive;		/* polled for its end only, read when drained */
 	bool shutdown;		/* flush, then close */
 	bool closing;		/* in client_close(): drains skip it */
 	bool closed;		/* on set->dead, freed by the defer */
@@ -44,6 +43,8 @@ struct client {
 
 	struct outmsg *out_head, *out_tail;
 	size_t out_bytes;
+
+	max_align_t data[];	/* the user's, ops->data_size bytes */
 };
 
 struct clients {
@@ -52,8 +53,7 @@ struct clients {
 	struct loop_source *accept_source;
 	struct loop_source *backoff_timer;
 	struct loop_source *reaper;	/* defer: frees closed clients */
-	client_handler_t handler;
-	client_close_handler_t close_handler;
+	const struct client_ops *ops;
 	void *userdata;
 
 	struct client *live, *dead;
@@ -110,11 +110,12 @@ static void client_close(struct client *c, int error)
 	else
 		log_debug("connection %u of pid %d closed", c->id, (int)c->cred.pid);
 
-	/* A session ends here (its names may be unlinked): before anything
-	 * is torn down, and exactly once, as c->closed is set below. */
+	/* The user's end of the connection (a session ends here, and its
+	 * names may be unlinked): before anything is torn down, and exactly
+	 * once, as c->closed is set below. */
 	c->closing = true;
-	if (cs->close_handler)
-		cs->close_handler(c, cs->userdata);
+	if (cs->ops->closed)
+		cs->ops->closed(c, cs->userdata);
 
 	c->source = loop_source_free(c->source);
 	c->fd = safe_close(c->fd);
@@ -136,7 +137,7 @@ static void client_close(struct client *c, int error)
 
 static struct client *client_free(struct client *c)
 {
-	free(c->cred.groups);
+	free(c->groups);
 	free(c);
 	return NULL;
 }
@@ -156,10 +157,9 @@ static int reap(struct loop_source *s, uint32_t revents, void *userdata)
 }
 
 /* Poll for output while a reply waits, else for input, else (shut down and
- * flushed) close.  A session is watched for its end only (EPOLLRDHUP; HUP
- * and ERR always come): its one-way TRACKs then cost the sender no wakeup
- * of trackerd, and are read by clients_drain_sessions() whenever their
- * effect is about to be seen, and at the session's end. */
+ * flushed) close.  A passive client is watched for its end only
+ * (EPOLLRDHUP; HUP and ERR always come): what it sends is read by
+ * client_drain() whenever its effect is about to be seen. */
 static int update_events(struct client *c)
 {
 	if (c->out_head)
@@ -168,7 +168,7 @@ static int update_events(struct client *c)
 		client_close(c, 0);
 		return 0;
 	}
-	return loop_io_set_events(c->source, c->session ? EPOLLRDHUP : EPOLLIN);
+	return loop_io_set_events(c->source, c->passive ? EPOLLRDHUP : EPOLLIN);
 }
 
 static int flush(struct client *c)
@@ -282,7 +282,7 @@ static int read_requests(struct client *c)
 			m.len = (size_t)n;
 		}
 
-		r = cs->handler(c, &m, cs->userdata);
+		r = cs->ops->handle(c, &m, cs->userdata);
 		/* Whatever the handler did not take, on every path. */
 		for (size_t k = 0; k < m.nfds; k++)
 			safe_close(m.fds[k]);
@@ -296,7 +296,7 @@ void client_drain(struct client *c)
 {
 	struct clients *cs = c->set;
 
-	if (!c->session || c->closing || c->closed || c->failed)
+	if (!c->passive || c->closing || c->closed || c->failed)
 		return;
 	for (;;) {
 		struct client_msg m = {
@@ -310,18 +310,18 @@ void client_drain(struct client *c)
 		n = sealshm__recv(c->fd, cs->buf, sizeof(cs->buf), m.fds, LIMIT_FDS_PER_MSG,
 				  &m.nfds, MSG_DONTWAIT);
 		/* The end of the stream is the loop's to handle (HUP): a drain
-		 * runs inside other work and must not end a session under it. */
+		 * runs inside other work and must not close a client under it. */
 		if (n == -EAGAIN || n == 0)
 			return;
 		if (n == -EXFULL || n == -ECHRNG) {
-			m.error = (int)n;	/* the handler ends the session */
+			m.error = (int)n;	/* the handler decides */
 			m.nfds = 0;
-			r = cs->handler(c, &m, cs->userdata);
+			r = cs->ops->handle(c, &m, cs->userdata);
 		} else if (n < 0) {
 			r = (int)n;
 		} else {
 			m.len = (size_t)n;
-			r = cs->handler(c, &m, cs->userdata);
+			r = cs->ops->handle(c, &m, cs->userdata);
 		}
 		for (size_t k = 0; k < m.nfds; k++)
 			safe_close(m.fds[k]);
@@ -335,7 +335,7 @@ void client_drain(struct client *c)
 	}
 }
 
-void clients_drain_sessions(struct clients *cs)
+void clients_drain(struct clients *cs)
 {
 	for (struct client *c = cs->live; c; c = c->next)
 		client_drain(c);
@@ -410,19 +410,20 @@ static int client_add(struct clients *cs, int fd)
 		return 0;
 	}
 
-	c = calloc(1, sizeof(*c));
+	c = calloc(1, sizeof(*c) + cs->ops->data_size);
 	if (!c)
 		return -ENOMEM;
 	c->set = cs;
 	c->fd = -EBADF;
 	c->cred.pid = uc.pid;
-	c->cred.uid = uc.uid;
-	c->cred.gid = uc.gid;
-	r = peer_groups(cfd, &c->cred.groups, &c->cred.n_groups);
+	c->cred.ids.uid = uc.uid;
+	c->cred.ids.gid = uc.gid;
+	r = peer_groups(cfd, &c->groups, &c->cred.ids.n_groups);
 	if (r < 0) {
 		client_free(c);
 		return r;
 	}
+	c->cred.ids.groups = c->groups;
 	r = loop_add_io(cs->loop, cfd, EPOLLIN, client_io, c, &c->source);
 	if (r < 0) {
 		client_free(c);
@@ -434,7 +435,7 @@ static int client_add(struct clients *cs, int fd)
 	cs->n_live++;
 
 	log_debug("connection %u from pid %d (uid %u, gid %u)", c->id, (int)c->cred.pid,
-		  (unsigned)c->cred.uid, (unsigned)c->cred.gid);
+		  (unsigned)c->cred.ids.uid, (unsigned)c->cred.ids.gid);
 	return 0;
 }
 
@@ -479,8 +480,8 @@ static int on_backoff(struct loop_source *s, uint32_t revents, void *userdata)
 	return loop_source_enable(cs->accept_source, true);
 }
 
-int clients_new(struct loop *loop, struct listener *listener, client_handler_t handler,
-		client_close_handler_t close_handler, void *userdata, struct clients **ret)
+int clients_new(struct loop *loop, struct listener *listener, const struct client_ops *ops,
+		void *userdata, struct clients **ret)
 {
 	struct clients *cs;
 	int r;
@@ -490,8 +491,7 @@ int clients_new(struct loop *loop, struct listener *listener, client_handler_t h
 		return -ENOMEM;
 	cs->loop = loop;
 	cs->listener = listener;
-	cs->handler = handler;
-	cs->close_handler = close_handler;
+	cs->ops = ops;
 	cs->userdata = userdata;
 	cs->max_live = LIMIT_CLIENTS;
 
@@ -533,9 +533,19 @@ void clients_set_max(struct clients *cs, size_t max)
 	cs->max_live = max;
 }
 
+size_t clients_max(const struct clients *cs)
+{
+	return cs->max_live;
+}
+
 size_t clients_count(const struct clients *cs)
 {
 	return cs->n_live;
+}
+
+struct clients *client_clients(const struct client *c)
+{
+	return c->set;
 }
 
 const struct client_cred *client_cred(const struct client *c)
@@ -548,42 +558,12 @@ unsigned client_id(const struct client *c)
 	return c->id;
 }
 
-bool client_greeted(const struct client *c)
+void *client_data(const struct client *c)
 {
-	return c->greeted;
+	return (void *)c->data;
 }
 
-void client_set_greeted(struct client *c)
+void client_set_passive(struct client *c)
 {
-	c->greeted = true;
-}
-
-bool client_authed(const struct client *c)
-{
-	return c->authed;
-}
-
-void client_set_authed(struct client *c)
-{
-	c->authed = true;
-}
-
-bool client_used(const struct client *c)
-{
-	return c->used;
-}
-
-void client_set_used(struct client *c)
-{
-	c->used = true;
-}
-
-struct session *client_session(const struct client *c)
-{
-	return c->session;
-}
-
-void client_set_session(struct client *c, struct session *s)
-{
-	c->session = s;
+	c->passive = true;
 }

@@ -13,6 +13,10 @@
  * once client_shutdown() was called. The close handler runs then, while the
  * client's identity is still readable. Closed clients are freed from a
  * defer source, after the callbacks that may still hold them have returned.
+ *
+ * What the messages mean is the user's (request.c): it keeps its own state
+ * of each connection in the bytes client_data() gives it, which this layer
+ * allocates and frees but never reads.
  */
 #ifndef TRACKERD_CLIENT_H
 #define TRACKERD_CLIENT_H
@@ -22,20 +26,19 @@
 #include <sys/types.h>
 
 #include "limits.h"
+#include "perm.h"
 
 struct listener;
 struct loop;
 struct client;
 struct clients;
-struct session;
 
 /* The peer, as the kernel saw it at connect() time. */
 struct client_cred {
 	pid_t pid;
-	uid_t uid;
-	gid_t gid;
-	gid_t *groups;		/* supplementary groups, SO_PEERGROUPS */
-	size_t n_groups;
+	/* uid, gid (SO_PEERCRED) and supplementary groups (SO_PEERGROUPS):
+	 * what sealshm__may() checks. */
+	struct sealshm__cred ids;
 };
 
 /* One received message. */
@@ -49,38 +52,42 @@ struct client_msg {
 				 * those it keeps, the rest are closed after it */
 };
 
-/* Handle one message. A negative errno closes the connection at once. */
-typedef int (*client_handler_t)(struct client *c, struct client_msg *m, void *userdata);
-/* The connection is closing (its fd is still open). Runs once per client,
- * from clients_free() too. */
-typedef void (*client_close_handler_t)(struct client *c, void *userdata);
+/* What the transport's user (the request layer) hands it. */
+struct client_ops {
+	/* Bytes of the user's own data per connection: zeroed at accept, freed
+	 * with the connection, reached with client_data(). */
+	size_t data_size;
+	/* Handle one message. A negative errno closes the connection at once. */
+	int (*handle)(struct client *c, struct client_msg *m, void *userdata);
+	/* The connection is closing (its fd and its data are still there).
+	 * Runs once per client, from clients_free() too. May be NULL. */
+	void (*closed)(struct client *c, void *userdata);
+};
 
-/* @handler and @close_handler (may be NULL) get @userdata. */
-int clients_new(struct loop *loop, struct listener *listener, client_handler_t handler,
-		client_close_handler_t close_handler, void *userdata, struct clients **ret);
+/* @ops (not copied: it must outlive the clients) get @userdata. */
+int clients_new(struct loop *loop, struct listener *listener, const struct client_ops *ops,
+		void *userdata, struct clients **ret);
 /* Close every connection. NULL is fine. Returns NULL. */
 struct clients *clients_free(struct clients *cs);
 /* Accept at most @max connections at a time (default LIMIT_CLIENTS); one
  * more is accepted, logged and closed at once. */
 void clients_set_max(struct clients *cs, size_t max);
+size_t clients_max(const struct clients *cs);
 /* Connections open (closing ones no longer count). */
 size_t clients_count(const struct clients *cs);
 
+/* The set @c belongs to. */
+struct clients *client_clients(const struct client *c);
 const struct client_cred *client_cred(const struct client *c);
 unsigned client_id(const struct client *c);
+/* The user's data of @c: client_ops.data_size bytes, suitably aligned. */
+void *client_data(const struct client *c);
 
-/* State of the request layer: HELLO done; a manager's AUTH done; a request
- * other than HELLO and AUTH seen (such a connection cannot become a
- * session); the tracking session the connection is (NULL: none; owned by
- * session.c, which clears it). */
-bool client_greeted(const struct client *c);
-void client_set_greeted(struct client *c);
-bool client_authed(const struct client *c);
-void client_set_authed(struct client *c);
-bool client_used(const struct client *c);
-void client_set_used(struct client *c);
-struct session *client_session(const struct client *c);
-void client_set_session(struct client *c, struct session *s);
+/* From now on, poll @c for its end only (EPOLLRDHUP) and read what it
+ * sends only when asked: client_drain(), clients_drain(). For a connection
+ * that carries only one-way messages whose effect is needed only now and
+ * then: they then cost the sender no wakeup of trackerd. */
+void client_set_passive(struct client *c);
 
 /* Send @msg (@len bytes) with @fd (-EBADF for none), now or once the client
  * reads. With @take_fd, @fd belongs to the reply and is closed once sent or
@@ -92,12 +99,11 @@ int client_send(struct client *c, const void *msg, size_t len, int fd, bool take
 /* Read no more from @c; close it once its queued replies are sent. */
 void client_shutdown(struct client *c);
 
-/* Read now what sessions have sent (one-way TRACKs), for whoever is about
- * to look at tracking: STAT, LIST, a session's end.  Sessions are not polled
- * for input (see update_events() in client.c).  Never closes a client: one
- * that sent garbage is closed from the loop afterwards. */
-void clients_drain_sessions(struct clients *cs);
-/* The same for one client, if it is a session. */
+/* Read now what passive connections have sent, for whoever is about to
+ * look at its effect.  Never closes a client: one whose handler failed is
+ * closed from the loop afterwards. */
+void clients_drain(struct clients *cs);
+/* The same for one client, if it is passive. */
 void client_drain(struct client *c);
 
 #endif /* TRACKERD_CLIENT_H */

@@ -11,6 +11,7 @@
 
 #include "index.h"
 #include "internal.h"
+#include "memfd.h"
 #include "siphash.h"
 
 #define INDEX_BUCKETS_MIN	64u
@@ -30,17 +31,6 @@ struct index {
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
 	return (v + a - 1) & ~(a - 1);
-}
-
-/* MFD_NOEXEC_SEAL is Linux 6.3; older kernels refuse the flag (EINVAL):
- * then without it. */
-static int index_memfd(void)
-{
-	int fd = memfd_create("sealshm-index", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
-
-	if (fd < 0 && errno == EINVAL)
-		fd = memfd_create("sealshm-index", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	return fd < 0 ? -errno : fd;
 }
 
 int index_new(uint32_t capacity, struct index **ret)
@@ -75,7 +65,7 @@ int index_new(uint32_t capacity, struct index **ret)
 		return r;
 	}
 
-	fd = index_memfd();
+	fd = sealshm__memfd_create("sealshm-index");
 	if (fd < 0) {
 		free(x);
 		return fd;

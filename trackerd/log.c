@@ -5,6 +5,7 @@
  * another never interleave.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +18,19 @@
 
 static bool verbose;
 static bool quiet;
+
+int log_open(const char *path)
+{
+	int fd, r = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		return -errno;
+	if (dup2(fd, STDERR_FILENO) < 0)
+		r = -errno;
+	(void)close(fd);
+	return r;
+}
 
 void log_set_verbose(bool on)
 {

@@ -8,6 +8,10 @@
 
 #include <stdbool.h>
 
+/* Write log lines to @path (appended, created 0600) from now on, instead
+ * of the stderr we were given. Returns 0 or -errno. */
+int log_open(const char *path);
+
 /* With @verbose, log_debug() lines are written too. */
 void log_set_verbose(bool verbose);
 bool log_is_verbose(void);

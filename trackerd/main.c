@@ -1,28 +1,23 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * trackerd: the sealshm registry daemon. main() reads as the startup order:
- * arguments, a manager's key, inherited fds, log, lock and listen,
- * daemonize, signals, loop, registry and clients, sandbox (sandbox.h),
- * ready, run, teardown.
+ * trackerd: the sealshm registry daemon. main() parses the command line and
+ * takes the fds it names; run() is the start-up order, one step each: the
+ * log, the fd limit, the socket (lock and listen), daemonizing, signals,
+ * the loop, the registry, clients, --idle-exit, the sandbox (sandbox.h),
+ * ready; then the loop runs, and teardown() undoes what was done.
  *
  * A manager (--manager, started by sealshm_manager_start()) is the same
  * daemon as its owner's child: in the foreground, quiet, deaf to SIGINT,
  * serving a private directory that it removes when it exits, and exiting
  * as soon as its owner does (--owner-pidfd).
  */
-#include <fcntl.h>
-#include <getopt.h>
-#include <grp.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdio.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "client.h"
+#include "clock.h"
+#include "daemon.h"
 #include "index.h"
 #include "internal.h"
 #include "limits.h"
@@ -30,616 +25,59 @@
 #include "locate.h"
 #include "log.h"
 #include "loop.h"
+#include "manager.h"
 #include "notify.h"
+#include "options.h"
 #include "proto.h"
 #include "registry.h"
 #include "request.h"
 #include "sandbox.h"
 #include "session.h"
 
-#define USEC_PER_SEC 1000000ULL
+/* A usage error, a bad option or a bad fd named by one. */
+#define EXIT_USAGE 2
 
-static const char *arg_socket;
-static bool arg_foreground;
-static bool arg_verbose;
-static const char *arg_log;
-static unsigned arg_idle_exit;		/* seconds, 0 = never */
-static uint32_t arg_max_names = LIMIT_NAMES_DEFAULT;
-static uint32_t arg_max_names_per_uid;	/* 0: arg_max_names */
-static uint32_t arg_max_clients = LIMIT_CLIENTS;
-static uint64_t arg_max_bytes_per_uid = LIMIT_BYTES_PER_UID_DEFAULT;
-static mode_t arg_socket_mode = 0666;
-static gid_t arg_socket_group = (gid_t)-1;
-static struct sandbox_opts arg_sandbox = { .seccomp = SANDBOX_SECCOMP_DEFAULT };
-static bool arg_manager;
-static int arg_owner_pidfd = -EBADF;	/* inherited, ours from startup on */
-static int arg_auth_fd = -EBADF;	/* inherited, read and closed at startup */
+/* What trackerd runs with: set up by the steps of run() in this order, torn
+ * down by teardown() in the reverse one. */
+struct trackerd {
+	struct options opts;
 
-/* A manager's key: kept in memory only, zero past its length. */
-static uint8_t manager_key[SEALSHM_PROTO_KEY_MAX];
-static uint32_t manager_key_len;
-static pid_t owner_pid;			/* from the pidfd's fdinfo; 0: unknown */
+	/* A manager's key (kept in memory only, zero past its length) and
+	 * its owner's pid (from the pidfd's fdinfo; 0: unknown). */
+	uint8_t key[SEALSHM_PROTO_KEY_MAX];
+	uint32_t key_len;
+	pid_t owner_pid;
 
-static struct loop *loop;
-static struct index *published;
-static struct registry *registry;
-static struct sessions *sessions;
-static struct request_state request_state;
-static struct clients *clients;
-static struct loop_source *idle_timer;
-static bool idle_armed;
-static struct loop_source *owner_source;
+	uint64_t nofile;		/* RLIMIT_NOFILE's soft limit, raised */
+	char path[PATH_MAX];		/* the socket's */
+	struct listener *listener;
+	int ready_fd;			/* daemonized: the pipe to the waiting parent */
+	sigset_t signals;		/* blocked, read through a signalfd */
 
-static void help(void)
-{
-	printf("Usage: trackerd [OPTION]...\n"
-	       "The sealshm registry: names sealed memfd segments and hands them out.\n\n"
-	       "  -s, --socket PATH       serve PATH (default: as the library finds it)\n"
-	       "  -f, --foreground        do not daemonize\n"
-	       "  -v, --verbose           also log connections and attaches\n"
-	       "      --log FILE          append log lines to FILE\n"
-	       "      --idle-exit SECONDS exit after SECONDS with no names and no clients\n"
-	       "      --max-names N       hold at most N names (default %u)\n"
-	       "      --max-names-per-uid N\n"
-	       "                          at most N names per owner uid (default: --max-names)\n"
-	       "      --max-bytes-per-uid BYTES\n"
-	       "                          at most BYTES of segments per owner uid (default: no limit)\n"
-	       "      --max-clients N     serve at most N connections at a time (default %u)\n"
-	       "      --socket-mode MODE  permission bits of the socket file (default 0666)\n"
-	       "      --socket-group GROUP\n"
-	       "                          group of the socket file\n"
-	       "      --user USER         when started as root, run as USER once listening\n"
-	       "      --seccomp=kill|log|off\n"
-	       "                          a syscall off the allow-list kills trackerd, is logged,\n"
-	       "                          or no filter (default %s)\n"
-	       "      --manager           serve as a manager's private instance (implies\n"
-	       "                          --foreground; quiet; SIGINT ignored; needs --socket)\n"
-	       "      --owner-pidfd FD    with --manager: exit when the process of this\n"
-	       "                          inherited pidfd exits, unlinking every name\n"
-	       "      --auth-fd FD        with --manager: read the auth key from FD until EOF\n"
-	       "  -h, --help              show this help\n"
-	       "      --version           show the version\n", LIMIT_NAMES_DEFAULT, LIMIT_CLIENTS,
-	       sandbox_seccomp_name(SANDBOX_SECCOMP_DEFAULT));
-}
-
-/* A name count of 1..LIMIT_NAMES_MAX for @opt. */
-static int parse_names(const char *opt, const char *s, uint32_t *ret)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || !*s || *end || s[0] == '-' || v == 0 || v > LIMIT_NAMES_MAX) {
-		fprintf(stderr, "trackerd: invalid %s '%s' (1..%u)\n", opt, s, LIMIT_NAMES_MAX);
-		return -EINVAL;
-	}
-	*ret = (uint32_t)v;
-	return 0;
-}
-
-/* A decimal number of 1..@max for @opt. */
-static int parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *ret)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || !*s || *end || s[0] == '-' || v == 0 || v > max) {
-		fprintf(stderr, "trackerd: invalid %s '%s' (1..%llu)\n", opt, s,
-			(unsigned long long)max);
-		return -EINVAL;
-	}
-	*ret = v;
-	return 0;
-}
-
-/* An inherited fd number for @opt. */
-static int parse_fd(const char *opt, const char *s, int *ret)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || !*s || *end || s[0] == '-' || v > INT_MAX) {
-		fprintf(stderr, "trackerd: invalid %s '%s'\n", opt, s);
-		return -EINVAL;
-	}
-	*ret = (int)v;
-	return 0;
-}
-
-/* --socket-group: a group name or a numeric gid. */
-static int parse_group(const char *s, gid_t *ret)
-{
-	struct group *gr = getgrnam(s);
-	unsigned long v;
-	char *end;
-
-	if (gr) {
-		*ret = gr->gr_gid;
-		return 0;
-	}
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || !*s || *end || s[0] == '-' || v >= (gid_t)-1) {
-		fprintf(stderr, "trackerd: unknown --socket-group '%s'\n", s);
-		return -EINVAL;
-	}
-	*ret = (gid_t)v;
-	return 0;
-}
-
-/* Returns 1 to go on, 0 to exit successfully (--help), -EINVAL on misuse. */
-static int parse_argv(int argc, char *argv[])
-{
-	enum {
-		ARG_LOG = 0x100, ARG_IDLE_EXIT, ARG_VERSION, ARG_MAX_NAMES, ARG_MAX_NAMES_PER_UID,
-		ARG_MAX_BYTES_PER_UID, ARG_MAX_CLIENTS, ARG_SOCKET_MODE, ARG_SOCKET_GROUP,
-		ARG_USER, ARG_SECCOMP, ARG_MANAGER, ARG_OWNER_PIDFD, ARG_AUTH_FD,
-	};
-	static const struct option options[] = {
-		{ "socket",	required_argument,	NULL, 's' },
-		{ "foreground",	no_argument,		NULL, 'f' },
-		{ "verbose",	no_argument,		NULL, 'v' },
-		{ "log",	required_argument,	NULL, ARG_LOG },
-		{ "idle-exit",	required_argument,	NULL, ARG_IDLE_EXIT },
-		{ "max-names",	required_argument,	NULL, ARG_MAX_NAMES },
-		{ "max-names-per-uid", required_argument, NULL, ARG_MAX_NAMES_PER_UID },
-		{ "max-bytes-per-uid", required_argument, NULL, ARG_MAX_BYTES_PER_UID },
-		{ "max-clients", required_argument,	NULL, ARG_MAX_CLIENTS },
-		{ "socket-mode", required_argument,	NULL, ARG_SOCKET_MODE },
-		{ "socket-group", required_argument,	NULL, ARG_SOCKET_GROUP },
-		{ "user",	required_argument,	NULL, ARG_USER },
-		{ "seccomp",	required_argument,	NULL, ARG_SECCOMP },
-		{ "manager",	no_argument,		NULL, ARG_MANAGER },
-		{ "owner-pidfd", required_argument,	NULL, ARG_OWNER_PIDFD },
-		{ "auth-fd",	required_argument,	NULL, ARG_AUTH_FD },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "version",	no_argument,		NULL, ARG_VERSION },
-		{}
-	};
-	unsigned long v;
-	uint64_t u;
-	char *end;
-	int c, r;
-
-	while ((c = getopt_long(argc, argv, "s:fvh", options, NULL)) >= 0) {
-		switch (c) {
-		case 's':
-			arg_socket = optarg;
-			break;
-		case 'f':
-			arg_foreground = true;
-			break;
-		case 'v':
-			arg_verbose = true;
-			break;
-		case ARG_LOG:
-			arg_log = optarg;
-			break;
-		case ARG_IDLE_EXIT:
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || !*optarg || *end || optarg[0] == '-' || v > UINT_MAX / 2) {
-				fprintf(stderr, "trackerd: invalid --idle-exit '%s'\n", optarg);
-				return -EINVAL;
-			}
-			arg_idle_exit = (unsigned)v;
-			break;
-		case ARG_MAX_NAMES:
-			if (parse_names("--max-names", optarg, &arg_max_names) < 0)
-				return -EINVAL;
-			break;
-		case ARG_MAX_NAMES_PER_UID:
-			if (parse_names("--max-names-per-uid", optarg, &arg_max_names_per_uid) < 0)
-				return -EINVAL;
-			break;
-		case ARG_MAX_BYTES_PER_UID:
-			if (parse_u64("--max-bytes-per-uid", optarg, UINT64_MAX,
-				      &arg_max_bytes_per_uid) < 0)
-				return -EINVAL;
-			break;
-		case ARG_MAX_CLIENTS:
-			if (parse_u64("--max-clients", optarg, LIMIT_CLIENTS_MAX, &u) < 0)
-				return -EINVAL;
-			arg_max_clients = (uint32_t)u;
-			break;
-		case ARG_SOCKET_MODE:
-			errno = 0;
-			v = strtoul(optarg, &end, 8);
-			if (errno || !*optarg || *end || optarg[0] == '-' || v > 0777) {
-				fprintf(stderr, "trackerd: invalid --socket-mode '%s' (octal, <= 0777)\n",
-					optarg);
-				return -EINVAL;
-			}
-			arg_socket_mode = (mode_t)v;
-			break;
-		case ARG_SOCKET_GROUP:
-			if (parse_group(optarg, &arg_socket_group) < 0)
-				return -EINVAL;
-			break;
-		case ARG_USER:
-			/* Looked up now: NSS may open files and sockets,
-			 * which the sandbox will not allow later. */
-			r = sandbox_lookup_user(optarg, &arg_sandbox);
-			if (r < 0) {
-				fprintf(stderr, "trackerd: unknown --user '%s'%s%s\n", optarg,
-					r == -ESRCH ? "" : ": ", r == -ESRCH ? "" : strerror(-r));
-				return -EINVAL;
-			}
-			break;
-		case ARG_SECCOMP:
-			if (sandbox_parse_seccomp(optarg, &arg_sandbox.seccomp) < 0) {
-				fprintf(stderr, "trackerd: invalid --seccomp '%s' (kill, log or off)\n",
-					optarg);
-				return -EINVAL;
-			}
-			break;
-		case ARG_MANAGER:
-			arg_manager = true;
-			break;
-		case ARG_OWNER_PIDFD:
-			if (parse_fd("--owner-pidfd", optarg, &arg_owner_pidfd) < 0)
-				return -EINVAL;
-			break;
-		case ARG_AUTH_FD:
-			if (parse_fd("--auth-fd", optarg, &arg_auth_fd) < 0)
-				return -EINVAL;
-			break;
-		case 'h':
-			help();
-			return 0;
-		case ARG_VERSION:
-			printf("trackerd %s\n", sealshm_version());
-			return 0;
-		default:
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "trackerd: unexpected argument '%s'\n", argv[optind]);
-		return -EINVAL;
-	}
-	if (arg_max_names_per_uid == 0 || arg_max_names_per_uid > arg_max_names)
-		arg_max_names_per_uid = arg_max_names;
-	if (!arg_manager && (arg_owner_pidfd >= 0 || arg_auth_fd >= 0)) {
-		fprintf(stderr, "trackerd: --owner-pidfd and --auth-fd need --manager\n");
-		return -EINVAL;
-	}
-	if (arg_manager) {
-		/* Its socket is a private one the owner chose: never the
-		 * per-user default. It stays its owner's child, and goes
-		 * when told or when the owner does, never when idle. */
-		if (!arg_socket) {
-			fprintf(stderr, "trackerd: --manager needs --socket\n");
-			return -EINVAL;
-		}
-		if (arg_idle_exit > 0) {
-			fprintf(stderr, "trackerd: --manager does not take --idle-exit\n");
-			return -EINVAL;
-		}
-		if (arg_owner_pidfd >= 0 && arg_owner_pidfd == arg_auth_fd) {
-			fprintf(stderr, "trackerd: --owner-pidfd and --auth-fd are the same fd\n");
-			return -EINVAL;
-		}
-		arg_foreground = true;
-	}
-	return 1;
-}
-
-/* --auth-fd: the key, up to EOF, at most SEALSHM_PROTO_KEY_MAX bytes (0
- * bytes: no key); the fd is closed. Blocking is fine: nothing serves yet,
- * and the owner closes its end once the key is written. */
-static int read_key(void)
-{
-	uint8_t buf[SEALSHM_PROTO_KEY_MAX + 1];
-	size_t len = 0;
-	int r = 0;
-
-	for (;;) {
-		ssize_t n = read(arg_auth_fd, buf + len, sizeof(buf) - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			/* A non-blocking pipe: wait for the writer. */
-			struct pollfd p = { .fd = arg_auth_fd, .events = POLLIN };
-
-			if (poll(&p, 1, -1) < 0 && errno != EINTR) {
-				r = -errno;
-				break;
-			}
-			continue;
-		}
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > SEALSHM_PROTO_KEY_MAX) {
-			r = -EMSGSIZE;
-			break;
-		}
-	}
-	(void)close(arg_auth_fd);
-	arg_auth_fd = -EBADF;
-	if (r == 0) {
-		memcpy(manager_key, buf, len);
-		manager_key_len = (uint32_t)len;
-	}
-	explicit_bzero(buf, sizeof(buf));
-	if (r == -EMSGSIZE)
-		fprintf(stderr, "trackerd: --auth-fd: key longer than %u bytes\n",
-			SEALSHM_PROTO_KEY_MAX);
-	else if (r < 0)
-		fprintf(stderr, "trackerd: Failed to read the key from --auth-fd: %s\n",
-			strerror(-r));
-	return r;
-}
-
-/* --owner-pidfd: check that it is a pidfd (its fdinfo has a "Pid:" line;
- * -1 there: the owner has exited already, which the loop sees at once) or
- * a pipe's read end, and make it close-on-exec. */
-static int owner_take(void)
-{
-	char path[sizeof("/proc/self/fdinfo/") + 3 * sizeof(int)], line[256];
-	bool found = false;
-	FILE *f;
-
-	(void)snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", arg_owner_pidfd);
-	f = fopen(path, "re");
-	if (!f) {
-		fprintf(stderr, "trackerd: --owner-pidfd %d: %s\n", arg_owner_pidfd,
-			strerror(errno));
-		return -EBADF;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		long v;
-
-		if (sscanf(line, "Pid:\t%ld", &v) == 1) {
-			found = true;
-			owner_pid = v > 0 ? (pid_t)v : 0;
-			break;
-		}
-	}
-	fclose(f);
-	if (!found) {
-		struct stat st;
-
-		/* Where pidfd_open(2) is missing (Linux < 5.3, valgrind) the
-		 * library passes the read end of a pipe whose write end only
-		 * its owner holds: it polls EPOLLHUP once they are all gone. */
-		if (fstat(arg_owner_pidfd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
-			fprintf(stderr, "trackerd: --owner-pidfd %d is no pidfd (nor a pipe)\n",
-				arg_owner_pidfd);
-			return -EBADF;
-		}
-	}
-	if (fcntl(arg_owner_pidfd, F_SETFD, FD_CLOEXEC) < 0) {
-		fprintf(stderr, "trackerd: --owner-pidfd %d: %s\n", arg_owner_pidfd,
-			strerror(errno));
-		return -EBADF;
-	}
-	return 0;
-}
-
-/* Close what whoever started us leaked (a pipe kept open in a daemon would
- * make a shell's $(...) wait forever), keeping systemd's socket at fd 3
- * and a manager's owner pidfd. */
-static void close_inherited_fds(void)
-{
-	const char *e = getenv("LISTEN_PID");
-	unsigned first = 3;
-
-	if (e && strtol(e, NULL, 10) == getpid())
-		first = 4;
-	/* close_range() is Linux 5.9; without it the fds stay open. */
-	if (arg_owner_pidfd >= (int)first) {
-		if ((unsigned)arg_owner_pidfd > first)
-			(void)close_range(first, (unsigned)arg_owner_pidfd - 1, 0);
-		first = (unsigned)arg_owner_pidfd + 1;
-	}
-	(void)close_range(first, ~0U, 0);
-}
-
-/* fs.nr_open: the most fds a process may have (a hard limit above it is
- * refused). 0 when unreadable. */
-static uint64_t nr_open(void)
-{
-	unsigned long long v = 0;
-	FILE *f = fopen("/proc/sys/fs/nr_open", "re");
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "%llu", &v) != 1)
-		v = 0;
-	fclose(f);
-	return v;
-}
-
-/* The soft limit is often 1024, too few for --max-clients connections plus
- * one fd per name, and a million names need a million fds. trackerd uses
- * no select(), so any number is fine: the soft limit goes to the hard one,
- * and with CAP_SYS_RESOURCE (a system instance, or root) the hard one to
- * fs.nr_open first. Returns the soft limit that applies. */
-static uint64_t raise_nofile(void)
-{
-	struct rlimit rl;
-	uint64_t most = nr_open();
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return 1024;
-	if (most > 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < most) {
-		struct rlimit up = { .rlim_cur = most, .rlim_max = most };
-
-		/* EPERM without the capability: the hard limit stays. */
-		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
-			rl = up;
-	}
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
-			log_warn("Failed to raise the fd limit to %llu: %s",
-				 (unsigned long long)rl.rlim_max, strerror(errno));
-			(void)getrlimit(RLIMIT_NOFILE, &rl);
-		}
-	}
-	return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur;
-}
-
-/* How many fds names may hold under a soft limit of @nofile: all but
- * LIMIT_FD_RESERVE(--max-clients), or half when the limit is too low for
- * that. */
-static uint64_t name_fds(uint64_t nofile)
-{
-	uint64_t reserve = LIMIT_FD_RESERVE(arg_max_clients);
-
-	if (nofile >= 2 * reserve)
-		return nofile - reserve;
-	return nofile / 2;
-}
-
-/* --socket, else where the library looks ($SEALSHM_SOCKET, the per-user
- * directory). */
-static int socket_path(char *buf, size_t len)
-{
-	bool autostart;
-
-	if (!arg_socket)
-		return sealshm__socket_path(NULL, buf, len, &autostart);
-	if (strlen(arg_socket) >= len)
-		return -ENAMETOOLONG;
-	strcpy(buf, arg_socket);
-	return 0;
-}
-
-/* Send log lines to --log FILE (appended) from now on. */
-static int log_open(void)
-{
-	_cleanup_close_ int fd = -EBADF;
-
-	fd = open(arg_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
-	if (fd < 0)
-		return -errno;
-	if (dup2(fd, STDERR_FILENO) < 0)
-		return -errno;
-	return 0;
-}
-
-/*
- * Fork; the parent waits until the child reports on the pipe (written by
- * ready()) and exits 0, or 1 if the child dies first. Returns in the child,
- * in a new session, in /, with stdin and stdout on /dev/null.
- */
-static int daemonize(int *ret_ready_fd)
-{
-	_cleanup_close_ int null_fd = -EBADF;
-	int pfd[2];
-	pid_t pid;
-
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		int r = -errno;
-
-		safe_close(pfd[0]);
-		safe_close(pfd[1]);
-		return r;
-	}
-	if (pid > 0) {
-		char c;
-		ssize_t n;
-
-		/* The parent only waits: the socket, the lock (an flock on
-		 * a shared open file description) and the cleanup are the
-		 * child's. _exit, so nothing of ours runs twice. */
-		safe_close(pfd[1]);
-		do
-			n = read(pfd[0], &c, 1);
-		while (n < 0 && errno == EINTR);
-		_exit(n == 1 ? EXIT_SUCCESS : EXIT_FAILURE);
-	}
-
-	safe_close(pfd[0]);
-	if (setsid() < 0 || chdir("/") < 0)
-		goto fail;
-	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-	if (null_fd < 0)
-		goto fail;
-	if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(null_fd, STDOUT_FILENO) < 0)
-		goto fail;
-	/* stderr stays until ready(): a failure to start still reaches
-	 * whoever started us, who is waiting anyway. */
-
-	*ret_ready_fd = pfd[1];
-	return 0;
-fail:
-	safe_close(pfd[1]);
-	return -errno;
-}
-
-/* Tell the waiting parent that we serve; from now on a daemon without
- * --log logs nowhere. */
-static void ready(int *ready_fd)
-{
-	int null_fd;
-
-	if (*ready_fd < 0)
-		return;
-	if (!arg_log) {
-		null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
-		if (null_fd >= 0) {
-			(void)dup2(null_fd, STDERR_FILENO);
-			safe_close(null_fd);
-		}
-	}
-	(void)!write(*ready_fd, "1", 1);
-	*ready_fd = safe_close(*ready_fd);
-}
+	struct loop *loop;
+	struct loop_source *signal_source;
+	struct loop_source *owner_source;	/* --owner-pidfd */
+	struct index *index;		/* NULL: none (a manager, or it failed) */
+	struct registry *registry;
+	struct sessions *sessions;
+	struct requests *requests;
+	struct clients *clients;
+	struct loop_source *idle_timer;	/* --idle-exit */
+	struct loop_source *idle_check;
+	bool idle_armed;
+};
 
 /* The owner's pidfd polls readable: it has exited without SHUTDOWN (a
  * crash, kill -9, or it forgot). Its names must not outlive it (CPython's
- * manager leaks them here, gh-81158): say which ones go, then exit; they
+ * SharedMemoryManager leaks them here): say which ones go, then exit; they
  * go with the registry. */
 static int on_owner_exit(struct loop_source *s, uint32_t revents, void *userdata)
 {
-	/* One line: the first names that fit, then how many more. */
-	char names[600];
-	size_t len = 0, listed = 0, n = registry_count(registry);
+	struct trackerd *t = userdata;
 
 	(void)revents;
-	(void)userdata;
-	names[0] = '\0';
-	for (uint32_t slot = 0, end = registry_slots(registry); slot < end; slot++) {
-		const struct registry_entry *e = registry_get(registry, slot);
-		size_t need;
-
-		if (!e)
-			continue;
-		need = strlen(e->name) + 4;	/* ", '" ... "'" */
-		if (len + need + 1 > sizeof(names))
-			break;
-		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s'%s'",
-					listed ? ", " : "", e->name);
-		listed++;
-	}
-	if (n > 0 && listed < n)
-		(void)snprintf(names + len, sizeof(names) - len, "%s%zu more",
-			       listed ? " and " : "", n - listed);
-	if (n > 0 && owner_pid > 0)
-		log_warn("owner pid %d exited without shutting down; unlinking %zu names: %s",
-			 (int)owner_pid, n, names);
-	else if (n > 0)
-		log_warn("owner exited without shutting down; unlinking %zu names: %s", n, names);
-	else
-		log_info("owner exited, exiting");
-	loop_exit(loop, EXIT_SUCCESS);
+	manager_log_owner_exit(t->registry, t->owner_pid);
+	loop_exit(t->loop, EXIT_SUCCESS);
 	/* Level-triggered: it would fire on every further wait. */
 	return loop_source_enable(s, false);
 }
@@ -647,303 +85,453 @@ static int on_owner_exit(struct loop_source *s, uint32_t revents, void *userdata
 static int on_signal(struct loop_source *s, uint32_t revents, void *userdata)
 {
 	const struct signalfd_siginfo *si = loop_signal_info(s);
+	struct trackerd *t = userdata;
 
 	(void)revents;
-	(void)userdata;
 	if (si->ssi_signo == SIGHUP) {
 		log_info("SIGHUP from pid %u ignored", si->ssi_pid);
 		return 0;
 	}
 	log_info("%s from pid %u, exiting", strsignal((int)si->ssi_signo), si->ssi_pid);
-	loop_exit(loop, EXIT_SUCCESS);
+	loop_exit(t->loop, EXIT_SUCCESS);
 	return 0;
 }
 
 /* Sessions are clients: an open session keeps trackerd up, as must be, for
  * its names go when it ends. */
-static bool is_idle(void)
+static bool is_idle(const struct trackerd *t)
 {
-	return clients_count(clients) == 0 && registry_count(registry) == 0;
+	return clients_count(t->clients) == 0 && registry_count(t->registry) == 0;
 }
 
 /* Runs every iteration: (re)start the idle countdown when trackerd becomes
  * idle, cancel it when it is not. */
 static int on_idle_check(struct loop_source *s, uint32_t revents, void *userdata)
 {
-	bool idle = is_idle();
+	struct trackerd *t = userdata;
+	bool idle = is_idle(t);
 	int r = 0;
 
 	(void)s;
 	(void)revents;
-	(void)userdata;
-	if (idle && !idle_armed)
-		r = loop_timer_arm(idle_timer, arg_idle_exit * USEC_PER_SEC);
-	else if (!idle && idle_armed)
-		r = loop_timer_arm(idle_timer, 0);
+	if (idle && !t->idle_armed)
+		r = loop_timer_arm(t->idle_timer, (uint64_t)t->opts.idle_exit *
+						  (NSEC_PER_SEC / NSEC_PER_USEC));
+	else if (!idle && t->idle_armed)
+		r = loop_timer_arm(t->idle_timer, 0);
 	if (r < 0)
 		return r;
-	idle_armed = idle;
+	t->idle_armed = idle;
 	return 0;
 }
 
 static int on_idle_timer(struct loop_source *s, uint32_t revents, void *userdata)
 {
+	struct trackerd *t = userdata;
+
 	(void)s;
 	(void)revents;
-	(void)userdata;
-	idle_armed = false;
-	if (!is_idle())
+	t->idle_armed = false;
+	if (!is_idle(t))
 		return 0;
-	log_info("idle for %u s, exiting", arg_idle_exit);
-	loop_exit(loop, EXIT_SUCCESS);
+	log_info("idle for %u s, exiting", t->opts.idle_exit);
+	loop_exit(t->loop, EXIT_SUCCESS);
 	return 0;
 }
 
-int main(int argc, char *argv[])
+/* The fds the command line names, a manager's: the key is read and its fd
+ * closed, the owner's pidfd kept; every other inherited fd is closed. */
+static int take_inherited_fds(struct trackerd *t)
 {
-	struct listener *listener = NULL;
-	struct loop_source *sig_source = NULL, *idle_check = NULL;
-	struct timespec start = {}, start_mono = {};
-	uint64_t nofile, max_name_fds;
-	char path[PATH_MAX];
-	int ready_fd = -EBADF;
-	sigset_t mask;
+	struct options *o = &t->opts;
 	int r;
 
-	r = parse_argv(argc, argv);
-	if (r <= 0)
-		return r < 0 ? 2 : EXIT_SUCCESS;
-	log_set_verbose(arg_verbose);
-	/* A manager's stderr is its owner's: a clean run writes nothing. */
-	log_set_quiet(arg_manager);
+	if (o->auth_fd >= 0) {
+		r = manager_read_key(o->auth_fd, t->key, &t->key_len);
+		o->auth_fd = -EBADF;
+		if (r < 0)
+			return r;
+	}
+	if (o->owner_pidfd >= 0) {
+		r = manager_take_owner(o->owner_pidfd, &t->owner_pid);
+		if (r < 0)
+			return r;
+	}
+	daemon_close_inherited_fds(o->owner_pidfd);
+	return 0;
+}
 
-	/* Inherited fds are named on the command line: a wrong one is a
-	 * usage error, like a wrong option. */
-	if (arg_auth_fd >= 0 && read_key() < 0)
-		return 2;
-	if (arg_owner_pidfd >= 0 && owner_take() < 0)
-		return 2;
-	close_inherited_fds();
+static int open_log(struct trackerd *t)
+{
+	int r;
+
+	log_set_verbose(t->opts.verbose);
+	/* A manager's stderr is its owner's: a clean run writes nothing. */
+	log_set_quiet(t->opts.manager);
 	/* A client that goes away while we write to it must cost an EPIPE,
 	 * not the daemon (sends use MSG_NOSIGNAL too; this covers the log). */
 	(void)signal(SIGPIPE, SIG_IGN);
-	if (arg_log) {
-		r = log_open();
-		if (r < 0) {
-			log_warn("Failed to open log file '%s': %s", arg_log, strerror(-r));
-			return EXIT_FAILURE;
-		}
-	}
-	nofile = raise_nofile();
-	max_name_fds = name_fds(nofile);
+	if (!t->opts.log)
+		return 0;
+	r = log_open(t->opts.log);
+	if (r < 0)
+		log_warn("Failed to open log file '%s': %s", t->opts.log, strerror(-r));
+	return r;
+}
 
-	r = socket_path(path, sizeof(path));
+/* --socket, else where the library looks ($SEALSHM_SOCKET, the per-user
+ * directory). */
+static int socket_path(const struct options *o, char *buf, size_t len)
+{
+	bool autostart;
+
+	if (!o->socket)
+		return sealshm__socket_path(NULL, buf, len, &autostart);
+	if (strlen(o->socket) >= len)
+		return -ENAMETOOLONG;
+	strcpy(buf, o->socket);
+	return 0;
+}
+
+/* The lock and the listening socket. Returns 0, 1 when another trackerd
+ * serves the path (nothing to do), or -errno. */
+static int take_socket(struct trackerd *t)
+{
+	const struct options *o = &t->opts;
+	int r;
+
+	r = socket_path(o, t->path, sizeof(t->path));
 	if (r < 0) {
 		log_warn("Failed to find the socket path: %s", strerror(-r));
-		return EXIT_FAILURE;
+		return r;
 	}
-
-	r = listener_open(path, arg_socket_mode, arg_socket_group, &listener);
-	if (arg_manager && (r == -EALREADY || r == -EBUSY)) {
+	r = listener_open(t->path, o->socket_mode, o->socket_group, &t->listener);
+	if (o->manager && (r == -EALREADY || r == -EBUSY)) {
 		/* Its owner made the directory for it alone. */
-		log_warn("Failed to listen on '%s': another trackerd serves it", path);
-		r = -EADDRINUSE;
-		goto out;
+		log_warn("Failed to listen on '%s': another trackerd serves it", t->path);
+		return -EADDRINUSE;
 	}
 	if (r == -EALREADY) {
-		log_info("trackerd already serves %s", path);
-		return EXIT_SUCCESS;
+		log_info("trackerd already serves %s", t->path);
+		return 1;
 	}
 	if (r == -EBUSY) {
 		/* Still one instance per path: not ours to take over. */
-		log_warn("another trackerd holds %s.lock but does not answer on %s", path, path);
-		return EXIT_SUCCESS;
+		log_warn("another trackerd holds %s.lock but does not answer on %s", t->path,
+			 t->path);
+		return 1;
 	}
 	if (r < 0) {
-		log_warn("Failed to listen on '%s': %s", path, strerror(-r));
-		return EXIT_FAILURE;
+		log_warn("Failed to listen on '%s': %s", t->path, strerror(-r));
+		return r;
 	}
-	if (arg_manager) {
-		r = listener_own_dir(listener);
+	if (o->manager) {
+		r = listener_own_dir(t->listener);
 		if (r < 0) {
-			log_warn("Failed to take '%s' as a private directory: %s", path,
+			log_warn("Failed to take '%s' as a private directory: %s", t->path,
 				 strerror(-r));
-			goto out;
+			return r;
 		}
 	}
+	return 0;
+}
 
-	if (!arg_foreground) {
-		r = daemonize(&ready_fd);
+/* Daemonize unless told not to, and listen from the process that serves. */
+static int detach(struct trackerd *t)
+{
+	int r;
+
+	if (!t->opts.foreground) {
+		r = daemon_detach(&t->ready_fd);
 		if (r < 0) {
 			log_warn("Failed to daemonize: %s", strerror(-r));
-			goto out;
+			return r;
 		}
 	}
 	/* Clients must see this process as their peer, not our parent or the
 	 * service manager that bound the socket. */
-	r = listener_claim(listener);
+	r = listener_claim(t->listener);
 	if (r < 0)
 		log_warn("Failed to listen on '%s' again: %s; attaches take the round trip",
-			 path, strerror(-r));
+			 t->path, strerror(-r));
+	return 0;
+}
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
+static int block_signals(struct trackerd *t)
+{
+	sigemptyset(&t->signals);
+	sigaddset(&t->signals, SIGTERM);
+	sigaddset(&t->signals, SIGHUP);
 	/* A Ctrl-C in the owner's terminal reaches its whole foreground
 	 * process group, the manager included: the owner decides when its
 	 * manager goes (SHUTDOWN), or goes itself (the owner pidfd). */
-	if (arg_manager)
+	if (t->opts.manager)
 		(void)signal(SIGINT, SIG_IGN);
 	else
-		sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
-		r = -errno;
-		log_warn("Failed to block signals: %s", strerror(-r));
-		goto out;
-	}
+		sigaddset(&t->signals, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &t->signals, NULL) < 0) {
+		int r = -errno;
 
-	r = loop_new(&loop);
+		log_warn("Failed to block signals: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* The loop, with what it watches from the start: signals, a manager's
+ * owner. */
+static int make_loop(struct trackerd *t)
+{
+	int r;
+
+	r = loop_new(&t->loop);
 	if (r < 0) {
 		log_warn("Failed to create the event loop: %s", strerror(-r));
-		goto out;
+		return r;
 	}
-	r = loop_add_signal(loop, &mask, on_signal, NULL, &sig_source);
+	r = loop_add_signal(t->loop, &t->signals, on_signal, t, &t->signal_source);
 	if (r < 0) {
 		log_warn("Failed to watch signals: %s", strerror(-r));
-		goto out;
+		return r;
 	}
 	/* A pidfd polls readable once its process has exited (Linux 5.3);
 	 * if it has already, at the first wait. */
-	if (arg_owner_pidfd >= 0) {
-		r = loop_add_io(loop, arg_owner_pidfd, EPOLLIN, on_owner_exit, NULL,
-				&owner_source);
+	if (t->opts.owner_pidfd >= 0) {
+		r = loop_add_io(t->loop, t->opts.owner_pidfd, EPOLLIN, on_owner_exit, t,
+				&t->owner_source);
 		if (r < 0) {
 			log_warn("Failed to watch the owner's pidfd: %s", strerror(-r));
-			goto out;
+			return r;
 		}
 	}
+	return 0;
+}
+
+/* The published index (when there can be one), the registry it mirrors,
+ * and the sessions tracking its names. */
+static int make_registry(struct trackerd *t)
+{
+	const struct options *o = &t->opts;
+	int r;
+
 	/* Without an index trackerd still serves, by round trips only
 	 * (clients fall back when INDEX fails). A manager has none: its
 	 * names are reached through AUTH only. */
-	if (!arg_manager) {
-		r = index_new(arg_max_names, &published);
+	if (!o->manager) {
+		r = index_new(o->max_names, &t->index);
 		if (r < 0)
 			log_warn("Failed to create the published index: %s; attaches take the "
 				 "round trip", strerror(-r));
 	}
-	r = registry_new(arg_max_names, arg_max_names_per_uid, arg_max_bytes_per_uid, published,
-			 &registry);
+	r = registry_new(o->max_names, o->max_names_per_uid, o->max_bytes_per_uid, t->index,
+			 &t->registry);
 	if (r < 0) {
 		log_warn("Failed to create the registry: %s", strerror(-r));
-		goto out;
+		return r;
 	}
-	r = sessions_new(registry, arg_max_names_per_uid, &sessions);
+	r = sessions_new(t->registry, o->max_names_per_uid, &t->sessions);
 	if (r < 0) {
 		log_warn("Failed to set up sessions: %s", strerror(-r));
-		goto out;
+		return r;
 	}
-	if (max_name_fds < arg_max_names)
+	return 0;
+}
+
+/* How many fds names may hold: all but LIMIT_FD_RESERVE(--max-clients) of
+ * the fd limit, or half of it when it is too low for that. */
+static uint64_t name_fds(const struct trackerd *t)
+{
+	uint64_t reserve = LIMIT_FD_RESERVE(t->opts.max_clients);
+
+	if (t->nofile >= 2 * reserve)
+		return t->nofile - reserve;
+	return t->nofile / 2;
+}
+
+/* The request layer, and the clients it serves on the listening socket. */
+static int serve_clients(struct trackerd *t)
+{
+	const struct options *o = &t->opts;
+	uint64_t max_name_fds = name_fds(t);
+	int r;
+
+	if (max_name_fds < o->max_names)
 		/* A name holds one fd, two with a read-only twin (request.c). */
 		log_info("fd limit %llu: room for %llu fds of names (--max-names %u)",
-			 (unsigned long long)nofile, (unsigned long long)max_name_fds,
-			 arg_max_names);
-	/* The start STATS reports: once serving is near (after daemonize()). */
-	(void)clock_gettime(CLOCK_REALTIME, &start);
-	(void)clock_gettime(CLOCK_MONOTONIC, &start_mono);
-	request_state = (struct request_state){
-		.registry = registry,
-		.sessions = sessions,
-		.index = published,
-		.max_name_fds = max_name_fds,
-		.manager = arg_manager,
-		.key = manager_key,
-		.key_len = manager_key_len,
-		.listener = listener,
-		.loop = loop,
-		.start_ns = (int64_t)start.tv_sec * 1000000000 + start.tv_nsec,
-		.start_mono_ns = (uint64_t)start_mono.tv_sec * 1000000000 +
-				 (uint64_t)start_mono.tv_nsec,
-		.max_names = arg_max_names,
-		.max_names_per_uid = arg_max_names_per_uid,
-		.max_clients = arg_max_clients,
-		.max_bytes_per_uid = arg_max_bytes_per_uid,
-	};
-	r = clients_new(loop, listener, request_handle, request_closed, &request_state,
-			&clients);
+			 (unsigned long long)t->nofile, (unsigned long long)max_name_fds,
+			 o->max_names);
+	/* The start STATS reports: once serving is near (after daemonizing). */
+	r = requests_new(&(struct request_config){
+			.registry = t->registry,
+			.sessions = t->sessions,
+			.index = t->index,
+			.max_name_fds = max_name_fds,
+			/*
+			 * INDEX goes to those who can use it: pidfd_getfd(2)
+			 * on trackerd, i.e. ptrace access. After --user's
+			 * setuid() the kernel makes us non-dumpable, so only
+			 * root (CAP_SYS_PTRACE) has it then; telling the
+			 * user's own clients every name for nothing would be
+			 * a leak. Decided before the filter, which has no
+			 * geteuid().
+			 */
+			.euid = o->sandbox.user ? 0 : geteuid(),
+			.manager = o->manager,
+			.key = t->key,
+			.key_len = t->key_len,
+			.listener = t->listener,
+			.loop = t->loop,
+		}, &t->requests);
 	if (r < 0) {
-		log_warn("Failed to watch '%s': %s", path, strerror(-r));
-		goto out;
+		log_warn("Failed to set up requests: %s", strerror(-r));
+		return r;
 	}
-	request_state.clients = clients;
-	clients_set_max(clients, arg_max_clients);
-	if (arg_idle_exit > 0) {
-		r = loop_add_timer(loop, on_idle_timer, NULL, &idle_timer);
-		if (r >= 0)
-			r = loop_add_defer(loop, on_idle_check, NULL, &idle_check);
-		if (r >= 0)
-			r = loop_source_enable(idle_check, true);
-		if (r < 0) {
-			log_warn("Failed to set up --idle-exit: %s", strerror(-r));
-			goto out;
-		}
+	r = clients_new(t->loop, t->listener, &request_client_ops, t->requests, &t->clients);
+	if (r < 0) {
+		log_warn("Failed to watch '%s': %s", t->path, strerror(-r));
+		return r;
 	}
+	clients_set_max(t->clients, o->max_clients);
+	return 0;
+}
 
-	/* Everything is open that trackerd will ever open, except the fds
-	 * clients send, the /proc/self/fd reopens of read-only attaches and
-	 * /dev/null in ready(). With --user the files bound as root go to
-	 * that user first (the lock, so that its next trackerd can take it;
-	 * the socket, with --socket-group's group if given). */
-	if (arg_sandbox.user) {
-		r = listener_chown(listener, arg_sandbox.uid, arg_socket_group != (gid_t)-1 ?
-				   arg_socket_group : arg_sandbox.gid);
-		if (r < 0) {
-			log_warn("Failed to give '%s' to user %s: %s", path, arg_sandbox.user,
-				 strerror(-r));
-			goto out;
-		}
-	}
-	/*
-	 * INDEX goes to those who can use it: pidfd_getfd(2) on trackerd,
-	 * i.e. ptrace access. After --user's setuid() the kernel makes us
-	 * non-dumpable, so only root (CAP_SYS_PTRACE) has it then; telling
-	 * the user's own clients every name for nothing would be a leak.
-	 * Decided before the filter, which has no geteuid().
-	 */
-	request_state.euid = arg_sandbox.user ? 0 : geteuid();
-	/* A manager is its owner's child, not a service: the owner's
-	 * $NOTIFY_SOCKET is not ours to report on (the library drops it). */
-	(void)notify_open(arg_foreground && !arg_manager);
-	r = sandbox_enter(&arg_sandbox);
+/* --idle-exit: a timer, and a check each iteration that arms or cancels
+ * it. */
+static int watch_idle(struct trackerd *t)
+{
+	int r;
+
+	if (t->opts.idle_exit == 0)
+		return 0;
+	r = loop_add_timer(t->loop, on_idle_timer, t, &t->idle_timer);
+	if (r >= 0)
+		r = loop_add_defer(t->loop, on_idle_check, t, &t->idle_check);
+	if (r >= 0)
+		r = loop_source_enable(t->idle_check, true);
 	if (r < 0)
-		goto out;
+		log_warn("Failed to set up --idle-exit: %s", strerror(-r));
+	return r;
+}
 
-	log_info("serving %s%s", listener_path(listener),
-		 listener_activated(listener) ? " (socket activation)" : "");
-	ready(&ready_fd);
+/*
+ * Everything is open that trackerd will ever open, except the fds clients
+ * send, the /proc/self/fd reopens of read-only attaches and /dev/null in
+ * daemon_ready(). With --user the files bound as root go to that user
+ * first (the lock, so that its next trackerd can take it; the socket, with
+ * --socket-group's group if given). A manager is its owner's child, not a
+ * service: the owner's $NOTIFY_SOCKET is not ours to report on (the library
+ * drops it).
+ */
+static int enter_sandbox(struct trackerd *t)
+{
+	const struct options *o = &t->opts;
+	int r;
+
+	if (o->sandbox.user) {
+		r = listener_chown(t->listener, o->sandbox.uid, o->socket_group != (gid_t)-1 ?
+				   o->socket_group : o->sandbox.gid);
+		if (r < 0) {
+			log_warn("Failed to give '%s' to user %s: %s", t->path, o->sandbox.user,
+				 strerror(-r));
+			return r;
+		}
+	}
+	(void)notify_open(o->foreground && !o->manager);
+	return sandbox_enter(&o->sandbox);
+}
+
+/* Tell whoever waits for us: the log, the parent of a daemon, the service
+ * manager. */
+static void announce_ready(struct trackerd *t)
+{
+	log_info("serving %s%s", listener_path(t->listener),
+		 listener_activated(t->listener) ? " (socket activation)" : "");
+	daemon_ready(&t->ready_fd, t->opts.log != NULL);
 	notify_send("READY=1");
+}
 
-	r = loop_run(loop);
+/* The start-up order (each step logs its own failure), then the loop.
+ * Returns 0, also when another trackerd serves the path, or -errno. */
+static int run(struct trackerd *t)
+{
+	int r;
+
+	r = open_log(t);
+	if (r < 0)
+		return r;
+	t->nofile = daemon_raise_nofile();
+	r = take_socket(t);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	r = detach(t);
+	if (r < 0)
+		return r;
+	r = block_signals(t);
+	if (r < 0)
+		return r;
+	r = make_loop(t);
+	if (r < 0)
+		return r;
+	r = make_registry(t);
+	if (r < 0)
+		return r;
+	r = serve_clients(t);
+	if (r < 0)
+		return r;
+	r = watch_idle(t);
+	if (r < 0)
+		return r;
+	r = enter_sandbox(t);
+	if (r < 0)
+		return r;
+	announce_ready(t);
+
+	r = loop_run(t->loop);
 	if (r < 0)
 		log_warn("Failed to wait for events: %s", strerror(-r));
-out:
+	return r;
+}
+
+static void teardown(struct trackerd *t)
+{
 	notify_stop();
 	/* Sessions first: trackerd stopping is no session's end, no name is
 	 * cleaned up one by one (they all go with the registry). Then clients
-	 * (their sources live in the loop); the socket last: it is unlinked
-	 * while the lock still keeps a successor out. */
-	sessions = sessions_free(sessions);
-	clients = clients_free(clients);
-	registry = registry_free(registry);
-	published = index_free(published);
-	loop_source_free(idle_check);
-	loop_source_free(idle_timer);
-	loop_source_free(sig_source);
-	loop_source_free(owner_source);
-	loop = loop_free(loop);
+	 * (their sources live in the loop) and the requests they were handed
+	 * to; the socket last: it is unlinked while the lock still keeps a
+	 * successor out. */
+	t->sessions = sessions_free(t->sessions);
+	t->clients = clients_free(t->clients);
+	t->requests = requests_free(t->requests);
+	t->registry = registry_free(t->registry);
+	t->index = index_free(t->index);
+	t->idle_check = loop_source_free(t->idle_check);
+	t->idle_timer = loop_source_free(t->idle_timer);
+	t->signal_source = loop_source_free(t->signal_source);
+	t->owner_source = loop_source_free(t->owner_source);
+	t->loop = loop_free(t->loop);
 	/* A manager's lock file and directory go too (listener_own_dir()). */
-	listener = listener_free(listener, true);
-	safe_close(ready_fd);
-	safe_close(arg_owner_pidfd);
-	explicit_bzero(manager_key, sizeof(manager_key));
-	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	t->listener = listener_free(t->listener, true);
+	t->ready_fd = safe_close(t->ready_fd);
+	t->opts.owner_pidfd = safe_close(t->opts.owner_pidfd);
+	explicit_bzero(t->key, sizeof(t->key));
+}
+
+int main(int argc, char *argv[])
+{
+	struct trackerd t = { .ready_fd = -EBADF };
+	int r, code;
+
+	r = options_parse(argc, argv, &t.opts);
+	if (r <= 0)
+		return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+	/* Inherited fds are named on the command line: a wrong one is a
+	 * usage error, like a wrong option. */
+	r = take_inherited_fds(&t);
+	if (r < 0)
+		code = EXIT_USAGE;
+	else
+		code = run(&t) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	teardown(&t);
+	return code;
 }

@@ -375,6 +375,16 @@ uint32_t registry_capacity(const struct registry *r)
 	return r->capacity;
 }
 
+uint32_t registry_max_per_uid(const struct registry *r)
+{
+	return r->max_per_uid;
+}
+
+uint64_t registry_max_bytes_per_uid(const struct registry *r)
+{
+	return r->max_bytes_per_uid;
+}
+
 size_t registry_count(const struct registry *r)
 {
 	return r->count;

@@ -114,6 +114,10 @@ void registry_uid_use(const struct registry *r, uint32_t uid, uint32_t *ret_name
 uint32_t registry_slots(const struct registry *r);
 /* Slots there can be (max_names): every slot is below this. */
 uint32_t registry_capacity(const struct registry *r);
+/* The other limits registry_new() was given: names and bytes per owner uid
+ * (bytes 0: no limit). */
+uint32_t registry_max_per_uid(const struct registry *r);
+uint64_t registry_max_bytes_per_uid(const struct registry *r);
 size_t registry_count(const struct registry *r);
 /* fds the names hold: one each, two for a name with a read-only twin. */
 size_t registry_fds(const struct registry *r);

@@ -5,6 +5,10 @@
  * HELLO is answered and then ends the connection. Field errors and refusals
  * are answered and the connection stays.
  *
+ * Each request type has a row in request_types[], beside the row proto.h
+ * has for it (sealshm_proto_request_spec(): size, fds, name): its handler
+ * and when it may come.
+ *
  * Received fds belong to the message (client.c closes what is left); CREATE
  * takes its fds only once the name is registered.
  *
@@ -39,8 +43,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
-#include <time.h>
 
+#include "clock.h"
 #include "index.h"
 #include "internal.h"
 #include "listen.h"
@@ -48,13 +52,11 @@
 #include "loop.h"
 #include "memfd.h"
 #include "name.h"
+#include "perm.h"
 #include "proto.h"
 #include "registry.h"
 #include "request.h"
 #include "session.h"
-
-#define MAY_READ	04u
-#define MAY_WRITE	02u
 
 /* Slots one LIST page looks at, at most. */
 #define LIST_SCAN_MAX	4096
@@ -63,13 +65,52 @@
  * pass (registry_resident()). */
 #define STATS_SCAN_MAX	1024
 
-/* What STATS reports of the request layer's own work since start. One
- * trackerd, one tally: kept here, not in request_state, so that every
- * refusal path counts without being handed the state. */
-static struct {
-	uint64_t requests;				/* messages handled, TRACKs too */
+struct requests {
+	struct request_config cfg;
+	struct client *shutdown_by;	/* the first SHUTDOWN's client; NULL: none yet */
+
+	/* What STATS reports: when trackerd started (CLOCK_REALTIME, and
+	 * CLOCK_MONOTONIC for the uptime), and this layer's work since. */
+	int64_t start_ns;
+	int64_t start_mono_ns;
+	uint64_t n_requests;				/* messages handled, TRACKs too */
 	uint64_t refused[SEALSHM_PROTO_REFUSED_MAX];	/* SEALSHM_PROTO_REFUSED_* */
-} counters;
+
+	/* One LIST page, up to SEALSHM_PROTO_MSG_MAX bytes: here, not on the
+	 * stack. */
+	union {
+		struct sealshm_msg_list_reply rep;
+		char buf[SEALSHM_PROTO_MSG_MAX];
+	} page;
+};
+
+/* A connection's state in the request layer, in the bytes the transport
+ * keeps for it (client_data()). */
+struct request_conn {
+	bool greeted;		/* HELLO done */
+	bool authed;		/* a manager's AUTH matched */
+	bool used;		/* a request marked "uses" in request_types[] came:
+				 * the connection can no longer become a session */
+	struct session *session;	/* the session it is, if any; session.c
+					 * clears this when the session ends */
+};
+
+/* The request being handled: what its handler, its refusals and its reply
+ * need. */
+struct request {
+	struct requests *rs;
+	struct client *client;
+	struct request_conn *conn;
+	const struct client_cred *cred;
+	struct client_msg *msg;
+	struct sealshm_msg_hdr hdr;	/* echoed in the reply */
+	const char *verb;		/* proto.h's name of the type, for log lines */
+};
+
+static struct request_conn *conn_of(const struct client *c)
+{
+	return client_data(c);
+}
 
 /* The SEALSHM_PROTO_REFUSED_* bucket of a request refused with @error. */
 static unsigned refused_bucket(int error)
@@ -93,116 +134,70 @@ static unsigned refused_bucket(int error)
 	}
 }
 
-static int64_t clock_ns(clockid_t clock)
+/* The header of @rq's reply, of @size bytes in all. */
+static struct sealshm_msg_hdr reply_hdr(const struct request *rq, size_t size)
 {
-	struct timespec ts;
-
-	if (clock_gettime(clock, &ts) < 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (struct sealshm_msg_hdr){
+		.type = rq->hdr.type | SEALSHM_MSG_REPLY,
+		.size = (uint32_t)size,
+		.seq = rq->hdr.seq,
+	};
 }
 
-static int reply_error(struct client *c, const struct sealshm_msg_hdr *req, int error)
+/* @rep (@len bytes, its header from reply_hdr()) without an fd. */
+static int reply(struct request *rq, const void *rep, size_t len)
 {
-	struct sealshm_msg_hdr h = {
-		.type = req->type | SEALSHM_MSG_REPLY,
-		.size = sizeof(h),
-		.seq = req->seq,
-		.status = error,
-	};
+	return client_send(rq->client, rep, len, -EBADF, false);
+}
 
-	return client_send(c, &h, sizeof(h), -EBADF, false);
+/* The header alone: status 0, or @error. */
+static int reply_status(struct request *rq, int error)
+{
+	struct sealshm_msg_hdr h = reply_hdr(rq, sizeof(h));
+
+	h.status = error;
+	return reply(rq, &h, sizeof(h));
 }
 
 /* A framing or handshake violation: answer, then close once it is sent. */
-static int refuse_connection(struct client *c, const struct sealshm_msg_hdr *req, int error,
-			     const char *why)
+static int refuse_connection(struct request *rq, int error, const char *why)
 {
-	const struct client_cred *cr = client_cred(c);
-
-	counters.refused[SEALSHM_PROTO_REFUSED_PROTO]++;
-	log_info("refused message from pid %d (uid %u): %s; closing connection", (int)cr->pid,
-		 (unsigned)cr->uid, why);
-	client_shutdown(c);
-	return reply_error(c, req, error);
+	rq->rs->refused[SEALSHM_PROTO_REFUSED_PROTO]++;
+	log_info("refused message from pid %d (uid %u): %s; closing connection",
+		 (int)rq->cred->pid, (unsigned)rq->cred->ids.uid, why);
+	client_shutdown(rq->client);
+	return reply_status(rq, error);
 }
 
 /* A request that cannot be granted. @name may be NULL (it was invalid). */
-static int refuse(struct client *c, const struct sealshm_msg_hdr *req, const char *verb,
-		  const char *name, int error, const char *why)
+static int refuse(struct request *rq, const char *name, int error, const char *why)
 {
-	const struct client_cred *cr = client_cred(c);
+	const struct client_cred *cr = rq->cred;
 	void (*log_fn)(const char *, ...) = log_info;
 
-	counters.refused[refused_bucket(error)]++;
+	rq->rs->refused[refused_bucket(error)]++;
 	/* Looking up a missing name is routine, not an event. */
 	if (error == -ENOENT)
 		log_fn = log_debug;
 	if (name)
-		log_fn("refused %s '%s' from pid %d (uid %u): %s", verb, name, (int)cr->pid,
-		       (unsigned)cr->uid, why);
+		log_fn("refused %s '%s' from pid %d (uid %u): %s", rq->verb, name, (int)cr->pid,
+		       (unsigned)cr->ids.uid, why);
 	else
-		log_fn("refused %s from pid %d (uid %u): %s", verb, (int)cr->pid,
-		       (unsigned)cr->uid, why);
-	return reply_error(c, req, error);
+		log_fn("refused %s from pid %d (uid %u): %s", rq->verb, (int)cr->pid,
+		       (unsigned)cr->ids.uid, why);
+	return reply_status(rq, error);
 }
 
-static bool in_groups(const struct client_cred *cr, uint32_t gid)
-{
-	if (cr->gid == gid)
-		return true;
-	for (size_t i = 0; i < cr->n_groups; i++)
-		if (cr->groups[i] == gid)
-			return true;
-	return false;
-}
-
-/* The file permission rule (owner, then group, then other bits); uid 0
- * may do anything. */
+/* The file permission rule over @e's owner, group and mode. */
 static bool may(const struct client_cred *cr, const struct registry_entry *e, uint32_t want)
 {
-	uint32_t bits;
-
-	if (cr->uid == 0)
-		return true;
-	if (cr->uid == e->uid)
-		bits = e->mode >> 6;
-	else if (in_groups(cr, e->gid))
-		bits = e->mode >> 3;
-	else
-		bits = e->mode;
-	return (bits & want) == want;
+	return sealshm__may(&cr->ids, e->uid, e->gid, e->mode, want);
 }
 
-/* A new O_RDONLY open file description of @fd, as trackerd's uid may make
- * one (the memfd's mode decides), or -errno. */
-static int reopen_rdonly(int fd)
+/* uid 0 and trackerd's own uid: INDEX, a manager's SHUTDOWN. */
+static bool is_trackerd_uid(const struct request *rq)
 {
-	char path[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
-	int r;
-
-	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	r = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	return r < 0 ? -errno : r;
-}
-
-/* CREATE's second fd must be the read-only twin of the first (whose fstat
- * is @sb): open O_RDONLY (not O_PATH, which no mmap takes) on the same
- * inode.  0, or -EINVAL and *@ret_reason. */
-static int twin_check(int twin, const struct stat *sb, const char **ret_reason)
-{
-	struct stat tb;
-	int fl = fcntl(twin, F_GETFL);
-
-	if (fl < 0 || (fl & O_ACCMODE) != O_RDONLY || (fl & O_PATH)) {
-		*ret_reason = "second fd is not open read-only";
-		return -EINVAL;
-	}
-	if (fstat(twin, &tb) < 0 || tb.st_dev != sb->st_dev || tb.st_ino != sb->st_ino) {
-		*ret_reason = "second fd is another file than the memfd";
-		return -EINVAL;
-	}
-	return 0;
+	return rq->cred->ids.uid == 0 || rq->cred->ids.uid == rq->rs->cfg.euid;
 }
 
 /* Seals now (publishing may add some after registration). F_GET_SEALS
@@ -249,23 +244,22 @@ static bool token_is_zero(const uint8_t *token)
 /* The session a CREATE/ATTACH names. Returns 1 and *@ret_s (NULL when
  * untracked), or 0 when refused (and answered), or a negative errno when not
  * even the refusal could be sent. */
-static int track_session(struct client *c, const struct sealshm_msg_hdr *req, const char *verb,
-			 const char *name, uint32_t flags, const uint8_t *token,
-			 const struct sessions *ss, struct session **ret_s)
+static int track_session(struct request *rq, const char *name, uint32_t flags,
+			 const uint8_t *token, struct session **ret_s)
 {
 	struct session *s;
 
 	if (!(flags & SEALSHM_PROTO_TRACK)) {
 		if (!token_is_zero(token))
-			return refuse(c, req, verb, name, -EINVAL, "session token without tracking");
+			return refuse(rq, name, -EINVAL, "session token without tracking");
 		*ret_s = NULL;
 		return 1;
 	}
-	s = session_find(ss, token);
+	s = session_find(rq->rs->cfg.sessions, token);
 	if (!s)
 		/* It ended (or never was): tracking in it cannot be honoured,
 		 * and a name must never outlive its session. */
-		return refuse(c, req, verb, name, -ESTALE, "unknown session");
+		return refuse(rq, name, -ESTALE, "unknown session");
 	/* A family whose one-way TRACKs filled its session's socket (a few
 	 * hundred fit in the sender's buffer, and trackerd reads sessions
 	 * lazily) falls back to tracked round trips like this one: read them
@@ -276,22 +270,18 @@ static int track_session(struct client *c, const struct sealshm_msg_hdr *req, co
 	return 1;
 }
 
-static int handle_hello(struct client *c, const struct client_msg *m)
+static int handle_hello(struct request *rq)
 {
 	struct sealshm_msg_hello req;
 	struct sealshm_msg_hello_reply rep;
 	int r;
 
-	memcpy(&req, m->data, sizeof(req));
+	memcpy(&req, rq->msg->data, sizeof(req));
 	if (req.magic != SEALSHM_PROTO_MAGIC)
-		return refuse_connection(c, &req.hdr, -EPROTO, "bad magic in hello");
+		return refuse_connection(rq, -EPROTO, "bad magic in hello");
 
 	rep = (struct sealshm_msg_hello_reply){
-		.hdr = {
-			.type = SEALSHM_MSG_HELLO | SEALSHM_MSG_REPLY,
-			.size = sizeof(rep),
-			.seq = req.hdr.seq,
-		},
+		.hdr = reply_hdr(rq, sizeof(rep)),
 		.magic = SEALSHM_PROTO_MAGIC,
 		.version = SEALSHM_PROTO_VERSION,
 		.server_pid = (uint32_t)getpid(),
@@ -300,21 +290,21 @@ static int handle_hello(struct client *c, const struct client_msg *m)
 
 	if (req.version != SEALSHM_PROTO_VERSION) {
 		/* The full reply, so the client can tell which version we speak. */
-		log_info("refused hello from pid %d: protocol version %u, we speak %u; "
-			 "closing connection", (int)client_cred(c)->pid, req.version,
+		log_info("refused %s from pid %d: protocol version %u, we speak %u; "
+			 "closing connection", rq->verb, (int)rq->cred->pid, req.version,
 			 SEALSHM_PROTO_VERSION);
 		rep.hdr.status = -EPROTO;
-		counters.refused[SEALSHM_PROTO_REFUSED_PROTO]++;
-		client_shutdown(c);
-		return client_send(c, &rep, sizeof(rep), -EBADF, false);
+		rq->rs->refused[SEALSHM_PROTO_REFUSED_PROTO]++;
+		client_shutdown(rq->client);
+		return reply(rq, &rep, sizeof(rep));
 	}
 	if (req.flags != 0 || req.__pad != 0)
-		return refuse(c, &req.hdr, "hello", NULL, -EINVAL, "unknown flags");
+		return refuse(rq, NULL, -EINVAL, "unknown flags");
 
-	r = client_send(c, &rep, sizeof(rep), -EBADF, false);
+	r = reply(rq, &rep, sizeof(rep));
 	if (r < 0)
 		return r;
-	client_set_greeted(c);
+	rq->conn->greeted = true;
 	return 0;
 }
 
@@ -322,30 +312,28 @@ static int handle_hello(struct client *c, const struct client_msg *m)
  * SEALSHM_PROTO_KEY_MAX bytes and the lengths, differences accumulated,
  * no early exit, so how long it takes says nothing about how much of a
  * guess was right. Both keys are zero past their length. */
-static bool key_matches(const struct request_state *st, const struct sealshm_msg_auth *req)
+static bool key_matches(const struct request_config *cfg, const struct sealshm_msg_auth *req)
 {
 	static const uint8_t none[SEALSHM_PROTO_KEY_MAX];
-	const uint8_t *key = st->key ? st->key : none;
-	uint32_t d = req->len ^ st->key_len;
+	const uint8_t *key = cfg->key ? cfg->key : none;
+	uint32_t d = req->len ^ cfg->key_len;
 
 	for (size_t i = 0; i < SEALSHM_PROTO_KEY_MAX; i++)
 		d |= (uint32_t)(req->key[i] ^ key[i]);
 	return d == 0;
 }
 
-static int handle_auth(struct client *c, const struct client_msg *m,
-		       const struct request_state *st)
+static int handle_auth(struct request *rq)
 {
-	const struct client_cred *cr = client_cred(c);
+	const struct client_cred *cr = rq->cred;
 	struct sealshm_msg_auth req;
-	struct sealshm_msg_hdr rep;
 	uint8_t tail = 0;
 	bool ok;
 
-	memcpy(&req, m->data, sizeof(req));
-	if (!st->manager) {
+	memcpy(&req, rq->msg->data, sizeof(req));
+	if (!rq->rs->cfg.manager) {
 		explicit_bzero(req.key, sizeof(req.key));
-		return refuse(c, &req.hdr, "auth", NULL, -EOPNOTSUPP, "not a manager");
+		return refuse(rq, NULL, -EOPNOTSUPP, "not a manager");
 	}
 	/* The client's own length: checking its padding may take as long as
 	 * it likes. */
@@ -354,27 +342,21 @@ static int handle_auth(struct client *c, const struct client_msg *m,
 			tail |= req.key[i];
 	if (req.len > SEALSHM_PROTO_KEY_MAX || req.__pad != 0 || tail != 0) {
 		explicit_bzero(req.key, sizeof(req.key));
-		return refuse_connection(c, &req.hdr, -EINVAL, "malformed auth");
+		return refuse_connection(rq, -EINVAL, "malformed auth");
 	}
-	ok = key_matches(st, &req);
+	ok = key_matches(&rq->rs->cfg, &req);
 	explicit_bzero(req.key, sizeof(req.key));
 	if (!ok) {
 		/* Worth a warning even from a quiet manager: someone who
 		 * reached its socket does not have the key. */
-		log_warn("refused auth from pid %d (uid %u): wrong key; closing connection",
-			 (int)cr->pid, (unsigned)cr->uid);
-		client_shutdown(c);
-		return reply_error(c, &req.hdr, -EACCES);
+		log_warn("refused %s from pid %d (uid %u): wrong key; closing connection",
+			 rq->verb, (int)cr->pid, (unsigned)cr->ids.uid);
+		client_shutdown(rq->client);
+		return reply_status(rq, -EACCES);
 	}
-	client_set_authed(c);
-	log_debug("authenticated pid %d (uid %u)", (int)cr->pid, (unsigned)cr->uid);
-
-	rep = (struct sealshm_msg_hdr){
-		.type = req.hdr.type | SEALSHM_MSG_REPLY,
-		.size = sizeof(rep),
-		.seq = req.hdr.seq,
-	};
-	return client_send(c, &rep, sizeof(rep), -EBADF, false);
+	rq->conn->authed = true;
+	log_debug("authenticated pid %d (uid %u)", (int)cr->pid, (unsigned)cr->ids.uid);
+	return reply_status(rq, 0);
 }
 
 /* SHUTDOWN: every name goes now, and the socket file, so that a connect
@@ -382,273 +364,268 @@ static int handle_auth(struct client *c, const struct client_msg *m,
  * latter from a manager that is not up yet). The loop ends when this
  * connection closes: right after the reply has left (client_shutdown()),
  * or when the client goes away first; request_closed() sees to it. */
-static int handle_shutdown(struct client *c, const struct client_msg *m,
-			   struct request_state *st)
+static int handle_shutdown(struct request *rq)
 {
-	const struct client_cred *cr = client_cred(c);
-	struct registry *reg = st->registry;
-	struct sealshm_msg_hdr req, rep;
+	struct requests *rs = rq->rs;
+	struct registry *reg = rs->cfg.registry;
 	size_t n = 0;
 
-	memcpy(&req, m->data, sizeof(req));
-	if (!st->manager)
-		return refuse(c, &req, "shutdown", NULL, -EOPNOTSUPP, "not a manager");
-	if (cr->uid != 0 && cr->uid != st->euid)
-		return refuse(c, &req, "shutdown", NULL, -EPERM, "not trackerd's uid");
+	if (!rs->cfg.manager)
+		return refuse(rq, NULL, -EOPNOTSUPP, "not a manager");
+	if (!is_trackerd_uid(rq))
+		return refuse(rq, NULL, -EPERM, "not trackerd's uid");
 
 	/* Sessions forget each name first: the slot is reused otherwise. */
 	for (uint32_t slot = 0, end = registry_slots(reg); slot < end; slot++) {
 		if (!registry_get(reg, slot))
 			continue;
-		sessions_forget_name(st->sessions, slot);
+		sessions_forget_name(rs->cfg.sessions, slot);
 		registry_remove(reg, slot);
 		n++;
 	}
-	listener_unlink(st->listener);
-	log_info("shutdown by pid %d (uid %u): %zu names unlinked", (int)cr->pid,
-		 (unsigned)cr->uid, n);
+	listener_unlink(rs->cfg.listener);
+	log_info("shutdown by pid %d (uid %u): %zu names unlinked", (int)rq->cred->pid,
+		 (unsigned)rq->cred->ids.uid, n);
 
 	/* A second SHUTDOWN (another client, before we are gone) is answered
 	 * the same; the first one's connection decides when we exit. */
-	if (!st->shutdown_by) {
-		st->shutdown_by = c;
-		client_shutdown(c);
+	if (!rs->shutdown_by) {
+		rs->shutdown_by = rq->client;
+		client_shutdown(rq->client);
 	}
-	rep = (struct sealshm_msg_hdr){
-		.type = req.type | SEALSHM_MSG_REPLY,
-		.size = sizeof(rep),
-		.seq = req.seq,
-	};
-	return client_send(c, &rep, sizeof(rep), -EBADF, false);
+	return reply_status(rq, 0);
 }
 
-static int handle_create(struct client *c, struct client_msg *m, const struct request_state *st)
+/* CREATE's second fd must be the read-only twin of the first (whose fstat
+ * is @sb): open O_RDONLY (not O_PATH, which no mmap takes) on the same
+ * inode.  0, or -EINVAL and *@ret_reason. */
+static int twin_check(int twin, const struct stat *sb, const char **ret_reason)
 {
-	struct registry *reg = st->registry;
-	const struct client_cred *cr = client_cred(c);
-	struct session *s;
-	struct sealshm_msg_create req;
-	struct sealshm_msg_hdr rep;
-	struct registry_entry e;
-	const char *reason;
-	struct timespec ts;
-	struct stat sb;
-	uint32_t seals;
-	int fd = m->fds[0], twin = m->nfds > 1 ? m->fds[1] : -EBADF;
-	int r, slot, fl;
+	struct stat tb;
+	int fl = fcntl(twin, F_GETFL);
 
-	memcpy(&req, m->data, sizeof(req));
-	if (sealshm__name_check_wire(req.name) < 0)
-		return refuse(c, &req.hdr, "create", NULL, -EINVAL, "invalid name");
-	if (req.flags & ~SEALSHM_PROTO_CREATE_FLAGS)
-		return refuse(c, &req.hdr, "create", req.name, -EINVAL, "unknown flags");
-	if (req.mode > 0777)
-		return refuse(c, &req.hdr, "create", req.name, -EINVAL, "mode above 0777");
-	if (req.size == 0)
-		return refuse(c, &req.hdr, "create", req.name, -EINVAL, "size 0");
+	if (fl < 0 || (fl & O_ACCMODE) != O_RDONLY || (fl & O_PATH)) {
+		*ret_reason = "second fd is not open read-only";
+		return -EINVAL;
+	}
+	if (fstat(twin, &tb) < 0 || tb.st_dev != sb->st_dev || tb.st_ino != sb->st_ino) {
+		*ret_reason = "second fd is another file than the memfd";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A CREATE on its way: the request, and what its steps found out. */
+struct create {
+	struct sealshm_msg_create req;
+	struct session *session;	/* to track the name in; NULL: untracked */
+	uint32_t seals;			/* the memfd's */
+	struct stat sb;			/* the memfd's */
+	int twin;			/* the read-only twin the name keeps; -EBADF: none */
+};
+
+/* The fields, the fds left for names, and the session. Returns 1 to go on,
+ * else as refuse(). */
+static int create_check(struct request *rq, struct create *cr)
+{
+	const struct sealshm_msg_create *req = &cr->req;
+	int r;
+
+	if (sealshm__name_check_wire(req->name) < 0)
+		return refuse(rq, NULL, -EINVAL, "invalid name");
+	if (req->flags & ~SEALSHM_PROTO_CREATE_FLAGS)
+		return refuse(rq, req->name, -EINVAL, "unknown flags");
+	if (req->mode > 0777)
+		return refuse(rq, req->name, -EINVAL, "mode above 0777");
+	if (req->size == 0)
+		return refuse(rq, req->name, -EINVAL, "size 0");
 	/* Each name holds one of trackerd's fds, or two (a read-only twin).
 	 * Keep the reserve for clients (limits.h), or at the fd limit nobody
 	 * could even connect to unlink a name. (The ones received with this
 	 * message are already counted in the reserve; they are closed again
 	 * when refused.) Room for the twin is checked once we know whether
 	 * it stays. */
-	if (registry_fds(reg) >= st->max_name_fds)
-		return refuse(c, &req.hdr, "create", req.name, -EMFILE,
+	if (registry_fds(rq->rs->cfg.registry) >= rq->rs->cfg.max_name_fds)
+		return refuse(rq, req->name, -EMFILE,
 			      "no fd left for another name (RLIMIT_NOFILE)");
-	r = track_session(c, &req.hdr, "create", req.name, req.flags, req.token, st->sessions, &s);
+	r = track_session(rq, req->name, req->flags, req->token, &cr->session);
 	if (r <= 0)
 		return r;
 	/* Checked now, so that linking after the registration cannot meet it. */
-	if (s && session_may_link(s) < 0)
-		return refuse(c, &req.hdr, "create", req.name, -EDQUOT,
-			      "session tracks too many names");
+	if (cr->session && session_may_link(cr->session) < 0)
+		return refuse(rq, req->name, -EDQUOT, "session tracks too many names");
+	return 1;
+}
 
-	r = sealshm__segment_check(fd, req.size, &seals, &reason);
+/* The fds that came with it: a sealed memfd of the size asked for, open
+ * read-write, and maybe its read-only twin, which the name keeps only when
+ * trackerd may not reopen the memfd read-only itself. Returns 1 to go on,
+ * else as refuse(). */
+static int create_fds(struct request *rq, struct create *cr)
+{
+	const struct sealshm_msg_create *req = &cr->req;
+	const struct client_msg *m = rq->msg;
+	int fd = m->fds[0], twin = m->nfds > 1 ? m->fds[1] : -EBADF;
+	const char *reason;
+	int r, fl;
+
+	r = sealshm__segment_check(fd, req->size, &cr->seals, &reason);
 	if (r < 0)
-		return refuse(c, &req.hdr, "create", req.name, r, reason);
+		return refuse(rq, req->name, r, reason);
 
 	/* An O_RDONLY fd would make every read-write attach fail later. */
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || (fl & O_ACCMODE) != O_RDWR)
-		return refuse(c, &req.hdr, "create", req.name, -EBADF,
-			      "fd is not open read-write");
-	if (fstat(fd, &sb) < 0)
-		return refuse(c, &req.hdr, "create", req.name, -errno, "cannot fstat the fd");
-	if (twin >= 0) {
-		r = twin_check(twin, &sb, &reason);
-		if (r < 0)
-			return refuse(c, &req.hdr, "create", req.name, r, reason);
-		/* Tried once, now: when we may reopen the memfd read-only
-		 * ourselves, read-only attaches reopen it as before and the
-		 * twin goes with the message (one fd per name). */
-		r = reopen_rdonly(fd);
-		if (r >= 0) {
-			safe_close(r);
-			twin = -EBADF;
-		} else if (registry_fds(reg) + 2 > st->max_name_fds) {
-			return refuse(c, &req.hdr, "create", req.name, -EMFILE,
-				      "no fd left for another name and its read-only twin "
-				      "(RLIMIT_NOFILE)");
-		}
-	}
-	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
-		return refuse(c, &req.hdr, "create", req.name, -errno, "no clock");
+		return refuse(rq, req->name, -EBADF, "fd is not open read-write");
+	if (fstat(fd, &cr->sb) < 0)
+		return refuse(rq, req->name, -errno, "cannot fstat the fd");
+	if (twin < 0)
+		return 1;
 
-	e = (struct registry_entry){
-		.size = req.size,
-		.ino = sb.st_ino,
-		.ctime_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
-		.uid = cr->uid,
-		.gid = cr->gid,
-		.mode = req.mode,
-		.seals = seals,
-		.creator_pid = (uint32_t)cr->pid,
-		.flags = ((req.flags & SEALSHM_PROTO_TRACK) ? REGISTRY_TRACK : 0) |
-			 ((req.flags & SEALSHM_PROTO_LIFETIME_LAST) ? REGISTRY_LIFETIME_LAST : 0),
-		.fd = fd,
-		.ro_fd = twin,
+	r = twin_check(twin, &cr->sb, &reason);
+	if (r < 0)
+		return refuse(rq, req->name, r, reason);
+	/* Tried once, now: when we may reopen the memfd read-only ourselves,
+	 * read-only attaches reopen it as before and the twin goes with the
+	 * message (one fd per name). */
+	r = sealshm__memfd_reopen(fd, O_RDONLY);
+	if (r >= 0) {
+		safe_close(r);
+		return 1;
+	}
+	if (registry_fds(rq->rs->cfg.registry) + 2 > rq->rs->cfg.max_name_fds)
+		return refuse(rq, req->name, -EMFILE,
+			      "no fd left for another name and its read-only twin "
+			      "(RLIMIT_NOFILE)");
+	cr->twin = twin;
+	return 1;
+}
+
+/* Register the name, taking its fds from the message, and track it in its
+ * session. Returns 1 to go on, else as refuse(). */
+static int create_register(struct request *rq, struct create *cr)
+{
+	const struct sealshm_msg_create *req = &cr->req;
+	const struct client_cred *id = rq->cred;
+	struct registry *reg = rq->rs->cfg.registry;
+	struct registry_entry e = {
+		.size = req->size,
+		.ino = cr->sb.st_ino,
+		.ctime_ns = sealshm__now_ns(CLOCK_REALTIME),
+		.uid = id->ids.uid,
+		.gid = id->ids.gid,
+		.mode = req->mode,
+		.seals = cr->seals,
+		.creator_pid = (uint32_t)id->pid,
+		.flags = ((req->flags & SEALSHM_PROTO_TRACK) ? REGISTRY_TRACK : 0) |
+			 ((req->flags & SEALSHM_PROTO_LIFETIME_LAST) ? REGISTRY_LIFETIME_LAST : 0),
+		.fd = rq->msg->fds[0],
+		.ro_fd = cr->twin,
 	};
-	slot = registry_add(reg, req.name, &e);
+	int slot, r;
+
+	slot = registry_add(reg, req->name, &e);
 	if (slot < 0)
-		return refuse(c, &req.hdr, "create", req.name, slot,
+		return refuse(rq, req->name, slot,
 			      slot == -EEXIST ? "name taken" :
 			      slot == -EDQUOT ? "over this uid's quota of names or bytes" :
 			      slot == -ENOSPC ? "registry full" : strerror(-slot));
 	/* The registry owns the fd now, and the twin when it kept it. */
-	m->fds[0] = -EBADF;
-	if (twin >= 0)
-		m->fds[1] = -EBADF;
+	rq->msg->fds[0] = -EBADF;
+	if (cr->twin >= 0)
+		rq->msg->fds[1] = -EBADF;
 
-	if (s) {
+	if (cr->session) {
 		/* Tracked in the same request: no crash window. Only -ENOMEM
-		 * is left (track_session() checked the quota); then the name
+		 * is left (create_check() checked the quota); then the name
 		 * goes again, fd and all, and nothing is left. */
-		r = session_link(st->sessions, s, (uint32_t)slot);
+		r = session_link(rq->rs->cfg.sessions, cr->session, (uint32_t)slot);
 		if (r < 0) {
 			registry_remove(reg, (uint32_t)slot);
-			return refuse(c, &req.hdr, "create", req.name, r, strerror(-r));
+			return refuse(rq, req->name, r, strerror(-r));
 		}
 		log_info("registered '%s' (%llu bytes, uid %u, mode %04o) by pid %d, "
-			 "tracked by session %llu%s", req.name, (unsigned long long)req.size,
-			 (unsigned)cr->uid, req.mode, (int)cr->pid,
-			 (unsigned long long)session_id(s),
-			 (req.flags & SEALSHM_PROTO_LIFETIME_LAST) ? " (lifetime last)" : "");
+			 "tracked by session %llu%s", req->name, (unsigned long long)req->size,
+			 (unsigned)id->ids.uid, req->mode, (int)id->pid,
+			 (unsigned long long)session_id(cr->session),
+			 (req->flags & SEALSHM_PROTO_LIFETIME_LAST) ? " (lifetime last)" : "");
 	} else {
-		log_info("registered '%s' (%llu bytes, uid %u, mode %04o) by pid %d", req.name,
-			 (unsigned long long)req.size, (unsigned)cr->uid, req.mode, (int)cr->pid);
+		log_info("registered '%s' (%llu bytes, uid %u, mode %04o) by pid %d", req->name,
+			 (unsigned long long)req->size, (unsigned)id->ids.uid, req->mode,
+			 (int)id->pid);
 	}
-	if (twin >= 0)
-		log_debug("'%s': read-only twin kept (trackerd may not reopen it)", req.name);
+	if (cr->twin >= 0)
+		log_debug("'%s': read-only twin kept (trackerd may not reopen it)", req->name);
+	return 1;
+}
 
-	rep = (struct sealshm_msg_hdr){
-		.type = req.hdr.type | SEALSHM_MSG_REPLY,
-		.size = sizeof(rep),
-		.seq = req.hdr.seq,
-	};
-	return client_send(c, &rep, sizeof(rep), -EBADF, false);
+static int handle_create(struct request *rq)
+{
+	struct create cr = { .twin = -EBADF };
+	int r;
+
+	memcpy(&cr.req, rq->msg->data, sizeof(cr.req));
+	r = create_check(rq, &cr);
+	if (r > 0)
+		r = create_fds(rq, &cr);
+	if (r > 0)
+		r = create_register(rq, &cr);
+	if (r <= 0)
+		return r;
+	return reply_status(rq, 0);
 }
 
 /* Decode an ATTACH/UNLINK/STAT request, find its session (ATTACH with
  * SEALSHM_PROTO_TRACK; *@ret_s is NULL otherwise) and its name. Returns 1
  * and *@ret_slot, 0 when it was refused (and answered), or a negative errno
  * when not even the refusal could be sent. */
-static int name_request(struct client *c, const struct client_msg *m,
-			const struct request_state *st, const char *verb, uint32_t allowed_flags,
-			struct sealshm_msg_name *req, struct session **ret_s, uint32_t *ret_slot)
+static int name_request(struct request *rq, uint32_t allowed_flags, struct sealshm_msg_name *req,
+			struct session **ret_s, uint32_t *ret_slot)
 {
-	struct registry *reg = st->registry;
 	int slot, r;
 
-	memcpy(req, m->data, sizeof(*req));
+	memcpy(req, rq->msg->data, sizeof(*req));
 	if (sealshm__name_check_wire(req->name) < 0)
-		return refuse(c, &req->hdr, verb, NULL, -EINVAL, "invalid name");
+		return refuse(rq, NULL, -EINVAL, "invalid name");
 	if ((req->flags & ~allowed_flags) || req->__pad != 0)
-		return refuse(c, &req->hdr, verb, req->name, -EINVAL, "unknown flags");
+		return refuse(rq, req->name, -EINVAL, "unknown flags");
 	/* Before the name: a stale session learns nothing about names. */
-	r = track_session(c, &req->hdr, verb, req->name, req->flags, req->token, st->sessions,
-			  ret_s);
+	r = track_session(rq, req->name, req->flags, req->token, ret_s);
 	if (r <= 0)
 		return r;
 
-	slot = registry_lookup(reg, req->name);
+	slot = registry_lookup(rq->rs->cfg.registry, req->name);
 	if (slot < 0)
-		return refuse(c, &req->hdr, verb, req->name, slot, "no such name");
+		return refuse(rq, req->name, slot, "no such name");
 	*ret_slot = (uint32_t)slot;
 	return 1;
 }
 
 /* Track the attached name in @s (none: untracked). Returns 1 to go on, else
  * as refuse(). */
-static int attach_track(struct client *c, const struct request_state *st, struct session *s,
-			const struct sealshm_msg_name *req, uint32_t slot)
+static int attach_track(struct request *rq, struct session *s, const char *name, uint32_t slot)
 {
 	int r;
 
 	if (!s)
 		return 1;
-	r = session_link(st->sessions, s, slot);
+	r = session_link(rq->rs->cfg.sessions, s, slot);
 	if (r < 0)
-		return refuse(c, &req->hdr, "attach", req->name, r,
+		return refuse(rq, name, r,
 			      r == -EDQUOT ? "session tracks too many names" : strerror(-r));
 	if (r > 0)
-		log_debug("'%s' tracked by session %llu of pid %d", req->name,
+		log_debug("'%s' tracked by session %llu of pid %d", name,
 			  (unsigned long long)session_id(s), (int)session_pid(s));
 	return 1;
 }
 
-static int handle_attach(struct client *c, const struct client_msg *m,
-			 const struct request_state *st)
+/* The O_RDONLY fd a read-only attach of @e gets, into *@ret_fd: -EBADF for
+ * the name's read-only twin, else a new open file description. Returns 1
+ * to go on, else as refuse(). */
+static int attach_rdonly_fd(struct request *rq, const struct registry_entry *e, int *ret_fd)
 {
-	const struct client_cred *cr = client_cred(c);
-	const struct registry_entry *e;
-	struct sealshm_msg_name req;
-	struct sealshm_msg_attach_reply rep;
-	_cleanup_close_ int fd = -EBADF;
-	struct session *s;
-	uint32_t slot, seals;
 	char why[128];
-	bool rdonly;
-	int r;
-
-	r = name_request(c, m, st, "attach", SEALSHM_PROTO_ATTACH_FLAGS, &req, &s, &slot);
-	if (r <= 0)
-		return r;
-	e = registry_get(st->registry, slot);
-	rdonly = req.flags & SEALSHM_PROTO_RDONLY;
-
-	if (!may(cr, e, rdonly ? MAY_READ : MAY_READ | MAY_WRITE))
-		return refuse(c, &req.hdr, "attach", req.name, -EACCES, "permission denied");
-	/* Published (sealshm_seal()): the client's writable mmap() would fail
-	 * with EPERM anyway; refuse before anything is tracked. The fast path
-	 * (lib/fastpath.c) falls back to us for this answer. */
-	seals = seals_now(e);
-	if (!rdonly && seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
-		return refuse(c, &req.hdr, "attach", req.name, -EPERM, "write-sealed");
-
-	rep = (struct sealshm_msg_attach_reply){
-		.hdr = {
-			.type = req.hdr.type | SEALSHM_MSG_REPLY,
-			.size = sizeof(rep),
-			.seq = req.hdr.seq,
-		},
-		.size = e->size,
-		.ino = e->ino,
-		.seals = seals,
-		.mode = e->mode,
-	};
-
-	if (!rdonly) {
-		r = attach_track(c, st, s, &req, slot);
-		if (r <= 0)
-			return r;
-		r = client_send(c, &rep, sizeof(rep), e->fd, false);
-		if (r < 0)
-			return r;
-		registry_note_attach(st->registry, slot, clock_ns(CLOCK_REALTIME));
-		log_debug("attached '%s' by pid %d (uid %u)", req.name, (int)cr->pid,
-			  (unsigned)cr->uid);
-		return 0;
-	}
+	int fd;
 
 	/* An O_RDONLY open file description: the client cannot mmap it
 	 * writable, and F_SETFL cannot change its access mode. The creator's
@@ -656,72 +633,108 @@ static int handle_attach(struct client *c, const struct client_msg *m,
 	 * attacher, as trackerd's own fd is by the read-write ones). Else a
 	 * new one: the kernel checks the inode mode (the name's mode, set by
 	 * the creator) for us as it would for anyone. */
-	if (e->ro_fd < 0) {
-		fd = reopen_rdonly(e->fd);
-		if (fd == -EACCES || fd == -EPERM) {
-			(void)snprintf(why, sizeof(why), "trackerd (uid %u) may not open it "
-				       "read-only, and its creator sent no read-only twin",
-				       (unsigned)geteuid());
-			return refuse(c, &req.hdr, "attach", req.name, -EACCES, why);
-		}
-		if (fd < 0) {
-			counters.refused[SEALSHM_PROTO_REFUSED_OTHER]++;
-			log_warn("Failed to reopen '%s' read-only for pid %d (uid %u): %s",
-				 req.name, (int)cr->pid, (unsigned)cr->uid, strerror(-fd));
-			return reply_error(c, &req.hdr, fd);
-		}
+	if (e->ro_fd >= 0) {
+		*ret_fd = -EBADF;
+		return 1;
 	}
+	fd = sealshm__memfd_reopen(e->fd, O_RDONLY);
+	if (fd == -EACCES || fd == -EPERM) {
+		(void)snprintf(why, sizeof(why), "trackerd (uid %u) may not open it "
+			       "read-only, and its creator sent no read-only twin",
+			       (unsigned)geteuid());
+		return refuse(rq, e->name, -EACCES, why);
+	}
+	if (fd < 0) {
+		rq->rs->refused[SEALSHM_PROTO_REFUSED_OTHER]++;
+		log_warn("Failed to reopen '%s' read-only for pid %d (uid %u): %s", e->name,
+			 (int)rq->cred->pid, (unsigned)rq->cred->ids.uid, strerror(-fd));
+		return reply_status(rq, fd);
+	}
+	*ret_fd = fd;
+	return 1;
+}
+
+static int handle_attach(struct request *rq)
+{
+	const struct client_cred *cr = rq->cred;
+	const struct registry_entry *e;
+	struct sealshm_msg_name req;
+	struct sealshm_msg_attach_reply rep;
+	_cleanup_close_ int fd = -EBADF;
+	struct session *s;
+	uint32_t slot, seals;
+	bool rdonly;
+	int r;
+
+	r = name_request(rq, SEALSHM_PROTO_ATTACH_FLAGS, &req, &s, &slot);
+	if (r <= 0)
+		return r;
+	e = registry_get(rq->rs->cfg.registry, slot);
+	rdonly = req.flags & SEALSHM_PROTO_RDONLY;
+
+	if (!may(cr, e, rdonly ? SEALSHM__MAY_READ : SEALSHM__MAY_READ | SEALSHM__MAY_WRITE))
+		return refuse(rq, req.name, -EACCES, "permission denied");
+	/* Published (sealshm_seal()): the client's writable mmap() would fail
+	 * with EPERM anyway; refuse before anything is tracked. The fast path
+	 * (lib/fastpath.c) falls back to us for this answer. */
+	seals = seals_now(e);
+	if (!rdonly && seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+		return refuse(rq, req.name, -EPERM, "write-sealed");
+	if (rdonly) {
+		r = attach_rdonly_fd(rq, e, &fd);
+		if (r <= 0)
+			return r;
+	}
+
+	rep = (struct sealshm_msg_attach_reply){
+		.hdr = reply_hdr(rq, sizeof(rep)),
+		.size = e->size,
+		.ino = e->ino,
+		.seals = seals,
+		.mode = e->mode,
+	};
 	/* Tracked only once nothing can fail but the send. */
-	r = attach_track(c, st, s, &req, slot);
+	r = attach_track(rq, s, req.name, slot);
 	if (r <= 0)
 		return r;
 	if (fd >= 0)
-		r = client_send(c, &rep, sizeof(rep), TAKE_FD(fd), true);
+		r = client_send(rq->client, &rep, sizeof(rep), TAKE_FD(fd), true);
 	else
-		r = client_send(c, &rep, sizeof(rep), e->ro_fd, false);
+		r = client_send(rq->client, &rep, sizeof(rep), rdonly ? e->ro_fd : e->fd, false);
 	if (r < 0)
 		return r;
-	registry_note_attach(st->registry, slot, clock_ns(CLOCK_REALTIME));
-	log_debug("attached '%s' read-only by pid %d (uid %u)", req.name, (int)cr->pid,
-		  (unsigned)cr->uid);
+	registry_note_attach(rq->rs->cfg.registry, slot, sealshm__now_ns(CLOCK_REALTIME));
+	log_debug("attached '%s'%s by pid %d (uid %u)", req.name, rdonly ? " read-only" : "",
+		  (int)cr->pid, (unsigned)cr->ids.uid);
 	return 0;
 }
 
-static int handle_unlink(struct client *c, const struct client_msg *m,
-			 const struct request_state *st)
+static int handle_unlink(struct request *rq)
 {
-	const struct client_cred *cr = client_cred(c);
+	struct registry *reg = rq->rs->cfg.registry;
 	const struct registry_entry *e;
 	struct sealshm_msg_name req;
-	struct sealshm_msg_hdr rep;
 	struct session *s;
 	uint32_t slot;
 	int r;
 
-	r = name_request(c, m, st, "unlink", 0, &req, &s, &slot);
+	r = name_request(rq, 0, &req, &s, &slot);
 	if (r <= 0)
 		return r;
-	e = registry_get(st->registry, slot);
+	e = registry_get(reg, slot);
 
-	if (cr->uid != 0 && cr->uid != e->uid)
-		return refuse(c, &req.hdr, "unlink", req.name, -EPERM, "not the owner");
+	if (rq->cred->ids.uid != 0 && rq->cred->ids.uid != e->uid)
+		return refuse(rq, req.name, -EPERM, "not the owner");
 
 	/* Out of every session too: no warning when they end, and a later
 	 * name of the same spelling is not theirs. */
-	sessions_forget_name(st->sessions, slot);
-	registry_remove(st->registry, slot);
-	log_info("unlinked '%s' by pid %d", req.name, (int)cr->pid);
-
-	rep = (struct sealshm_msg_hdr){
-		.type = req.hdr.type | SEALSHM_MSG_REPLY,
-		.size = sizeof(rep),
-		.seq = req.hdr.seq,
-	};
-	return client_send(c, &rep, sizeof(rep), -EBADF, false);
+	sessions_forget_name(rq->rs->cfg.sessions, slot);
+	registry_remove(reg, slot);
+	log_info("unlinked '%s' by pid %d", req.name, (int)rq->cred->pid);
+	return reply_status(rq, 0);
 }
 
-static int handle_stat(struct client *c, const struct client_msg *m,
-		       const struct request_state *st)
+static int handle_stat(struct request *rq)
 {
 	const struct registry_entry *e;
 	struct sealshm_msg_name req;
@@ -730,44 +743,34 @@ static int handle_stat(struct client *c, const struct client_msg *m,
 	uint32_t slot;
 	int r;
 
-	r = name_request(c, m, st, "stat", 0, &req, &s, &slot);
+	r = name_request(rq, 0, &req, &s, &slot);
 	if (r <= 0)
 		return r;
 	/* Pending TRACKs count before we say who tracks the name (they link
 	 * only: the slot stays valid). */
-	clients_drain_sessions(st->clients);
-	e = registry_get(st->registry, slot);
+	clients_drain(client_clients(rq->client));
+	e = registry_get(rq->rs->cfg.registry, slot);
 
-	if (!may(client_cred(c), e, MAY_READ))
-		return refuse(c, &req.hdr, "stat", req.name, -EACCES, "permission denied");
+	if (!may(rq->cred, e, SEALSHM__MAY_READ))
+		return refuse(rq, req.name, -EACCES, "permission denied");
 
-	rep.hdr = (struct sealshm_msg_hdr){
-		.type = req.hdr.type | SEALSHM_MSG_REPLY,
-		.size = sizeof(rep),
-		.seq = req.hdr.seq,
-	};
-	info_fill(&rep.info, st->sessions, slot, e);
-	return client_send(c, &rep, sizeof(rep), -EBADF, false);
+	rep.hdr = reply_hdr(rq, sizeof(rep));
+	info_fill(&rep.info, rq->rs->cfg.sessions, slot, e);
+	return reply(rq, &rep, sizeof(rep));
 }
 
-static int handle_list(struct client *c, const struct client_msg *m,
-		       const struct request_state *st)
+static int handle_list(struct request *rq)
 {
-	/* One page, up to SEALSHM_PROTO_MSG_MAX bytes: static, not on the stack. */
-	static union {
-		struct sealshm_msg_list_reply rep;
-		char buf[SEALSHM_PROTO_MSG_MAX];
-	} page;
-	const struct client_cred *cr = client_cred(c);
-	struct registry *reg = st->registry;
+	struct sealshm_msg_list_reply *rep = &rq->rs->page.rep;
+	struct registry *reg = rq->rs->cfg.registry;
 	struct sealshm_msg_list req;
 	uint32_t count = 0, end = registry_slots(reg);
 	uint64_t i, stop;
 	size_t size;
 
-	memcpy(&req, m->data, sizeof(req));
+	memcpy(&req, rq->msg->data, sizeof(req));
 	/* After the copy: draining reads into the shared receive buffer. */
-	clients_drain_sessions(st->clients);
+	clients_drain(client_clients(rq->client));
 
 	/* A cursor is a slot index (0 = start); one past the end reads as
 	 * the end, whatever it is. A page looks at LIST_SCAN_MAX slots at
@@ -780,93 +783,152 @@ static int handle_list(struct client *c, const struct client_msg *m,
 	for (i = req.cursor; i < stop && count < SEALSHM_PROTO_LIST_PAGE; i++) {
 		const struct registry_entry *e = registry_get(reg, (uint32_t)i);
 
-		if (e && may(cr, e, MAY_READ))
-			info_fill(&page.rep.entries[count++], st->sessions, (uint32_t)i, e);
+		if (e && may(rq->cred, e, SEALSHM__MAY_READ))
+			info_fill(&rep->entries[count++], rq->rs->cfg.sessions, (uint32_t)i, e);
 	}
 
-	size = sizeof(page.rep) + count * sizeof(page.rep.entries[0]);
-	page.rep.hdr = (struct sealshm_msg_hdr){
-		.type = req.hdr.type | SEALSHM_MSG_REPLY,
-		.size = (uint32_t)size,
-		.seq = req.hdr.seq,
-	};
+	size = sizeof(*rep) + count * sizeof(rep->entries[0]);
+	rep->hdr = reply_hdr(rq, size);
 	/* i > cursor whenever i < end: a page stops only after taking an
 	 * entry or scanning LIST_SCAN_MAX slots, so the cursor moves on. */
-	page.rep.next_cursor = i < end ? i : 0;
-	page.rep.count = count;
-	page.rep.__pad = 0;
-	return client_send(c, &page, size, -EBADF, false);
+	rep->next_cursor = i < end ? i : 0;
+	rep->count = count;
+	rep->__pad = 0;
+	return reply(rq, rep, size);
 }
 
-static int handle_session(struct client *c, const struct client_msg *m,
-			  const struct request_state *st)
+static int handle_session(struct request *rq)
 {
 	struct sealshm_msg_session_reply rep;
 	struct session *s;
 	int r;
 
-	memcpy(&rep.hdr, m->data, sizeof(rep.hdr));
 	/* A session is a connection of its own: requests on it would be
 	 * answered on a connection the whole family shares, and it must be
 	 * told apart from one that only happens to be idle. */
-	if (client_used(c))
-		return refuse_connection(c, &rep.hdr, -EPROTO,
-					 "session on a connection used for requests");
+	if (rq->conn->used)
+		return refuse_connection(rq, -EPROTO, "session on a connection used for requests");
 
-	r = session_open(st->sessions, c, &s);
+	r = session_open(rq->rs->cfg.sessions, rq->client, &rq->conn->session);
 	if (r < 0)
-		return refuse(c, &rep.hdr, "session", NULL, r, strerror(-r));
+		return refuse(rq, NULL, r, strerror(-r));
+	s = rq->conn->session;
+	/* Nothing but one-way TRACKs comes on it from now on: read only when
+	 * their effect is about to be seen, and at its end. */
+	client_set_passive(rq->client);
 
-	rep.hdr = (struct sealshm_msg_hdr){
-		.type = rep.hdr.type | SEALSHM_MSG_REPLY,
-		.size = sizeof(rep),
-		.seq = rep.hdr.seq,
-	};
+	rep.hdr = reply_hdr(rq, sizeof(rep));
 	rep.id = session_id(s);
 	memcpy(rep.token, session_token(s), sizeof(rep.token));
 	/* The last thing sent on it. A failure closes the connection, which
 	 * ends the session (it tracks nothing yet). */
-	return client_send(c, &rep, sizeof(rep), -EBADF, false);
+	return reply(rq, &rep, sizeof(rep));
 }
 
-static int handle_index(struct client *c, const struct client_msg *m,
-			const struct request_state *st)
+static int handle_index(struct request *rq)
 {
-	const struct client_cred *cr = client_cred(c);
+	const struct request_config *cfg = &rq->rs->cfg;
 	struct sealshm_msg_index_reply rep;
 	int fd;
 
-	memcpy(&rep.hdr, m->data, sizeof(rep.hdr));
 	/* A manager's names are reached through AUTH only: the fast path
 	 * would go around it. */
-	if (st->manager)
-		return refuse(c, &rep.hdr, "index", NULL, -EOPNOTSUPP, "a manager has no index");
+	if (cfg->manager)
+		return refuse(rq, NULL, -EOPNOTSUPP, "a manager has no index");
 	/* The index only says where to look; what makes it worth having is
 	 * pidfd_getfd(2) on trackerd, which the kernel grants to the same
 	 * uid (ptrace access) or root. Others could not use it, and must
 	 * not learn every name, owner and mode from it. */
-	if (cr->uid != 0 && cr->uid != st->euid)
-		return refuse(c, &rep.hdr, "index", NULL, -EPERM, "not trackerd's uid");
-	if (!st->index)
-		return refuse(c, &rep.hdr, "index", NULL, -EOPNOTSUPP, "no index published");
+	if (!is_trackerd_uid(rq))
+		return refuse(rq, NULL, -EPERM, "not trackerd's uid");
+	if (!cfg->index)
+		return refuse(rq, NULL, -EOPNOTSUPP, "no index published");
 
 	/* A new open file description, O_RDONLY, for each client: nothing a
 	 * client does with its fd (F_SETFL, offsets) reaches another's. The
 	 * seals refuse a writable mapping on any fd anyway. */
-	fd = reopen_rdonly(index_fd(st->index));
+	fd = sealshm__memfd_reopen(index_fd(cfg->index), O_RDONLY);
 	if (fd < 0) {
-		counters.refused[SEALSHM_PROTO_REFUSED_OTHER]++;
+		rq->rs->refused[SEALSHM_PROTO_REFUSED_OTHER]++;
 		log_warn("Failed to reopen the index read-only: %s", strerror(-fd));
-		return reply_error(c, &rep.hdr, fd);
+		return reply_status(rq, fd);
 	}
-	rep.hdr = (struct sealshm_msg_hdr){
-		.type = rep.hdr.type | SEALSHM_MSG_REPLY,
-		.size = sizeof(rep),
-		.seq = rep.hdr.seq,
+	rep.hdr = reply_hdr(rq, sizeof(rep));
+	rep.size = index_size(cfg->index);
+	log_debug("index sent to pid %d (uid %u)", (int)rq->cred->pid,
+		  (unsigned)rq->cred->ids.uid);
+	return client_send(rq->client, &rep, sizeof(rep), fd, true);
+}
+
+static int handle_stats(struct request *rq)
+{
+	struct requests *rs = rq->rs;
+	struct registry *reg = rs->cfg.registry;
+	struct clients *cs = client_clients(rq->client);
+	struct sealshm_msg_stats_reply rep;
+	struct sealshm_wire_stats *w = &rep.stats;
+	int64_t mono = sealshm__now_ns(CLOCK_MONOTONIC);
+
+	/* Pending TRACKs are requests too, and sessions may have ended.
+	 * (Draining reads into the shared receive buffer: rq->hdr is a copy.) */
+	clients_drain(cs);
+
+	rep.hdr = reply_hdr(rq, sizeof(rep));
+	*w = (struct sealshm_wire_stats){
+		.start_ns = rs->start_ns,
+		.uptime_ns = mono > rs->start_mono_ns ? (uint64_t)(mono - rs->start_mono_ns) : 0,
+		.names = registry_count(reg),
+		.bytes = registry_bytes(reg),
+		.resident = registry_resident(reg, STATS_SCAN_MAX),
+		.requests = rs->n_requests,
+		.sessions = (uint32_t)sessions_count(rs->cfg.sessions),
+		.clients = (uint32_t)clients_count(cs),
+		.max_names = registry_capacity(reg),
+		.max_names_per_uid = registry_max_per_uid(reg),
+		.max_clients = (uint32_t)clients_max(cs),
+		.max_bytes_per_uid = registry_max_bytes_per_uid(reg),
+		.pid = (uint32_t)getpid(),
+		/* A manager says so: sealshm_manager_start(3). */
+		.flags = rs->cfg.manager ? SEALSHM_PROTO_STATS_MANAGER : 0,
 	};
-	rep.size = index_size(st->index);
-	log_debug("index sent to pid %d (uid %u)", (int)cr->pid, (unsigned)cr->uid);
-	return client_send(c, &rep, sizeof(rep), fd, true);
+	_Static_assert(sizeof(w->refused) == sizeof(rs->refused), "refusal buckets");
+	memcpy(w->refused, rs->refused, sizeof(w->refused));
+	registry_uid_use(reg, rq->cred->ids.uid, &w->caller_names, &w->caller_bytes);
+	log_debug("stats sent to pid %d (uid %u)", (int)rq->cred->pid,
+		  (unsigned)rq->cred->ids.uid);
+	return reply(rq, &rep, sizeof(rep));
+}
+
+/* How each request type is handled, beside proto.h's row for it
+ * (sealshm_proto_request_spec(): its size, fds and name); indexed by type.
+ * TRACK has a row in neither: it is no request (session_message()). */
+static const struct request_type {
+	int (*handle)(struct request *rq);
+	bool before_hello;	/* may come before HELLO */
+	bool before_auth;	/* may come before a keyed manager's AUTH */
+	bool uses;		/* marks the connection used: no session after it */
+} request_types[] = {
+	[SEALSHM_MSG_HELLO]	= { .handle = handle_hello, .before_hello = true,
+				    .before_auth = true },
+	/* Not a use: an authenticated connection may still become a
+	 * session. */
+	[SEALSHM_MSG_AUTH]	= { .handle = handle_auth, .before_auth = true },
+	[SEALSHM_MSG_SESSION]	= { .handle = handle_session },
+	[SEALSHM_MSG_CREATE]	= { .handle = handle_create, .uses = true },
+	[SEALSHM_MSG_ATTACH]	= { .handle = handle_attach, .uses = true },
+	[SEALSHM_MSG_UNLINK]	= { .handle = handle_unlink, .uses = true },
+	[SEALSHM_MSG_STAT]	= { .handle = handle_stat, .uses = true },
+	[SEALSHM_MSG_LIST]	= { .handle = handle_list, .uses = true },
+	[SEALSHM_MSG_INDEX]	= { .handle = handle_index, .uses = true },
+	[SEALSHM_MSG_SHUTDOWN]	= { .handle = handle_shutdown, .uses = true },
+	[SEALSHM_MSG_STATS]	= { .handle = handle_stats, .uses = true },
+};
+
+static const struct request_type *find_type(uint32_t type)
+{
+	if (type >= ELEMENTSOF(request_types) || !request_types[type].handle)
+		return NULL;
+	return &request_types[type];
 }
 
 /* TRACK on session @s: the session's process attached a name through the
@@ -875,30 +937,25 @@ static int handle_index(struct client *c, const struct client_msg *m,
  * peer that frames badly cannot be trusted with the rest); a TRACK whose
  * name is gone (unlinked, the slot reused: generation or inode differ) is
  * ignored, the normal outcome of a race with UNLINK. */
-static int handle_track(struct client *c, struct session *s, const struct client_msg *m,
-			const struct request_state *st)
+static int handle_track(struct requests *rs, struct client *c, struct session *s,
+			const struct client_msg *m)
 {
 	const struct client_cred *cr = client_cred(c);
 	const struct registry_entry *e;
 	struct sealshm_msg_track t;
 	int r;
 
-	if (m->error || m->nfds != 0 || m->len != sizeof(t)) {
-		counters.refused[SEALSHM_PROTO_REFUSED_PROTO]++;
-		log_info("malformed track on session %llu of pid %d; ending it",
-			 (unsigned long long)session_id(s), (int)session_pid(s));
-		return -EPROTO;
-	}
 	memcpy(&t, m->data, sizeof(t));
-	if (t.hdr.size != sizeof(t) || t.hdr.status != 0) {
-		counters.refused[SEALSHM_PROTO_REFUSED_PROTO]++;
+	if (m->error || m->nfds != 0 || m->len != sizeof(t) || t.hdr.size != sizeof(t) ||
+	    t.hdr.status != 0) {
+		rs->refused[SEALSHM_PROTO_REFUSED_PROTO]++;
 		log_info("malformed track on session %llu of pid %d; ending it",
 			 (unsigned long long)session_id(s), (int)session_pid(s));
 		return -EPROTO;
 	}
 
 	/* registry_get() bounds-checks the slot. */
-	e = registry_get(st->registry, t.slot);
+	e = registry_get(rs->cfg.registry, t.slot);
 	if (!e || e->generation != t.generation || e->ino != t.ino) {
 		log_debug("ignored track of slot %u (generation %u) on session %llu of pid %d: "
 			  "name gone", t.slot, t.generation, (unsigned long long)session_id(s),
@@ -909,16 +966,16 @@ static int handle_track(struct client *c, struct session *s, const struct client
 	 * session of another uid must not keep a name of lifetime "last"
 	 * alive. (The index goes to trackerd's uid and root only; this
 	 * guards against a TRACK made up by anyone else.) */
-	if (!may(cr, e, MAY_READ)) {
-		counters.refused[SEALSHM_PROTO_REFUSED_EACCES]++;
+	if (!may(cr, e, SEALSHM__MAY_READ)) {
+		rs->refused[SEALSHM_PROTO_REFUSED_EACCES]++;
 		log_info("refused track '%s' on session %llu of pid %d (uid %u): permission denied",
 			 e->name, (unsigned long long)session_id(s), (int)session_pid(s),
-			 (unsigned)cr->uid);
+			 (unsigned)cr->ids.uid);
 		return 0;
 	}
-	r = session_link(st->sessions, s, t.slot);
+	r = session_link(rs->cfg.sessions, s, t.slot);
 	if (r < 0) {
-		counters.refused[refused_bucket(r)]++;
+		rs->refused[refused_bucket(r)]++;
 		log_info("refused track '%s' on session %llu of pid %d: %s", e->name,
 			 (unsigned long long)session_id(s), (int)session_pid(s),
 			 r == -EDQUOT ? "session tracks too many names" : strerror(-r));
@@ -927,123 +984,38 @@ static int handle_track(struct client *c, struct session *s, const struct client
 	/* A fast attach, counted as one: the library sends one TRACK per
 	 * name and session (lib/session.c), so r == 0 is another process
 	 * of the family that attached it too. */
-	registry_note_attach(st->registry, t.slot, clock_ns(CLOCK_REALTIME));
+	registry_note_attach(rs->cfg.registry, t.slot, sealshm__now_ns(CLOCK_REALTIME));
 	if (r > 0)
 		log_debug("'%s' tracked by session %llu of pid %d (fast attach)", e->name,
 			  (unsigned long long)session_id(s), (int)session_pid(s));
 	return 0;
 }
 
-static int handle_stats(struct client *c, const struct client_msg *m,
-			const struct request_state *st)
+/* Nothing but TRACK may come on a session: anything else ends it (closing
+ * the connection ends it, in request_closed()), and no reply goes out on a
+ * connection that a whole process family holds. */
+static int session_message(struct requests *rs, struct client *c, struct session *s,
+			   const struct client_msg *m, uint32_t type)
 {
-	const struct client_cred *cr = client_cred(c);
-	struct sealshm_msg_stats_reply rep;
-	struct sealshm_wire_stats *w = &rep.stats;
-	int64_t mono = clock_ns(CLOCK_MONOTONIC);
-
-	memcpy(&rep.hdr, m->data, sizeof(rep.hdr));
-	/* After the copy: draining reads into the shared receive buffer.
-	 * Pending TRACKs are requests too, and sessions may have ended. */
-	clients_drain_sessions(st->clients);
-
-	rep.hdr = (struct sealshm_msg_hdr){
-		.type = rep.hdr.type | SEALSHM_MSG_REPLY,
-		.size = sizeof(rep),
-		.seq = rep.hdr.seq,
-	};
-	*w = (struct sealshm_wire_stats){
-		.start_ns = st->start_ns,
-		.uptime_ns = mono > 0 && (uint64_t)mono > st->start_mono_ns ?
-			     (uint64_t)mono - st->start_mono_ns : 0,
-		.names = registry_count(st->registry),
-		.bytes = registry_bytes(st->registry),
-		.resident = registry_resident(st->registry, STATS_SCAN_MAX),
-		.requests = counters.requests,
-		.sessions = (uint32_t)sessions_count(st->sessions),
-		.clients = (uint32_t)clients_count(st->clients),
-		.max_names = st->max_names,
-		.max_names_per_uid = st->max_names_per_uid,
-		.max_clients = st->max_clients,
-		.max_bytes_per_uid = st->max_bytes_per_uid,
-		.pid = (uint32_t)getpid(),
-		/* A manager says so: sealshm_manager_start(3). */
-		.flags = st->manager ? SEALSHM_PROTO_STATS_MANAGER : 0,
-	};
-	_Static_assert(sizeof(w->refused) == sizeof(counters.refused), "refusal buckets");
-	memcpy(w->refused, counters.refused, sizeof(w->refused));
-	registry_uid_use(st->registry, cr->uid, &w->caller_names, &w->caller_bytes);
-	log_debug("stats sent to pid %d (uid %u)", (int)cr->pid, (unsigned)cr->uid);
-	return client_send(c, &rep, sizeof(rep), -EBADF, false);
+	if (type == SEALSHM_MSG_TRACK)
+		return handle_track(rs, c, s, m);
+	rs->refused[SEALSHM_PROTO_REFUSED_PROTO]++;
+	log_info("message on session %llu of pid %d; ending it",
+		 (unsigned long long)session_id(s), (int)session_pid(s));
+	return -EPROTO;
 }
 
-void request_closed(struct client *c, void *userdata)
+/* The framing: size, fd count and status as proto.h's row for the type
+ * says. Returns 1 to go on, else as refuse_connection(). */
+static int check_framing(struct request *rq, const struct sealshm_msg_spec *spec)
 {
-	struct request_state *st = userdata;
-	struct session *s = client_session(c);
-
-	/* SHUTDOWN's reply has left (or its client has gone): exit now. */
-	if (c == st->shutdown_by) {
-		st->shutdown_by = NULL;
-		loop_exit(st->loop, EXIT_SUCCESS);
-	}
-
-	/* Other sessions' pending TRACKs first: a name of lifetime "last"
-	 * lives on if one of them tracks it.  (This session's own were read
-	 * before its end of stream.) */
-	if (s) {
-		clients_drain_sessions(st->clients);
-		session_end(st->sessions, s);
-	}
-}
-
-int request_handle(struct client *c, struct client_msg *m, void *userdata)
-{
-	struct request_state *st = userdata;
-	const struct sealshm_msg_spec *spec;
-	struct sealshm_msg_hdr hdr;
-	struct session *s;
+	const struct client_msg *m = rq->msg;
 	char why[128];
 
-	/* The buffer is zeroed past what arrived: even a short or cut message
-	 * has a header to echo in the reply. */
-	memcpy(&hdr, m->data, sizeof(hdr));
-	counters.requests++;
-
-	/* Nothing but TRACK may come on a session: anything else ends it
-	 * (closing the connection ends it, in request_closed()), and no reply
-	 * goes out on a connection that a whole process family holds. */
-	s = client_session(c);
-	if (s && hdr.type == SEALSHM_MSG_TRACK)
-		return handle_track(c, s, m, st);
-	if (s) {
-		counters.refused[SEALSHM_PROTO_REFUSED_PROTO]++;
-		log_info("message on session %llu of pid %d; ending it",
-			 (unsigned long long)session_id(s), (int)session_pid(s));
-		return -EPROTO;
-	}
-
-	if (m->error == -EXFULL)
-		return refuse_connection(c, &hdr, -EXFULL, "message too large");
-	if (m->error == -ECHRNG)
-		return refuse_connection(c, &hdr, -ECHRNG, "too many fds or control data cut");
-	if (m->len < sizeof(hdr))
-		return refuse_connection(c, &hdr, -EBADMSG, "message shorter than a header");
-
-	/* TRACK is a session's; on a request connection it would be a
-	 * message nobody answers, and the client waiting forever. */
-	if (hdr.type == SEALSHM_MSG_TRACK)
-		return refuse_connection(c, &hdr, -EPROTO, "track on a connection that is no session");
-
-	spec = sealshm_proto_request_spec(hdr.type);
-	if (!spec) {
-		(void)snprintf(why, sizeof(why), "unknown message type %u", hdr.type);
-		return refuse_connection(c, &hdr, -EBADMSG, why);
-	}
-	if (hdr.size != m->len || m->len != spec->size) {
+	if (rq->hdr.size != m->len || m->len != spec->size) {
 		(void)snprintf(why, sizeof(why), "%s of %zu bytes (header says %u, must be %u)",
-			       spec->name, m->len, hdr.size, spec->size);
-		return refuse_connection(c, &hdr, -EBADMSG, why);
+			       spec->name, m->len, rq->hdr.size, spec->size);
+		return refuse_connection(rq, -EBADMSG, why);
 	}
 	if (m->nfds < spec->nfds_min || m->nfds > spec->nfds_max) {
 		if (spec->nfds_min == spec->nfds_max)
@@ -1052,55 +1024,137 @@ int request_handle(struct client *c, struct client_msg *m, void *userdata)
 		else
 			(void)snprintf(why, sizeof(why), "%s with %zu fds (must be %u to %u)",
 				       spec->name, m->nfds, spec->nfds_min, spec->nfds_max);
-		return refuse_connection(c, &hdr, -ECHRNG, why);
+		return refuse_connection(rq, -ECHRNG, why);
 	}
-	if (hdr.status != 0)
-		return refuse_connection(c, &hdr, -EBADMSG, "request with a status");
-	if (!client_greeted(c) && hdr.type != SEALSHM_MSG_HELLO) {
-		(void)snprintf(why, sizeof(why), "%s before hello", spec->name);
-		return refuse_connection(c, &hdr, -EPROTO, why);
-	}
+	if (rq->hdr.status != 0)
+		return refuse_connection(rq, -EBADMSG, "request with a status");
+	return 1;
+}
 
+/* Whether the connection's state lets a request of type @t through now.
+ * Returns 1 to go on, else as refuse_connection(). */
+static int check_state(struct request *rq, const struct request_type *t)
+{
+	const struct request_config *cfg = &rq->rs->cfg;
+	char why[128];
+
+	if (!rq->conn->greeted && !t->before_hello) {
+		(void)snprintf(why, sizeof(why), "%s before hello", rq->verb);
+		return refuse_connection(rq, -EPROTO, why);
+	}
 	/* A keyed manager serves nobody who has not shown the key: refused
 	 * before anything is looked up or registered (a CREATE's fd is
 	 * closed with the message). */
-	if (st->manager && st->key_len > 0 && !client_authed(c) &&
-	    hdr.type != SEALSHM_MSG_HELLO && hdr.type != SEALSHM_MSG_AUTH) {
-		(void)snprintf(why, sizeof(why), "%s before auth", spec->name);
-		return refuse_connection(c, &hdr, -EACCES, why);
+	if (cfg->manager && cfg->key_len > 0 && !rq->conn->authed && !t->before_auth) {
+		(void)snprintf(why, sizeof(why), "%s before auth", rq->verb);
+		return refuse_connection(rq, -EACCES, why);
+	}
+	return 1;
+}
+
+static int request_handle(struct client *c, struct client_msg *m, void *userdata)
+{
+	struct request rq = {
+		.rs = userdata,
+		.client = c,
+		.conn = conn_of(c),
+		.cred = client_cred(c),
+		.msg = m,
+	};
+	const struct sealshm_msg_spec *spec;
+	const struct request_type *t;
+	char why[128];
+	int r;
+
+	/* The buffer is zeroed past what arrived: even a short or cut message
+	 * has a header to echo in the reply. */
+	memcpy(&rq.hdr, m->data, sizeof(rq.hdr));
+	rq.rs->n_requests++;
+
+	if (rq.conn->session)
+		return session_message(rq.rs, c, rq.conn->session, m, rq.hdr.type);
+
+	if (m->error == -EXFULL)
+		return refuse_connection(&rq, -EXFULL, "message too large");
+	if (m->error == -ECHRNG)
+		return refuse_connection(&rq, -ECHRNG, "too many fds or control data cut");
+	if (m->len < sizeof(rq.hdr))
+		return refuse_connection(&rq, -EBADMSG, "message shorter than a header");
+	/* TRACK is a session's; on a request connection it would be a
+	 * message nobody answers, and the client waiting forever. */
+	if (rq.hdr.type == SEALSHM_MSG_TRACK)
+		return refuse_connection(&rq, -EPROTO, "track on a connection that is no session");
+
+	spec = sealshm_proto_request_spec(rq.hdr.type);
+	if (!spec) {
+		(void)snprintf(why, sizeof(why), "unknown message type %u", rq.hdr.type);
+		return refuse_connection(&rq, -EBADMSG, why);
+	}
+	t = find_type(rq.hdr.type);
+	if (!t) {
+		/* proto.h's table and ours disagree (requests_new() checks). */
+		assert(false);
+		return refuse_connection(&rq, -EBADMSG, "unhandled message type");
+	}
+	rq.verb = spec->name;
+
+	r = check_framing(&rq, spec);
+	if (r > 0)
+		r = check_state(&rq, t);
+	if (r <= 0)
+		return r;
+	if (t->uses)
+		rq.conn->used = true;
+	return t->handle(&rq);
+}
+
+static void request_closed(struct client *c, void *userdata)
+{
+	struct requests *rs = userdata;
+	struct session *s = conn_of(c)->session;
+
+	/* SHUTDOWN's reply has left (or its client has gone): exit now. */
+	if (c == rs->shutdown_by) {
+		rs->shutdown_by = NULL;
+		loop_exit(rs->cfg.loop, EXIT_SUCCESS);
 	}
 
-	switch (hdr.type) {
-	case SEALSHM_MSG_HELLO:
-		return handle_hello(c, m);
-	case SEALSHM_MSG_AUTH:
-		/* Not a use: an authenticated connection may still become a
-		 * session. */
-		return handle_auth(c, m, st);
-	case SEALSHM_MSG_SESSION:
-		return handle_session(c, m, st);
+	/* Other sessions' pending TRACKs first: a name of lifetime "last"
+	 * lives on if one of them tracks it.  (This session's own were read
+	 * before its end of stream.) */
+	if (s) {
+		clients_drain(client_clients(c));
+		session_end(rs->cfg.sessions, s);
 	}
+}
 
-	client_set_used(c);
-	switch (hdr.type) {
-	case SEALSHM_MSG_CREATE:
-		return handle_create(c, m, st);
-	case SEALSHM_MSG_ATTACH:
-		return handle_attach(c, m, st);
-	case SEALSHM_MSG_UNLINK:
-		return handle_unlink(c, m, st);
-	case SEALSHM_MSG_STAT:
-		return handle_stat(c, m, st);
-	case SEALSHM_MSG_LIST:
-		return handle_list(c, m, st);
-	case SEALSHM_MSG_INDEX:
-		return handle_index(c, m, st);
-	case SEALSHM_MSG_SHUTDOWN:
-		return handle_shutdown(c, m, st);
-	case SEALSHM_MSG_STATS:
-		return handle_stats(c, m, st);
-	}
-	/* The spec table and this switch disagree. */
-	assert(false);
-	return refuse_connection(c, &hdr, -EBADMSG, "unhandled message type");
+const struct client_ops request_client_ops = {
+	.data_size = sizeof(struct request_conn),
+	.handle = request_handle,
+	.closed = request_closed,
+};
+
+int requests_new(const struct request_config *cfg, struct requests **ret)
+{
+	struct requests *rs;
+
+	/* Every type proto.h lets through has a row here, and no other:
+	 * request types are below SEALSHM_MSG_REPLY. */
+	for (uint32_t type = 0; type < SEALSHM_MSG_REPLY; type++)
+		assert(!sealshm_proto_request_spec(type) == !find_type(type));
+
+	rs = calloc(1, sizeof(*rs));
+	if (!rs)
+		return -ENOMEM;
+	rs->cfg = *cfg;
+	rs->start_ns = sealshm__now_ns(CLOCK_REALTIME);
+	rs->start_mono_ns = sealshm__now_ns(CLOCK_MONOTONIC);
+	*ret = rs;
+	return 0;
+}
+
+struct requests *requests_free(struct requests *rs)
+{
+	free(rs);
+	return NULL;
 }

@@ -48,6 +48,7 @@ struct name_links {
 struct session {
 	struct sessions *set;
 	struct client *client;
+	struct session **owner;		/* cleared when the session is freed */
 	uint64_t id;
 	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];
 	pid_t pid;		/* first pid: SO_PEERCRED of the session connection */
@@ -182,7 +183,7 @@ static void session_free(struct sessions *ss, struct session *s)
 		s->next->prev = s->prev;
 	ss->count--;
 
-	client_set_session(s->client, NULL);
+	*s->owner = NULL;
 	free(s);
 }
 
@@ -208,7 +209,7 @@ size_t sessions_count(const struct sessions *ss)
 	return ss->count;
 }
 
-int session_open(struct sessions *ss, struct client *c, struct session **ret)
+int session_open(struct sessions *ss, struct client *c, struct session **owner)
 {
 	const struct client_cred *cr = client_cred(c);
 	static const uint8_t zero[SEALSHM_PROTO_TOKEN_SIZE];
@@ -236,7 +237,7 @@ int session_open(struct sessions *ss, struct client *c, struct session **ret)
 	s->client = c;
 	s->id = ++ss->next_id;
 	s->pid = cr->pid;
-	s->uid = cr->uid;
+	s->uid = cr->ids.uid;
 
 	b = bucket_of(ss, s->token);
 	s->hnext = *b;
@@ -248,10 +249,10 @@ int session_open(struct sessions *ss, struct client *c, struct session **ret)
 	ss->all = s;
 	ss->count++;
 
-	client_set_session(c, s);
+	s->owner = owner;
+	*owner = s;
 	log_info("session %llu opened by pid %d (uid %u)", (unsigned long long)s->id,
 		 (int)s->pid, (unsigned)s->uid);
-	*ret = s;
 	return 0;
 }
 

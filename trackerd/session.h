@@ -38,14 +38,17 @@ struct sessions;
  * each tracks at most @max_links names. */
 int sessions_new(struct registry *reg, uint32_t max_links, struct sessions **ret);
 /* Free every session and link without unlinking any name (trackerd stops;
- * the registry goes too), detaching them from their clients. NULL is fine.
+ * the registry goes too), clearing their owners' pointers. NULL is fine.
  * Returns NULL. */
 struct sessions *sessions_free(struct sessions *ss);
 size_t sessions_count(const struct sessions *ss);
 
 /* Make the connection @c a session: a new id and random token; logged.
+ * On success *@owner is the session until it is freed (session_end(),
+ * sessions_free()), which sets *@owner to NULL: @owner is where the
+ * connection's user keeps it, and lives as long as the session.
  * Errors: -EAGAIN (no randomness yet), -ENOMEM. */
-int session_open(struct sessions *ss, struct client *c, struct session **ret);
+int session_open(struct sessions *ss, struct client *c, struct session **owner);
 uint64_t session_id(const struct session *s);
 const uint8_t *session_token(const struct session *s);
 struct client *session_client(const struct session *s);
@@ -72,7 +75,7 @@ uint32_t sessions_of_name(const struct sessions *ss, uint32_t slot, uint32_t *re
 			  size_t n);
 
 /* The session's connection ended: apply each tracked name's lifetime, log,
- * free @s and detach it from its client. */
+ * free @s and clear its owner's pointer. */
 void session_end(struct sessions *ss, struct session *s);
 
 #endif /* TRACKERD_SESSION_H */

@@ -148,7 +148,7 @@ static struct index *idx;
 static struct registry *registry;
 static struct sessions *sessions;
 static struct clients *clients;
-static struct request_state state;
+static struct requests *requests;
 static int sync_sock = -1;	/* a greeted connection: LIST round trips */
 
 static void *loop_thread(void *arg)
@@ -292,16 +292,16 @@ static void fuzz_init(void)
 		die("registry_new");
 	if (sessions_new(registry, FUZZ_MAX_NAMES, &sessions) < 0)
 		die("sessions_new");
-	state = (struct request_state){
-		.registry = registry,
-		.sessions = sessions,
-		.index = idx,
-		.max_name_fds = FUZZ_MAX_NAMES,
-		.euid = geteuid(),
-	};
-	if (clients_new(loop, &fake, request_handle, request_closed, &state, &clients) < 0)
+	if (requests_new(&(struct request_config){
+				 .registry = registry,
+				 .sessions = sessions,
+				 .index = idx,
+				 .max_name_fds = FUZZ_MAX_NAMES,
+				 .euid = geteuid(),
+			 }, &requests) < 0)
+		die("requests_new");
+	if (clients_new(loop, &fake, &request_client_ops, requests, &clients) < 0)
 		die("clients_new");
-	state.clients = clients;
 	if (pthread_create(&t, NULL, loop_thread, NULL) != 0)
 		die("pthread_create");
 	sync_sock = fuzz_connect();
