@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * What the files above lib/segment.c (seal.c, list.c, manager.c) need of a
+ * What the files above lib/segment.c (seal.c, slist.c, manager.c) need of a
  * segment handle beyond the public accessors.
  */
 #ifndef SEALSHM_SEGMENT_H

@@ -48,13 +48,13 @@ static const char *const allowed_syscalls[] = {
 	"getsockopt",		/* SO_PEERCRED, SO_PEERGROUPS of a new client */
 	"shutdown",		/* a client closed after its last reply (unused today) */
 
-	/* requests (request.c, registry.c, lib/segment.c) */
+	/* requests (request.c, registry.c, lib/memfd.c) */
 	"fcntl",		/* F_GET_SEALS, F_GETFL of a sent fd; F_DUPFD_CLOEXEC */
 	"fstat",		/* size and inode of a sent fd */
 	"newfstatat",		/* glibc's fstat() */
 	"statx",		/* glibc's fstat() on some arches */
 	"openat",		/* read-only reopen via /proc/self/fd; /dev/null in ready() */
-	"readlinkat",		/* lib/segment.c explaining a refused fd (/proc/self/fd) */
+	"readlinkat",		/* lib/memfd.c explaining a refused fd (/proc/self/fd) */
 	"readlink",		/* the same, older glibc */
 	"getpid",		/* the log's trackerd[PID] */
 	"geteuid",		/* HELLO reply's server_uid (request.c) */
