@@ -18,7 +18,7 @@
 
 int sealshm__autostart(const char *path)
 {
-	const char *bin = sealshm__trackerd_path();
+	const char *bin = sealshm_trackerd_path();
 	char log[PATH_MAX];
 	pid_t pid;
 	int r, status;
@@ -27,10 +27,11 @@ int sealshm__autostart(const char *path)
 	if (r < 0 || (size_t)r >= sizeof(log))
 		return -ENAMETOOLONG;
 
-	/* Say plainly that the binary is missing (-ENOENT) or not executable
-	 * (-EACCES) rather than have the caller time out connecting. */
+	/* Say plainly that the program is missing or not executable, with an
+	 * errno no name lookup gives (-ENOENT would read as "no such name"),
+	 * rather than have the caller time out connecting. */
 	if (access(bin, X_OK) < 0)
-		return -errno;
+		return -ENOPKG;
 
 	char *const argv[] = {
 		(char *)"trackerd",

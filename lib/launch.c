@@ -5,9 +5,14 @@
  * whatever state the caller is in: no signal mask or ignored signal of
  * the caller's, no fd of the caller's but those asked for.
  */
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
+#include <sys/auxv.h>
 
 #include "internal.h"
 #include "launch.h"
@@ -16,11 +21,44 @@
 #define SEALSHM_TRACKERD_PATH "/usr/local/sbin/trackerd"
 #endif
 
-const char *sealshm__trackerd_path(void)
+/* The trackerd built beside this library in a build tree ($O/lib/ and
+ * $O/trackerd/; or $O/selftests/ for a program linked with the static
+ * archive), "" elsewhere.  Found once: the library does not move. */
+static char sibling[PATH_MAX];
+static pthread_once_t sibling_once = PTHREAD_ONCE_INIT;
+
+static void sibling_find(void)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	Dl_info info;
+	char *slash;
+
+	if (!dladdr((void *)sealshm_trackerd_path, &info) || !info.dli_fname ||
+	    !realpath(info.dli_fname, dir))
+		return;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	if (snprintf(path, sizeof(path), "%s/../trackerd/trackerd", dir) >= (int)sizeof(path))
+		return;
+	if (access(path, X_OK) == 0 && realpath(path, sibling) == NULL)
+		sibling[0] = '\0';
+}
+
+const char *sealshm_trackerd_path(void)
 {
 	const char *bin = secure_getenv("SEALSHM_TRACKERD");
 
-	return bin && *bin ? bin : SEALSHM_TRACKERD_PATH;
+	if (bin && *bin)
+		return bin;
+	/* A set-uid or set-gid caller starts only the installed program. */
+	if (!getauxval(AT_SECURE)) {
+		(void)pthread_once(&sibling_once, sibling_find);
+		if (sibling[0])
+			return sibling;
+	}
+	return SEALSHM_TRACKERD_PATH;
 }
 
 int sealshm__spawn(const struct sealshm__spawn *sp, pid_t *ret_pid)

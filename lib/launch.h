@@ -26,7 +26,5 @@ struct sealshm__spawn {
  * and the child's pid, or -errno. */
 int sealshm__spawn(const struct sealshm__spawn *sp, pid_t *ret_pid);
 
-/* The trackerd program: $SEALSHM_TRACKERD, else the installed one. */
-const char *sealshm__trackerd_path(void);
 
 #endif /* SEALSHM_LAUNCH_H */

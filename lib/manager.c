@@ -294,9 +294,10 @@ int sealshm_manager_start(const struct sealshm_manager_opts *opts, struct sealsh
 
 	bin = OPTS_GET(opts, trackerd, NULL);
 	if (!bin || !*bin)
-		bin = sealshm__trackerd_path();
+		bin = sealshm_trackerd_path();
+	/* Missing or not executable: an errno no name lookup gives. */
 	if (access(bin, X_OK) < 0)
-		return sealshm__err(-errno);
+		return sealshm__err(-ENOPKG);
 
 	m = handle_new();
 	if (!m)

@@ -271,6 +271,28 @@ TEST_F_TIMEOUT(race, racing_processes_start_exactly_one, 90)
 	}
 }
 
+/* A program run from the build tree, with no SEALSHM_TRACKERD, starts the
+ * trackerd built beside it (not the installed path, where none may be):
+ * what a new user does after `make demo`.  sealshm_trackerd_path() names
+ * it, for this statically linked test and the CLI alike. */
+TEST_F_TIMEOUT(autostart, build_tree_programs_find_their_trackerd, 60)
+{
+	char prog[PATH_MAX], want[PATH_MAX], out[512];
+	struct helper_run_opts o = { .timeout_ms = 20000, .flags = HELPER_RUN_ERR_TO_OUT };
+
+	ASSERT_EQ(0, helper_trackerd_path(prog, sizeof(prog)));
+	ASSERT_NE(NULL, realpath(prog, want));
+	ASSERT_EQ(0, unsetenv("SEALSHM_TRACKERD"));
+	EXPECT_STREQ(want, sealshm_trackerd_path());
+
+	EXPECT_EQ(0, helper_run_prog(helper_cli_path, (const char *const[]){ "ls", NULL }, &o,
+				     out, sizeof(out))) {
+		TH_LOG("sealshm ls: %s", out);
+	}
+	EXPECT_EQ(1, helper_find_trackerds(self->d.dir, NULL, 0));
+	ASSERT_EQ(0, setenv("SEALSHM_TRACKERD", prog, 1));
+}
+
 FIXTURE(noauto) {
 	struct trackerd d;
 	int fds_before;
@@ -349,8 +371,9 @@ TEST_F(noauto, no_autostart_never_starts)
 	EXPECT_EQ(-1, access(self->d.sock, F_OK));
 }
 
-/* When the trackerd binary is missing, autostart fails promptly with an
- * error, leaking nothing. */
+/* When the trackerd binary is missing, autostart fails promptly with
+ * -ENOPKG (not -ENOENT, which reads as a missing name), leaking nothing,
+ * and sealshm_trackerd_path() names the program it looked for. */
 TEST_F_TIMEOUT(noauto, missing_trackerd_binary_fails_cleanly, 30)
 {
 	struct sealshm_info *infos = NULL;
@@ -360,8 +383,10 @@ TEST_F_TIMEOUT(noauto, missing_trackerd_binary_fails_cleanly, 30)
 	ASSERT_EQ(0, setenv("SEALSHM_SOCKET", self->d.sock, 1));
 	ASSERT_EQ(0, setenv("SEALSHM_TRACKERD", "/nonexistent/trackerd", 1));
 	start = helper_now_ms();
+	EXPECT_STREQ("/nonexistent/trackerd", sealshm_trackerd_path());
 	r = sealshm_registry_list(NULL, &infos);
-	EXPECT_GT(0, r);
+	EXPECT_EQ(-ENOPKG, r);
+	EXPECT_EQ(-ENOPKG, sealshm_attach("x", NULL, &(struct sealshm *){ NULL }));
 	EXPECT_GT(8000, helper_now_ms() - start);
 	errno = 0;
 	EXPECT_EQ(-1, waitpid(-1, NULL, WNOHANG));

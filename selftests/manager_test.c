@@ -967,7 +967,7 @@ TEST_F(manager, errors_as_documented)
 
 	EXPECT_EQ(-EINVAL, sealshm_manager_start(&bad.o, &m));
 	EXPECT_EQ(-EINVAL, sealshm_manager_start(NULL, NULL));
-	EXPECT_EQ(-ENOENT, sealshm_manager_start(&missing, &m));
+	EXPECT_EQ(-ENOPKG, sealshm_manager_start(&missing, &m));
 	EXPECT_EQ(-ECHILD, sealshm_manager_start(&exits, &m));
 	EXPECT_EQ(NULL, m);
 

@@ -69,8 +69,10 @@ struct sealshm;
  * One leading '/' in @name is accepted and dropped.  The memory is zeroed.
  * On success *@ret owns the mapping and fd; release with sealshm_close().
  * Errors: -EINVAL (size 0, bad name or opts), -EEXIST (name taken),
- * -ENOMEM, -EMFILE, -ECONNREFUSED/-ENOENT (no trackerd and autostart
- * disabled or failed), -EPROTO (trackerd speaks another protocol), -EDQUOT.
+ * -ENOMEM, -EMFILE, -ECONNREFUSED/-ENOENT (no trackerd answers and autostart
+ * is disabled or failed), -ENOPKG (none answers and the trackerd program to
+ * start is missing: sealshm_trackerd_path()), -EPROTO (trackerd speaks
+ * another protocol), -EDQUOT.
  */
 SEALSHM_API int sealshm_create(const char *name, size_t size, const struct sealshm_opts *opts,
 			       struct sealshm **ret);
@@ -380,7 +382,7 @@ struct sealshm_manager_opts {
 struct sealshm_manager;
 
 /* Start a manager and return once it answers.  *@ret is its owner's handle.
- * Errors: -EINVAL (bad opts), -ENOENT/-EACCES (no trackerd program),
+ * Errors: -EINVAL (bad opts), -ENOPKG (no executable trackerd program),
  * -ECHILD (it exited before answering), -ETIMEDOUT (no answer in 5 s),
  * -ENOMEM, -EMFILE. */
 SEALSHM_API int sealshm_manager_start(const struct sealshm_manager_opts *opts,
@@ -438,6 +440,13 @@ SEALSHM_API int sealshm_manager_close(struct sealshm_manager *mgr);
 
 /* Library version as "MAJOR.MINOR.PATCH". */
 SEALSHM_API const char *sealshm_version(void);
+
+/* The trackerd program the library starts when none answers (and
+ * sealshm_manager_start() without opts.trackerd): $SEALSHM_TRACKERD, else
+ * the one built beside the library in a build tree, else the installed one.
+ * A string of the library's, valid for the process's life; it may name a
+ * file that does not exist (then starting one fails with -ENOPKG). */
+SEALSHM_API const char *sealshm_trackerd_path(void);
 
 /* For __attribute__((cleanup(sealshm_closep))). */
 static inline void sealshm_closep(struct sealshm **shmp)
