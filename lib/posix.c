@@ -111,7 +111,7 @@ int sealshm__posix_attach(const char *name, bool rdonly, struct sealshm__posix_s
 	return 0;
 }
 
-int sealshm__posix_unlink(const char *name)
+int sealshm__posix_unlink(const char *name, const struct stat *only)
 {
 	char path[SEALSHM_NAME_MAX + 2];
 	int r;
@@ -119,6 +119,20 @@ int sealshm__posix_unlink(const char *name)
 	r = posix_path(path, name);
 	if (r < 0)
 		return r;
+	if (only) {
+		/* glibc's shm_open() names /dev/shm/NAME; another file there
+		 * now is not the handle's to remove.  (A file made in between
+		 * this check and the unlink would still go: the same window
+		 * shm_unlink() itself has.) */
+		char file[sizeof("/dev/shm") + sizeof(path)];
+		struct stat st;
+
+		(void)snprintf(file, sizeof(file), "/dev/shm%s", path);
+		if (stat(file, &st) < 0)
+			return -errno;
+		if (st.st_dev != only->st_dev || st.st_ino != only->st_ino)
+			return -ENOENT;
+	}
 	if (shm_unlink(path) < 0)
 		return -errno;
 	return 0;

@@ -23,7 +23,9 @@ int sealshm__posix_create(const char *name, size_t size, mode_t mode,
 			  struct sealshm__posix_seg *ret);
 /* Open, size from fstat() (-EBADMSG: not a regular file, or empty), map. */
 int sealshm__posix_attach(const char *name, bool rdonly, struct sealshm__posix_seg *ret);
-/* shm_unlink("/" + @name). */
-int sealshm__posix_unlink(const char *name);
+struct stat;
+/* shm_unlink("/" + @name); with @only, only while the name is that file
+ * (-ENOENT otherwise). */
+int sealshm__posix_unlink(const char *name, const struct stat *only);
 
 #endif /* SEALSHM_POSIX_H */

@@ -215,10 +215,14 @@ struct sealshm_msg_name {
 	struct sealshm_msg_hdr hdr;
 	uint32_t flags;		/* ATTACH: SEALSHM_PROTO_ATTACH_FLAGS; others 0 */
 	uint32_t __pad;
+	/* UNLINK: 0, or the inode number the name's memfd must have: an unlink
+	 * through a handle removes the name only while it still names the
+	 * handle's segment (-ENOENT otherwise).  Others: 0. */
+	uint64_t ino;
 	uint8_t token[SEALSHM_PROTO_TOKEN_SIZE];	/* ATTACH with TRACK; else zero */
 	char name[SEALSHM_PROTO_NAME_SIZE];
 };
-_Static_assert(sizeof(struct sealshm_msg_name) == 16 + 8 + 16 + 256, "name msg size");
+_Static_assert(sizeof(struct sealshm_msg_name) == 16 + 8 + 8 + 16 + 256, "name msg size");
 
 /* ATTACH reply; carries exactly one fd when status is 0, none otherwise. */
 struct sealshm_msg_attach_reply {

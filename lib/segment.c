@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 #include "memfd.h"
@@ -327,13 +328,15 @@ int sealshm_attach(const char *name, const struct sealshm_opts *opts, struct sea
 	return sealshm__err(attach(n, opts, flags, ret));
 }
 
-static int unlink_name(const char *name, const struct sealshm_opts *opts)
+/* UNLINK @name; with @ino, only while the name's memfd is that inode. */
+static int unlink_name(const char *name, uint64_t ino, const struct sealshm_opts *opts)
 {
 	struct sealshm_msg_name req = {
 		.hdr = {
 			.type = SEALSHM_MSG_UNLINK,
 			.size = sizeof(req),
 		},
+		.ino = ino,
 	};
 	struct sealshm_msg_hdr rep;
 	int r;
@@ -350,14 +353,20 @@ int sealshm_unlink(struct sealshm *shm)
 	 * choice (starting a trackerd only to be told -ENOENT is pointless,
 	 * but it is what a NULL-opts unlink_name() would do too). */
 	SEALSHM_OPTS(sealshm_opts, opts);
+	struct stat st;
 
 	sealshm__return_if_fail(shm, -EINVAL);
+	/* Only the segment this handle maps: the name may name a newer one
+	 * by now, which is not ours to remove (CPython's unlink() removes
+	 * whatever the name names). */
+	if (fstat(shm->fd, &st) < 0)
+		return sealshm__err(-errno);
 	if (shm->flags & SEALSHM_POSIX)
-		return sealshm__err(sealshm__posix_unlink(shm->name));
+		return sealshm__err(sealshm__posix_unlink(shm->name, &st));
 	opts.flags = shm->flags & SEALSHM_NO_AUTOSTART;
 	opts.socket = shm->socket;
 
-	return sealshm__err(unlink_name(shm->name, &opts));
+	return sealshm__err(unlink_name(shm->name, (uint64_t)st.st_ino, &opts));
 }
 
 int sealshm_unlink_name(const char *name, const struct sealshm_opts *opts)
@@ -369,8 +378,8 @@ int sealshm_unlink_name(const char *name, const struct sealshm_opts *opts)
 	sealshm__return_if_fail(sealshm__name_check(name, &n) == 0, -EINVAL);
 
 	if (OPTS_GET(opts, flags, 0) & SEALSHM_POSIX)
-		return sealshm__err(sealshm__posix_unlink(n));
-	return sealshm__err(unlink_name(n, opts));
+		return sealshm__err(sealshm__posix_unlink(n, NULL));
+	return sealshm__err(unlink_name(n, 0, opts));
 }
 
 void *sealshm_buf(const struct sealshm *shm)

@@ -47,10 +47,11 @@ TEST(message_layouts_are_fixed)
 	EXPECT_EQ(32, offsetof(struct sealshm_msg_create, token));
 	EXPECT_EQ(48, offsetof(struct sealshm_msg_create, name));
 
-	EXPECT_EQ(296, sizeof(struct sealshm_msg_name));
+	EXPECT_EQ(304, sizeof(struct sealshm_msg_name));
 	EXPECT_EQ(16, offsetof(struct sealshm_msg_name, flags));
-	EXPECT_EQ(24, offsetof(struct sealshm_msg_name, token));
-	EXPECT_EQ(40, offsetof(struct sealshm_msg_name, name));
+	EXPECT_EQ(24, offsetof(struct sealshm_msg_name, ino));
+	EXPECT_EQ(32, offsetof(struct sealshm_msg_name, token));
+	EXPECT_EQ(48, offsetof(struct sealshm_msg_name, name));
 
 	EXPECT_EQ(40, sizeof(struct sealshm_msg_session_reply));
 	EXPECT_EQ(16, offsetof(struct sealshm_msg_session_reply, id));

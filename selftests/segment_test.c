@@ -441,6 +441,66 @@ TEST_F(segment, unlinked_name_is_reusable)
 	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
 }
 
+/* An old handle unlinks only its own segment: once the name was unlinked
+ * and made again (here by another handle; by anyone in general), the old
+ * handle's unlink is -ENOENT and the newer segment stays; unlink by name
+ * keeps its meaning.  Also for a handle from an attach, and in the POSIX
+ * backend. */
+TEST_F(segment, stale_handle_does_not_unlink_newer_segment)
+{
+	SEALSHM_OPTS(sealshm_opts, posix, .flags = SEALSHM_POSIX);
+	struct sealshm *attached = NULL;
+	struct sealshm_info info;
+	char pname[64];
+
+	ASSERT_EQ(0, sealshm_create("renewed", 64, NULL, &self->shm[0]));
+	ASSERT_EQ(0, sealshm_attach("renewed", NULL, &attached));
+	ASSERT_EQ(0, sealshm_unlink_name("renewed", NULL));
+	ASSERT_EQ(0, sealshm_create("renewed", 32, NULL, &self->shm[1]));
+
+	EXPECT_EQ(-ENOENT, sealshm_unlink(self->shm[0]));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-ENOENT, sealshm_unlink(attached));
+	ASSERT_EQ(0, sealshm_stat("renewed", NULL, &info));
+	EXPECT_EQ(32, info.size);
+	sealshm_close(attached);
+
+	/* The newer handle's own unlink works; then nothing is left. */
+	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
+	EXPECT_EQ(-ENOENT, sealshm_unlink(self->shm[1]));
+	EXPECT_EQ(-ENOENT, sealshm_stat("renewed", NULL, &info));
+
+	/* By name: whatever the name names. */
+	ASSERT_EQ(0, sealshm_create("renewed", 16, NULL, &self->shm[2]));
+	EXPECT_EQ(0, sealshm_unlink_name("renewed", NULL));
+
+	/* /dev/shm, as CPython names it. */
+	snprintf(pname, sizeof(pname), "sealshm_renewed_%d", (int)getpid());
+	ASSERT_EQ(0, sealshm_create(pname, 64, &posix, &self->shm[3]));
+	ASSERT_EQ(0, sealshm_unlink_name(pname, &posix));
+	ASSERT_EQ(0, sealshm_create(pname, 64, &posix, &attached));
+	EXPECT_EQ(-ENOENT, sealshm_unlink(self->shm[3]));
+	EXPECT_EQ(0, sealshm_unlink(attached));
+	EXPECT_EQ(-ENOENT, sealshm_unlink_name(pname, &posix));
+	sealshm_close(attached);
+}
+
+/* The same across a trackerd restart: the restarted trackerd knows the name
+ * with a new segment, which a handle from before must not remove. */
+TEST_F(segment, handle_from_before_restart_does_not_unlink)
+{
+	SEALSHM_OPTS(sealshm_opts, untracked, .flags = SEALSHM_NO_TRACK);
+	struct sealshm_info info;
+
+	ASSERT_EQ(0, sealshm_create("restarted", 64, &untracked, &self->shm[0]));
+	ASSERT_EQ(0, trackerd_stop(&self->d));
+	ASSERT_EQ(0, trackerd_spawn(&self->d, NULL));	/* the same socket */
+	ASSERT_EQ(0, sealshm_create("restarted", 64, &untracked, &self->shm[1]));
+	EXPECT_EQ(-ENOENT, sealshm_unlink(self->shm[0]));
+	ASSERT_EQ(0, sealshm_stat("restarted", NULL, &info));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
+}
+
 /* sealshm_registry_list and sealshm_stat report what was created: size, owner,
  * mode, seals, creation time, creator pid and inode; after unlink, neither
  * reports it. */

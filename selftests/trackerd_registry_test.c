@@ -269,6 +269,44 @@ TEST_F(trackerd, attach_reply_carries_fd_and_info)
 					 sizeof(reply), NULL));
 }
 
+/* UNLINK with an inode removes the name only while its memfd is that
+ * inode (-ENOENT, nothing removed, otherwise); ATTACH and STAT must send 0
+ * there. */
+TEST_F(trackerd, unlink_by_inode_spares_a_newer_segment)
+{
+	struct sealshm_msg_name req;
+	char reply[64];
+	struct stat st;
+	ssize_t n;
+
+	self->extra[0] = helper_memfd(4096, F_SEAL_SHRINK | F_SEAL_GROW);
+	ASSERT_GE(self->extra[0], 0);
+	ASSERT_EQ(0, fstat(self->extra[0], &st));
+	ASSERT_EQ(0, raw_create(_metadata, self->raw, "byino", 4096, 0600, 0, &self->extra[0], 1));
+
+	raw_name_req(&req, SEALSHM_MSG_UNLINK, 70, "byino", 0);
+	req.ino = st.st_ino + 1;
+	n = raw_call(self->raw, &req, sizeof(req), NULL, 0, reply, sizeof(reply), NULL);
+	EXPECT_EQ(-ENOENT, error_reply(_metadata, reply, n, SEALSHM_MSG_UNLINK, 70));
+
+	raw_name_req(&req, SEALSHM_MSG_ATTACH, 71, "byino", 0);
+	req.ino = st.st_ino;
+	n = raw_call(self->raw, &req, sizeof(req), NULL, 0, reply, sizeof(reply), NULL);
+	EXPECT_EQ(-EINVAL, error_reply(_metadata, reply, n, SEALSHM_MSG_ATTACH, 71));
+	raw_name_req(&req, SEALSHM_MSG_STAT, 72, "byino", 0);
+	req.ino = st.st_ino;
+	n = raw_call(self->raw, &req, sizeof(req), NULL, 0, reply, sizeof(reply), NULL);
+	EXPECT_EQ(-EINVAL, error_reply(_metadata, reply, n, SEALSHM_MSG_STAT, 72));
+
+	raw_name_req(&req, SEALSHM_MSG_UNLINK, 73, "byino", 0);
+	req.ino = st.st_ino;
+	n = raw_call(self->raw, &req, sizeof(req), NULL, 0, reply, sizeof(reply), NULL);
+	EXPECT_EQ((ssize_t)sizeof(struct sealshm_msg_hdr), n);
+	EXPECT_EQ(0, ((struct sealshm_msg_hdr *)reply)->status);
+	EXPECT_EQ(-ENOENT, raw_name_call(self->raw, SEALSHM_MSG_STAT, "byino", 0, reply,
+					 sizeof(reply), NULL));
+}
+
 /* Registration, unlink and refusals each log one line naming the name. */
 TEST_F(trackerd, log_names_name_and_reason)
 {

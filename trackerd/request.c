@@ -589,6 +589,8 @@ static int name_request(struct request *rq, uint32_t allowed_flags, struct seals
 		return refuse(rq, NULL, -EINVAL, "invalid name");
 	if ((req->flags & ~allowed_flags) || req->__pad != 0)
 		return refuse(rq, req->name, -EINVAL, "unknown flags");
+	if (req->ino != 0 && rq->hdr.type != SEALSHM_MSG_UNLINK)
+		return refuse(rq, req->name, -EINVAL, "an inode number where none belongs");
 	/* Before the name: a stale session learns nothing about names. */
 	r = track_session(rq, req->name, req->flags, req->token, ret_s);
 	if (r <= 0)
@@ -725,6 +727,11 @@ static int handle_unlink(struct request *rq)
 
 	if (rq->cred->ids.uid != 0 && rq->cred->ids.uid != e->uid)
 		return refuse(rq, req.name, -EPERM, "not the owner");
+	/* Through a handle: only the segment that handle maps.  The name may
+	 * have been unlinked and made again since (by anyone, or after a
+	 * restart): the newer segment is not the handle's to remove. */
+	if (req.ino != 0 && req.ino != e->ino)
+		return refuse(rq, req.name, -ENOENT, "the name now names another segment");
 
 	/* Out of every session too: no warning when they end, and a later
 	 * name of the same spelling is not theirs. */
