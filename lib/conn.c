@@ -7,6 +7,7 @@
  * order, are lib/peer.c's.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "autostart.h"
@@ -55,12 +56,27 @@ static bool nobody_listens(int r)
 	return r == -ENOENT || r == -ECONNREFUSED;
 }
 
+/* connect() says ECONNREFUSED for a stale socket, and as well for a file, a
+ * directory or a FIFO at @path: those are a mistake in $SEALSHM_SOCKET or
+ * opts.socket, never something to start a trackerd on (it would make
+ * PATH.lock and PATH.log beside them).  -ENOTSOCK for them, else @r. */
+static int refused_why(const char *path, int r)
+{
+	struct stat st;
+
+	if (r == -ECONNREFUSED && lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
+	return r;
+}
+
 int sealshm__conn_connect(const char *path, bool autostart)
 {
 	int64_t start, last_spawn, delay = CONNECT_DELAY_MIN_NS;
 	int r;
 
 	r = try_connect(path);
+	if (r == -ECONNREFUSED)
+		r = refused_why(path, r);
 	if (r >= 0 || !autostart || !nobody_listens(r))
 		return r;
 

@@ -371,6 +371,50 @@ TEST_F(noauto, no_autostart_never_starts)
 	EXPECT_EQ(-1, access(self->d.sock, F_OK));
 }
 
+/* $SEALSHM_SOCKET naming a file, a directory or a FIFO is a mistake:
+ * -ENOTSOCK at once, no trackerd started, nothing created beside it (as
+ * root, SEALSHM_SOCKET=/dev/null used to leave /dev/null.lock).  trackerd
+ * itself refuses such a --socket before making PATH.lock. */
+TEST_F(noauto, socket_path_that_is_no_socket_is_refused)
+{
+	struct helper_run_opts o = { .flags = HELPER_RUN_ERR_TO_OUT };
+	const char *kinds[] = { "file", "dir", "fifo" };
+	char path[192], side[200], out[512];
+	struct sealshm *shm = NULL;
+
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+		snprintf(path, sizeof(path), "%s/%s", self->d.dir, kinds[i]);
+		if (i == 0) {
+			ASSERT_EQ(0, close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600)));
+		} else if (i == 1) {
+			ASSERT_EQ(0, mkdir(path, 0700));
+		} else {
+			ASSERT_EQ(0, mkfifo(path, 0600));
+		}
+		ASSERT_EQ(0, setenv("SEALSHM_SOCKET", path, 1));
+		EXPECT_EQ(-ENOTSOCK, sealshm_create("x", 8, NULL, &shm)) {
+			TH_LOG("SEALSHM_SOCKET at a %s", kinds[i]);
+		}
+		EXPECT_EQ(-ENOTSOCK, sealshm_attach("x", NULL, &shm));
+		EXPECT_EQ(NULL, shm);
+
+		EXPECT_EQ(1, helper_run_prog(helper_trackerd_path,
+					     (const char *const[]){ "--foreground", "--socket",
+								    path, NULL },
+					     &o, out, sizeof(out)));
+		EXPECT_NE(NULL, strstr(out, "is not a socket")) {
+			TH_LOG("trackerd said: %s", out);
+		}
+		snprintf(side, sizeof(side), "%s.lock", path);
+		EXPECT_EQ(-1, access(side, F_OK));
+		snprintf(side, sizeof(side), "%s.log", path);
+		EXPECT_EQ(-1, access(side, F_OK));
+	}
+	ASSERT_EQ(0, unsetenv("SEALSHM_SOCKET"));
+	helper_sleep_ms(100);
+	EXPECT_EQ(0, helper_find_trackerds(self->d.dir, NULL, 0));
+}
+
 /* When the trackerd binary is missing, autostart fails promptly with
  * -ENOPKG (not -ENOENT, which reads as a missing name), leaking nothing,
  * and sealshm_trackerd_path() names the program it looked for. */

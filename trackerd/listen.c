@@ -213,6 +213,17 @@ static int listen_fds_take(int *ret_fd)
 	return 1;
 }
 
+/* -ENOTSOCK when @path exists and is no socket; 0 when it is one or is
+ * not there. */
+static int not_a_socket(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return S_ISSOCK(st.st_mode) ? 0 : -ENOTSOCK;
+}
+
 int listener_open(const char *path, mode_t mode, gid_t gid, struct listener **ret)
 {
 	struct listener *l;
@@ -251,6 +262,12 @@ int listener_open(const char *path, mode_t mode, gid_t gid, struct listener **re
 		return 0;
 	}
 
+	/* A path that is something else than a socket (a file, a directory,
+	 * a FIFO, /dev/null) is a mistake: refuse it before PATH.lock is made
+	 * beside it, and never replace it. */
+	r = not_a_socket(path);
+	if (r < 0)
+		goto fail;
 	if (asprintf(&l->lock_path, "%s.lock", path) < 0) {
 		l->lock_path = NULL;
 		r = -ENOMEM;

@@ -221,6 +221,11 @@ static int take_socket(struct trackerd *t)
 			 t->path);
 		return 1;
 	}
+	if (r == -ENOTSOCK) {
+		log_warn("Failed to listen on '%s': it exists and is not a socket (a file, a "
+			 "directory or a FIFO); not replacing it", t->path);
+		return r;
+	}
 	if (r < 0) {
 		log_warn("Failed to listen on '%s': %s", t->path, strerror(-r));
 		return r;
