@@ -454,6 +454,7 @@ enum sealshm__fast sealshm__index_attach(struct sealshm__index *x, const struct 
 		if (r == SEALSHM__FAST_YES) {
 			*ret = (struct sealshm__fast_attach){
 				.fd = fd,
+				.remote_fd = h.fd,
 				.size = h.size,
 				.epoch = x->epoch,
 				.ino = h.ino,
@@ -466,4 +467,17 @@ enum sealshm__fast sealshm__index_attach(struct sealshm__index *x, const struct 
 			return r;
 	}
 	return SEALSHM__FAST_NO;
+}
+
+bool sealshm__index_still(const struct sealshm__index *x, const struct sealshm__fast_attach *fa)
+{
+	const struct fp_hit h = {
+		.slot = fa->slot,
+		.generation = fa->generation,
+		.fd = fa->remote_fd,
+		.ino = fa->ino,
+	};
+
+	assert(fa->slot < x->capacity);
+	return entry_unchanged(x, &h);
 }

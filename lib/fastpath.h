@@ -37,6 +37,7 @@ bool sealshm__index_gone(const struct sealshm__index *x);
  * session's TRACK needs to name the registration. */
 struct sealshm__fast_attach {
 	int fd;
+	int32_t remote_fd;	/* trackerd's fd number for it */
 	uint64_t size;
 	uint64_t epoch;
 	uint64_t ino;
@@ -58,5 +59,12 @@ enum sealshm__fast {
 enum sealshm__fast sealshm__index_attach(struct sealshm__index *x, const struct sealshm__cred *cr,
 					 const char *name, bool rdonly,
 					 struct sealshm__fast_attach *ret);
+
+/* Does @x still publish the registration @fa was attached through?  After
+ * a TRACK was sent for it, yes means trackerd will read that TRACK before
+ * it could remove the name for a session's end (it reads every session's
+ * pending TRACKs first), so the name is tracked; no means it may be gone
+ * already, untracked: ask the round trip. */
+bool sealshm__index_still(const struct sealshm__index *x, const struct sealshm__fast_attach *fa);
 
 #endif /* SEALSHM_FASTPATH_H */

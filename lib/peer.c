@@ -588,6 +588,14 @@ static int attach_locked(const char *path, bool autostart, const char *name, boo
 		 * opens a new one. */
 		if (r < 0 && sealshm__is_disconnect(r))
 			peer_drop_session(p);
+		/* Sent now: between our look at the index and the TRACK, the
+		 * last session tracking a LIFETIME_LAST name (or any, for
+		 * CPython's lifetime) may have ended and taken the name.  If
+		 * the index still has it after the TRACK left, trackerd reads
+		 * the TRACK before any later removal (sealshm__index_still()).
+		 * Otherwise the round trip gives the real answer. */
+		if (r == 1 && !sealshm__index_still(p->index, ret))
+			r = -ESTALE;
 	}
 	if (r < 0) {
 		/* The round trip tracks it instead. */

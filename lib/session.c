@@ -23,6 +23,7 @@
 #include "fdpass.h"
 #include "internal.h"
 #include "session.h"
+#include "testhook.h"
 
 /* TRACKs a session remembers having sent, direct-mapped by slot: a
  * collision only costs a TRACK sent again (trackerd links a name to a
@@ -268,6 +269,7 @@ int sealshm__session_track(struct sealshm__session *s, uint64_t epoch, uint32_t 
 	 */
 	if (t->epoch == epoch && t->slot == slot && t->generation == generation && t->ino == ino)
 		return 0;
+	sealshm__test_pause(SEALSHM__PAUSE_BEFORE_TRACK);
 	/* TRACK joins whatever session the socket is, token or not.  A handed
 	 * session whose token trackerd does not know must instead be replaced
 	 * by one of our own (-ESTALE): only a round trip, which carries the
@@ -293,7 +295,7 @@ int sealshm__session_track(struct sealshm__session *s, uint64_t epoch, uint32_t 
 		.slot = slot,
 		.generation = generation,
 	};
-	return 0;
+	return 1;
 }
 
 int sealshm__session_export(const struct sealshm__session *s,

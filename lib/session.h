@@ -51,7 +51,9 @@ void sealshm__session_confirm(struct sealshm__session *s);
 
 /* Send TRACK (registry @slot holding @generation, inode @ino, in the index
  * of trackerd instance @epoch) unless this session has sent that very
- * TRACK before; never waits for trackerd.  Returns 0 or -errno, then the
+ * TRACK before; never waits for trackerd.  Returns 1 when it was sent now
+ * (trackerd links the name when it reads it, if the registration still
+ * exists then), 0 when it had been sent before, or -errno, and then the
  * name is not tracked (the caller uses the round trip): -EAGAIN for an
  * adopted session whose token no round trip has confirmed yet, a
  * disconnect (sealshm__is_disconnect()) when trackerd ended the session. */

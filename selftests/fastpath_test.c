@@ -12,8 +12,10 @@
  */
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "kselftest_harness.h"
@@ -287,6 +289,79 @@ TEST_F(fastpath, tracked_fast_attach_follows_first_exit_rule)
 	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "leaked segment 'fp_tracked'", who,
 					  NULL));
 	EXPECT_EQ(0, peer_finish(&self->peer[0], 5000));
+}
+
+/* One line from @fd (a pause point's report), within @timeout_ms; its
+ * length without the newline, or -errno. */
+static int read_line(int fd, char *buf, size_t len, unsigned int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t n = 0;
+
+	while (n + 1 < len) {
+		ssize_t r;
+
+		if (poll(&p, 1, (int)timeout_ms) <= 0)
+			return -ETIMEDOUT;
+		r = read(fd, buf + n, 1);
+		if (r <= 0)
+			return r == 0 ? -EPIPE : -errno;
+		if (buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* The window between a fast attach's look at the index and its one-way
+ * TRACK, opened on purpose with the test-only pause point: a forked child
+ * stops there, the only family tracking a LIFETIME_LAST name ends, and
+ * trackerd removes the name.  The attach must then not report success for
+ * a name that is gone (the round trip would say -ENOENT): it checks the
+ * index again after the TRACK left and asks the round trip. */
+TEST_F_TIMEOUT(fastpath, tracked_fast_attach_racing_last_tracker_end, 60)
+{
+	char line[128], env[64], c = 'g';
+	struct sealshm *a = NULL;
+	int sv[2], status;
+	pid_t pid;
+
+	ASSERT_EQ(0, peer_start(&self->peer[0], ARGS("--lifetime-last", "create", "fp_last", "4096"),
+				-1, NULL));
+	ASSERT_LT(0, peer_line(&self->peer[0], line, sizeof(line), 5000));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int r;
+
+		close(sv[0]);
+		snprintf(env, sizeof(env), "before-track:%d", sv[1]);
+		if (setenv("SEALSHM_TEST_PAUSE", env, 1) < 0)
+			_exit(10);
+		r = sealshm_attach("fp_last", NULL, &a);
+		/* 0: the name is gone and the attach says so; 1: it claims a
+		 * tracked name that trackerd has removed. */
+		_exit(r == -ENOENT ? 0 : r == 0 ? 1 : 20 + (-r & 0x3f));
+	}
+	close(sv[1]);
+	/* The child is at the pause point: it has checked the index. */
+	ASSERT_LT(0, read_line(sv[0], line, sizeof(line), 5000)) {
+		kill(pid, SIGKILL);
+	}
+	EXPECT_STREQ("before-track", line);
+	/* The last (only) tracking family ends; trackerd removes the name. */
+	peer_destroy(&self->peer[0]);
+	EXPECT_EQ(0, helper_wait_gone("fp_last", GONE_MS));
+	ASSERT_EQ(1, write(sv[0], &c, 1));
+	status = helper_reap(pid, 10000);
+	EXPECT_EQ(0, helper_exit_code(status)) {
+		TH_LOG("the attach returned %s", helper_exit_code(status) == 1 ?
+		       "0 for a name that is gone" : "another error");
+	}
+	close(sv[0]);
 }
 
 /* A burst of tracked fast attaches of distinct names is tracked whole,
