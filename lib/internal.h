@@ -40,12 +40,12 @@
 /* Every flag; a call that only talks to trackerd takes all but POSIX. */
 #define SEALSHM__FLAGS_ALL \
 	(SEALSHM_RDONLY | SEALSHM_NO_TRACK | SEALSHM_NO_AUTOSTART | SEALSHM_LIFETIME_LAST | \
-	 SEALSHM_POSIX)
-#define SEALSHM__FLAGS_TRACKERD	(SEALSHM__FLAGS_ALL & ~SEALSHM_POSIX)
+	 SEALSHM_POSIX | SEALSHM_RESERVE)
+#define SEALSHM__FLAGS_TRACKERD	(SEALSHM__FLAGS_ALL & ~(SEALSHM_POSIX | SEALSHM_RESERVE))
 /* A segment is created read-write (SEALSHM_RDONLY is for attach); the
- * lifetime is chosen once, by the creator. */
+ * lifetime and the reservation are chosen once, by the creator. */
 #define SEALSHM__FLAGS_CREATE	(SEALSHM__FLAGS_ALL & ~SEALSHM_RDONLY)
-#define SEALSHM__FLAGS_ATTACH	(SEALSHM__FLAGS_ALL & ~SEALSHM_LIFETIME_LAST)
+#define SEALSHM__FLAGS_ATTACH	(SEALSHM__FLAGS_ALL & ~(SEALSHM_LIFETIME_LAST | SEALSHM_RESERVE))
 
 /* --- cleanup (systemd style) -------------------------------------------- */
 #define _cleanup_(f) __attribute__((cleanup(f)))

@@ -23,6 +23,7 @@
 #include "internal.h"
 #include "memfd.h"
 #include "posix.h"
+#include "reserve.h"
 
 /* "/" + name, as CPython prepends it (SharedMemory._prepend_leading_slash). */
 static int posix_path(char buf[SEALSHM_NAME_MAX + 2], const char *name)
@@ -36,7 +37,7 @@ static int posix_path(char buf[SEALSHM_NAME_MAX + 2], const char *name)
 	return 0;
 }
 
-int sealshm__posix_create(const char *name, size_t size, mode_t mode,
+int sealshm__posix_create(const char *name, size_t size, mode_t mode, bool reserve,
 			  struct sealshm__posix_seg *ret)
 {
 	char path[SEALSHM_NAME_MAX + 2];
@@ -61,6 +62,11 @@ int sealshm__posix_create(const char *name, size_t size, mode_t mode,
 	if (ftruncate(fd, (off_t)size) < 0) {
 		r = -errno;
 		goto fail;
+	}
+	if (reserve) {
+		r = sealshm__reserve(fd, size);
+		if (r < 0)
+			goto fail;
 	}
 	addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (addr == MAP_FAILED) {

@@ -17,9 +17,10 @@ struct sealshm__posix_seg {
 	size_t size;
 };
 
-/* O_CREAT | O_EXCL | O_RDWR, ftruncate to @size, map read-write.  On
- * failure the name is removed again.  -EEXIST when it is taken. */
-int sealshm__posix_create(const char *name, size_t size, mode_t mode,
+/* O_CREAT | O_EXCL | O_RDWR, ftruncate to @size (and with @reserve every
+ * page allocated: reserve.h), map read-write.  On failure the name is
+ * removed again.  -EEXIST when it is taken. */
+int sealshm__posix_create(const char *name, size_t size, mode_t mode, bool reserve,
 			  struct sealshm__posix_seg *ret);
 /* Open, size from fstat() (-EBADMSG: not a regular file, or empty), map. */
 int sealshm__posix_attach(const char *name, bool rdonly, struct sealshm__posix_seg *ret);

@@ -16,6 +16,7 @@
 #include "name.h"
 #include "peer.h"
 #include "posix.h"
+#include "reserve.h"
 #include "segment.h"
 
 /* A POSIX segment has no trackerd, so no lifetime to choose (NO_TRACK and
@@ -92,7 +93,7 @@ static int posix_open(const char *name, size_t size, mode_t mode, uint32_t flags
 		return r;
 	strcpy(shm->name, name);
 	if (size)
-		r = sealshm__posix_create(name, size, mode, &seg);
+		r = sealshm__posix_create(name, size, mode, flags & SEALSHM_RESERVE, &seg);
 	else
 		r = sealshm__posix_attach(name, flags & SEALSHM_RDONLY, &seg);
 	if (r < 0)
@@ -155,6 +156,13 @@ static int create_tracked(const char *name, size_t size, mode_t mode,
 	if (r < 0)
 		return r;
 	shm->fd = r;
+	/* Before the name exists: a segment that does not fit is no error
+	 * anyone else sees. */
+	if (flags & SEALSHM_RESERVE) {
+		r = sealshm__reserve(shm->fd, size);
+		if (r < 0)
+			return r;
+	}
 
 	/* Map before registering: once trackerd has the name, nothing may
 	 * fail any more, or a name would outlive a failed call. */

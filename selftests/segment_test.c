@@ -331,6 +331,145 @@ TEST_F(segment, create_above_rlimit_fsize_fails_efbig)
 	EXPECT_EQ(-1, access("/dev/shm/sealshm-test-efbig", F_OK));
 }
 
+/* SEALSHM_RESERVE allocates every page at create (the segment is resident
+ * before anyone touches it), and a size the machine cannot hold is -ENOMEM
+ * at once, with nothing registered, instead of a create that succeeds and
+ * a SIGBUS or OOM kill at the first touch (1 TiB is accepted without it).
+ * Both backends. */
+TEST_F(segment, reserve_allocates_now_or_refuses)
+{
+	SEALSHM_OPTS(sealshm_opts, reserve, .flags = SEALSHM_RESERVE | SEALSHM_NO_TRACK);
+	SEALSHM_OPTS(sealshm_opts, lazy, .flags = SEALSHM_NO_TRACK);
+	SEALSHM_OPTS(sealshm_opts, posix, .flags = SEALSHM_POSIX | SEALSHM_RESERVE);
+	struct sealshm_info info;
+	char pname[64];
+	struct stat st;
+
+	EXPECT_EQ(-ENOMEM, sealshm_create("huge", (size_t)1 << 40, &reserve, &self->shm[0]));
+	EXPECT_EQ(NULL, self->shm[0]);
+	EXPECT_EQ(-ENOENT, sealshm_stat("huge", NULL, &info));
+	/* Without it, the same create succeeds: pages come on first touch. */
+	ASSERT_EQ(0, sealshm_create("huge", (size_t)1 << 40, &lazy, &self->shm[0]));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+
+	ASSERT_EQ(0, sealshm_create("reserved", 8 << 20, &reserve, &self->shm[1]));
+	ASSERT_EQ(0, sealshm_stat("reserved", NULL, &info));
+	EXPECT_EQ(8 << 20, info.resident);
+	ASSERT_EQ(0, sealshm_create("lazy", 8 << 20, &lazy, &self->shm[2]));
+	ASSERT_EQ(0, sealshm_stat("lazy", NULL, &info));
+	EXPECT_EQ(0, info.resident);
+	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
+	EXPECT_EQ(0, sealshm_unlink(self->shm[2]));
+
+	snprintf(pname, sizeof(pname), "sealshm_reserve_%d", (int)getpid());
+	ASSERT_EQ(0, sealshm_create(pname, 4 << 20, &posix, &self->shm[3]));
+	ASSERT_EQ(0, fstat(sealshm_fd(self->shm[3]), &st));
+	EXPECT_EQ(4 << 20, st.st_blocks * 512);
+	EXPECT_EQ(0, sealshm_unlink(self->shm[3]));
+	/* Attaching reserves nothing: the flag is refused there. */
+	EXPECT_EQ(-EINVAL, sealshm_attach("reserved", &reserve, &self->shm[0]));
+}
+
+/* This process's memory cgroup directory (v1's memory hierarchy, else the
+ * unified one) under /sys/fs/cgroup, in @buf. */
+static int own_memcg(char *buf, size_t len, bool *ret_v2)
+{
+	char text[4096];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	int r = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(text, sizeof(text), f)) {
+		char *c1 = strchr(text, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		c2[strcspn(c2 + 1, "\n") + 1] = '\0';
+		if (strstr(c1 + 1, "memory")) {
+			snprintf(buf, len, "/sys/fs/cgroup/memory%s", c2 + 1);
+			*ret_v2 = false;
+			r = 0;
+			break;
+		}
+		if (!strcmp(text, "0:") && c1[1] == '\0') {
+			snprintf(buf, len, "/sys/fs/cgroup%s", c2 + 1);
+			*ret_v2 = true;
+			r = 0;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+static int write_file(const char *dir, const char *file, const char *val)
+{
+	char path[PATH_MAX];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* In a memory cgroup of 64 MiB, a reserved create of 128 MiB is -ENOMEM
+ * and the caller lives (fallocate() alone would have called the cgroup's
+ * OOM killer on it); 16 MiB fits.  Skipped where this process may not make
+ * a memory cgroup (no cgroupfs, a read-only one, v2 without the memory
+ * controller delegated). */
+TEST_F(segment, reserve_refuses_what_the_memory_cgroup_cannot_hold)
+{
+	char dir[PATH_MAX], sub[PATH_MAX + 32], pid_s[32];
+	bool v2 = false;
+	int status;
+	pid_t pid;
+
+	if (own_memcg(dir, sizeof(dir), &v2) < 0)
+		SKIP(return, "no memory cgroup in /proc/self/cgroup");
+	snprintf(sub, sizeof(sub), "%s/sealshm-test-%d", dir, (int)getpid());
+	if (mkdir(sub, 0755) < 0)
+		SKIP(return, "cannot make a memory cgroup: %s", strerror(errno));
+	if (write_file(sub, v2 ? "memory.max" : "memory.limit_in_bytes", "67108864") < 0) {
+		rmdir(sub);
+		SKIP(return, "cannot limit a memory cgroup (%s)", v2 ? "v2" : "v1");
+	}
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		SEALSHM_OPTS(sealshm_opts, reserve,
+			     .flags = SEALSHM_RESERVE | SEALSHM_NO_TRACK);
+		struct sealshm *shm = NULL;
+
+		snprintf(pid_s, sizeof(pid_s), "%d", (int)getpid());
+		if (write_file(sub, "cgroup.procs", pid_s) < 0)
+			_exit(10);
+		if (sealshm_create("memcg_big", 128 << 20, &reserve, &shm) != -ENOMEM || shm)
+			_exit(11);
+		if (sealshm_create("memcg_small", 16 << 20, &reserve, &shm) < 0)
+			_exit(12);
+		if (sealshm_unlink(shm) < 0)
+			_exit(13);
+		sealshm_close(shm);
+		_exit(0);
+	}
+	status = helper_reap(pid, 20000);
+	EXPECT_EQ(0, helper_exit_code(status)) {
+		TH_LOG("child status %#x (signal %d)", status,
+		       WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	}
+	/* Empty once its process is gone and its pages freed. */
+	for (int i = 0; i < 50 && rmdir(sub) < 0; i++)
+		helper_sleep_ms(100);
+	EXPECT_EQ(-1, access(sub, F_OK));
+}
+
 /* Every malformed name is refused with -EINVAL by every call that takes a
  * name, before anything is registered. */
 TEST_F(segment, bad_names_fail_einval)

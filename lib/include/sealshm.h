@@ -51,6 +51,11 @@ extern "C" {
  * named as CPython names them), not a memfd named by trackerd: for sharing
  * with Python programs.  Not size-sealed; never tracked by trackerd. */
 #define SEALSHM_POSIX		(1u << 4)
+/* create: allocate every page now, charged to the caller's memory cgroup,
+ * and fail with -ENOMEM when the machine or the caller's memory cgroup has
+ * not that much available, instead of a SIGBUS or an OOM kill when a page
+ * is first touched (the default: pages come on first touch). */
+#define SEALSHM_RESERVE		(1u << 5)
 
 struct sealshm_opts {
 	size_t sz;		/* sizeof(struct sealshm_opts) */
