@@ -16,7 +16,6 @@
  */
 #include <fcntl.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "kselftest_harness.h"
@@ -673,35 +672,16 @@ TEST_F(hostile, hostile_names)
 	close(sock);
 }
 
-/* Raise our fd limit so that @n connections fit (the hard limit is the
- * bound; tests run as root in CI, where it can be raised too). */
-static int want_fds(rlim_t n)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return -errno;
-	if (rl.rlim_cur >= n)
-		return 0;
-	if (rl.rlim_max < n) {
-		rl.rlim_max = n;
-		if (setrlimit(RLIMIT_NOFILE, &(struct rlimit){ n, n }) == 0)
-			return 0;
-		return -EMFILE;
-	}
-	rl.rlim_cur = n;
-	return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
-}
-
 /* 1000 idle connections (half greeted, half silent since connect) while a
  * well-behaved client is served within the bound; then all go, and so do
- * their fds in trackerd. */
+ * their fds in trackerd.  (The fd limit is raised as far as the hard
+ * limit allows; tests run as root in CI, where it can be raised too.) */
 TEST_F_TIMEOUT(hostile, thousand_idle_connections, 60)
 {
 	static int socks[IDLE_CONNS];
 	int ms, r;
 
-	r = want_fds(IDLE_CONNS + 256);
+	r = helper_raise_nofile(IDLE_CONNS + 256);
 	if (r < 0)
 		SKIP(return, "cannot raise RLIMIT_NOFILE to %d: %s", IDLE_CONNS + 256,
 		     strerror(-r));
