@@ -26,6 +26,17 @@
 #define LIMIT_CLIENTS		1024
 #define LIMIT_CLIENTS_MAX	(1u << 20)
 
+/* Connections one peer uid may hold at once, unless --max-clients-per-uid
+ * says otherwise: three quarters of --max-clients, so that one uid (one
+ * member of a system instance or a sidecar's volume) holding all it may
+ * still leaves a quarter to everyone else. Never more than --max-clients. */
+#define LIMIT_CLIENTS_PER_UID(clients)	((clients) - (clients) / 4)
+
+/* Refused connections are logged in bursts: the first in full, then,
+ * while more come, one line with their count per this many seconds, so
+ * that a client opening thousands of connections cannot flood the log. */
+#define LIMIT_LOG_BURST_SEC	5
+
 /* Bytes of segments registered per owner uid (--max-bytes-per-uid); 0 is
  * no limit, the default: memory is charged to whoever touches the pages
  * (the creator's cgroup), not to trackerd, so this is a policy knob for
@@ -58,8 +69,9 @@
 
 /* fds kept from names for @clients (--max-clients): one per possible
  * client and one for a reply it has queued, plus what trackerd holds itself
- * and has in flight. With a lower fd limit than twice this, names get half
- * of it. */
+ * and has in flight (a connection refused over a limit holds one for the
+ * moment between accept() and close()). With a lower fd limit than twice
+ * this, names get half of it. */
 #define LIMIT_FD_RESERVE(clients)	(2 * (uint64_t)(clients) + 64)
 
 /* After accept() fails for lack of fds, wait this long before trying again

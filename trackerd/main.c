@@ -391,7 +391,9 @@ static int serve_clients(struct trackerd *t)
 		log_warn("Failed to watch '%s': %s", t->path, strerror(-r));
 		return r;
 	}
-	clients_set_max(t->clients, o->max_clients);
+	/* A uid's share: three quarters of them unless told otherwise. */
+	clients_set_max(t->clients, o->max_clients, o->max_clients_per_uid ?
+			o->max_clients_per_uid : LIMIT_CLIENTS_PER_UID(o->max_clients));
 	return 0;
 }
 
