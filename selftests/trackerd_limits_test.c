@@ -8,7 +8,9 @@
  *
  * Connections: one uid holding all the connections it may (thousands of
  * idle ones, --max-clients-per-uid) leaves a client of another uid served
- * and has its next one closed at once, with few log lines.
+ * and has its next one closed at once, with few log lines; a connection
+ * that sends nothing is closed at the deadline of its first message
+ * (--hello-timeout), one that said HELLO in time is not.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -225,8 +227,9 @@ TEST(max_names_options)
 #define NOBODY 65534
 
 /* trackerd's defaults (limits.h): --max-clients 1024, of which one uid may
- * hold three quarters. */
+ * hold three quarters; a first message within 2 s. */
 #define MAX_CLIENTS_PER_UID	768
+#define FIRST_MESSAGE_MS	2000
 
 /* How long a hog waits for trackerd to answer or close all its
  * connections. */
@@ -407,6 +410,20 @@ static long wait_refusals_logged(const struct trackerd *d, long want, unsigned i
 	return n;
 }
 
+/* True when @sock is closed by its peer within @timeout_ms: EOF or a
+ * reset, no message. */
+static bool closed_within(int sock, unsigned int timeout_ms)
+{
+	struct pollfd p = { .fd = sock, .events = POLLIN };
+	char buf[SEALSHM_PROTO_MSG_MAX];
+	ssize_t n;
+
+	if (poll(&p, 1, (int)timeout_ms) <= 0)
+		return false;
+	n = recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
 /* In a child of another uid: the library connects, says HELLO, creates,
  * attaches (seeing the creator's byte) and unlinks. */
 static int other_uid_served(void)
@@ -564,18 +581,55 @@ TEST_F_TIMEOUT(clients, one_uid_leaves_room_for_others, 90)
 	EXPECT_EQ(base, helper_wait_fds(self->d.pid, base, 10000));
 }
 
-/* --max-clients-per-uid: a bad value is a usage error (exit 2) naming the
- * option; --help names it; a good value applies: with 2 per uid a third
- * connection of ours is closed at once. */
+/* A connection that sends nothing is closed once its first message is
+ * late (2 s after it was accepted, by default), never sooner, with a log
+ * line; one that said HELLO in time stays, however long it then idles. */
+TEST_F_TIMEOUT(clients, silent_connection_closed_at_deadline, 60)
+{
+	uint64_t t0, ms;
+	int base;
+
+	ASSERT_EQ(0, clients_trackerd(&self->d, NULL, NULL));
+	base = helper_count_fds(self->d.pid);
+	ASSERT_GT(base, 0);
+
+	t0 = helper_now_ms();
+	self->socks[0] = raw_connect(self->d.sock);
+	ASSERT_GE(self->socks[0], 0);
+	self->socks[1] = raw_client(self->d.sock, NULL);
+	ASSERT_GE(self->socks[1], 0);
+	EXPECT_TRUE(closed_within(self->socks[0], FIRST_MESSAGE_MS + 10000));
+	ms = helper_now_ms() - t0;
+	EXPECT_LE(FIRST_MESSAGE_MS, ms);
+	TH_LOG("silent connection closed after %llu ms", (unsigned long long)ms);
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "closing connection", "nothing received "
+					  "within 2000 ms (--hello-timeout)", NULL));
+
+	/* Past the deadline, the greeted one is served, and the only
+	 * connection trackerd holds. */
+	EXPECT_TRUE(raw_list_works(self->socks[1]));
+	EXPECT_EQ(base + 1, helper_wait_fds(self->d.pid, base + 1, 5000));
+}
+
+/* --max-clients-per-uid and --hello-timeout: a bad value is a usage error
+ * (exit 2) naming the option; --help names both; good values apply: with
+ * 2 per uid a third connection of ours is closed at once, and with a
+ * deadline of a minute a silent connection is still open after the
+ * default's 2 s. */
 TEST_F_TIMEOUT(clients, options, 60)
 {
 	static const char *const bad[][2] = {
 		{ "--max-clients-per-uid", "0" }, { "--max-clients-per-uid", "-1" },
 		{ "--max-clients-per-uid", "1048577" }, { "--max-clients-per-uid", "two" },
-		{ "--max-clients-per-uid", "" },
+		{ "--max-clients-per-uid", "" }, { "--hello-timeout", "0" },
+		{ "--hello-timeout", "-1" }, { "--hello-timeout", "3600001" },
+		{ "--hello-timeout", "2s" }, { "--hello-timeout", "" },
 	};
-	const char *extra[] = { "--max-clients", "8", "--max-clients-per-uid", "2", NULL };
+	const char *extra[] = { "--max-clients", "8", "--max-clients-per-uid", "2",
+				"--hello-timeout", "60000", NULL };
 	char prog[PATH_MAX], out[4096], err[512], want[64];
+	struct pollfd p;
+	int base;
 
 	ASSERT_EQ(0, helper_trackerd_path(prog, sizeof(prog)));
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -594,8 +648,11 @@ TEST_F_TIMEOUT(clients, options, 60)
 	EXPECT_EQ(0, helper_run(prog, (const char *const[]){ "--help", NULL }, NULL, out,
 				sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "--max-clients-per-uid N"));
+	EXPECT_NE(NULL, strstr(out, "--hello-timeout MS"));
 
 	ASSERT_EQ(0, clients_trackerd(&self->d, NULL, extra));
+	base = helper_count_fds(self->d.pid);
+	ASSERT_GT(base, 0);
 	for (int i = 0; i < 2; i++) {
 		self->socks[i] = raw_client(self->d.sock, NULL);
 		ASSERT_GE(self->socks[i], 0);
@@ -603,6 +660,16 @@ TEST_F_TIMEOUT(clients, options, 60)
 	EXPECT_TRUE(refused(connect_hello(self->d.sock, &self->socks[2])));
 	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "holds 2 connections already "
 					  "(--max-clients-per-uid)", NULL));
+	self->socks[2] = safe_close(self->socks[2]);
+
+	/* Silent, and left open past 2 s (in the room the second one
+	 * leaves, once trackerd has seen it go). */
+	self->socks[1] = safe_close(self->socks[1]);
+	ASSERT_EQ(base + 1, helper_wait_fds(self->d.pid, base + 1, 5000));
+	self->socks[3] = raw_connect(self->d.sock);
+	ASSERT_GE(self->socks[3], 0);
+	p = (struct pollfd){ .fd = self->socks[3], .events = POLLIN };
+	EXPECT_EQ(0, poll(&p, 1, FIRST_MESSAGE_MS + 1000));
 	EXPECT_TRUE(raw_list_works(self->socks[0]));
 }
 

@@ -3,7 +3,7 @@
  * Accepting connections and moving messages: reading requests with their
  * fds, queueing replies with theirs, and closing connections without
  * leaking an fd on any path. Also the limits on connections: how many in
- * all and per peer uid.
+ * all and per peer uid, and the deadline of a connection's first message.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -33,11 +33,12 @@ struct uid_share {
 	size_t n;
 };
 
-/* What a burst of log lines is about: connections refused over each
- * limit. */
+/* What a burst of log lines is about: connections refused over each limit,
+ * and connections closed for saying nothing in time. */
 enum burst_kind {
 	BURST_MAX_CLIENTS,
 	BURST_MAX_PER_UID,
+	BURST_SILENT,
 	BURST_KINDS,
 };
 
@@ -66,6 +67,11 @@ struct client {
 	struct client_cred cred;
 	gid_t *groups;			/* owned; cred.ids.groups points here */
 	struct uid_share *share;	/* its uid's count, which it is in */
+	/* Until its first message (or its end) is read: on set->wait_*, in
+	 * the order accepted, which is the order of their deadlines. */
+	bool waiting;
+	struct client *wait_prev, *wait_next;
+	int64_t deadline_ns;		/* CLOCK_MONOTONIC */
 	bool passive;		/* polled for its end only, read when drained */
 	bool shutdown;		/* flush, then close */
 	bool closing;		/* in client_close(): drains skip it */
@@ -93,6 +99,13 @@ struct clients {
 	size_t max_per_uid;	/* --max-clients-per-uid */
 	unsigned next_id;
 	struct uid_share *shares[SHARE_BUCKETS];
+
+	/* Connections that have sent nothing yet, oldest first, and one timer
+	 * for the oldest one's deadline (armed while any waits). */
+	struct client *wait_head, *wait_tail;
+	int64_t first_message_ns;	/* --hello-timeout */
+	struct loop_source *deadline_timer;
+	bool deadline_armed;
 
 	/* Log bursts, and one timer for the end of the next one. */
 	struct burst bursts[BURST_KINDS];
@@ -228,6 +241,12 @@ static void burst_log_count(const struct clients *cs, enum burst_kind kind, cons
 			 LIMIT_LOG_BURST_SEC, cs->max_per_uid, (int)b->last_pid,
 			 (unsigned)b->last_uid);
 		break;
+	case BURST_SILENT:
+		log_info("closed %llu more connections in %d s: nothing received within %lld ms "
+			 "(--hello-timeout); the last of pid %d (uid %u)", n, LIMIT_LOG_BURST_SEC,
+			 (long long)(cs->first_message_ns / NSEC_PER_MSEC), (int)b->last_pid,
+			 (unsigned)b->last_uid);
+		break;
 	case BURST_KINDS:
 		assert(false);
 	}
@@ -263,6 +282,52 @@ static int on_burst_end(struct loop_source *s, uint32_t revents, void *userdata)
 		return 0;
 	cs->burst_armed = true;
 	return timer_arm_ns(s, next - now);
+}
+
+/* @c has sent its first message (or ended): no deadline any more. */
+static void wait_remove(struct client *c)
+{
+	struct clients *cs = c->set;
+
+	if (!c->waiting)
+		return;
+	if (c->wait_prev)
+		c->wait_prev->wait_next = c->wait_next;
+	else
+		cs->wait_head = c->wait_next;
+	if (c->wait_next)
+		c->wait_next->wait_prev = c->wait_prev;
+	else
+		cs->wait_tail = c->wait_prev;
+	c->wait_prev = c->wait_next = NULL;
+	c->waiting = false;
+}
+
+/* @c, just accepted, waits for its first message until its deadline: last
+ * in the queue, as every deadline is as far from its accept. The timer,
+ * once armed, is left as it is when the oldest goes; it finds the next
+ * oldest when it fires. */
+static int wait_add(struct client *c)
+{
+	struct clients *cs = c->set;
+
+	c->deadline_ns = sealshm__now_ns(CLOCK_MONOTONIC) + cs->first_message_ns;
+	c->wait_prev = cs->wait_tail;
+	c->wait_next = NULL;
+	if (cs->wait_tail)
+		cs->wait_tail->wait_next = c;
+	else
+		cs->wait_head = c;
+	cs->wait_tail = c;
+	c->waiting = true;
+	if (!cs->deadline_armed) {
+		int r = timer_arm_ns(cs->deadline_timer, cs->first_message_ns);
+
+		if (r < 0)
+			return r;
+		cs->deadline_armed = true;
+	}
+	return 0;
 }
 
 /* Close the connection now; the struct is freed by the reaper. @error is
@@ -302,6 +367,7 @@ static void client_close(struct client *c, int error)
 	c->out_bytes = 0;
 
 	c->closed = true;
+	wait_remove(c);
 	if (c->share)
 		share_put(cs, c->share);
 	c->share = NULL;
@@ -441,6 +507,9 @@ static int read_requests(struct client *c)
 				  &m.nfds, MSG_DONTWAIT);
 		if (n == -EAGAIN)
 			return 0;
+		/* Whatever came (a message, even a bad one, an error, the end)
+		 * came in time. */
+		wait_remove(c);
 		if (n == -EXFULL || n == -ECHRNG) {
 			/* Still a message to answer (its header is in buf when
 			 * it arrived); sealshm__recv() closed its fds. */
@@ -633,7 +702,43 @@ static int client_add(struct clients *cs, int fd)
 
 	log_debug("connection %u from pid %d (uid %u, gid %u)", c->id, (int)c->cred.pid,
 		  (unsigned)c->cred.ids.uid, (unsigned)c->cred.ids.gid);
+
+	r = wait_add(c);
+	if (r < 0)
+		/* No deadline to keep: not served either. */
+		client_close(c, r);
 	return 0;
+}
+
+/* The deadline of the oldest connections that have sent nothing has come.
+ * Each is read first: its first message may be waiting, sent in time, for
+ * a loop that was busy (or met this timer's event before its socket's).
+ * The rest are closed. Then the timer waits for the next oldest. */
+static int on_deadline(struct loop_source *s, uint32_t revents, void *userdata)
+{
+	struct clients *cs = userdata;
+	int64_t now = sealshm__now_ns(CLOCK_MONOTONIC);
+
+	(void)revents;
+	cs->deadline_armed = false;
+	while (cs->wait_head && cs->wait_head->deadline_ns <= now) {
+		struct client *c = cs->wait_head;
+
+		(void)client_io(c->source, EPOLLIN, c);
+		if (!c->waiting)
+			continue;	/* heard from, or closed */
+		wait_remove(c);
+		if (burst_event(cs, BURST_SILENT, c->cred.pid, c->cred.ids.uid))
+			log_info("closing connection %u of pid %d (uid %u): nothing received "
+				 "within %lld ms (--hello-timeout)", c->id, (int)c->cred.pid,
+				 (unsigned)c->cred.ids.uid,
+				 (long long)(cs->first_message_ns / NSEC_PER_MSEC));
+		client_close(c, 0);
+	}
+	if (!cs->wait_head)
+		return 0;
+	cs->deadline_armed = true;
+	return timer_arm_ns(s, cs->wait_head->deadline_ns - now);
 }
 
 static int on_accept(struct loop_source *s, uint32_t revents, void *userdata)
@@ -692,10 +797,13 @@ int clients_new(struct loop *loop, struct listener *listener, const struct clien
 	cs->userdata = userdata;
 	cs->max_live = LIMIT_CLIENTS;
 	cs->max_per_uid = LIMIT_CLIENTS_PER_UID(LIMIT_CLIENTS);
+	cs->first_message_ns = LIMIT_FIRST_MESSAGE_MS * NSEC_PER_MSEC;
 
 	r = loop_add_defer(loop, reap, cs, &cs->reaper);
 	if (r >= 0)
 		r = loop_add_timer(loop, on_backoff, cs, &cs->backoff_timer);
+	if (r >= 0)
+		r = loop_add_timer(loop, on_deadline, cs, &cs->deadline_timer);
 	if (r >= 0)
 		r = loop_add_timer(loop, on_burst_end, cs, &cs->burst_timer);
 	if (r >= 0)
@@ -723,6 +831,7 @@ struct clients *clients_free(struct clients *cs)
 	}
 	loop_source_free(cs->accept_source);
 	loop_source_free(cs->backoff_timer);
+	loop_source_free(cs->deadline_timer);
 	loop_source_free(cs->burst_timer);
 	loop_source_free(cs->reaper);
 	free(cs);
@@ -743,6 +852,12 @@ size_t clients_max(const struct clients *cs)
 size_t clients_max_per_uid(const struct clients *cs)
 {
 	return cs->max_per_uid;
+}
+
+void clients_set_first_message_timeout(struct clients *cs, unsigned ms)
+{
+	assert(ms > 0);
+	cs->first_message_ns = (int64_t)ms * NSEC_PER_MSEC;
 }
 
 size_t clients_count(const struct clients *cs)

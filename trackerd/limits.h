@@ -32,9 +32,17 @@
  * still leaves a quarter to everyone else. Never more than --max-clients. */
 #define LIMIT_CLIENTS_PER_UID(clients)	((clients) - (clients) / 4)
 
-/* Refused connections are logged in bursts: the first in full, then,
- * while more come, one line with their count per this many seconds, so
- * that a client opening thousands of connections cannot flood the log. */
+/* A connection that has sent nothing this long after it was accepted is
+ * closed (--hello-timeout): HELLO is the first message, and the library
+ * sends it right after connect(). An idle connection that has said HELLO
+ * counts against its uid's share instead. */
+#define LIMIT_FIRST_MESSAGE_MS		2000
+#define LIMIT_FIRST_MESSAGE_MS_MAX	(3600 * 1000)
+
+/* Refused and timed-out connections are logged in bursts: the first in
+ * full, then, while more come, one line with their count per this many
+ * seconds, so that a client opening thousands of connections cannot flood
+ * the log. */
 #define LIMIT_LOG_BURST_SEC	5
 
 /* Bytes of segments registered per owner uid (--max-bytes-per-uid); 0 is

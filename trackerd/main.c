@@ -394,6 +394,7 @@ static int serve_clients(struct trackerd *t)
 	/* A uid's share: three quarters of them unless told otherwise. */
 	clients_set_max(t->clients, o->max_clients, o->max_clients_per_uid ?
 			o->max_clients_per_uid : LIMIT_CLIENTS_PER_UID(o->max_clients));
+	clients_set_first_message_timeout(t->clients, o->hello_timeout_ms);
 	return 0;
 }
 
