@@ -8,9 +8,10 @@
  *
  * Connections: one uid holding all the connections it may (thousands of
  * idle ones, --max-clients-per-uid) leaves a client of another uid served
- * and has its next one closed at once, with few log lines; a connection
- * that sends nothing is closed at the deadline of its first message
- * (--hello-timeout), one that said HELLO in time is not.
+ * and has its next one closed at once, with few log lines; so it does at
+ * a low fd limit too; a connection that sends nothing is closed at the
+ * deadline of its first message (--hello-timeout), one that said HELLO in
+ * time is not.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -579,6 +580,36 @@ TEST_F_TIMEOUT(clients, one_uid_leaves_room_for_others, 90)
 	/* The hog goes, and trackerd's fds for it. */
 	EXPECT_EQ(0, hog_stop(&self->hog));
 	EXPECT_EQ(base, helper_wait_fds(self->d.pid, base, 10000));
+}
+
+/* At a low fd limit (300, trackerd without CAP_SYS_RESOURCE as in
+ * fd_limit_refuses_creates_not_clients), trackerd serves as many
+ * connections as its fds keep room for, and one uid's share of them:
+ * names get 150 fds, clients the other 150, (150 - 64) / 2 = 43
+ * connections (limits.h), 43 * 768 / 1024 = 32 for one uid.  So one uid
+ * opening 300 connections gets 32, and another uid is still served
+ * (without it, accept() ran out of fds for everyone). */
+TEST_F_TIMEOUT(clients, fd_limit_keeps_room_for_others, 90)
+{
+	const char *wrap[] = { "/usr/bin/prlimit", "--nofile=300:300", "/usr/bin/setpriv",
+			       "--bounding-set=-sys_resource", "--inh-caps=-sys_resource", NULL };
+	struct hog_counts c = { -1, -1, -1 };
+
+	if (geteuid() != 0)
+		SKIP(return, "a client of another uid needs root");
+	if (access("/usr/bin/prlimit", X_OK) < 0 || access("/usr/bin/setpriv", X_OK) < 0)
+		SKIP(return, "needs prlimit and setpriv, util-linux");
+	ASSERT_EQ(0, clients_trackerd(&self->d, wrap, NULL));
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "fd limit 300: room for 43 connections, "
+					  "32 per uid (--max-clients 1024)", NULL));
+
+	ASSERT_EQ(0, hog_start(&self->hog, self->d.sock, 300));
+	ASSERT_EQ(0, hog_counts(&self->hog, &c));
+	EXPECT_EQ(32, c.served);
+	EXPECT_EQ(300 - 32, c.refused);
+	EXPECT_EQ(0, c.other);
+	EXPECT_EQ(0, run_as_user(NOBODY, NOBODY, other_uid_served));
+	EXPECT_TRUE(helper_pid_alive(self->d.pid));
 }
 
 /* A connection that sends nothing is closed once its first message is

@@ -12,7 +12,10 @@
  * limit (and the hard limit to fs.nr_open when it may), then keeps
  * LIMIT_FD_RESERVE of them out of the names' reach: a create whose fds
  * would eat into the reserve is refused (-EMFILE), so clients can still
- * connect and be answered at the limit.
+ * connect and be answered at the limit. With an fd limit too low for
+ * --max-clients as well, main() lowers --max-clients to what fits, so that
+ * accept() never runs out of fds below it and a uid's share of the
+ * connections (--max-clients-per-uid) stays a share of what is there.
  */
 #ifndef TRACKERD_LIMITS_H
 #define TRACKERD_LIMITS_H
@@ -79,8 +82,12 @@
  * client and one for a reply it has queued, plus what trackerd holds itself
  * and has in flight (a connection refused over a limit holds one for the
  * moment between accept() and close()). With a lower fd limit than twice
- * this, names get half of it. */
-#define LIMIT_FD_RESERVE(clients)	(2 * (uint64_t)(clients) + 64)
+ * this, names get half of it, and clients as many as the other half keeps
+ * room for: LIMIT_FD_CLIENTS(). */
+#define LIMIT_FD_OWN			64
+#define LIMIT_FD_RESERVE(clients)	(2 * (uint64_t)(clients) + LIMIT_FD_OWN)
+#define LIMIT_FD_CLIENTS(fds)		((fds) > LIMIT_FD_OWN + 2 ? \
+					 ((fds) - LIMIT_FD_OWN) / 2 : 1)
 
 /* After accept() fails for lack of fds, wait this long before trying again
  * (the listening socket stays readable, polling it would spin). */

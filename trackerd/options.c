@@ -171,7 +171,8 @@ static int options_check(struct options *o)
 {
 	if (o->max_names_per_uid == 0 || o->max_names_per_uid > o->max_names)
 		o->max_names_per_uid = o->max_names;
-	/* Three quarters of --max-clients by default (main.c). */
+	/* Three quarters of --max-clients by default: main.c works it out,
+	 * once it knows how many clients its fds allow. */
 	if (o->max_clients_per_uid > o->max_clients)
 		o->max_clients_per_uid = o->max_clients;
 	if (!o->manager && (o->owner_pidfd >= 0 || o->auth_fd >= 0)) {
