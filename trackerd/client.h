@@ -14,9 +14,16 @@
  * client's identity is still readable. Closed clients are freed from a
  * defer source, after the callbacks that may still hold them have returned.
  *
+ * Limits on connections, so that nobody locks the others out: at most so
+ * many at a time in all and per peer uid (one more is accepted and closed
+ * at once), and a deadline for a connection's first message (one timer for
+ * all of them: they wait in the order they came, all for the same time).
+ * Refusals and closes for silence are logged in bursts (limits.h).
+ *
  * What the messages mean is the user's (request.c): it keeps its own state
  * of each connection in the bytes client_data() gives it, which this layer
- * allocates and frees but never reads.
+ * allocates and frees but never reads. That the first message must be
+ * HELLO is the user's rule too: this layer only wants one in time.
  */
 #ifndef TRACKERD_CLIENT_H
 #define TRACKERD_CLIENT_H
@@ -69,10 +76,17 @@ int clients_new(struct loop *loop, struct listener *listener, const struct clien
 		void *userdata, struct clients **ret);
 /* Close every connection. NULL is fine. Returns NULL. */
 struct clients *clients_free(struct clients *cs);
-/* Accept at most @max connections at a time (default LIMIT_CLIENTS); one
- * more is accepted, logged and closed at once. */
-void clients_set_max(struct clients *cs, size_t max);
+/* Accept at most @max connections at a time (default LIMIT_CLIENTS), and
+ * at most @max_per_uid of them from one peer uid (clamped to 1..@max;
+ * default LIMIT_CLIENTS_PER_UID(LIMIT_CLIENTS)); one more is accepted,
+ * logged and closed at once. */
+void clients_set_max(struct clients *cs, size_t max, size_t max_per_uid);
 size_t clients_max(const struct clients *cs);
+size_t clients_max_per_uid(const struct clients *cs);
+/* Close a connection that has sent nothing @ms milliseconds (> 0) after it
+ * was accepted (default LIMIT_FIRST_MESSAGE_MS). Set it before serving:
+ * connections already waiting keep their deadline. */
+void clients_set_first_message_timeout(struct clients *cs, unsigned ms);
 /* Connections open (closing ones no longer count). */
 size_t clients_count(const struct clients *cs);
 

@@ -12,7 +12,10 @@
  * limit (and the hard limit to fs.nr_open when it may), then keeps
  * LIMIT_FD_RESERVE of them out of the names' reach: a create whose fds
  * would eat into the reserve is refused (-EMFILE), so clients can still
- * connect and be answered at the limit.
+ * connect and be answered at the limit. With an fd limit too low for
+ * --max-clients as well, main() lowers --max-clients to what fits, so that
+ * accept() never runs out of fds below it and a uid's share of the
+ * connections (--max-clients-per-uid) stays a share of what is there.
  */
 #ifndef TRACKERD_LIMITS_H
 #define TRACKERD_LIMITS_H
@@ -25,6 +28,25 @@
  * default (more clients only make its chains longer). */
 #define LIMIT_CLIENTS		1024
 #define LIMIT_CLIENTS_MAX	(1u << 20)
+
+/* Connections one peer uid may hold at once, unless --max-clients-per-uid
+ * says otherwise: three quarters of --max-clients, so that one uid (one
+ * member of a system instance or a sidecar's volume) holding all it may
+ * still leaves a quarter to everyone else. Never more than --max-clients. */
+#define LIMIT_CLIENTS_PER_UID(clients)	((clients) - (clients) / 4)
+
+/* A connection that has sent nothing this long after it was accepted is
+ * closed (--hello-timeout): HELLO is the first message, and the library
+ * sends it right after connect(). An idle connection that has said HELLO
+ * counts against its uid's share instead. */
+#define LIMIT_FIRST_MESSAGE_MS		2000
+#define LIMIT_FIRST_MESSAGE_MS_MAX	(3600 * 1000)
+
+/* Refused and timed-out connections are logged in bursts: the first in
+ * full, then, while more come, one line with their count per this many
+ * seconds, so that a client opening thousands of connections cannot flood
+ * the log. */
+#define LIMIT_LOG_BURST_SEC	5
 
 /* Bytes of segments registered per owner uid (--max-bytes-per-uid); 0 is
  * no limit, the default: memory is charged to whoever touches the pages
@@ -58,9 +80,14 @@
 
 /* fds kept from names for @clients (--max-clients): one per possible
  * client and one for a reply it has queued, plus what trackerd holds itself
- * and has in flight. With a lower fd limit than twice this, names get half
- * of it. */
-#define LIMIT_FD_RESERVE(clients)	(2 * (uint64_t)(clients) + 64)
+ * and has in flight (a connection refused over a limit holds one for the
+ * moment between accept() and close()). With a lower fd limit than twice
+ * this, names get half of it, and clients as many as the other half keeps
+ * room for: LIMIT_FD_CLIENTS(). */
+#define LIMIT_FD_OWN			64
+#define LIMIT_FD_RESERVE(clients)	(2 * (uint64_t)(clients) + LIMIT_FD_OWN)
+#define LIMIT_FD_CLIENTS(fds)		((fds) > LIMIT_FD_OWN + 2 ? \
+					 ((fds) - LIMIT_FD_OWN) / 2 : 1)
 
 /* After accept() fails for lack of fds, wait this long before trying again
  * (the listening socket stays readable, polling it would spin). */

@@ -353,6 +353,39 @@ static uint64_t name_fds(const struct trackerd *t)
 	return t->nofile / 2;
 }
 
+/* How many connections the fds allow (limits.h): all of --max-clients
+ * when the reserve is kept whole, else as many as the fds that names leave
+ * hold. Beyond that accept() would fail for want of an fd, for every uid
+ * alike, and a uid's share would no longer leave the others room. */
+static uint32_t client_fds(const struct trackerd *t)
+{
+	uint64_t fit = LIMIT_FD_CLIENTS(t->nofile - name_fds(t));
+
+	return fit < t->opts.max_clients ? (uint32_t)fit : t->opts.max_clients;
+}
+
+/* The limits on connections: how many the fds allow, and one uid's share
+ * of them (three quarters by default; an explicit share shrinks with the
+ * total). */
+static void limit_clients(struct trackerd *t)
+{
+	const struct options *o = &t->opts;
+	uint32_t max = client_fds(t);
+	uint64_t per_uid = o->max_clients_per_uid ? o->max_clients_per_uid :
+			   LIMIT_CLIENTS_PER_UID(o->max_clients);
+
+	if (max < o->max_clients) {
+		per_uid = per_uid * max / o->max_clients;
+		if (per_uid == 0)
+			per_uid = 1;
+		log_info("fd limit %llu: room for %u connections, %llu per uid (--max-clients %u)",
+			 (unsigned long long)t->nofile, max, (unsigned long long)per_uid,
+			 o->max_clients);
+	}
+	clients_set_max(t->clients, max, (size_t)per_uid);
+	clients_set_first_message_timeout(t->clients, o->hello_timeout_ms);
+}
+
 /* The request layer, and the clients it serves on the listening socket. */
 static int serve_clients(struct trackerd *t)
 {
@@ -396,7 +429,7 @@ static int serve_clients(struct trackerd *t)
 		log_warn("Failed to watch '%s': %s", t->path, strerror(-r));
 		return r;
 	}
-	clients_set_max(t->clients, o->max_clients);
+	limit_clients(t);
 	return 0;
 }
 

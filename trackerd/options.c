@@ -27,6 +27,11 @@ static void help(void)
 	       "      --max-bytes-per-uid BYTES\n"
 	       "                          at most BYTES of segments per owner uid (default: no limit)\n"
 	       "      --max-clients N     serve at most N connections at a time (default %u)\n"
+	       "      --max-clients-per-uid N\n"
+	       "                          at most N of them from one uid (default: 3/4 of\n"
+	       "                          --max-clients)\n"
+	       "      --hello-timeout MS  close a connection that has sent nothing after MS\n"
+	       "                          milliseconds (default %u)\n"
 	       "      --socket-mode MODE  permission bits of the socket file (default 0666)\n"
 	       "      --socket-group GROUP\n"
 	       "                          group of the socket file\n"
@@ -41,7 +46,7 @@ static void help(void)
 	       "      --auth-fd FD        with --manager: read the auth key from FD until EOF\n"
 	       "  -h, --help              show this help\n"
 	       "      --version           show the version\n", LIMIT_NAMES_DEFAULT, LIMIT_CLIENTS,
-	       sandbox_seccomp_name(SANDBOX_SECCOMP_DEFAULT));
+	       LIMIT_FIRST_MESSAGE_MS, sandbox_seccomp_name(SANDBOX_SECCOMP_DEFAULT));
 }
 
 /* A name count of 1..LIMIT_NAMES_MAX for @opt. */
@@ -166,6 +171,10 @@ static int options_check(struct options *o)
 {
 	if (o->max_names_per_uid == 0 || o->max_names_per_uid > o->max_names)
 		o->max_names_per_uid = o->max_names;
+	/* Three quarters of --max-clients by default: main.c works it out,
+	 * once it knows how many clients its fds allow. */
+	if (o->max_clients_per_uid > o->max_clients)
+		o->max_clients_per_uid = o->max_clients;
 	if (!o->manager && (o->owner_pidfd >= 0 || o->auth_fd >= 0)) {
 		fprintf(stderr, "trackerd: --owner-pidfd and --auth-fd need --manager\n");
 		return -EINVAL;
@@ -195,8 +204,9 @@ int options_parse(int argc, char *argv[], struct options *o)
 {
 	enum {
 		ARG_LOG = 0x100, ARG_IDLE_EXIT, ARG_VERSION, ARG_MAX_NAMES, ARG_MAX_NAMES_PER_UID,
-		ARG_MAX_BYTES_PER_UID, ARG_MAX_CLIENTS, ARG_SOCKET_MODE, ARG_SOCKET_GROUP,
-		ARG_USER, ARG_SECCOMP, ARG_MANAGER, ARG_OWNER_PIDFD, ARG_AUTH_FD,
+		ARG_MAX_BYTES_PER_UID, ARG_MAX_CLIENTS, ARG_MAX_CLIENTS_PER_UID, ARG_HELLO_TIMEOUT,
+		ARG_SOCKET_MODE, ARG_SOCKET_GROUP, ARG_USER, ARG_SECCOMP, ARG_MANAGER,
+		ARG_OWNER_PIDFD, ARG_AUTH_FD,
 	};
 	static const struct option options[] = {
 		{ "socket",	required_argument,	NULL, 's' },
@@ -208,6 +218,8 @@ int options_parse(int argc, char *argv[], struct options *o)
 		{ "max-names-per-uid", required_argument, NULL, ARG_MAX_NAMES_PER_UID },
 		{ "max-bytes-per-uid", required_argument, NULL, ARG_MAX_BYTES_PER_UID },
 		{ "max-clients", required_argument,	NULL, ARG_MAX_CLIENTS },
+		{ "max-clients-per-uid", required_argument, NULL, ARG_MAX_CLIENTS_PER_UID },
+		{ "hello-timeout", required_argument,	NULL, ARG_HELLO_TIMEOUT },
 		{ "socket-mode", required_argument,	NULL, ARG_SOCKET_MODE },
 		{ "socket-group", required_argument,	NULL, ARG_SOCKET_GROUP },
 		{ "user",	required_argument,	NULL, ARG_USER },
@@ -225,6 +237,7 @@ int options_parse(int argc, char *argv[], struct options *o)
 	*o = (struct options){
 		.max_names = LIMIT_NAMES_DEFAULT,
 		.max_clients = LIMIT_CLIENTS,
+		.hello_timeout_ms = LIMIT_FIRST_MESSAGE_MS,
 		.max_bytes_per_uid = LIMIT_BYTES_PER_UID_DEFAULT,
 		.socket_mode = 0666,
 		.socket_group = (gid_t)-1,
@@ -267,6 +280,16 @@ int options_parse(int argc, char *argv[], struct options *o)
 			if (parse_u64("--max-clients", optarg, LIMIT_CLIENTS_MAX, &u) < 0)
 				return -EINVAL;
 			o->max_clients = (uint32_t)u;
+			break;
+		case ARG_MAX_CLIENTS_PER_UID:
+			if (parse_u64("--max-clients-per-uid", optarg, LIMIT_CLIENTS_MAX, &u) < 0)
+				return -EINVAL;
+			o->max_clients_per_uid = (uint32_t)u;
+			break;
+		case ARG_HELLO_TIMEOUT:
+			if (parse_u64("--hello-timeout", optarg, LIMIT_FIRST_MESSAGE_MS_MAX, &u) < 0)
+				return -EINVAL;
+			o->hello_timeout_ms = (uint32_t)u;
 			break;
 		case ARG_SOCKET_MODE:
 			if (parse_mode(optarg, &o->socket_mode) < 0)

@@ -33,9 +33,9 @@ static const char *const allowed_syscalls[] = {
 	"epoll_pwait2",		/* loop_run(), newer glibc */
 	"epoll_ctl",		/* sources added, removed, EPOLLOUT toggled */
 	"read",			/* signalfd and timerfd readings */
-	"timerfd_settime",	/* idle timer, accept backoff */
+	"timerfd_settime",	/* idle timer, accept backoff, first-message deadline, log bursts */
 	"timerfd_gettime",	/* loop.c timer bookkeeping */
-	"clock_gettime",	/* ctime of a name; vDSO fallback */
+	"clock_gettime",	/* ctime of a name, deadlines; vDSO fallback */
 	"gettimeofday",		/* vDSO fallback of time() */
 	"close",		/* clients, refused and surplus fds, names */
 	"rt_sigreturn",		/* a signal handler returns (SIG_IGN needs none; ASan's does) */

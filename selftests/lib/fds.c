@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "now.h"
@@ -86,6 +87,23 @@ int helper_socket_inodes(unsigned long *inos, int max)
 	}
 	closedir(d);
 	return n;
+}
+
+int helper_raise_nofile(unsigned int n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	if (rl.rlim_cur >= n)
+		return 0;
+	if (rl.rlim_max < n) {
+		if (setrlimit(RLIMIT_NOFILE, &(struct rlimit){ n, n }) == 0)
+			return 0;
+		return -EMFILE;
+	}
+	rl.rlim_cur = n;
+	return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
 }
 
 int helper_memfd(uint64_t size, unsigned int seals)

@@ -24,6 +24,11 @@ int helper_wait_fds(pid_t pid, int want, unsigned int timeout_ms);
  * into @inos (up to @max); returns how many. */
 int helper_socket_inodes(unsigned long *inos, int max);
 
+/* Let this process open at least @n fds: RLIMIT_NOFILE's soft limit raised
+ * to @n, and the hard one too when it is lower and we may (root).  0, or
+ * -EMFILE when the hard limit is lower and stays so, or -errno. */
+int helper_raise_nofile(unsigned int n);
+
 /* A memfd of @size bytes with @seals (no library involved). */
 int helper_memfd(uint64_t size, unsigned int seals);
 
