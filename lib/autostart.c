@@ -15,6 +15,10 @@
 
 /* Seconds an auto-started trackerd lingers with no names and no clients. */
 #define AUTOSTART_IDLE_EXIT "60"
+/* A per-user trackerd: its user may hold every connection (the share that
+ * keeps room for other uids is for shared instances), as many as
+ * trackerd's default --max-clients. */
+#define AUTOSTART_CLIENTS_PER_UID "1024"
 
 int sealshm__autostart(const char *path)
 {
@@ -37,6 +41,7 @@ int sealshm__autostart(const char *path)
 		(char *)"trackerd",
 		(char *)"--socket", (char *)path,
 		(char *)"--idle-exit", (char *)AUTOSTART_IDLE_EXIT,
+		(char *)"--max-clients-per-uid", (char *)AUTOSTART_CLIENTS_PER_UID,
 		(char *)"--log", log,
 		NULL,
 	};

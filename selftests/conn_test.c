@@ -114,6 +114,29 @@ FIXTURE_TEARDOWN(autostart)
 /* The first call with nothing listening starts one detached trackerd on
  * $SEALSHM_SOCKET (logging to PATH.log), succeeds, and leaves no zombie;
  * later calls use that same daemon. */
+/* Does @pid's command line hold @opt followed by @val? */
+static bool cmdline_has(pid_t pid, const char *opt, const char *val)
+{
+	char path[64], buf[4096];
+	bool found = false;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (char *p = buf; p < buf + n && !found; p += strlen(p) + 1)
+		found = !strcmp(p, opt) && p + strlen(p) + 1 < buf + n &&
+			!strcmp(p + strlen(p) + 1, val);
+	return found;
+}
+
 TEST_F_TIMEOUT(autostart, first_call_starts_one_trackerd, 60)
 {
 	SEALSHM_OPTS(sealshm_opts, untracked, .flags = SEALSHM_NO_TRACK);
@@ -143,6 +166,8 @@ TEST_F_TIMEOUT(autostart, first_call_starts_one_trackerd, 60)
 	EXPECT_EQ(ECHILD, errno);
 	snprintf(log, sizeof(log), "%s.log", self->d.sock);
 	EXPECT_EQ(0, access(log, F_OK));
+	/* A per-user instance: its user may hold every connection. */
+	EXPECT_TRUE(cmdline_has(pid, "--max-clients-per-uid", "1024"));
 
 	ASSERT_EQ(0, sealshm_create("autostarted", 64, &untracked, &shm));
 	EXPECT_EQ(0, sealshm_unlink(shm));
