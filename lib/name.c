@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Segment names: what a valid name is, on the caller's side and on the
- * wire (the one place the rules live: the library and trackerd apply them), and the
+ * wire (the one place the rules live: the library, trackerd and, through
+ * sealshm_check_name(), the tools and bindings apply them), and the
  * generated "psm_XXXXXXXX" names of anonymous segments.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <sys/random.h>
 #include <time.h>
@@ -181,6 +183,52 @@ int sealshm__name_check(const char *name, const char **ret_name)
 	uint32_t cp;
 
 	return name_fault(name, ret_name, &cp) == NAME_OK ? 0 : -EINVAL;
+}
+
+int sealshm_check_name(const char *name, const char **reterr_reason)
+{
+	/* Room for the longest phrase with a code point of six hex digits. */
+	static _Thread_local char buf[80];
+	const char *reason = NULL;
+	uint32_t cp = 0;
+
+	switch (name_fault(name, NULL, &cp)) {
+	case NAME_OK:
+		return 0;
+	case NAME_NULL:
+		reason = "is NULL";
+		break;
+	case NAME_EMPTY:
+		reason = "is empty";
+		break;
+	case NAME_TOO_LONG:
+		reason = "is longer than 255 bytes";
+		break;
+	case NAME_DOTS:
+		reason = "is \".\" or \"..\"";
+		break;
+	case NAME_SLASH:
+		reason = "has a '/' after its first byte";
+		break;
+	case NAME_SPACE:
+		(void)snprintf(buf, sizeof(buf), "has a space or control character (U+%04" PRIX32 ")",
+			       cp);
+		reason = buf;
+		break;
+	case NAME_UTF8:
+		reason = "is not well-formed UTF-8";
+		break;
+	case NAME_INVISIBLE:
+		(void)snprintf(buf, sizeof(buf),
+			       "has an invisible or bidirectional control character (U+%04" PRIX32 ")",
+			       cp);
+		reason = buf;
+		break;
+	}
+	_Static_assert(SEALSHM_NAME_MAX == 255, "the phrase says 255 bytes");
+	if (reterr_reason)
+		*reterr_reason = reason;
+	return sealshm__err(-EINVAL);
 }
 
 int sealshm__name_check_wire(const char field[SEALSHM_PROTO_NAME_SIZE])

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -608,6 +609,7 @@ TEST_F(segment, names_that_spoof_a_listing_fail_einval)
 		EXPECT_EQ(-EINVAL, sealshm_stat(n, NULL, &info)) {
 			TH_LOG("stat: %s", what);
 		}
+		EXPECT_EQ(-EINVAL, sealshm_check_name(n, NULL));
 	}
 }
 
@@ -636,6 +638,9 @@ TEST_F(segment, names_next_to_the_refused_ones_are_valid)
 				with_char(name, sizeof(name), allowed[i - ELEMENTSOF(plain)]);
 		struct sealshm_info info;
 
+		EXPECT_EQ(0, sealshm_check_name(n, NULL)) {
+			TH_LOG("name #%zu", i);
+		}
 		ASSERT_EQ(0, sealshm_create(n, 64, NULL, &self->shm[0])) {
 			TH_LOG("create name #%zu", i);
 		}
@@ -646,6 +651,87 @@ TEST_F(segment, names_next_to_the_refused_ones_are_valid)
 		sealshm_close(self->shm[0]);
 		self->shm[0] = NULL;
 	}
+}
+
+/* Copies its phrase: it lives only as long as the thread. */
+static void *check_name_in_thread(void *arg)
+{
+	char *buf = arg;
+	const char *reason = NULL;
+
+	if (sealshm_check_name("zw\xe2\x80\x8bsp", &reason) == -EINVAL && reason)
+		snprintf(buf, 128, "%s", reason);
+	return NULL;
+}
+
+/* sealshm_check_name() says which rule a name breaks, first one first, with
+ * the code point where it names a character; it sets errno, leaves the
+ * reason alone for a valid name, and a phrase stays valid while another
+ * thread checks names. */
+TEST(check_name_says_which_rule)
+{
+	char longest[SEALSHM_NAME_MAX + 2], too_long[SEALSHM_NAME_MAX + 2];
+	const struct {
+		const char *name, *reason;
+	} cases[] = {
+		{ NULL, "is NULL" },
+		{ "", "is empty" },
+		{ "/", "is empty" },
+		{ too_long, "is longer than 255 bytes" },
+		{ ".", "is \".\" or \"..\"" },
+		{ "/..", "is \".\" or \"..\"" },
+		{ "a/b", "has a '/' after its first byte" },
+		{ "//a", "has a '/' after its first byte" },
+		{ "a b/c", "has a space or control character (U+0020)" },
+		{ "tab\t", "has a space or control character (U+0009)" },
+		{ "esc\x1b[2J", "has a space or control character (U+001B)" },
+		{ "del\x7f", "has a space or control character (U+007F)" },
+		{ "nel\xc2\x85", "has a space or control character (U+0085)" },
+		{ "nbsp\xc2\xa0x", "has a space or control character (U+00A0)" },
+		{ "\xe3\x80\x80", "has a space or control character (U+3000)" },
+		{ "ls\xe2\x80\xa8x", "has a space or control character (U+2028)" },
+		{ "bad\xff", "is not well-formed UTF-8" },
+		{ "\xc0\xaf", "is not well-formed UTF-8" },
+		{ "cut\xe2\x82", "is not well-formed UTF-8" },
+		{ "rlo\xe2\x80\xae", "has an invisible or bidirectional control character (U+202E)" },
+		{ "shy\xc2\xad", "has an invisible or bidirectional control character (U+00AD)" },
+		{ "bom\xef\xbb\xbf", "has an invisible or bidirectional control character (U+FEFF)" },
+		{ "tag\xf3\xa0\x80\x81", "has an invisible or bidirectional control character (U+E0001)" },
+	};
+	const char *reason, *first;
+	char theirs[128] = "";
+	pthread_t t;
+
+	memset(too_long, 'n', SEALSHM_NAME_MAX + 1);
+	too_long[SEALSHM_NAME_MAX + 1] = '\0';
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		reason = NULL;
+		errno = 0;
+		EXPECT_EQ(-EINVAL, sealshm_check_name(cases[i].name, &reason)) {
+			TH_LOG("case %zu", i);
+		}
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_STREQ(cases[i].reason, reason ? reason : "(none)") {
+			TH_LOG("case %zu", i);
+		}
+		EXPECT_EQ(-EINVAL, sealshm_check_name(cases[i].name, NULL));
+	}
+
+	/* Valid: 0, the reason untouched; the longest name, with its '/'. */
+	longest[0] = '/';
+	memset(longest + 1, 'L', SEALSHM_NAME_MAX);
+	longest[SEALSHM_NAME_MAX + 1] = '\0';
+	reason = "untouched";
+	EXPECT_EQ(0, sealshm_check_name(longest, &reason));
+	EXPECT_EQ(0, sealshm_check_name("caf\xc3\xa9", &reason));
+	EXPECT_STREQ("untouched", reason);
+
+	/* Another thread's phrase is its own. */
+	ASSERT_EQ(-EINVAL, sealshm_check_name("rlo\xe2\x80\xae", &first));
+	ASSERT_EQ(0, pthread_create(&t, NULL, check_name_in_thread, theirs));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_STREQ("has an invisible or bidirectional control character (U+200B)", theirs);
+	EXPECT_STREQ("has an invisible or bidirectional control character (U+202E)", first);
 }
 
 /* After unlink the name is gone (attach -ENOENT, second unlink -ENOENT) but
