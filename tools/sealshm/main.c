@@ -18,6 +18,8 @@
 
 #include <sealshm.h>
 
+#include "../escape.h"
+
 #define EXIT_USAGE 2
 #define _unused_ __attribute__((unused))
 
@@ -59,6 +61,9 @@ static void help(FILE *f)
 		"  -h, --help               show this help\n"
 		"      --version            show the version\n"
 		"\n"
+		"Names are shown with what a valid name cannot hold escaped: \\xNN for a\n"
+		"byte, \\u{XXXX} for a character, \\\\ for a backslash (see sealshm(1)).\n"
+		"\n"
 		"Names created here are not tracked: a tracked name is removed when the\n"
 		"process that tracks it exits, and this command exits at once.  Such a name\n"
 		"lives until `sealshm rm NAME`.\n"
@@ -89,8 +94,11 @@ static int usage_error(const char *fmt, ...)
 
 static int fail(const char *verb, const char *name, int r)
 {
+	char shown[ESCAPED_NAME_MAX];
+
 	if (name)
-		fprintf(stderr, "sealshm: cannot %s '%s': %s\n", verb, name, strerror(-r));
+		fprintf(stderr, "sealshm: cannot %s '%s': %s\n", verb,
+			escape_name(name, shown, sizeof(shown)), strerror(-r));
 	else
 		fprintf(stderr, "sealshm: cannot %s: %s\n", verb, strerror(-r));
 	return EXIT_FAILURE;
@@ -191,21 +199,27 @@ static int cmd_ls(int argc _unused_, char **argv _unused_)
 	/* No names: infos is NULL, which qsort() must not be given. */
 	if (n > 1)
 		qsort(infos, n, sizeof(*infos), cmp_info);
+	/* Names as shown: whatever a trackerd sent, nothing in a listing
+	 * may act on the terminal (escaped twice rather than kept: a few
+	 * microseconds against a kilobyte per name). */
 	for (int i = 0; i < n; i++) {
-		int l = strlen(infos[i].name);
+		char shown[ESCAPED_NAME_MAX];
+		int l = strlen(escape_name(infos[i].name, shown, sizeof(shown)));
+
 		if (l > width)
 			width = l;
 	}
 	printf("%-*s %12s %12s %6s %6s %4s %-5s %-20s %-24s %s\n", width, "NAME", "SIZE", "RES",
 	       "ATT", "UID", "MODE", "LIFE", "TRACKED", "SEALS", "CREATED");
 	for (int i = 0; i < n; i++) {
-		char seals[128], ctime[64], trackers[96];
+		char seals[128], ctime[64], trackers[96], shown[ESCAPED_NAME_MAX];
 
 		format_seals(infos[i].seals, seals, sizeof(seals));
 		format_time(infos[i].ctime_ns, ctime, sizeof(ctime));
 		format_trackers(&infos[i], trackers, sizeof(trackers));
 		printf("%-*s %12" PRIu64 " %12" PRIu64 " %6" PRIu64 " %6" PRIu32 " %04" PRIo32
-		       " %-5s %-20s %-24s %s\n", width, infos[i].name, infos[i].size,
+		       " %-5s %-20s %-24s %s\n", width,
+		       escape_name(infos[i].name, shown, sizeof(shown)), infos[i].size,
 		       infos[i].resident, infos[i].n_attaches, infos[i].uid, infos[i].mode,
 		       lifetime(&infos[i]), trackers, seals, ctime);
 	}
@@ -260,6 +274,7 @@ static int cmd_create(int argc, char **argv)
 static int cmd_write(int argc _unused_, char **argv)
 {
 	const char *name = argv[1];
+	char shown[ESCAPED_NAME_MAX];
 	struct sealshm *shm = NULL;
 	struct stat st;
 	size_t size, off = 0;
@@ -278,7 +293,8 @@ static int cmd_write(int argc _unused_, char **argv)
 
 		if (pos >= 0 && st.st_size - pos > 0 && (uint64_t)(st.st_size - pos) > size) {
 			fprintf(stderr, "sealshm: cannot write '%s': input is %jd bytes, the segment holds %zu\n",
-				name, (intmax_t)(st.st_size - pos), size);
+				escape_name(name, shown, sizeof(shown)), (intmax_t)(st.st_size - pos),
+				size);
 			goto out;
 		}
 	}
@@ -301,7 +317,7 @@ static int cmd_write(int argc _unused_, char **argv)
 			break;
 		if (off == size) {
 			fprintf(stderr, "sealshm: cannot write '%s': input is longer than the segment (%zu bytes)\n",
-				name, size);
+				escape_name(name, shown, sizeof(shown)), size);
 			goto out;
 		}
 		off += n;
@@ -347,7 +363,7 @@ static int cmd_stat(int argc _unused_, char **argv)
 {
 	const char *name = argv[1];
 	struct sealshm_info info;
-	char seals[128], ctime[64], atime[64], trackers[96];
+	char seals[128], ctime[64], atime[64], trackers[96], shown[ESCAPED_NAME_MAX];
 	int r;
 
 	r = sealshm_stat(name, &arg_opts, &info);
@@ -375,7 +391,7 @@ static int cmd_stat(int argc _unused_, char **argv)
 	       "tracked:  %s\n"
 	       "attaches: %" PRIu64 "\n"
 	       "attached: %s\n",
-	       info.name, info.size, info.resident, info.uid, info.gid, info.mode, seals, ctime,
+	       escape_name(info.name, shown, sizeof(shown)), info.size, info.resident, info.uid, info.gid, info.mode, seals, ctime,
 	       info.creator_pid, info.ino, lifetime(&info), trackers, info.n_attaches, atime);
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : fail("write", "stdout", -errno);
 }
@@ -400,6 +416,7 @@ static int cmd_seal(int argc, char **argv)
 		{}
 	};
 	uint32_t flags = SEALSHM_SEAL_WRITE;
+	char shown[ESCAPED_NAME_MAX];
 	struct sealshm *shm = NULL;
 	const char *name;
 	int c, r;
@@ -428,7 +445,7 @@ static int cmd_seal(int argc, char **argv)
 	(void)sealshm_close(shm);
 	if (r == -EBUSY) {
 		fprintf(stderr, "sealshm: cannot seal '%s': %s (the segment is still mapped writable somewhere; try --future)\n",
-			name, strerror(-r));
+			escape_name(name, shown, sizeof(shown)), strerror(-r));
 		return EXIT_FAILURE;
 	}
 	if (r < 0)
@@ -497,5 +514,9 @@ int main(int argc, char **argv)
 			return usage_error("usage: %s", k->usage);
 		return k->fn(argc, argv);
 	}
-	return usage_error("unknown command '%s'", cmd);
+	{
+		char shown[ESCAPED_NAME_MAX];
+
+		return usage_error("unknown command '%s'", escape_name(cmd, shown, sizeof(shown)));
+	}
 }

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * cli_test: sealshm(1) as a user runs it, against a private trackerd: what
+ * it prints of names (every one shown so that it cannot act on a terminal
+ * or pass for another, also when a trackerd sends names the library would
+ * refuse: listing_shim.so stands in for the library's listing then).
+ *
+ * The CLI is $SEALSHM_TEST_CLI, else ../tools/sealshm beside this binary.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "helpers.h"
+#include "listing_shim.h"
+
+#define ARGS(...)	((const char *const[]){ __VA_ARGS__, NULL })
+
+/* One run of the CLI: its exit code, its stdout and the start of its
+ * stderr. */
+struct cli {
+	int status;
+	char out[32768];
+	char err[4096];
+};
+
+FIXTURE(cli) {
+	struct trackerd d;
+	int fds_before;
+	struct cli run;
+};
+
+FIXTURE_SETUP(cli)
+{
+	ASSERT_EQ(0, unsetenv(SEALSHM_SESSION_ENV));
+	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before, NULL);
+}
+
+FIXTURE_TEARDOWN(cli)
+{
+	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, 0);
+}
+
+/* Run the CLI with @args and @env ("NAME=VALUE" sets, "NAME" unsets;
+ * NULL-ended, or NULL), stdin from @in (a file, or /dev/null), into @c.
+ * Returns its exit code, or -errno. */
+static int cli_run(struct cli *c, const char *const *env, const char *in,
+		   const char *const *args)
+{
+	struct helper_run_opts opts = {
+		.in_path = in ? in : "/dev/null",
+		.err = c->err,
+		.err_len = sizeof(c->err),
+		.env = env,
+	};
+
+	c->out[0] = c->err[0] = '\0';
+	c->status = helper_run_prog(helper_cli_path, args, &opts, c->out, sizeof(c->out));
+	return c->status;
+}
+
+#define CLI(...) cli_run(&self->run, NULL, NULL, ARGS(__VA_ARGS__))
+
+/* Untracked, as the CLI's own are, so the name outlives nothing. */
+static int create(const char *name)
+{
+	SEALSHM_OPTS(sealshm_opts, o, .flags = SEALSHM_NO_TRACK);
+	struct sealshm *shm = NULL;
+	int r = sealshm_create(name, 4096, &o, &shm);
+
+	sealshm_close(shm);
+	return r;
+}
+
+/* @text has a line that starts with @start, then a space. */
+static bool has_row(const char *text, const char *start)
+{
+	size_t len = strlen(start);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, start, len) && p[len] == ' ')
+			return true;
+	return false;
+}
+
+static bool starts_with(const char *text, const char *prefix)
+{
+	return !strncmp(text, prefix, strlen(prefix));
+}
+
+/* Nothing in @text but printable characters and newlines: no C0 control
+ * byte, no DEL. */
+static bool no_control_bytes(const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* --- what names look like ------------------------------------------------------ */
+/* ls and stat show a valid name as itself, but a backslash doubled: a name
+ * never shows as another one's escape.  A name typed wrong is shown
+ * escaped in the error too. */
+TEST_F(cli, valid_names_show_as_themselves_backslash_doubled)
+{
+	ASSERT_EQ(0, create("back\\x41"));
+	ASSERT_EQ(0, create("caf\xc3\xa9_\xe2\x9d\xa4\xef\xb8\x8f"));
+
+	ASSERT_EQ(0, CLI("ls")) {
+		TH_LOG("%s", self->run.err);
+	}
+	EXPECT_TRUE(has_row(self->run.out, "back\\\\x41")) {
+		TH_LOG("ls:\n%s", self->run.out);
+	}
+	EXPECT_TRUE(has_row(self->run.out, "caf\xc3\xa9_\xe2\x9d\xa4\xef\xb8\x8f")) {
+		TH_LOG("ls:\n%s", self->run.out);
+	}
+	ASSERT_EQ(0, CLI("stat", "back\\x41"));
+	EXPECT_TRUE(starts_with(self->run.out, "name:     back\\\\x41\n")) {
+		TH_LOG("stat:\n%s", self->run.out);
+	}
+	ASSERT_EQ(0, CLI("stat", "caf\xc3\xa9_\xe2\x9d\xa4\xef\xb8\x8f"));
+	EXPECT_TRUE(starts_with(self->run.out,
+				"name:     caf\xc3\xa9_\xe2\x9d\xa4\xef\xb8\x8f\n")) {
+		TH_LOG("stat:\n%s", self->run.out);
+	}
+
+	/* The terminal's title would change: the name is refused, and shown
+	 * escaped. */
+	EXPECT_NE(0, CLI("stat", "esc\x1b]0;owned\x07"));
+	EXPECT_NE(NULL, strstr(self->run.err, "'esc\\x1b]0;owned\\x07'")) {
+		TH_LOG("stderr: %s", self->run.err);
+	}
+	EXPECT_TRUE(no_control_bytes(self->run.err));
+
+	EXPECT_EQ(0, sealshm_unlink_name("back\\x41", NULL));
+	EXPECT_EQ(0, sealshm_unlink_name("caf\xc3\xa9_\xe2\x9d\xa4\xef\xb8\x8f", NULL));
+}
+
+/* Names a hostile or older trackerd could list, handed to the CLI as they
+ * came (listing_shim.so): ls and stat show every character that is no
+ * valid name character escaped, never the byte itself. */
+TEST_F(cli, hostile_names_show_escaped)
+{
+	char preload[PATH_MAX + 16], asan[1024], which[48];
+	const char *env[] = { preload, asan, which, NULL };
+
+	ASSERT_EQ(0, helper_listing_shim_env(preload, sizeof(preload), asan, sizeof(asan)));
+	snprintf(which, sizeof(which), "SEALSHM_TEST_SHIM_STAT=0");
+
+	ASSERT_EQ(0, cli_run(&self->run, env, NULL, ARGS("ls"))) {
+		TH_LOG("%s", self->run.err);
+	}
+	EXPECT_TRUE(no_control_bytes(self->run.out)) {
+		TH_LOG("ls:\n%s", self->run.out);
+	}
+	for (size_t i = 0; i < LISTING_SHIM_N; i++) {
+		EXPECT_TRUE(has_row(self->run.out, listing_shim_names[i].shown)) {
+			TH_LOG("no row for '%s' in:\n%s", listing_shim_names[i].shown,
+			       self->run.out);
+		}
+		if (strcmp(listing_shim_names[i].name, listing_shim_names[i].shown))
+			EXPECT_EQ(NULL, strstr(self->run.out, listing_shim_names[i].name));
+	}
+
+	for (size_t i = 0; i < LISTING_SHIM_N; i++) {
+		char want[SEALSHM_NAME_MAX * 4 + 16];
+
+		snprintf(which, sizeof(which), "SEALSHM_TEST_SHIM_STAT=%zu", i);
+		ASSERT_EQ(0, cli_run(&self->run, env, NULL, ARGS("stat", "any")));
+		snprintf(want, sizeof(want), "name:     %s\n", listing_shim_names[i].shown);
+		EXPECT_TRUE(starts_with(self->run.out, want)) {
+			TH_LOG("stat:\n%s", self->run.out);
+		}
+		EXPECT_TRUE(no_control_bytes(self->run.out));
+	}
+}
+
+TEST_HARNESS_MAIN
