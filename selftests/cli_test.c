@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * cli_test: sealshm(1) as a user runs it, against a private trackerd: what
- * it prints of names (every one shown so that it cannot act on a terminal
- * or pass for another, also when a trackerd sends names the library would
- * refuse: listing_shim.so stands in for the library's listing then).
+ * cli_test: sealshm(1) as a user runs it, against a private trackerd:
+ *  - the arguments: one parser for every command, so "--" and names that
+ *    begin with '-' work the same in each, options go anywhere, and a
+ *    usage error (exit 2) does nothing;
+ *  - what it prints of names: every one shown so that it cannot act on a
+ *    terminal or pass for another, also when a trackerd sends names the
+ *    library would refuse (listing_shim.so stands in for the library's
+ *    listing then).
  *
  * The CLI is $SEALSHM_TEST_CLI, else ../tools/sealshm beside this binary.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +69,7 @@ static int cli_run(struct cli *c, const char *const *env, const char *in,
 }
 
 #define CLI(...) cli_run(&self->run, NULL, NULL, ARGS(__VA_ARGS__))
+#define CLI_ARGS(args) cli_run(&self->run, NULL, NULL, (args))
 
 /* Untracked, as the CLI's own are, so the name outlives nothing. */
 static int create(const char *name)
@@ -100,6 +106,149 @@ static bool no_control_bytes(const char *text)
 		if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
 			return false;
 	return true;
+}
+
+static bool exists(const char *name)
+{
+	struct sealshm_info info;
+
+	return sealshm_stat(name, NULL, &info) == 0;
+}
+
+static uint32_t seals_of(const char *name)
+{
+	struct sealshm_info info;
+
+	return sealshm_stat(name, NULL, &info) == 0 ? info.seals : 0;
+}
+
+/* --- arguments ---------------------------------------------------------------- */
+/* "--" ends the options of every command, and a name that begins with '-'
+ * (or is "--" itself) works after it: create, write, cat, stat, ls, seal
+ * and rm, which removes the names after "--" and not "--".  "-" alone is
+ * a name anywhere. */
+TEST_F(cli, dashdash_works_in_every_command)
+{
+	char in[160];
+	int fd;
+
+	snprintf(in, sizeof(in), "%s/cli.in", self->d.dir);
+	fd = open(in, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(6, write(fd, "hello\n", 6));
+	close(fd);
+
+	EXPECT_EQ(0, CLI("create", "--", "-x", "4K")) {
+		TH_LOG("%s", self->run.err);
+	}
+	EXPECT_EQ(0, CLI("create", "--mode", "0640", "--", "--", "1K")) {
+		TH_LOG("%s", self->run.err);
+	}
+	EXPECT_TRUE(exists("-x"));
+	EXPECT_TRUE(exists("--"));
+
+	EXPECT_EQ(0, cli_run(&self->run, NULL, in, ARGS("write", "--", "-x"))) {
+		TH_LOG("%s", self->run.err);
+	}
+	EXPECT_EQ(0, CLI("cat", "--", "-x")) {
+		TH_LOG("%s", self->run.err);
+	}
+	EXPECT_STREQ("hello\n", self->run.out);
+	EXPECT_EQ(0, CLI("stat", "--", "-x")) {
+		TH_LOG("%s", self->run.err);
+	}
+	EXPECT_TRUE(starts_with(self->run.out, "name:     -x\n"));
+	EXPECT_EQ(0, CLI("stat", "--", "--"));
+	EXPECT_TRUE(starts_with(self->run.out, "name:     --\n"));
+	EXPECT_NE(NULL, strstr(self->run.out, "\nmode:     0640\n"));
+	EXPECT_EQ(0, CLI("ls", "--"));
+	EXPECT_TRUE(has_row(self->run.out, "-x"));
+	EXPECT_TRUE(has_row(self->run.out, "--"));
+	EXPECT_EQ(0, CLI("seal", "--future", "--", "-x")) {
+		TH_LOG("%s", self->run.err);
+	}
+	EXPECT_NE(0u, seals_of("-x") & SEALSHM_SEAL_FUTURE_WRITE);
+
+	/* The first "--" ends the options; it is no name. */
+	EXPECT_EQ(0, CLI("rm", "--", "-x")) {
+		TH_LOG("%s", self->run.err);
+	}
+	EXPECT_FALSE(exists("-x"));
+	EXPECT_TRUE(exists("--"));
+	EXPECT_EQ(0, CLI("rm", "--", "--"));
+	EXPECT_FALSE(exists("--"));
+
+	/* "-" alone is a name anywhere, as getopt(3) has it. */
+	EXPECT_EQ(0, CLI("create", "-", "1K"));
+	EXPECT_EQ(0, CLI("stat", "-"));
+	EXPECT_TRUE(starts_with(self->run.out, "name:     -\n"));
+	EXPECT_EQ(0, CLI("rm", "-"));
+	EXPECT_FALSE(exists("-"));
+}
+
+/* Before "--", an argument that begins with '-' is an option in every
+ * command: a name that begins with '-' there is a usage error (exit 2)
+ * that says to put it after "--", and the command does nothing (rm removes
+ * none of its names).  Options may come before or after the operands;
+ * COMMAND --help shows the usage. */
+TEST_F(cli, dash_names_before_dashdash_are_usage_errors)
+{
+	const char *const *const bad[] = {
+		ARGS("stat", "-x"), ARGS("cat", "-x"), ARGS("write", "-x"), ARGS("seal", "-x"),
+		ARGS("create", "-x", "1K"), ARGS("rm", "keep", "-x"), ARGS("rm", "-x", "keep"),
+		ARGS("stat", "-1"), ARGS("seal", "--future", "-x"), ARGS("stat", "--future", "x"),
+	};
+
+	ASSERT_EQ(0, create("keep"));
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		EXPECT_EQ(2, CLI_ARGS(bad[i])) {
+			TH_LOG("case %zu: %s", i, self->run.err);
+		}
+		EXPECT_NE(NULL, strstr(self->run.err, "unknown option")) {
+			TH_LOG("case %zu: %s", i, self->run.err);
+		}
+		EXPECT_NE(NULL, strstr(self->run.err, "goes after '--'")) {
+			TH_LOG("case %zu: %s", i, self->run.err);
+		}
+		EXPECT_NE(NULL, strstr(self->run.err, "\nUsage: sealshm ")) {
+			TH_LOG("case %zu: %s", i, self->run.err);
+		}
+		EXPECT_STREQ("", self->run.out);
+	}
+	EXPECT_TRUE(exists("keep"));
+	EXPECT_FALSE(exists("-x"));
+
+	/* Wrong counts, options a command does not take, bad values. */
+	EXPECT_EQ(2, CLI("ls", "-l"));
+	EXPECT_EQ(2, CLI("ls", "keep"));
+	EXPECT_NE(NULL, strstr(self->run.err, "unexpected argument 'keep'"));
+	EXPECT_EQ(2, CLI("stat"));
+	EXPECT_NE(NULL, strstr(self->run.err, "missing NAME"));
+	EXPECT_EQ(2, CLI("stat", "keep", "keep"));
+	EXPECT_EQ(2, CLI("create", "new"));
+	EXPECT_NE(NULL, strstr(self->run.err, "missing SIZE"));
+	EXPECT_EQ(2, CLI("create", "new", "1K", "--mode"));
+	EXPECT_EQ(2, CLI("create", "new", "1K", "--mode=0800"));
+	EXPECT_EQ(2, CLI("seal", "--future=yes", "keep"));
+	EXPECT_FALSE(exists("new"));
+	EXPECT_TRUE(exists("keep"));
+
+	/* Options after the operands, and --help. */
+	EXPECT_EQ(0, CLI("create", "later", "1K", "--mode", "0604")) {
+		TH_LOG("%s", self->run.err);
+	}
+	EXPECT_EQ(0, CLI("stat", "later"));
+	EXPECT_NE(NULL, strstr(self->run.out, "\nmode:     0604\n"));
+	EXPECT_EQ(0, CLI("seal", "later", "--future"));
+	EXPECT_NE(0u, seals_of("later") & SEALSHM_SEAL_FUTURE_WRITE);
+	EXPECT_EQ(0, CLI("stat", "--help"));
+	EXPECT_STREQ("Usage: sealshm stat [--] NAME\n", self->run.out);
+	/* After "--", an option's spelling is a name (none such here). */
+	EXPECT_EQ(1, CLI("seal", "--", "--future"));
+	EXPECT_NE(NULL, strstr(self->run.err, "'--future'")) {
+		TH_LOG("%s", self->run.err);
+	}
+	EXPECT_EQ(0, CLI("rm", "later", "keep"));
 }
 
 /* --- what names look like ------------------------------------------------------ */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #define EXIT_USAGE 2
 #define _unused_ __attribute__((unused))
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Every call passes NO_TRACK: this process exits at once, and a tracked
  * name would be unlinked with it.  --socket fills in .socket. */
@@ -29,6 +31,8 @@ static struct sealshm_opts arg_opts = {
 	.sz = sizeof(struct sealshm_opts),
 	.flags = SEALSHM_NO_TRACK,
 };
+static uint32_t arg_mode;	/* create --mode; 0: the library's default, 0600 */
+static bool arg_future;		/* seal --future */
 
 static void help(FILE *f)
 {
@@ -39,7 +43,7 @@ static void help(FILE *f)
 		"\n"
 		"Commands:\n"
 		"  ls                       list the names you may attach\n"
-		"  create NAME SIZE [--mode OCTAL]\n"
+		"  create [--mode OCTAL] NAME SIZE\n"
 		"                           create a zeroed segment of SIZE bytes (suffix K, M\n"
 		"                           or G for KiB, MiB, GiB); mode defaults to 0600\n"
 		"  write NAME               copy stdin into the segment from offset 0; bytes\n"
@@ -48,10 +52,14 @@ static void help(FILE *f)
 		"  cat NAME                 write the whole segment to stdout (read-only attach)\n"
 		"  stat NAME                show one name's details\n"
 		"  rm NAME...               remove names (mappings stay valid until closed)\n"
-		"  seal NAME [--future]     publish: nobody writes the segment any more (fails\n"
+		"  seal [--future] NAME     publish: nobody writes the segment any more (fails\n"
 		"                           while anyone has it mapped writable); --future:\n"
 		"                           mappings writable now stay so, no new one is made.\n"
 		"                           Read-write attaches of a sealed name are refused\n"
+		"\n"
+		"A command's options may come before or after its arguments; '--' ends\n"
+		"them, so a NAME that begins with '-' goes after it: sealshm rm -- -x.\n"
+		"COMMAND --help shows the command's usage.\n"
 		"\n"
 		"Options:\n"
 		"  --socket PATH            trackerd's socket (default: $SEALSHM_SOCKET, else\n"
@@ -187,7 +195,7 @@ static int cmp_info(const void *a, const void *b)
 		      ((const struct sealshm_info *)b)->name);
 }
 
-static int cmd_ls(int argc _unused_, char **argv _unused_)
+static int cmd_ls(int n_args _unused_, char **args _unused_)
 {
 	struct sealshm_info *infos = NULL;
 	int width = 4, n;
@@ -227,43 +235,18 @@ static int cmd_ls(int argc _unused_, char **argv _unused_)
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : fail("write", "stdout", -errno);
 }
 
-static int cmd_create(int argc, char **argv)
+static int cmd_create(int n _unused_, char **args)
 {
-	static const struct option options[] = {
-		{ "mode", required_argument, NULL, 'm' },
-		{}
-	};
 	struct sealshm_opts opts = arg_opts;
 	struct sealshm *shm = NULL;
-	const char *name, *size_arg;
+	const char *name = args[0], *size_arg = args[1];
 	size_t size = 0;
-	int c, r;
+	int r;
 
-	optind = 0;	/* glibc: restart parsing on the command's own argv */
-	while ((c = getopt_long(argc, argv, "m:", options, NULL)) >= 0) {
-		char *end;
-		unsigned long mode;
-
-		switch (c) {
-		case 'm':
-			errno = 0;
-			mode = strtoul(optarg, &end, 8);
-			if (errno || !*optarg || *end || mode > 0777)
-				return usage_error("invalid mode '%s' (octal, at most 0777)", optarg);
-			opts.mode = mode;
-			break;
-		default:
-			return usage_error("create: invalid option");
-		}
-	}
-	if (argc - optind != 2)
-		return usage_error("usage: create NAME SIZE [--mode OCTAL]");
-	name = argv[optind];
-	size_arg = argv[optind + 1];
 	if (parse_size(size_arg, &size) < 0)
 		return usage_error("invalid size '%s' (bytes, or a number with K, M or G)",
 				   size_arg);
-
+	opts.mode = arg_mode;
 	r = sealshm_create(name, size, &opts, &shm);
 	if (r < 0)
 		return fail("create", name, r);
@@ -271,9 +254,9 @@ static int cmd_create(int argc, char **argv)
 	return EXIT_SUCCESS;
 }
 
-static int cmd_write(int argc _unused_, char **argv)
+static int cmd_write(int n _unused_, char **args)
 {
-	const char *name = argv[1];
+	const char *name = args[0];
 	char shown[ESCAPED_NAME_MAX];
 	struct sealshm *shm = NULL;
 	struct stat st;
@@ -328,9 +311,9 @@ out:
 	return ret;
 }
 
-static int cmd_cat(int argc _unused_, char **argv)
+static int cmd_cat(int n _unused_, char **args)
 {
-	const char *name = argv[1];
+	const char *name = args[0];
 	struct sealshm_opts opts = arg_opts;
 	struct sealshm *shm = NULL;
 	const char *buf;
@@ -359,9 +342,9 @@ static int cmd_cat(int argc _unused_, char **argv)
 	return ret;
 }
 
-static int cmd_stat(int argc _unused_, char **argv)
+static int cmd_stat(int n _unused_, char **args)
 {
-	const char *name = argv[1];
+	const char *name = args[0];
 	struct sealshm_info info;
 	char seals[128], ctime[64], atime[64], trackers[96], shown[ESCAPED_NAME_MAX];
 	int r;
@@ -396,44 +379,26 @@ static int cmd_stat(int argc _unused_, char **argv)
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : fail("write", "stdout", -errno);
 }
 
-static int cmd_rm(int argc, char **argv)
+static int cmd_rm(int n, char **args)
 {
 	int ret = EXIT_SUCCESS;
 
-	for (int i = 1; i < argc; i++) {
-		int r = sealshm_unlink_name(argv[i], &arg_opts);
+	for (int i = 0; i < n; i++) {
+		int r = sealshm_unlink_name(args[i], &arg_opts);
 
 		if (r < 0)
-			ret = fail("remove", argv[i], r);
+			ret = fail("remove", args[i], r);
 	}
 	return ret;
 }
 
-static int cmd_seal(int argc, char **argv)
+static int cmd_seal(int n _unused_, char **args)
 {
-	static const struct option options[] = {
-		{ "future", no_argument, NULL, 'f' },
-		{}
-	};
-	uint32_t flags = SEALSHM_SEAL_WRITE;
+	uint32_t flags = arg_future ? SEALSHM_SEAL_FUTURE_WRITE : SEALSHM_SEAL_WRITE;
+	const char *name = args[0];
 	char shown[ESCAPED_NAME_MAX];
 	struct sealshm *shm = NULL;
-	const char *name;
-	int c, r;
-
-	optind = 0;	/* glibc: restart parsing on the command's own argv */
-	while ((c = getopt_long(argc, argv, "f", options, NULL)) >= 0) {
-		switch (c) {
-		case 'f':
-			flags = SEALSHM_SEAL_FUTURE_WRITE;
-			break;
-		default:
-			return usage_error("seal: invalid option");
-		}
-	}
-	if (argc - optind != 1)
-		return usage_error("usage: seal NAME [--future]");
-	name = argv[optind];
+	int r;
 
 	/* Adding seals needs a writable fd, hence a read-write attach; our
 	 * own mapping is then the only writable one we add, and
@@ -453,21 +418,166 @@ static int cmd_seal(int argc, char **argv)
 	return EXIT_SUCCESS;
 }
 
-/* argv[0] is the command's name. */
+/* Options of the commands, long only; each command takes those of its
+ * .options. */
+enum {
+	OPT_MODE   = 1u << 0,
+	OPT_FUTURE = 1u << 1,
+};
+
+static const struct command_option {
+	const char *name;	/* after "--" */
+	unsigned int id;
+	bool has_value;		/* "--name VALUE" or "--name=VALUE" */
+} command_options[] = {
+	{ "mode",   OPT_MODE,   true },
+	{ "future", OPT_FUTURE, false },
+};
+
 static const struct command {
 	const char *name;
-	int min_args, max_args;		/* -1: no maximum */
-	int (*fn)(int argc, char **argv);
-	const char *usage;
+	int (*fn)(int n, char **args);	/* the operands, options taken out */
+	const char *usage;		/* after "sealshm " */
+	const char *operands[2];	/* what the first two operands are */
+	int min_args, max_args;		/* operands; -1: no maximum */
+	int size_at;			/* the SIZE operand, -1: none; the rest are NAMEs */
+	unsigned int options;		/* OPT_* it takes */
 } commands[] = {
-	{ "ls",     0,  0, cmd_ls,     "ls" },
-	{ "create", 2, -1, cmd_create, "create NAME SIZE [--mode OCTAL]" },
-	{ "write",  1,  1, cmd_write,  "write NAME" },
-	{ "cat",    1,  1, cmd_cat,    "cat NAME" },
-	{ "stat",   1,  1, cmd_stat,   "stat NAME" },
-	{ "rm",     1, -1, cmd_rm,     "rm NAME..." },
-	{ "seal",   1,  2, cmd_seal,   "seal NAME [--future]" },
+	{ "ls",     cmd_ls,     "ls",                                   { NULL },
+	  0,  0, -1, 0 },
+	{ "create", cmd_create, "create [--mode OCTAL] [--] NAME SIZE", { "NAME", "SIZE" },
+	  2,  2,  1, OPT_MODE },
+	{ "write",  cmd_write,  "write [--] NAME",                      { "NAME" },
+	  1,  1, -1, 0 },
+	{ "cat",    cmd_cat,    "cat [--] NAME",                        { "NAME" },
+	  1,  1, -1, 0 },
+	{ "stat",   cmd_stat,   "stat [--] NAME",                       { "NAME" },
+	  1,  1, -1, 0 },
+	{ "rm",     cmd_rm,     "rm [--] NAME...",                      { "NAME" },
+	  1, -1, -1, 0 },
+	{ "seal",   cmd_seal,   "seal [--future] [--] NAME",            { "NAME" },
+	  1,  1, -1, OPT_FUTURE },
 };
+
+__attribute__((format(printf, 2, 3)))
+static int command_usage_error(const struct command *k, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "sealshm: %s: ", k->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nUsage: sealshm %s\n", k->usage);
+	return EXIT_USAGE;
+}
+
+/* Apply option @o of command @k with @value (NULL for none). */
+static int command_option(const struct command *k, const struct command_option *o,
+			  const char *value)
+{
+	char shown[ESCAPED_NAME_MAX];
+	unsigned long mode;
+	char *end;
+
+	switch (o->id) {
+	case OPT_MODE:
+		errno = 0;
+		mode = strtoul(value, &end, 8);
+		if (errno || value[0] < '0' || value[0] > '7' || *end || mode > 0777)
+			return command_usage_error(k, "invalid mode '%s' (octal, at most 0777)",
+						   escape_name(value, shown, sizeof(shown)));
+		arg_mode = (uint32_t)mode;
+		break;
+	case OPT_FUTURE:
+		arg_future = true;
+		break;
+	}
+	return 0;
+}
+
+/* Where SIZE goes, a negative number is a size (refused as one), not an
+ * unknown option: no option begins with a digit. */
+static bool negative_number(const char *s)
+{
+	return s[0] == '-' && s[1] >= '0' && s[1] <= '9';
+}
+
+#define PARSE_RUN (-1)
+
+/*
+ * The one parser of every command's arguments, argv[1..argc-1] of command
+ * @k, so that they follow the same rules: options may come before, between
+ * or after the operands; "--" ends the options (a second "--" is an
+ * operand); before it, an argument that begins with '-' (but "-" alone)
+ * is an option, so
+ * a NAME that begins with '-' goes after "--" (a negative number where
+ * SIZE goes excepted); -h and --help show the usage.  The operands move to
+ * argv[1..], in order, and *@ret_n says how many.  Returns PARSE_RUN when
+ * the command is to run, else its exit status.
+ */
+static int parse_command(const struct command *k, int argc, char **argv, int *ret_n)
+{
+	char shown[ESCAPED_NAME_MAX];
+	bool options_end = false;
+	int n = 0, r;
+
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+		const struct command_option *o = NULL;
+		const char *value = NULL;
+		size_t len;
+
+		/* "-" alone is an operand, as getopt(3) has it. */
+		if (options_end || a[0] != '-' || !a[1] ||
+		    (n == k->size_at && negative_number(a))) {
+			argv[1 + n++] = a;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			options_end = true;
+			continue;
+		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			printf("Usage: sealshm %s\n", k->usage);
+			return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+		}
+		len = strcspn(a + 2, "=");
+		for (size_t j = 0; a[1] == '-' && j < ELEMENTSOF(command_options); j++)
+			if ((k->options & command_options[j].id) &&
+			    strlen(command_options[j].name) == len &&
+			    !strncmp(a + 2, command_options[j].name, len))
+				o = &command_options[j];
+		if (!o) {
+			escape_name(a, shown, sizeof(shown));
+			if (k->operands[0] && !strcmp(k->operands[0], "NAME"))
+				return command_usage_error(k, "unknown option '%s' (a NAME that begins "
+							   "with '-' goes after '--')", shown);
+			return command_usage_error(k, "unknown option '%s'", shown);
+		}
+		if (a[2 + len] == '=')
+			value = a + 3 + len;
+		if (o->has_value && !value) {
+			if (i + 1 >= argc)
+				return command_usage_error(k, "option '--%s' needs a value", o->name);
+			value = argv[++i];
+		} else if (!o->has_value && value) {
+			return command_usage_error(k, "option '--%s' takes no value", o->name);
+		}
+		r = command_option(k, o, value);
+		if (r != 0)
+			return r;
+	}
+
+	if (n < k->min_args)
+		return command_usage_error(k, "missing %s",
+					   k->operands[n < 2 && k->operands[n] ? n : 0]);
+	if (k->max_args >= 0 && n > k->max_args)
+		return command_usage_error(k, "unexpected argument '%s'",
+					   escape_name(argv[1 + k->max_args], shown, sizeof(shown)));
+	*ret_n = n;
+	return PARSE_RUN;
+}
 
 int main(int argc, char **argv)
 {
@@ -478,6 +588,7 @@ int main(int argc, char **argv)
 		{ "socket",  required_argument, NULL, ARG_SOCKET },
 		{}
 	};
+	char shown[ESCAPED_NAME_MAX];
 	const char *cmd;
 	int c;
 
@@ -504,19 +615,16 @@ int main(int argc, char **argv)
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
 		const struct command *k = &commands[i];
+		int n = 0, r;
 
 		if (strcmp(cmd, k->name) != 0)
 			continue;
-		/* create parses its own options, so it counts its arguments itself. */
-		if (argc - 1 < k->min_args || (k->max_args >= 0 && argc - 1 > k->max_args))
-			return usage_error("usage: %s", k->usage);
-		return k->fn(argc, argv);
+		r = parse_command(k, argc, argv, &n);
+		if (r != PARSE_RUN)
+			return r;
+		return k->fn(n, argv + 1);
 	}
-	{
-		char shown[ESCAPED_NAME_MAX];
-
-		return usage_error("unknown command '%s'", escape_name(cmd, shown, sizeof(shown)));
-	}
+	return usage_error("unknown command '%s'", escape_name(cmd, shown, sizeof(shown)));
 }
