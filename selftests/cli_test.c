@@ -3,7 +3,8 @@
  * cli_test: sealshm(1) as a user runs it, against a private trackerd:
  *  - the arguments: one parser for every command, so "--" and names that
  *    begin with '-' work the same in each, options go anywhere, and a
- *    usage error (exit 2) does nothing;
+ *    usage error (exit 2) does nothing; a bad SIZE or NAME says why (the
+ *    name's rule in the library's words);
  *  - what it prints of names: every one shown so that it cannot act on a
  *    terminal or pass for another, also when a trackerd sends names the
  *    library would refuse (listing_shim.so stands in for the library's
@@ -249,6 +250,103 @@ TEST_F(cli, dash_names_before_dashdash_are_usage_errors)
 		TH_LOG("%s", self->run.err);
 	}
 	EXPECT_EQ(0, CLI("rm", "later", "keep"));
+}
+
+/* A SIZE that is negative, zero, too large or no number is a usage error
+ * that says which, and nothing is created. */
+TEST_F(cli, bad_sizes_say_why)
+{
+	static const struct {
+		const char *size, *why;
+	} cases[] = {
+		{ "-1", "invalid size '-1': it is negative" },
+		{ "-4K", "invalid size '-4K': it is negative" },
+		{ "0", "invalid size '0': it is zero" },
+		{ "0G", "invalid size '0G': it is zero" },
+		{ "9223372036854775808",
+		  "invalid size '9223372036854775808': it is more than 9223372036854775807 bytes" },
+		{ "8589934592G", "it is more than 9223372036854775807 bytes" },
+		{ "99999999999999999999999", "it is more than 9223372036854775807 bytes" },
+		{ "1.5G", "invalid size '1.5G': not a number of bytes" },
+		{ "4T", "invalid size '4T': not a number of bytes" },
+		{ "+4", "invalid size '+4': not a number of bytes" },
+		{ "-1x", "invalid size '-1x': not a number of bytes" },
+		{ "", "invalid size '': not a number of bytes" },
+	};
+
+	if (sizeof(size_t) < 8)
+		SKIP(return, "the largest size differs on a 32-bit system");
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		EXPECT_EQ(2, CLI("create", "sized", cases[i].size)) {
+			TH_LOG("size '%s': %s", cases[i].size, self->run.err);
+		}
+		EXPECT_TRUE(starts_with(self->run.err, "sealshm: create: ")) {
+			TH_LOG("%s", self->run.err);
+		}
+		EXPECT_NE(NULL, strstr(self->run.err, cases[i].why)) {
+			TH_LOG("size '%s': %s", cases[i].size, self->run.err);
+		}
+	}
+	EXPECT_FALSE(exists("sized"));
+	/* The suffixes work, and sizes up to the limit pass to the library. */
+	EXPECT_EQ(0, CLI("create", "sized", "2k"));
+	EXPECT_EQ(0, CLI("stat", "sized"));
+	EXPECT_NE(NULL, strstr(self->run.out, "\nsize:     2048\n"));
+	EXPECT_EQ(0, CLI("rm", "sized"));
+}
+
+/* A NAME that breaks a rule is a usage error that says which rule (the
+ * library's phrase, sealshm_check_name()), with the name shown escaped,
+ * in every command; rm removes none of its names then. */
+TEST_F(cli, bad_names_say_which_rule)
+{
+	char too_long[SEALSHM_NAME_MAX + 2];
+	const struct {
+		const char *name, *why;
+	} cases[] = {
+		{ "", "invalid name '': it is empty" },
+		{ "/", "invalid name '/': it is empty" },
+		{ too_long, "it is longer than 255 bytes" },
+		{ ".", "invalid name '.': it is \".\" or \"..\"" },
+		{ "..", "invalid name '..': it is \".\" or \"..\"" },
+		{ "a/b", "invalid name 'a/b': it has a '/' after its first byte" },
+		{ "a b", "invalid name 'a\\x20b': it has a space or control character (U+0020)" },
+		{ "tab\t", "invalid name 'tab\\x09': it has a space or control character (U+0009)" },
+		{ "bad\xff", "invalid name 'bad\\xff': it is not well-formed UTF-8" },
+		{ "rlo\xe2\x80\xae" "x", "invalid name 'rlo\\u{202e}x': it has an invisible or "
+		  "bidirectional control character (U+202E)" },
+		{ "zw\xe2\x80\x8b", "invalid name 'zw\\u{200b}': it has an invisible or "
+		  "bidirectional control character (U+200B)" },
+	};
+	static const char *const commands[] = { "create", "write", "cat", "stat", "rm", "seal" };
+
+	memset(too_long, 'n', SEALSHM_NAME_MAX + 1);
+	too_long[SEALSHM_NAME_MAX + 1] = '\0';
+	ASSERT_EQ(0, create("keep"));
+	for (size_t c = 0; c < ELEMENTSOF(commands); c++) {
+		for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+			const char *args[] = { commands[c], "--", cases[i].name, NULL, NULL };
+			char prefix[32];
+
+			if (c == 0)
+				args[3] = "1K";
+			if (c == 4)	/* rm: a valid name first, kept */
+				args[1] = "keep", args[2] = cases[i].name;
+			EXPECT_EQ(2, CLI_ARGS(args)) {
+				TH_LOG("%s, case %zu: %s", commands[c], i, self->run.err);
+			}
+			snprintf(prefix, sizeof(prefix), "sealshm: %s: ", commands[c]);
+			EXPECT_TRUE(starts_with(self->run.err, prefix)) {
+				TH_LOG("%s", self->run.err);
+			}
+			EXPECT_NE(NULL, strstr(self->run.err, cases[i].why)) {
+				TH_LOG("%s, case %zu: %s", commands[c], i, self->run.err);
+			}
+			EXPECT_TRUE(no_control_bytes(self->run.err));
+		}
+	}
+	EXPECT_TRUE(exists("keep"));
+	EXPECT_EQ(0, CLI("rm", "keep"));
 }
 
 /* --- what names look like ------------------------------------------------------ */

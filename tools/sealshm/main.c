@@ -32,6 +32,7 @@ static struct sealshm_opts arg_opts = {
 	.flags = SEALSHM_NO_TRACK,
 };
 static uint32_t arg_mode;	/* create --mode; 0: the library's default, 0600 */
+static size_t arg_size;		/* create's SIZE */
 static bool arg_future;		/* seal --future */
 
 static void help(FILE *f)
@@ -44,8 +45,9 @@ static void help(FILE *f)
 		"Commands:\n"
 		"  ls                       list the names you may attach\n"
 		"  create [--mode OCTAL] NAME SIZE\n"
-		"                           create a zeroed segment of SIZE bytes (suffix K, M\n"
-		"                           or G for KiB, MiB, GiB); mode defaults to 0600\n"
+		"                           create a zeroed segment of SIZE bytes (1 or more;\n"
+		"                           suffix K, M or G for KiB, MiB, GiB); mode defaults\n"
+		"                           to 0600\n"
 		"  write NAME               copy stdin into the segment from offset 0; bytes\n"
 		"                           past the end of the input are left as they were;\n"
 		"                           more input than the segment holds is an error\n"
@@ -112,18 +114,35 @@ static int fail(const char *verb, const char *name, int r)
 	return EXIT_FAILURE;
 }
 
-/* "123", "4K", "16M", "1G" (powers of 1024).  Returns 0 or -EINVAL/-ERANGE. */
-static int parse_size(const char *s, size_t *ret)
+/* The largest segment: the library takes any size that fits in off_t and
+ * size_t. */
+#define SIZE_LIMIT ((uint64_t)INT64_MAX < (uint64_t)SIZE_MAX ? (uint64_t)INT64_MAX \
+							   : (uint64_t)SIZE_MAX)
+
+enum size_fault {
+	SIZE_OK,
+	SIZE_SYNTAX,
+	SIZE_NEGATIVE,
+	SIZE_ZERO,
+	SIZE_TOO_LARGE,
+};
+
+/* "123", "4K", "16M", "1G" (powers of 1024), 1 to SIZE_LIMIT bytes, into
+ * *@ret; else what is wrong with it. */
+static enum size_fault parse_size(const char *s, size_t *ret)
 {
 	unsigned long long v, mult = 1;
+	bool negative = s[0] == '-';
 	char *end;
+	int r;
 
+	if (negative)
+		s++;
 	if (*s < '0' || *s > '9')
-		return -EINVAL;
+		return SIZE_SYNTAX;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno)
-		return -errno;
+	r = errno;
 	switch (*end) {
 	case '\0':
 		break;
@@ -140,14 +159,18 @@ static int parse_size(const char *s, size_t *ret)
 		end++;
 		break;
 	default:
-		return -EINVAL;
+		return SIZE_SYNTAX;
 	}
 	if (*end)
-		return -EINVAL;
-	if (v > SIZE_MAX / mult)
-		return -ERANGE;
+		return SIZE_SYNTAX;
+	if (v == 0 && r == 0)
+		return SIZE_ZERO;
+	if (negative)
+		return SIZE_NEGATIVE;
+	if (r == ERANGE || v > SIZE_LIMIT / mult)
+		return SIZE_TOO_LARGE;
 	*ret = v * mult;
-	return 0;
+	return SIZE_OK;
 }
 
 /* "shrink,grow", or "-" for none. */
@@ -239,15 +262,11 @@ static int cmd_create(int n _unused_, char **args)
 {
 	struct sealshm_opts opts = arg_opts;
 	struct sealshm *shm = NULL;
-	const char *name = args[0], *size_arg = args[1];
-	size_t size = 0;
+	const char *name = args[0];
 	int r;
 
-	if (parse_size(size_arg, &size) < 0)
-		return usage_error("invalid size '%s' (bytes, or a number with K, M or G)",
-				   size_arg);
 	opts.mode = arg_mode;
-	r = sealshm_create(name, size, &opts, &shm);
+	r = sealshm_create(name, arg_size, &opts, &shm);
 	if (r < 0)
 		return fail("create", name, r);
 	(void)sealshm_close(shm);
@@ -496,6 +515,28 @@ static int command_option(const struct command *k, const struct command_option *
 	return 0;
 }
 
+/* Check @a (shown as @shown) as the SIZE of command @k into arg_size. */
+static int size_operand(const struct command *k, const char *a, const char *shown)
+{
+	switch (parse_size(a, &arg_size)) {
+	case SIZE_OK:
+		return 0;
+	case SIZE_SYNTAX:
+		return command_usage_error(k, "invalid size '%s': not a number of bytes (digits, "
+					   "then K, M or G for KiB, MiB or GiB)", shown);
+	case SIZE_NEGATIVE:
+		return command_usage_error(k, "invalid size '%s': it is negative", shown);
+	case SIZE_ZERO:
+		return command_usage_error(k, "invalid size '%s': it is zero; a segment holds "
+					   "at least 1 byte", shown);
+	case SIZE_TOO_LARGE:
+		return command_usage_error(k, "invalid size '%s': it is more than %" PRIu64
+					   " bytes, the most a segment may hold", shown,
+					   (uint64_t)SIZE_LIMIT);
+	}
+	return EXIT_USAGE;
+}
+
 /* Where SIZE goes, a negative number is a size (refused as one), not an
  * unknown option: no option begins with a digit. */
 static bool negative_number(const char *s)
@@ -575,6 +616,23 @@ static int parse_command(const struct command *k, int argc, char **argv, int *re
 	if (k->max_args >= 0 && n > k->max_args)
 		return command_usage_error(k, "unexpected argument '%s'",
 					   escape_name(argv[1 + k->max_args], shown, sizeof(shown)));
+
+	/* Every operand is checked before anything is done: rm removes
+	 * none of its names when one is not valid. */
+	for (int i = 0; i < n; i++) {
+		const char *a = argv[1 + i], *reason = NULL;
+
+		escape_name(a, shown, sizeof(shown));
+		if (i == k->size_at) {
+			r = size_operand(k, a, shown);
+			if (r != 0)
+				return r;
+		} else if (sealshm_check_name(a, &reason) < 0) {
+			/* The library's own words: which rule the name breaks. */
+			return command_usage_error(k, "invalid name '%s': it %s", shown,
+						   reason ? reason : "is not valid");
+		}
+	}
 	*ret_n = n;
 	return PARSE_RUN;
 }
