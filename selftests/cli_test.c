@@ -5,6 +5,8 @@
  *    begin with '-' work the same in each, options go anywhere, and a
  *    usage error (exit 2) does nothing; a bad SIZE or NAME says why (the
  *    name's rule in the library's words);
+ *  - when no trackerd answers: which program is missing, or why none was
+ *    started, never as if a name were missing;
  *  - what it prints of names: every one shown so that it cannot act on a
  *    terminal or pass for another, also when a trackerd sends names the
  *    library would refuse (listing_shim.so stands in for the library's
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -97,6 +100,15 @@ static bool has_row(const char *text, const char *start)
 static bool starts_with(const char *text, const char *prefix)
 {
 	return !strncmp(text, prefix, strlen(prefix));
+}
+
+static int count_lines(const char *text)
+{
+	int n = 0;
+
+	for (const char *p = strchr(text, '\n'); p; p = strchr(p + 1, '\n'))
+		n++;
+	return n;
 }
 
 /* Nothing in @text but printable characters and newlines: no C0 control
@@ -347,6 +359,110 @@ TEST_F(cli, bad_names_say_which_rule)
 	}
 	EXPECT_TRUE(exists("keep"));
 	EXPECT_EQ(0, CLI("rm", "keep"));
+}
+
+/* --- when no trackerd answers ------------------------------------------------- */
+/* Every command on an empty socket directory, with @env; each must exit 1
+ * with a message that contains @want (and not strerror's words for
+ * ENOENT or ENOPKG, which would read as a missing name or package). */
+static void no_trackerd(struct __test_metadata *_metadata, struct cli *run,
+			const char *const *env, const char *want)
+{
+	const char *const *const commands[] = {
+		ARGS("ls"), ARGS("create", "x", "1K"), ARGS("write", "x"), ARGS("cat", "x"),
+		ARGS("stat", "x"), ARGS("rm", "x", "y"), ARGS("seal", "x"),
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+		char prefix[32];
+
+		EXPECT_EQ(1, cli_run(run, env, NULL, commands[i])) {
+			TH_LOG("%s: %s", commands[i][0], run->err);
+		}
+		snprintf(prefix, sizeof(prefix), "sealshm: %s: no trackerd answers", commands[i][0]);
+		EXPECT_TRUE(starts_with(run->err, prefix)) {
+			TH_LOG("%s", run->err);
+		}
+		EXPECT_NE(NULL, strstr(run->err, want)) {
+			TH_LOG("want '%s' in: %s", want, run->err);
+		}
+		/* One line, said once even for two names. */
+		EXPECT_EQ(1, count_lines(run->err)) {
+			TH_LOG("%s", run->err);
+		}
+		EXPECT_EQ(NULL, strstr(run->err, "No such file or directory"));
+		EXPECT_EQ(NULL, strstr(run->err, "Package not installed"));
+		EXPECT_EQ(NULL, strstr(run->err, "no such name"));
+	}
+}
+
+/* No trackerd answers and the program the library would start is missing
+ * or not executable: every command says so, names the program and how to
+ * fix it, and exits 1. */
+TEST_F(cli, missing_trackerd_program_is_named)
+{
+	char sock[160], env_sock[200], env_prog[200], want[256], prog[160];
+	const char *const env[] = { "SEALSHM_NO_AUTOSTART", env_sock, env_prog, NULL };
+	int fd;
+
+	snprintf(sock, sizeof(sock), "%s/empty/trackerd.sock", self->d.dir);
+	snprintf(prog, sizeof(prog), "%s/empty", self->d.dir);
+	ASSERT_EQ(0, mkdir(prog, 0700));
+	snprintf(env_sock, sizeof(env_sock), "SEALSHM_SOCKET=%s", sock);
+
+	snprintf(env_prog, sizeof(env_prog), "SEALSHM_TRACKERD=/nonexistent/trackerd");
+	no_trackerd(_metadata, &self->run, env, "no trackerd answers, and the program to start "
+		    "one is missing: /nonexistent/trackerd (install sealshm, set SEALSHM_TRACKERD");
+
+	snprintf(prog, sizeof(prog), "%s/trackerd.txt", self->d.dir);
+	fd = open(prog, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	ASSERT_GE(fd, 0);
+	close(fd);
+	snprintf(env_prog, sizeof(env_prog), "SEALSHM_TRACKERD=%s", prog);
+	snprintf(want, sizeof(want), "the program to start one is not executable: %s "
+		 "(make it executable, set SEALSHM_TRACKERD", prog);
+	no_trackerd(_metadata, &self->run, env, want);
+	EXPECT_NE(0, access(sock, F_OK));
+}
+
+/* No trackerd answers for other reasons: the message says which (a
+ * socket given with --socket, SEALSHM_NO_AUTOSTART, a trackerd that was
+ * started but exited at once), never "No such file or directory"; with a
+ * trackerd, a name that does not exist is "no such name". */
+TEST_F(cli, no_trackerd_is_not_a_missing_name)
+{
+	char sock[160], env_sock[200], want[512];
+	const char *const no_auto[] = { "SEALSHM_NO_AUTOSTART=1", env_sock, NULL };
+	const char *const dies[] = { "SEALSHM_NO_AUTOSTART", env_sock, "SEALSHM_TRACKERD=/bin/false",
+				     NULL };
+
+	snprintf(sock, sizeof(sock), "%s/none.sock", self->d.dir);
+	snprintf(env_sock, sizeof(env_sock), "SEALSHM_SOCKET=%s", sock);
+
+	EXPECT_EQ(1, CLI("--socket", sock, "stat", "x"));
+	snprintf(want, sizeof(want), "sealshm: stat: no trackerd answers at %s, and none is "
+		 "started at a socket given with --socket (start one there: trackerd --socket %s)\n",
+		 sock, sock);
+	EXPECT_STREQ(want, self->run.err);
+
+	snprintf(want, sizeof(want), "no trackerd answers at %s, and SEALSHM_NO_AUTOSTART "
+		 "forbids starting one", sock);
+	no_trackerd(_metadata, &self->run, no_auto, want);
+
+	if (access("/bin/false", X_OK) == 0) {
+		snprintf(want, sizeof(want), "no trackerd answers at %s, and the one started "
+			 "(/bin/false) did not come up; its log, if it wrote one, is %s.log", sock,
+			 sock);
+		no_trackerd(_metadata, &self->run, dies, want);
+	}
+
+	EXPECT_EQ(1, CLI("stat", "nope"));
+	EXPECT_STREQ("sealshm: cannot stat 'nope': no such name\n", self->run.err);
+	EXPECT_EQ(1, CLI("rm", "nope", "-"));
+	EXPECT_STREQ("sealshm: cannot remove 'nope': no such name\n"
+		     "sealshm: cannot remove '-': no such name\n", self->run.err);
+	EXPECT_EQ(1, CLI("cat", "nope"));
+	EXPECT_STREQ("sealshm: cannot attach 'nope': no such name\n", self->run.err);
 }
 
 /* --- what names look like ------------------------------------------------------ */

@@ -31,9 +31,12 @@ static struct sealshm_opts arg_opts = {
 	.sz = sizeof(struct sealshm_opts),
 	.flags = SEALSHM_NO_TRACK,
 };
+static const char *arg_command;	/* the command's name, for messages */
 static uint32_t arg_mode;	/* create --mode; 0: the library's default, 0600 */
 static size_t arg_size;		/* create's SIZE */
 static bool arg_future;		/* seal --future */
+
+static bool no_trackerd;	/* a call found no trackerd: said once, stop */
 
 static void help(FILE *f)
 {
@@ -112,6 +115,97 @@ static int fail(const char *verb, const char *name, int r)
 	else
 		fprintf(stderr, "sealshm: cannot %s: %s\n", verb, strerror(-r));
 	return EXIT_FAILURE;
+}
+
+/* $SEALSHM_NO_AUTOSTART as the library reads it (sealshm_create(3)). */
+static bool env_no_autostart(void)
+{
+	const char *e = getenv("SEALSHM_NO_AUTOSTART");
+
+	return e && *e && strcmp(e, "0") != 0;
+}
+
+/* Whether a trackerd answers where this command looks for one, now,
+ * without starting one. */
+static bool trackerd_answers(void)
+{
+	struct sealshm_opts opts = arg_opts;
+	struct sealshm_registry_stats st;
+
+	opts.flags |= SEALSHM_NO_AUTOSTART;
+	return sealshm_registry_stats(&opts, &st) == 0;
+}
+
+/*
+ * Say why no trackerd answers, after a call failed with -ENOPKG, or with
+ * -ENOENT or -ECONNREFUSED while none answers: these are about trackerd,
+ * not about a name, whatever strerror() would suggest ("No such file or
+ * directory", "Package not installed").
+ */
+static int fail_no_trackerd(int r)
+{
+	const char *path = sealshm_trackerd_path(), *sock = arg_opts.socket;
+	char shown[ESCAPED_NAME_MAX], shown_sock[ESCAPED_NAME_MAX];
+	struct stat st;
+
+	if (r == -ENOPKG) {
+		bool missing = stat(path, &st) < 0;
+
+		fprintf(stderr, "sealshm: %s: no trackerd answers, and the program to start one is "
+			"%s: %s (%s, set SEALSHM_TRACKERD to a trackerd program, or start trackerd "
+			"yourself)\n", arg_command, missing ? "missing" : "not executable",
+			escape_name(path, shown, sizeof(shown)),
+			missing ? "install sealshm" : "make it executable");
+		return EXIT_FAILURE;
+	}
+
+	if (sock) {
+		escape_name(sock, shown_sock, sizeof(shown_sock));
+		fprintf(stderr, "sealshm: %s: no trackerd answers at %s, and none is started at a "
+			"socket given with --socket (start one there: trackerd --socket %s)\n",
+			arg_command, shown_sock, shown_sock);
+		return EXIT_FAILURE;
+	}
+	sock = getenv("SEALSHM_SOCKET");
+	if (sock && !*sock)
+		sock = NULL;
+	if (sock)
+		escape_name(sock, shown_sock, sizeof(shown_sock));
+	if (env_no_autostart())
+		fprintf(stderr, "sealshm: %s: no trackerd answers%s%s, and SEALSHM_NO_AUTOSTART "
+			"forbids starting one (unset it, or start trackerd yourself)\n", arg_command,
+			sock ? " at " : "", sock ? shown_sock : "");
+	else if (sock && sock[0] != '/')
+		fprintf(stderr, "sealshm: %s: no trackerd answers at %s, and none is started at a "
+			"relative SEALSHM_SOCKET (make it an absolute path)\n", arg_command,
+			shown_sock);
+	else if (sock)
+		fprintf(stderr, "sealshm: %s: no trackerd answers at %s, and the one started (%s) "
+			"did not come up; its log, if it wrote one, is %s.log\n", arg_command,
+			shown_sock, escape_name(path, shown, sizeof(shown)), shown_sock);
+	else
+		fprintf(stderr, "sealshm: %s: no trackerd answers, and the one started (%s) did "
+			"not come up; its log, if it wrote one, is beside its socket "
+			"(trackerd.sock.log)\n", arg_command, escape_name(path, shown, sizeof(shown)));
+	return EXIT_FAILURE;
+}
+
+/* A library call about @name (NULL: none) failed with @r: say so, in words
+ * that tell a missing name from a missing trackerd. */
+static int fail_call(const char *verb, const char *name, int r)
+{
+	char shown[ESCAPED_NAME_MAX];
+
+	if (r == -ENOPKG || ((r == -ENOENT || r == -ECONNREFUSED) && !trackerd_answers())) {
+		no_trackerd = true;
+		return fail_no_trackerd(r);
+	}
+	if (name && r == -ENOENT) {
+		fprintf(stderr, "sealshm: cannot %s '%s': no such name\n", verb,
+			escape_name(name, shown, sizeof(shown)));
+		return EXIT_FAILURE;
+	}
+	return fail(verb, name, r);
 }
 
 /* The largest segment: the library takes any size that fits in off_t and
@@ -225,7 +319,7 @@ static int cmd_ls(int n_args _unused_, char **args _unused_)
 
 	n = sealshm_registry_list(&arg_opts, &infos);
 	if (n < 0)
-		return fail("list names", NULL, n);
+		return fail_call("list names", NULL, n);
 
 	/* No names: infos is NULL, which qsort() must not be given. */
 	if (n > 1)
@@ -268,7 +362,7 @@ static int cmd_create(int n _unused_, char **args)
 	opts.mode = arg_mode;
 	r = sealshm_create(name, arg_size, &opts, &shm);
 	if (r < 0)
-		return fail("create", name, r);
+		return fail_call("create", name, r);
 	(void)sealshm_close(shm);
 	return EXIT_SUCCESS;
 }
@@ -285,7 +379,7 @@ static int cmd_write(int n _unused_, char **args)
 
 	r = sealshm_attach(name, &arg_opts, &shm);
 	if (r < 0)
-		return fail("attach", name, r);
+		return fail_call("attach", name, r);
 	buf = sealshm_buf(shm);
 	size = sealshm_size(shm);
 
@@ -342,7 +436,7 @@ static int cmd_cat(int n _unused_, char **args)
 	opts.flags |= SEALSHM_RDONLY;
 	r = sealshm_attach(name, &opts, &shm);
 	if (r < 0)
-		return fail("attach", name, r);
+		return fail_call("attach", name, r);
 	buf = sealshm_buf(shm);
 	size = sealshm_size(shm);
 
@@ -370,7 +464,7 @@ static int cmd_stat(int n _unused_, char **args)
 
 	r = sealshm_stat(name, &arg_opts, &info);
 	if (r < 0)
-		return fail("stat", name, r);
+		return fail_call("stat", name, r);
 
 	format_seals(info.seals, seals, sizeof(seals));
 	format_time(info.ctime_ns, ctime, sizeof(ctime));
@@ -402,11 +496,11 @@ static int cmd_rm(int n, char **args)
 {
 	int ret = EXIT_SUCCESS;
 
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && !no_trackerd; i++) {
 		int r = sealshm_unlink_name(args[i], &arg_opts);
 
 		if (r < 0)
-			ret = fail("remove", args[i], r);
+			ret = fail_call("remove", args[i], r);
 	}
 	return ret;
 }
@@ -424,7 +518,7 @@ static int cmd_seal(int n _unused_, char **args)
 	 * sealshm_seal() turns it read-only before it adds F_SEAL_WRITE. */
 	r = sealshm_attach(name, &arg_opts, &shm);
 	if (r < 0)
-		return fail("attach", name, r);
+		return fail_call("attach", name, r);
 	r = sealshm_seal(shm, flags);
 	(void)sealshm_close(shm);
 	if (r == -EBUSY) {
@@ -433,7 +527,7 @@ static int cmd_seal(int n _unused_, char **args)
 		return EXIT_FAILURE;
 	}
 	if (r < 0)
-		return fail("seal", name, r);
+		return fail_call("seal", name, r);
 	return EXIT_SUCCESS;
 }
 
@@ -679,6 +773,7 @@ int main(int argc, char **argv)
 
 		if (strcmp(cmd, k->name) != 0)
 			continue;
+		arg_command = k->name;
 		r = parse_command(k, argc, argv, &n);
 		if (r != PARSE_RUN)
 			return r;
