@@ -972,12 +972,15 @@ TEST_F(shmtop, interactive_without_terminal_exits_2)
 	EXPECT_STREQ("", self->run.out);
 }
 
-/* No trackerd: exit 1 with a message, and shmtop starts none, even where
- * the library would (autostart allowed, trackerd program known). */
+/* No trackerd: exit 1 with a message that says where none answers and
+ * how to start one (not "No such file or directory"), and shmtop starts
+ * none, even where the library would (autostart allowed, trackerd program
+ * known). */
 TEST_F(shmtop, no_trackerd_exits_1_and_starts_none)
 {
 	char sock[256], trackerd[PATH_MAX], env_trackerd[PATH_MAX + 32], env_sock[300];
 	const char *const env[] = { "SEALSHM_NO_AUTOSTART", env_trackerd, env_sock, NULL };
+	char want[800];
 
 	snprintf(sock, sizeof(sock), "%s/none.sock", self->d.dir);
 	ASSERT_EQ(0, helper_trackerd_path(trackerd, sizeof(trackerd)));
@@ -989,14 +992,18 @@ TEST_F(shmtop, no_trackerd_exits_1_and_starts_none)
 						       json ? "--json" : "--no-mappers"),
 				      -1, env, false));
 		EXPECT_EQ(1, self->run.status);
-		EXPECT_NE(NULL, strstr(self->run.err, "trackerd")) {
-			TH_LOG("stderr '%s'", self->run.err);
-		}
+		snprintf(want, sizeof(want), "shmtop: no trackerd answers at %s ($SEALSHM_SOCKET); "
+			 "shmtop never starts one (start one there: trackerd --socket %s)\n", sock,
+			 sock);
+		EXPECT_STREQ(want, self->run.err);
 		EXPECT_STREQ("", self->run.out);
 	}
 	ASSERT_EQ(0, run_argv(&self->run, ARGS(self->prog, "-b", "--socket", sock), -1, env,
 			      false));
 	EXPECT_EQ(1, self->run.status);
+	snprintf(want, sizeof(want), "shmtop: no trackerd answers at %s; shmtop never starts one "
+		 "(start one there: trackerd --socket %s)\n", sock, sock);
+	EXPECT_STREQ(want, self->run.err);
 	EXPECT_EQ(0, helper_find_trackerds(sock, NULL, 0));
 	EXPECT_NE(0, access(sock, F_OK));
 }

@@ -278,9 +278,10 @@ int batch_run(const struct shmtop_config *cfg)
 		}
 		r = collect_snapshot(&cfg->collect, prev, &s);
 		if (r < 0) {
-			fprintf(stderr, "shmtop: Failed to read trackerd's figures: %s%s\n",
-				strerror(-r), r == -ENOENT || r == -ECONNREFUSED ?
-				" (is trackerd running? shmtop never starts one)" : "");
+			char why[1024];
+
+			collect_describe_error(&cfg->collect, r, why, sizeof(why));
+			fprintf(stderr, "shmtop: %s\n", why);
 			ret = EXIT_FAILURE;
 			break;
 		}

@@ -816,9 +816,10 @@ int screen_run(const struct shmtop_config *cfg)
 	 * does not answer is an error message on a normal terminal. */
 	r = collect_snapshot(&cfg->collect, NULL, &sc.snap);
 	if (r < 0) {
-		fprintf(stderr, "shmtop: Failed to read trackerd's figures: %s%s\n", strerror(-r),
-			r == -ENOENT || r == -ECONNREFUSED ?
-			" (is trackerd running? shmtop never starts one)" : "");
+		char why[1024];
+
+		collect_describe_error(&cfg->collect, r, why, sizeof(why));
+		fprintf(stderr, "shmtop: %s\n", why);
 		return EXIT_FAILURE;
 	}
 	sc.frames = 1;
