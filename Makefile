@@ -71,8 +71,11 @@ TRACKERD_SRCS	:= $(addprefix trackerd/,client.c daemon.c index.c listen.c log.c 
 			session.c)
 # One program per tools/<name>/: its sources are <name>_SRCS.
 TOOLS		:= sealshm shmtop
-sealshm_SRCS	:= tools/sealshm/main.c
-shmtop_SRCS	:= $(addprefix tools/shmtop/,batch.c collect.c main.c mappers.c screen.c)
+# tools/*.c: what the tools share (each links the objects it uses); every
+# directory tools/NAME/ is a program.
+sealshm_SRCS	:= tools/sealshm/main.c tools/escape.c
+shmtop_SRCS	:= $(addprefix tools/shmtop/,batch.c collect.c main.c mappers.c screen.c) \
+		   tools/escape.c
 EXAMPLES	:= fib_owner fib_peer manager_workers slist_from_python slist_share
 BENCHES		:= cpython_bench scale_bench segment_bench shmtop_bench slist_bench \
 		   throughput_bench tracking_bench

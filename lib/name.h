@@ -11,8 +11,10 @@
 #include "proto.h"
 
 /* Check @name as a user typed it: one leading '/' is dropped; what remains
- * must be 1..SEALSHM_NAME_MAX bytes of printable ASCII other than space and
- * '/', or well-formed UTF-8 beyond ASCII (no control characters).
+ * must be 1..SEALSHM_NAME_MAX bytes, not "." or "..", of printable ASCII
+ * other than space and '/', or well-formed UTF-8 beyond ASCII without the
+ * control, separator and invisible characters name.c lists (the rules of
+ * sealshm_create(3); sealshm_check_name() says which one a name breaks).
  * On success *@ret_name points into @name past the '/'.  -EINVAL otherwise. */
 int sealshm__name_check(const char *name, const char **ret_name);
 

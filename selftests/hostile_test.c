@@ -611,8 +611,11 @@ TEST_F(hostile, fields_at_bounds)
 }
 
 /* Names: empty, 256 bytes without a NUL, '/' anywhere, control
- * characters, invalid UTF-8, bytes after the NUL.  Refused with -EINVAL by
- * every name request, the connection kept.  255 bytes and valid UTF-8 work. */
+ * characters, invalid UTF-8, bytes after the NUL, "." and "..", and
+ * characters that spoof a listing (spaces and separators beyond ASCII,
+ * zero width and bidirectional controls, tags).  Refused with -EINVAL by
+ * every name request, the connection kept.  255 bytes, valid UTF-8 (emoji
+ * with a variation selector) and other dots work. */
 TEST_F(hostile, hostile_names)
 {
 	static const char *const bad[] = {
@@ -621,7 +624,12 @@ TEST_F(hostile, hostile_names)
 		"\xff", "\xfe\xff", "\x80", "cont\x80x", "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80",
 		"\xed\xa0\x80" /* surrogate */, "\xf4\x90\x80\x80" /* > U+10FFFF */,
 		"\xf5\x80\x80\x80", "\xe2\x82" /* cut */, "\xc2\x85" /* C1 NEL */,
-		"\xf0\x9f\x98" /* cut emoji */,
+		"\xf0\x9f\x98" /* cut emoji */, ".", "..",
+		"a\xe2\x80\xae" "b" /* U+202E RLO */, "\xe2\x81\xa6x" /* U+2066 LRI */,
+		"zw\xe2\x80\x8b" /* U+200B */, "\xef\xbb\xbf" /* U+FEFF */,
+		"shy\xc2\xad" /* U+00AD */, "tag\xf3\xa0\x80\x81" /* U+E0001 */,
+		"nb\xc2\xa0sp" /* U+00A0 */, "\xe3\x80\x80" /* U+3000 */,
+		"l\xe2\x80\xa8s" /* U+2028 */, "hf\xe3\x85\xa4" /* U+3164 */,
 	};
 	static const uint32_t types[] = { SEALSHM_MSG_ATTACH, SEALSHM_MSG_UNLINK, SEALSHM_MSG_STAT };
 	char field[SEALSHM_PROTO_NAME_SIZE];
@@ -657,13 +665,16 @@ TEST_F(hostile, hostile_names)
 	}
 	/* The longest name, and UTF-8, work (and go again). */
 	{
-		const char *good[2] = { NULL, "caf\xc3\xa9_\xe2\x82\xac_\xf0\x9f\x98\x80" };
+		const char *good[] = {
+			NULL, "caf\xc3\xa9_\xe2\x82\xac_\xf0\x9f\x98\x80", "...",
+			"\xe2\x9d\xa4\xef\xb8\x8f" /* U+2764 U+FE0F */,
+		};
 		char longest[SEALSHM_NAME_MAX + 1];
 
 		memset(longest, 'L', SEALSHM_NAME_MAX);
 		longest[SEALSHM_NAME_MAX] = '\0';
 		good[0] = longest;
-		for (int i = 0; i < 2; i++) {
+		for (size_t i = 0; i < ELEMENTSOF(good); i++) {
 			EXPECT_EQ(1, create_with(sock, good[i], 4096, 0600, 0, fd));
 			raw_name_req(&nreq, SEALSHM_MSG_UNLINK, 13, good[i], 0);
 			EXPECT_EQ(1, call_status(sock, &nreq, sizeof(nreq), NULL, 0));

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -528,6 +529,209 @@ TEST_F(segment, edge_names_are_valid)
 	ASSERT_EQ(0, sealshm_create("caf\xc3\xa9-\xe2\x82\xac", 10, NULL, &self->shm[2]));
 	ASSERT_EQ(0, sealshm_attach("caf\xc3\xa9-\xe2\x82\xac", NULL, &self->shm[3]));
 	EXPECT_EQ(0, sealshm_unlink(self->shm[3]));
+}
+
+/* @cp in UTF-8 at @buf (NUL-terminated, at most 5 bytes with the NUL). */
+static char *utf8(char *buf, uint32_t cp)
+{
+	unsigned char *b = (unsigned char *)buf;
+
+	if (cp < 0x80) {
+		*b++ = cp;
+	} else if (cp < 0x800) {
+		*b++ = 0xc0 | cp >> 6;
+		*b++ = 0x80 | (cp & 0x3f);
+	} else if (cp < 0x10000) {
+		*b++ = 0xe0 | cp >> 12;
+		*b++ = 0x80 | (cp >> 6 & 0x3f);
+		*b++ = 0x80 | (cp & 0x3f);
+	} else {
+		*b++ = 0xf0 | cp >> 18;
+		*b++ = 0x80 | (cp >> 12 & 0x3f);
+		*b++ = 0x80 | (cp >> 6 & 0x3f);
+		*b++ = 0x80 | (cp & 0x3f);
+	}
+	*b = '\0';
+	return buf;
+}
+
+/* "a" + @cp + "b". */
+static const char *with_char(char *buf, size_t len, uint32_t cp)
+{
+	char c[5];
+
+	snprintf(buf, len, "a%sb", utf8(c, cp));
+	return buf;
+}
+
+/* Names that could spoof a listing are refused with -EINVAL by every call
+ * that takes a name: "." and "..", and a character beyond ASCII that is a
+ * control, a space or separator, or one that shows as nothing (each end of
+ * every refused range of lib/name.c). */
+TEST_F(segment, names_that_spoof_a_listing_fail_einval)
+{
+	static const uint32_t refused[] = {
+		0x0080, 0x0085, 0x009b, 0x009f,		/* C1 controls */
+		0x00a0, 0x1680, 0x2000, 0x2007, 0x200a, 0x202f, 0x205f, 0x3000,	/* spaces */
+		0x2028, 0x2029,				/* line, paragraph separators */
+		0x00ad, 0x034f, 0x061c, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x180e,
+		0x200b, 0x200c, 0x200d, 0x200e, 0x200f,	/* zero width, LRM, RLM */
+		0x202a, 0x202b, 0x202c, 0x202d, 0x202e,	/* embeddings, overrides */
+		0x2060, 0x2063, 0x2064, 0x2065,		/* word joiner, invisible ops */
+		0x2066, 0x2067, 0x2068, 0x2069,		/* isolates */
+		0x206a, 0x206f, 0x3164, 0xfeff, 0xffa0, 0xfff0, 0xfff8,
+		0x1bca0, 0x1bca3, 0x1d173, 0x1d17a,
+		0xe0000, 0xe0001, 0xe0020, 0xe007f, 0xe00ff, 0xe01f0, 0xe0fff,	/* tags */
+	};
+	static const char *const dots[] = { ".", "..", "/.", "/.." };
+	struct sealshm_info info;
+	char name[16];
+
+	for (size_t i = 0; i < ELEMENTSOF(refused) + ELEMENTSOF(dots); i++) {
+		const char *n = i < ELEMENTSOF(dots) ? dots[i] :
+				with_char(name, sizeof(name), refused[i - ELEMENTSOF(dots)]);
+		char what[16];
+
+		if (i < ELEMENTSOF(dots))
+			snprintf(what, sizeof(what), "'%s'", dots[i]);
+		else
+			snprintf(what, sizeof(what), "U+%04X", refused[i - ELEMENTSOF(dots)]);
+		EXPECT_EQ(-EINVAL, sealshm_create(n, 64, NULL, &self->shm[0])) {
+			TH_LOG("create: %s accepted", what);
+		}
+		EXPECT_EQ(NULL, self->shm[0]);
+		EXPECT_EQ(-EINVAL, sealshm_attach(n, NULL, &self->shm[0])) {
+			TH_LOG("attach: %s", what);
+		}
+		EXPECT_EQ(-EINVAL, sealshm_unlink_name(n, NULL)) {
+			TH_LOG("unlink: %s", what);
+		}
+		EXPECT_EQ(-EINVAL, sealshm_stat(n, NULL, &info)) {
+			TH_LOG("stat: %s", what);
+		}
+		EXPECT_EQ(-EINVAL, sealshm_check_name(n, NULL));
+	}
+}
+
+/* What stays valid around those refusals: dots that are not "." or "..",
+ * names that begin with '-', the neighbours of every refused range,
+ * combining marks, variation selectors (emoji need U+FE0F), private-use
+ * and unassigned code points, U+10FFFF.  Each is created and unlinked. */
+TEST_F(segment, names_next_to_the_refused_ones_are_valid)
+{
+	static const char *const plain[] = {
+		"...", ".x", "x.", "-", "-x", "--", "a\\b",
+		"e\xcc\x81",			/* e + combining acute accent */
+		"\xe2\x9d\xa4\xef\xb8\x8f",	/* U+2764 U+FE0F: red heart emoji */
+	};
+	static const uint32_t allowed[] = {
+		0x00a1, 0x00ac, 0x00ae, 0x0300, 0x034e, 0x0350, 0x061b, 0x061d, 0x115e, 0x1161,
+		0x167f, 0x1681, 0x17b3, 0x17b6, 0x180b, 0x180d, 0x180f, 0x1fff, 0x2010, 0x2027,
+		0x2030, 0x205e, 0x2070, 0x2fff, 0x3001, 0x3163, 0x3165, 0xe000, 0xfe00, 0xfe0f,
+		0xfefe, 0xff00, 0xff9f, 0xffa1, 0xffef, 0xfff9, 0xfffd, 0x1bc9f, 0x1bca4,
+		0x1d172, 0x1d17b, 0xdffff, 0xe0100, 0xe01ef, 0xe1000, 0x10ffff,
+	};
+	char name[16];
+
+	for (size_t i = 0; i < ELEMENTSOF(plain) + ELEMENTSOF(allowed); i++) {
+		const char *n = i < ELEMENTSOF(plain) ? plain[i] :
+				with_char(name, sizeof(name), allowed[i - ELEMENTSOF(plain)]);
+		struct sealshm_info info;
+
+		EXPECT_EQ(0, sealshm_check_name(n, NULL)) {
+			TH_LOG("name #%zu", i);
+		}
+		ASSERT_EQ(0, sealshm_create(n, 64, NULL, &self->shm[0])) {
+			TH_LOG("create name #%zu", i);
+		}
+		EXPECT_STREQ(n, sealshm_name(self->shm[0]));
+		EXPECT_EQ(0, sealshm_stat(n, NULL, &info));
+		EXPECT_STREQ(n, info.name);
+		EXPECT_EQ(0, sealshm_unlink(self->shm[0]));
+		sealshm_close(self->shm[0]);
+		self->shm[0] = NULL;
+	}
+}
+
+/* Copies its phrase: it lives only as long as the thread. */
+static void *check_name_in_thread(void *arg)
+{
+	char *buf = arg;
+	const char *reason = NULL;
+
+	if (sealshm_check_name("zw\xe2\x80\x8bsp", &reason) == -EINVAL && reason)
+		snprintf(buf, 128, "%s", reason);
+	return NULL;
+}
+
+/* sealshm_check_name() says which rule a name breaks, first one first, with
+ * the code point where it names a character; it sets errno, leaves the
+ * reason alone for a valid name, and a phrase stays valid while another
+ * thread checks names. */
+TEST(check_name_says_which_rule)
+{
+	char longest[SEALSHM_NAME_MAX + 2], too_long[SEALSHM_NAME_MAX + 2];
+	const struct {
+		const char *name, *reason;
+	} cases[] = {
+		{ NULL, "is NULL" },
+		{ "", "is empty" },
+		{ "/", "is empty" },
+		{ too_long, "is longer than 255 bytes" },
+		{ ".", "is \".\" or \"..\"" },
+		{ "/..", "is \".\" or \"..\"" },
+		{ "a/b", "has a '/' after its first byte" },
+		{ "//a", "has a '/' after its first byte" },
+		{ "a b/c", "has a space or control character (U+0020)" },
+		{ "tab\t", "has a space or control character (U+0009)" },
+		{ "esc\x1b[2J", "has a space or control character (U+001B)" },
+		{ "del\x7f", "has a space or control character (U+007F)" },
+		{ "nel\xc2\x85", "has a space or control character (U+0085)" },
+		{ "nbsp\xc2\xa0x", "has a space or control character (U+00A0)" },
+		{ "\xe3\x80\x80", "has a space or control character (U+3000)" },
+		{ "ls\xe2\x80\xa8x", "has a space or control character (U+2028)" },
+		{ "bad\xff", "is not well-formed UTF-8" },
+		{ "\xc0\xaf", "is not well-formed UTF-8" },
+		{ "cut\xe2\x82", "is not well-formed UTF-8" },
+		{ "rlo\xe2\x80\xae", "has an invisible or bidirectional control character (U+202E)" },
+		{ "shy\xc2\xad", "has an invisible or bidirectional control character (U+00AD)" },
+		{ "bom\xef\xbb\xbf", "has an invisible or bidirectional control character (U+FEFF)" },
+		{ "tag\xf3\xa0\x80\x81", "has an invisible or bidirectional control character (U+E0001)" },
+	};
+	const char *reason, *first;
+	char theirs[128] = "";
+	pthread_t t;
+
+	memset(too_long, 'n', SEALSHM_NAME_MAX + 1);
+	too_long[SEALSHM_NAME_MAX + 1] = '\0';
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		reason = NULL;
+		errno = 0;
+		EXPECT_EQ(-EINVAL, sealshm_check_name(cases[i].name, &reason)) {
+			TH_LOG("case %zu", i);
+		}
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_STREQ(cases[i].reason, reason ? reason : "(none)") {
+			TH_LOG("case %zu", i);
+		}
+		EXPECT_EQ(-EINVAL, sealshm_check_name(cases[i].name, NULL));
+	}
+
+	/* Valid: 0, the reason untouched; the longest name, with its '/'. */
+	longest[0] = '/';
+	memset(longest + 1, 'L', SEALSHM_NAME_MAX);
+	longest[SEALSHM_NAME_MAX + 1] = '\0';
+	reason = "untouched";
+	EXPECT_EQ(0, sealshm_check_name(longest, &reason));
+	EXPECT_EQ(0, sealshm_check_name("caf\xc3\xa9", &reason));
+	EXPECT_STREQ("untouched", reason);
+
+	/* Another thread's phrase is its own. */
+	ASSERT_EQ(-EINVAL, sealshm_check_name("rlo\xe2\x80\xae", &first));
+	ASSERT_EQ(0, pthread_create(&t, NULL, check_name_in_thread, theirs));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_STREQ("has an invisible or bidirectional control character (U+200B)", theirs);
+	EXPECT_STREQ("has an invisible or bidirectional control character (U+202E)", first);
 }
 
 /* After unlink the name is gone (attach -ENOENT, second unlink -ENOENT) but

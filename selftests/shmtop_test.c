@@ -8,6 +8,9 @@
  *    unmapped or was killed), tracking counts, seals, filter, order;
  *  - JSON (--json): parsed by Python's json module (a real parser proves
  *    the escaping), schema keys, the same figures;
+ *  - names a hostile trackerd could send (listing_shim.so stands in for the
+ *    library's listing): escaped in text frames and on screen, as \uXXXX in
+ *    JSON;
  *  - exit codes: 2 for usage and for interactive mode without a terminal,
  *    1 when no trackerd answers (and none is started);
  *  - the interactive screen as a person uses it: shmtop runs in tmux, the
@@ -33,6 +36,7 @@
 #include "kselftest_harness.h"
 
 #include "helpers.h"
+#include "listing_shim.h"
 
 #define ARGS(...)	((const char *const[]){ __VA_ARGS__, NULL })
 #define WAIT_MS		10000	/* bound for anything the test waits for */
@@ -839,6 +843,81 @@ TEST_F(shmtop, json_is_valid_and_escaped)
 	ASSERT_EQ(0, sealshm_unlink_name(name, NULL));
 }
 
+/* Nothing in @text but printable characters and newlines: no C0 control
+ * byte, no DEL. */
+static bool no_control_bytes(const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* Names a hostile or older trackerd could list, handed to shmtop as they
+ * came (listing_shim.so): the text frame shows every character that is no
+ * valid name character escaped, never the byte itself; JSON escapes them
+ * (\uXXXX, lossless: Python reads the same names back). */
+TEST_F(shmtop, hostile_names_show_escaped)
+{
+	/* Every name but those with bytes that are no UTF-8 (U+FFFD in
+	 * JSON) comes back as it was. */
+	static const char names_script[] =
+		"import json, sys\n"
+		"f = json.loads(sys.stdin.read())\n"
+		"got = sorted(s['name'] for s in f['segments'] if '\\ufffd' not in s['name'])\n"
+		"print(len(f['segments']), got == sorted(sys.argv[1:]))\n";
+	static const char *const py_env[] = { "PYTHONUTF8=1", "PYTHONIOENCODING=utf-8", NULL };
+	char preload[PATH_MAX + 16], asan[1024], want[32];
+	const char *env[] = { preload, asan, NULL };
+	const char *argv[4 + LISTING_SHIM_N] = { "python3", "-c", names_script };
+	size_t n = 3;
+	struct row r;
+
+	ASSERT_EQ(0, helper_listing_shim_env(preload, sizeof(preload), asan, sizeof(asan)));
+	ASSERT_EQ(0, run_argv(&self->run, ARGS(self->prog, "--socket", self->d.sock, "-b", "-n",
+					       "1", "--no-mappers"), -1, env, false));
+	ASSERT_EQ(0, self->run.status) {
+		TH_LOG("shmtop: %s", self->run.err);
+	}
+	EXPECT_TRUE(no_control_bytes(self->run.out)) {
+		TH_LOG("%s", self->run.out);
+	}
+	for (size_t i = 0; i < LISTING_SHIM_N; i++) {
+		EXPECT_TRUE(find_row(self->run.out, listing_shim_names[i].shown, &r)) {
+			TH_LOG("no row for '%s' in:\n%s", listing_shim_names[i].shown,
+			       self->run.out);
+		}
+		if (strcmp(listing_shim_names[i].name, listing_shim_names[i].shown))
+			EXPECT_EQ(NULL, strstr(self->run.out, listing_shim_names[i].name));
+	}
+
+	ASSERT_EQ(0, run_argv(&self->run, ARGS(self->prog, "--socket", self->d.sock, "--json",
+					       "-n", "1", "--no-mappers"), -1, env, true));
+	ASSERT_EQ(0, self->run.status) {
+		TH_LOG("shmtop --json: %s", self->run.err);
+	}
+	EXPECT_TRUE(no_control_bytes(self->run.out));
+	for (size_t i = 0; i < LISTING_SHIM_N; i++) {
+		char key[SEALSHM_NAME_MAX * 6 + 16];
+
+		snprintf(key, sizeof(key), "\"name\":%s,", listing_shim_names[i].json);
+		EXPECT_NE(NULL, strstr(self->run.out, key)) {
+			TH_LOG("no %s in:\n%s", key, self->run.out);
+		}
+	}
+	if (!have_prog("python3"))
+		SKIP(return, "python3 not found in PATH: the JSON is not parsed");
+	for (size_t i = 0; i < LISTING_SHIM_N; i++)
+		if (!strstr(listing_shim_names[i].json, "\\ufffd"))
+			argv[n++] = listing_shim_names[i].name;
+	argv[n] = NULL;
+	ASSERT_EQ(0, run_argv(&self->py, argv, self->run.out_fd, py_env, false));
+	snprintf(want, sizeof(want), "%zu True\n", LISTING_SHIM_N);
+	EXPECT_STREQ(want, self->py.out) {
+		TH_LOG("python: %s", self->py.err);
+	}
+}
+
 /* --- exit codes ------------------------------------------------------------------------- */
 /* Usage errors exit 2 with a message; --help and --version exit 0. */
 TEST_F(shmtop, usage_errors_exit_2)
@@ -893,12 +972,15 @@ TEST_F(shmtop, interactive_without_terminal_exits_2)
 	EXPECT_STREQ("", self->run.out);
 }
 
-/* No trackerd: exit 1 with a message, and shmtop starts none, even where
- * the library would (autostart allowed, trackerd program known). */
+/* No trackerd: exit 1 with a message that says where none answers and
+ * how to start one (not "No such file or directory"), and shmtop starts
+ * none, even where the library would (autostart allowed, trackerd program
+ * known). */
 TEST_F(shmtop, no_trackerd_exits_1_and_starts_none)
 {
 	char sock[256], trackerd[PATH_MAX], env_trackerd[PATH_MAX + 32], env_sock[300];
 	const char *const env[] = { "SEALSHM_NO_AUTOSTART", env_trackerd, env_sock, NULL };
+	char want[800];
 
 	snprintf(sock, sizeof(sock), "%s/none.sock", self->d.dir);
 	ASSERT_EQ(0, helper_trackerd_path(trackerd, sizeof(trackerd)));
@@ -910,14 +992,18 @@ TEST_F(shmtop, no_trackerd_exits_1_and_starts_none)
 						       json ? "--json" : "--no-mappers"),
 				      -1, env, false));
 		EXPECT_EQ(1, self->run.status);
-		EXPECT_NE(NULL, strstr(self->run.err, "trackerd")) {
-			TH_LOG("stderr '%s'", self->run.err);
-		}
+		snprintf(want, sizeof(want), "shmtop: no trackerd answers at %s ($SEALSHM_SOCKET); "
+			 "shmtop never starts one (start one there: trackerd --socket %s)\n", sock,
+			 sock);
+		EXPECT_STREQ(want, self->run.err);
 		EXPECT_STREQ("", self->run.out);
 	}
 	ASSERT_EQ(0, run_argv(&self->run, ARGS(self->prog, "-b", "--socket", sock), -1, env,
 			      false));
 	EXPECT_EQ(1, self->run.status);
+	snprintf(want, sizeof(want), "shmtop: no trackerd answers at %s; shmtop never starts one "
+		 "(start one there: trackerd --socket %s)\n", sock, sock);
+	EXPECT_STREQ(want, self->run.err);
 	EXPECT_EQ(0, helper_find_trackerds(sock, NULL, 0));
 	EXPECT_NE(0, access(sock, F_OK));
 }
@@ -1106,6 +1192,41 @@ TEST_F_TIMEOUT(shmtop, interactive_screen_in_tmux, 120)
 		EXPECT_STREQ("0\n", status ? status : "(no exit status)");
 		free(status);
 	}
+}
+
+/* The screen shows names a hostile trackerd could list (listing_shim.so)
+ * escaped as batch mode does, in the table and in the details, instead of
+ * a '?' or the character itself; the terminal's title stays as it was. */
+TEST_F_TIMEOUT(shmtop, screen_shows_hostile_names_escaped, 60)
+{
+	char preload[PATH_MAX + 16], asan[1024];
+
+	if (!have_prog("tmux"))
+		SKIP(return, "tmux not found in PATH (scripts/deps.sh installs it)");
+	ASSERT_EQ(0, helper_listing_shim_env(preload, sizeof(preload), asan, sizeof(asan)));
+	snprintf(self->tmux_sock, sizeof(self->tmux_sock), "%s/tmux.sock", self->d.dir);
+	ASSERT_EQ(0, tmux(self, ARGS("-u", "-f", "/dev/null", "new-session", "-d", "-s", "shmtop",
+				     "-x", "160", "-y", "30", "/bin/sh", "-c", "exec env \"$0\" \"$@\"",
+				     preload, asan, "LC_ALL=C.UTF-8", self->prog, "--socket",
+				     self->d.sock, "--no-mappers"))) {
+		TH_LOG("tmux new-session: %s", self->py.err);
+	}
+	PANE("Names: ", NULL);
+	for (size_t i = 0; i < LISTING_SHIM_N; i++) {
+		PANE(listing_shim_names[i].shown, NULL);
+	}
+	EXPECT_NE(NULL, strstr(self->py.out, "caf\xc3\xa9_")) {
+		TH_LOG("pane:\n%s", self->py.out);
+	}
+
+	/* n: by name; the first is "back\x41", then "bad\xff\xfeutf8":
+	 * down once, Enter: its details, escaped in the title and the name. */
+	KEYS("n");
+	PANE("sort NAME ^", NULL);
+	KEYS("Down", "Enter");
+	PANE("Segment bad\\xff\\xfeutf8", NULL);
+	EXPECT_NE(NULL, strstr(self->py.out, "name:        bad\\xff\\xfeutf8"));
+	KEYS("q");
 }
 
 TEST_HARNESS_MAIN

@@ -106,6 +106,16 @@ SEALSHM_API int sealshm_unlink(struct sealshm *shm);
  * @opts may select the socket; NULL for defaults. */
 SEALSHM_API int sealshm_unlink_name(const char *name, const struct sealshm_opts *opts);
 
+/* Check @name against the rules every call that takes a name applies (one
+ * leading '/' accepted and dropped; see sealshm_create(3)), without talking
+ * to trackerd.  Returns 0 when it is valid.  Otherwise -EINVAL, and when
+ * @reterr_reason is not NULL, *@reterr_reason is an English phrase that
+ * completes "the name ...", such as "is empty" or "has an invisible or
+ * bidirectional control character (U+202E)".  The phrase belongs to the
+ * library and stays valid until the calling thread calls
+ * sealshm_check_name() again or exits. */
+SEALSHM_API int sealshm_check_name(const char *name, const char **reterr_reason);
+
 /*
  * Seals, as sealshm_info.seals reports them and sealshm_seal() adds them:
  * one bit each, with the values of the kernel's F_SEAL_* (fcntl(2)), so

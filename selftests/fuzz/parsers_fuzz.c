@@ -11,7 +11,8 @@
  *   1: sealshm__check_reply() on a reply header of the input's length, as
  *      the library runs it on every reply trackerd sends.
  *   2: sealshm__name_check() on a NUL-terminated string (the public API's
- *      check, the leading '/' rule included).
+ *      check, the leading '/' rule included); sealshm_check_name() must
+ *      agree with it and give a reason for every refusal.
  *
  * Not reachable without changing lib/: the $SEALSHM_SESSION parser
  * (parse_env() is static in lib/session.c) and the index lookup (inline in
@@ -70,14 +71,18 @@ static void fuzz_reply(const uint8_t *data, size_t size)
 static void fuzz_name(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 1);
-	const char *name = NULL;
+	const char *name = NULL, *reason = NULL;
+	int r;
 
 	if (!s)
 		return;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	if (sealshm__name_check(s, &name) == 0 &&
+	r = sealshm__name_check(s, &name);
+	if (r == 0 &&
 	    (name < s || name > s + 1 || strlen(name) == 0 || strlen(name) > SEALSHM_NAME_MAX))
+		abort();
+	if (sealshm_check_name(s, &reason) != r || (r < 0 && (!reason || !*reason)))
 		abort();
 	free(s);
 }

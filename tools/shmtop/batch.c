@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../escape.h"
 #include "batch.h"
 
 /* Keys of the refusal buckets this tool knows; later ones print as
@@ -91,7 +92,7 @@ void batch_text_frame(FILE *f, const struct snapshot *s, const struct segment *c
 		columns[COL_NAME].title);
 	for (size_t i = 0; i < n; i++) {
 		const struct segment *g = view[i];
-		char seals[7], maps[24];
+		char seals[7], maps[24], shown[ESCAPED_NAME_MAX];
 
 		seals_letters(g->info.seals, seals);
 		if (s->mappers_scanned)
@@ -102,44 +103,20 @@ void batch_text_frame(FILE *f, const struct snapshot *s, const struct segment *c
 			" %4s %8" PRIu64 " %-6s %8" PRIu64 " %s\n",
 			g->info.size, g->info.resident, g->owner, g->info.mode,
 			lifetime_name(&g->info), g->info.n_sessions, maps, g->info.n_attaches,
-			seals, snapshot_age_s(s, g->info.ctime_ns), g->info.name);
+			seals, snapshot_age_s(s, g->info.ctime_ns),
+			escape_name(g->info.name, shown, sizeof(shown)));
 	}
 	fputc('\n', f);
 }
 
 /* --- JSON -------------------------------------------------------------------------- */
-/* Length of the well-formed UTF-8 sequence at @s (RFC 3629: no overlong
- * forms, surrogates or code points past U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-	uint32_t cp, min;
-	size_t n;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f, min = 0x80;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f, min = 0x800;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		/* A NUL stops here too: it is no continuation byte. */
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 void json_string(FILE *f, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
 	fputc('"', f);
 	while (*s) {
+		uint32_t cp;
 		size_t n;
 
 		switch (*s) {
@@ -163,8 +140,18 @@ void json_string(FILE *f, const char *str)
 				fprintf(f, "\\u%04x", *s);
 			} else if (*s < 0x80) {
 				fputc(*s, f);
-			} else if ((n = utf8_len(s))) {
-				fwrite(s, 1, n, f);
+			} else if ((n = utf8_decode((const char *)s, &cp))) {
+				/* Lossless either way: a JSON reader gets the
+				 * same string; a person who looks at the raw
+				 * text sees what does not show as itself. */
+				if (shows_as_itself(cp))
+					fwrite(s, 1, n, f);
+				else if (cp < 0x10000)
+					fprintf(f, "\\u%04x", (unsigned int)cp);
+				else
+					fprintf(f, "\\u%04x\\u%04x",
+						(unsigned int)(0xd800 + ((cp - 0x10000) >> 10)),
+						(unsigned int)(0xdc00 + ((cp - 0x10000) & 0x3ff)));
 				s += n;
 				continue;
 			} else {
@@ -291,9 +278,10 @@ int batch_run(const struct shmtop_config *cfg)
 		}
 		r = collect_snapshot(&cfg->collect, prev, &s);
 		if (r < 0) {
-			fprintf(stderr, "shmtop: Failed to read trackerd's figures: %s%s\n",
-				strerror(-r), r == -ENOENT || r == -ECONNREFUSED ?
-				" (is trackerd running? shmtop never starts one)" : "");
+			char why[1024];
+
+			collect_describe_error(&cfg->collect, r, why, sizeof(why));
+			fprintf(stderr, "shmtop: %s\n", why);
 			ret = EXIT_FAILURE;
 			break;
 		}

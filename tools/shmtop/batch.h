@@ -21,7 +21,9 @@ void batch_json_frame(FILE *f, const struct snapshot *s, const struct segment *c
 		      size_t n);
 
 /* Write @s (NUL-terminated) as a JSON string: quotes, backslashes and
- * control characters escaped, invalid UTF-8 replaced by U+FFFD. */
+ * control characters escaped, characters that do not show as themselves
+ * (escape.h: C1 controls, separators, invisible and bidirectional
+ * controls) as \uXXXX escapes, invalid UTF-8 replaced by U+FFFD. */
 void json_string(FILE *f, const char *s);
 
 /* Run batch mode as @cfg says.  Returns the exit status: 0, or 1 when

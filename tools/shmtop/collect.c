@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "../escape.h"
 #include "collect.h"
 
 const struct column_info columns[COL_MAX] = {
@@ -92,6 +93,35 @@ static void owner_name(struct owner_cache *c, uint32_t uid, char buf[OWNER_MAX])
 }
 
 /* --- snapshots ----------------------------------------------------------------- */
+void collect_describe_error(const struct collect_config *cfg, int r, char *buf, size_t len)
+{
+	const char *sock = cfg->socket, *e = getenv("SEALSHM_NO_AUTOSTART");
+	bool no_autostart = e && *e && strcmp(e, "0") != 0;
+	char shown[ESCAPED_NAME_MAX];
+
+	if (r != -ENOENT && r != -ECONNREFUSED) {
+		snprintf(buf, len, "Failed to read trackerd's figures: %s", strerror(-r));
+		return;
+	}
+	if (!sock) {
+		/* The library's lookup (sealshm_create(3)): $SEALSHM_SOCKET
+		 * first, then the per-user socket. */
+		sock = getenv("SEALSHM_SOCKET");
+		if (sock && !*sock)
+			sock = NULL;
+	}
+	if (!sock) {
+		snprintf(buf, len, "no trackerd answers at the per-user socket; shmtop never "
+			 "starts one (%s)", no_autostart ? "start trackerd yourself" :
+			 "any other sealshm program starts it, 'sealshm ls' for one");
+		return;
+	}
+	escape_name(sock, shown, sizeof(shown));
+	snprintf(buf, len, "no trackerd answers at %s%s; shmtop never starts one (start one "
+		 "there: trackerd --socket %s)", shown, cfg->socket ? "" : " ($SEALSHM_SOCKET)",
+		 shown);
+}
+
 struct snapshot *snapshot_free(struct snapshot *s)
 {
 	if (!s)

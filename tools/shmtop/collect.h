@@ -92,6 +92,12 @@ struct shmtop_config {
 int collect_snapshot(const struct collect_config *cfg, const struct snapshot *prev,
 		     struct snapshot **ret);
 
+/* Say in @buf (@len bytes) why collect_snapshot() failed with @r, for
+ * "shmtop: <this>": when no trackerd answers, where it was looked for and
+ * how to start one (shmtop never does), not strerror()'s "No such file or
+ * directory". */
+void collect_describe_error(const struct collect_config *cfg, int r, char *buf, size_t len);
+
 /* NULL is fine; returns NULL. */
 struct snapshot *snapshot_free(struct snapshot *s);
 

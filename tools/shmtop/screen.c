@@ -21,6 +21,7 @@
 #include <wchar.h>
 #include <wctype.h>
 
+#include "../escape.h"
 #include "screen.h"
 
 #define HEADER_ROWS	5		/* global figures */
@@ -143,7 +144,10 @@ static void local_time(int64_t ns, const char *fmt, char *buf, size_t len)
 /* Draw @s at (@y, @x), at most up to the right edge.  Characters are
  * decoded in the terminal's locale (main() takes LC_CTYPE from the
  * environment; ncursesw draws them): a UTF-8 name shows as itself under a
- * UTF-8 locale.  Whatever does not decode, or does not print, is a '?'. */
+ * UTF-8 locale.  Whatever does not decode, or does not print, is a '?';
+ * so is a character of no width (it joins the one before) unless a name
+ * may hold it (escape.h): combining marks and variation selectors are
+ * drawn, invisible and bidirectional controls are not. */
 static void put(int y, int x, const char *s)
 {
 	mbstate_t st;
@@ -165,7 +169,9 @@ static void put(int y, int x, const char *s)
 			continue;
 		}
 		w = wcwidth(wc);
-		if (w <= 0 || !iswprint((wint_t)wc)) {
+		/* glibc's wchar_t is the code point (__STDC_ISO_10646__). */
+		if (w < 0 || !iswprint((wint_t)wc) ||
+		    (w == 0 && !shows_as_itself((uint32_t)wc))) {
 			addch('?');
 			x++;
 		} else if (x + w > COLS) {
@@ -398,7 +404,9 @@ static void segment_cells(const struct screen *sc, const struct segment *g,
 	scaled(g->info.n_attaches, 1000, 999999, cells[COL_ATTACH], len);
 	seals_letters(g->info.seals, cells[COL_SEALS]);
 	human_age(snapshot_age_s(sc->snap, g->info.ctime_ns), cells[COL_AGE], len);
-	snprintf(cells[COL_NAME], len, "%s", g->info.name);
+	/* Escaped, then drawn by put(): a name never acts on the terminal,
+	 * and a character that would show as '?' shows what it is. */
+	escape_name(g->info.name, cells[COL_NAME], len);
 }
 
 static void draw_list(struct screen *sc)
@@ -437,21 +445,22 @@ static void draw_details(struct screen *sc)
 {
 	const struct segment *g = snapshot_find(sc->snap, sc->det_name, sc->det_ino);
 	const struct sealshm_info *in;
-	char a[64], b[64], seals[160];
+	char a[64], b[64], seals[160], shown[ESCAPED_NAME_MAX];
 	int y = TITLE_ROW, rows;
 	uint64_t total = 0;
 
 	attron(A_REVERSE);
 	move(y, 0);
 	hline(' ', COLS);
-	putf(y++, 0, "Segment %s  (Esc, Enter or d: back to the list; q: quit)", sc->det_name);
+	putf(y++, 0, "Segment %s  (Esc, Enter or d: back to the list; q: quit)",
+	     escape_name(sc->det_name, shown, sizeof(shown)));
 	attroff(A_REVERSE);
 	if (!g) {
 		put(y, 0, "This segment is gone: its name was unlinked.");
 		return;
 	}
 	in = &g->info;
-	putf(y++, 0, "name:        %s", in->name);
+	putf(y++, 0, "name:        %s", escape_name(in->name, shown, sizeof(shown)));
 	human_bytes(in->size, a, sizeof(a));
 	human_bytes(in->resident, b, sizeof(b));
 	putf(y++, 0, "size:        %" PRIu64 " bytes (%s)   resident: %" PRIu64 " bytes (%s)",
@@ -807,9 +816,10 @@ int screen_run(const struct shmtop_config *cfg)
 	 * does not answer is an error message on a normal terminal. */
 	r = collect_snapshot(&cfg->collect, NULL, &sc.snap);
 	if (r < 0) {
-		fprintf(stderr, "shmtop: Failed to read trackerd's figures: %s%s\n", strerror(-r),
-			r == -ENOENT || r == -ECONNREFUSED ?
-			" (is trackerd running? shmtop never starts one)" : "");
+		char why[1024];
+
+		collect_describe_error(&cfg->collect, r, why, sizeof(why));
+		fprintf(stderr, "shmtop: %s\n", why);
 		return EXIT_FAILURE;
 	}
 	sc.frames = 1;
