@@ -307,6 +307,31 @@ TEST_F(cli, bad_sizes_say_why)
 	EXPECT_EQ(0, CLI("rm", "sized"));
 }
 
+/* create --reserve: a size the machine cannot hold is refused at once,
+ * saying why, with nothing created; one it can is resident from the
+ * start. */
+TEST_F(cli, create_reserve_allocates_or_says_why)
+{
+	struct sealshm_info info;
+
+	EXPECT_EQ(1, CLI("create", "--reserve", "reserved_big", "1048576G")) {
+		TH_LOG("%s", self->run.err);
+	}
+	EXPECT_NE(NULL, strstr(self->run.err, "--reserve: 1125899906842624 bytes are more than "
+				 "the memory")) {
+		TH_LOG("%s", self->run.err);
+	}
+	EXPECT_FALSE(exists("reserved_big"));
+
+	EXPECT_EQ(0, CLI("create", "reserved_small", "--reserve", "2M")) {
+		TH_LOG("%s", self->run.err);
+	}
+	ASSERT_EQ(0, sealshm_stat("reserved_small", NULL, &info));
+	EXPECT_EQ(2 << 20, info.resident);
+	EXPECT_EQ(0, CLI("rm", "reserved_small"));
+	EXPECT_EQ(2, CLI("cat", "--reserve", "reserved_small"));
+}
+
 /* A NAME that breaks a rule is a usage error that says which rule (the
  * library's phrase, sealshm_check_name()), with the name shown escaped,
  * in every command; rm removes none of its names then. */

@@ -33,6 +33,7 @@ static struct sealshm_opts arg_opts = {
 };
 static const char *arg_command;	/* the command's name, for messages */
 static uint32_t arg_mode;	/* create --mode; 0: the library's default, 0600 */
+static bool arg_reserve;	/* create --reserve */
 static size_t arg_size;		/* create's SIZE */
 static bool arg_future;		/* seal --future */
 
@@ -47,10 +48,12 @@ static void help(FILE *f)
 		"\n"
 		"Commands:\n"
 		"  ls                       list the names you may attach\n"
-		"  create [--mode OCTAL] NAME SIZE\n"
+		"  create [--mode OCTAL] [--reserve] NAME SIZE\n"
 		"                           create a zeroed segment of SIZE bytes (1 or more;\n"
 		"                           suffix K, M or G for KiB, MiB, GiB); mode defaults\n"
-		"                           to 0600\n"
+		"                           to 0600; --reserve allocates its memory now, and\n"
+		"                           fails if the machine or your memory cgroup has not\n"
+		"                           that much available (else pages come on first use)\n"
 		"  write NAME               copy stdin into the segment from offset 0; bytes\n"
 		"                           past the end of the input are left as they were;\n"
 		"                           more input than the segment holds is an error\n"
@@ -360,7 +363,17 @@ static int cmd_create(int n _unused_, char **args)
 	int r;
 
 	opts.mode = arg_mode;
+	if (arg_reserve)
+		opts.flags |= SEALSHM_RESERVE;
 	r = sealshm_create(name, arg_size, &opts, &shm);
+	if (r == -ENOMEM && arg_reserve) {
+		char shown[ESCAPED_NAME_MAX];
+
+		fprintf(stderr, "sealshm: cannot create '%s': --reserve: %zu bytes are more than "
+			"the memory this machine or your memory cgroup has available\n",
+			escape_name(name, shown, sizeof(shown)), arg_size);
+		return EXIT_FAILURE;
+	}
 	if (r < 0)
 		return fail_call("create", name, r);
 	(void)sealshm_close(shm);
@@ -534,8 +547,9 @@ static int cmd_seal(int n _unused_, char **args)
 /* Options of the commands, long only; each command takes those of its
  * .options. */
 enum {
-	OPT_MODE   = 1u << 0,
-	OPT_FUTURE = 1u << 1,
+	OPT_MODE    = 1u << 0,
+	OPT_FUTURE  = 1u << 1,
+	OPT_RESERVE = 1u << 2,
 };
 
 static const struct command_option {
@@ -543,8 +557,9 @@ static const struct command_option {
 	unsigned int id;
 	bool has_value;		/* "--name VALUE" or "--name=VALUE" */
 } command_options[] = {
-	{ "mode",   OPT_MODE,   true },
-	{ "future", OPT_FUTURE, false },
+	{ "mode",    OPT_MODE,    true },
+	{ "future",  OPT_FUTURE,  false },
+	{ "reserve", OPT_RESERVE, false },
 };
 
 static const struct command {
@@ -558,8 +573,8 @@ static const struct command {
 } commands[] = {
 	{ "ls",     cmd_ls,     "ls",                                   { NULL },
 	  0,  0, -1, 0 },
-	{ "create", cmd_create, "create [--mode OCTAL] [--] NAME SIZE", { "NAME", "SIZE" },
-	  2,  2,  1, OPT_MODE },
+	{ "create", cmd_create, "create [--mode OCTAL] [--reserve] [--] NAME SIZE",
+	  { "NAME", "SIZE" }, 2,  2,  1, OPT_MODE | OPT_RESERVE },
 	{ "write",  cmd_write,  "write [--] NAME",                      { "NAME" },
 	  1,  1, -1, 0 },
 	{ "cat",    cmd_cat,    "cat [--] NAME",                        { "NAME" },
@@ -604,6 +619,9 @@ static int command_option(const struct command *k, const struct command_option *
 		break;
 	case OPT_FUTURE:
 		arg_future = true;
+		break;
+	case OPT_RESERVE:
+		arg_reserve = true;
 		break;
 	}
 	return 0;
