@@ -307,6 +307,28 @@ TEST_F(cli, bad_sizes_say_why)
 	EXPECT_EQ(0, CLI("rm", "sized"));
 }
 
+/* Writing a published (write-sealed) segment says so, not just "Operation
+ * not permitted". */
+TEST_F(cli, write_to_sealed_segment_says_sealed)
+{
+	char input[192];
+	int fd;
+
+	snprintf(input, sizeof(input), "%s/input", self->d.dir);
+	fd = open(input, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(2, write(fd, "x\n", 2));
+	close(fd);
+	EXPECT_EQ(0, CLI("create", "sealed_w", "4K"));
+	EXPECT_EQ(0, CLI("seal", "sealed_w"));
+	EXPECT_EQ(1, cli_run(&self->run, NULL, input, ARGS("write", "sealed_w")));
+	EXPECT_NE(NULL, strstr(self->run.err, "sealshm: cannot write 'sealed_w': it is sealed "
+				 "against writes")) {
+		TH_LOG("%s", self->run.err);
+	}
+	EXPECT_EQ(0, CLI("rm", "sealed_w"));
+}
+
 /* create --reserve: a size the machine cannot hold is refused at once,
  * saying why, with nothing created; one it can is resident from the
  * start. */

@@ -391,6 +391,12 @@ static int cmd_write(int n _unused_, char **args)
 	int r, ret = EXIT_FAILURE;
 
 	r = sealshm_attach(name, &arg_opts, &shm);
+	if (r == -EPERM) {
+		/* The one reason trackerd refuses a read-write attach so. */
+		fprintf(stderr, "sealshm: cannot write '%s': it is sealed against writes "
+			"(published with sealshm seal)\n", escape_name(name, shown, sizeof(shown)));
+		return EXIT_FAILURE;
+	}
 	if (r < 0)
 		return fail_call("attach", name, r);
 	buf = sealshm_buf(shm);
