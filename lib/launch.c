@@ -13,6 +13,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 #include "launch.h"
@@ -21,14 +22,25 @@
 #define SEALSHM_TRACKERD_PATH "/usr/local/sbin/trackerd"
 #endif
 
-/* The trackerd built beside this library in a build tree ($O/lib/ and
- * $O/trackerd/; or $O/selftests/ for a program linked with the static
- * archive), "" elsewhere.  Found once: the library does not move. */
+/* A trackerd that travels with this library: an executable "trackerd" in
+ * the directory the library (or a program linked with the static archive)
+ * lives in, as a Python package bundles it, else "../trackerd/trackerd"
+ * from there, which only a build tree has ($O/lib/ and $O/trackerd/, or
+ * $O/selftests/ and the like); "" when there is none.  Found once: the
+ * library does not move. */
 static char sibling[PATH_MAX];
 static pthread_once_t sibling_once = PTHREAD_ONCE_INIT;
 
+static bool executable_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
 static void sibling_find(void)
 {
+	static const char *const places[] = { "trackerd", "../trackerd/trackerd" };
 	char dir[PATH_MAX], path[PATH_MAX];
 	Dl_info info;
 	char *slash;
@@ -40,10 +52,13 @@ static void sibling_find(void)
 	if (!slash)
 		return;
 	*slash = '\0';
-	if (snprintf(path, sizeof(path), "%s/../trackerd/trackerd", dir) >= (int)sizeof(path))
-		return;
-	if (access(path, X_OK) == 0 && realpath(path, sibling) == NULL)
+	for (size_t i = 0; i < ELEMENTSOF(places); i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", dir, places[i]) >= (int)sizeof(path))
+			continue;
+		if (executable_file(path) && realpath(path, sibling))
+			return;
 		sibling[0] = '\0';
+	}
 }
 
 const char *sealshm_trackerd_path(void)
