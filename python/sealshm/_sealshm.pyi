@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""sealshm._sealshm: the C extension over libsealshm (python/ext/*.c).
+
+Thin by design: argument parsing, the GIL released around every call that
+may wait for trackerd, exceptions from errnos, and the buffer protocol.
+The classes users see (sealshm.shared_memory, sealshm.managers) are in
+Python on top of it.
+
+Errors: a negative errno from the library becomes OSError(errno,
+os.strerror(errno), name) -- Python picks the subclass (FileNotFoundError,
+FileExistsError, PermissionError, ...) -- except where a docstring here
+says otherwise.  Bad arguments raise TypeError/ValueError before anything
+is created.  Nothing is left behind by a call that raises: no name, no fd,
+no mapping.
+"""
+
+from typing import Any, Iterable, Optional, Sequence, Tuple, Union
+
+# sealshm_opts.flags
+RDONLY: int
+NO_TRACK: int
+NO_AUTOSTART: int
+LIFETIME_LAST: int
+POSIX: int
+RESERVE: int
+# Seal bits (the kernel's F_SEAL_* values)
+SEAL_SEAL: int
+SEAL_SHRINK: int
+SEAL_GROW: int
+SEAL_WRITE: int
+SEAL_FUTURE_WRITE: int
+SEAL_EXEC: int
+NAME_MAX: int           # 255
+SESSION_ENV: str        # "SEALSHM_SESSION"
+
+def version() -> str: ...
+def trackerd_path() -> str: ...
+
+def check_name(name: str) -> Optional[str]:
+    """None when @name is valid (one leading '/' accepted), else the reason
+    (sealshm_check_name()), e.g. 'is longer than 255 bytes'.  TypeError
+    unless str; a str with a NUL is 'has an embedded null character'."""
+
+def seals_format(seals: int) -> str: ...
+
+class Segment:
+    """One segment handle (struct sealshm): a mapping with the buffer
+    protocol (writable unless attached read-only).
+
+    Segment(name, create, size=0, *, flags=0, mode=0, socket=None)
+      create=True: sealshm_create(name or None -> generated 'psm_xxxxxxxx',
+      size, ...); create=False: sealshm_attach(name, ...).
+      name: str (a leading '/' is accepted and dropped, as everywhere);
+      an invalid name raises ValueError("invalid name ...: <reason>");
+      size: int; create needs 1 <= size (ValueError otherwise, with
+      CPython's messages: "'size' must be a positive integer" for < 0,
+      "'size' must be a positive number different from zero" for 0);
+      too large for the library (> 2**63-1) is ValueError too.
+      -ENOENT -> FileNotFoundError(errno, strerror, '/' + name);
+      -EEXIST -> FileExistsError(..., '/' + name); as CPython's messages.
+    """
+
+    def __init__(self, name: Optional[str], create: bool, size: int = 0, *,
+                 flags: int = 0, mode: int = 0, socket: Optional[str] = None) -> None: ...
+    @property
+    def name(self) -> str: ...          # without a leading '/'
+    @property
+    def size(self) -> int: ...          # exactly the size asked for
+    @property
+    def readonly(self) -> bool: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def exports(self) -> int: ...       # buffers exported now
+    def fileno(self) -> int: ...        # ValueError when closed
+    def close(self) -> None:
+        """Unmap and close; a second close does nothing.  BufferError
+        ('cannot close exported pointers exist', as mmap says) while a
+        buffer of it is exported, changing nothing."""
+    def unlink(self) -> None:
+        """sealshm_unlink(): only this handle's segment (FileNotFoundError
+        when the name now names another one, or none).  Works after close()
+        too (the name and inode are kept)."""
+    def seal(self, flags: int) -> None: ...
+    # buffer protocol; after close(), a new export raises ValueError
+    # ("operation on a closed segment")
+
+def unlink_name(name: str, *, flags: int = 0, socket: Optional[str] = None) -> None: ...
+
+class SList:
+    """A ShareableList (struct sealshm_slist), CPython's bytes.
+
+    SList(sequence=None, *, name=None, flags=0, mode=0, socket=None)
+      sequence given (or name None): create a list of those items in a new
+      segment named @name (None: generated); name given and sequence None:
+      attach.  Items: int (64-bit; out of range -> struct.error as
+      CPython's 'q' format says), float, bool, str, bytes, None; for any
+      other type raise what CPython 3.13's ShareableList raises (KeyError
+      from its type table in the constructor; on assignment whatever its
+      __setitem__ raises), so that code catching those keeps working.
+      A subclassable C type: sealshm.shared_memory.ShareableList derives
+      from it, so that item access stays a C slot.
+    """
+
+    def __init__(self, sequence: Optional[Iterable[Any]] = None, *,
+                 name: Optional[str] = None, flags: int = 0, mode: int = 0,
+                 socket: Optional[str] = None) -> None: ...
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int) -> Any: ...     # IndexError("index out of range")
+    def __setitem__(self, index: int, value: Any) -> None: ...
+        # IndexError("assignment index out of range"); a str/bytes longer
+        # than the slot: ValueError("bytes/str item exceeds available
+        # storage"), nothing changed; a value of another type changes the
+        # item's format as CPython does
+    def count(self, value: Any) -> int: ...
+    def index(self, value: Any) -> int: ...           # ValueError(f"{value!r} not in this container")
+    @property
+    def format(self) -> str: ...
+    @property
+    def segment(self) -> Segment:
+        """The segment under the list, borrowed: the same object every
+        time; its close() closes the list too (later item access raises
+        ValueError('ShareableList is closed'))."""
+    def close(self) -> None: ...
+
+class Manager:
+    """A SharedMemoryManager's private trackerd (struct sealshm_manager)."""
+    @staticmethod
+    def start(authkey: Optional[bytes] = None, trackerd: Optional[str] = None) -> "Manager": ...
+    @staticmethod
+    def connect(address: str, authkey: Optional[bytes] = None) -> "Manager": ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def pid(self) -> int: ...
+    def create(self, size: int) -> Segment: ...
+    def slist_create(self, sequence: Iterable[Any]) -> SList: ...
+    def attach(self, name: str, *, readonly: bool = False) -> Segment: ...
+    def slist_attach(self, name: str, *, readonly: bool = False) -> SList: ...
+    def shutdown(self) -> None: ...     # idempotent; in a forked copy frees only the copy
+    def close(self) -> None: ...        # idempotent
+
+def registry_list(*, socket: Optional[str] = None) -> list:
+    """Every name the caller may attach: a list of dicts with the keys of
+    struct sealshm_info (name, size, uid, gid, mode, seals, ctime_ns,
+    creator_pid, lifetime ('first' or 'last'), ino, n_sessions,
+    session_pids, resident, n_attaches, atime_ns)."""
+
+def stat(name: str, *, socket: Optional[str] = None) -> dict: ...
+def registry_stats(*, socket: Optional[str] = None) -> dict: ...
+
+def session_export(*, socket: Optional[str] = None) -> Tuple[int, str]:
+    """(fd, value): a new close-on-exec fd of this family's session and the
+    value of $SEALSHM_SESSION naming it, for a program about to be exec'd
+    (sealshm_session_export()).  The caller owns the fd."""
