@@ -25,7 +25,7 @@
 #include "kselftest_harness.h"
 
 #include "helpers.h"
-#include "listing_shim.h"
+#include "hostile_names.h"
 
 #define ARGS(...)	((const char *const[]){ __VA_ARGS__, NULL })
 
@@ -522,21 +522,21 @@ TEST_F(cli, hostile_names_show_escaped)
 	EXPECT_TRUE(no_control_bytes(self->run.out)) {
 		TH_LOG("ls:\n%s", self->run.out);
 	}
-	for (size_t i = 0; i < LISTING_SHIM_N; i++) {
-		EXPECT_TRUE(has_row(self->run.out, listing_shim_names[i].shown)) {
-			TH_LOG("no row for '%s' in:\n%s", listing_shim_names[i].shown,
+	for (size_t i = 0; i < HOSTILE_NAMES_N; i++) {
+		EXPECT_TRUE(has_row(self->run.out, hostile_names[i].shown)) {
+			TH_LOG("no row for '%s' in:\n%s", hostile_names[i].shown,
 			       self->run.out);
 		}
-		if (strcmp(listing_shim_names[i].name, listing_shim_names[i].shown))
-			EXPECT_EQ(NULL, strstr(self->run.out, listing_shim_names[i].name));
+		if (strcmp(hostile_names[i].name, hostile_names[i].shown))
+			EXPECT_EQ(NULL, strstr(self->run.out, hostile_names[i].name));
 	}
 
-	for (size_t i = 0; i < LISTING_SHIM_N; i++) {
+	for (size_t i = 0; i < HOSTILE_NAMES_N; i++) {
 		char want[SEALSHM_NAME_MAX * 4 + 16];
 
 		snprintf(which, sizeof(which), "SEALSHM_TEST_SHIM_STAT=%zu", i);
 		ASSERT_EQ(0, cli_run(&self->run, env, NULL, ARGS("stat", "any")));
-		snprintf(want, sizeof(want), "name:     %s\n", listing_shim_names[i].shown);
+		snprintf(want, sizeof(want), "name:     %s\n", hostile_names[i].shown);
 		EXPECT_TRUE(starts_with(self->run.out, want)) {
 			TH_LOG("stat:\n%s", self->run.out);
 		}

@@ -8,7 +8,7 @@
  * what the tools print of them.  Nothing else is replaced: the tool still
  * talks to the test's trackerd for everything else.
  *
- * The names are listing_shim_names[] of listing_shim.h, which the tests
+ * The names are hostile_names[] of hostile_names.h, which the tests
  * include to know what to expect; sealshm_stat() of any name answers with
  * the one of index $SEALSHM_TEST_SHIM_STAT (default 0).
  */
@@ -20,11 +20,11 @@
 
 #include "sealshm.h"
 
-#include "listing_shim.h"
+#include "hostile_names.h"
 
 static void fill(struct sealshm_info *info, size_t i)
 {
-	const char *name = listing_shim_names[i].name;
+	const char *name = hostile_names[i].name;
 	size_t len = strlen(name);
 
 	memset(info, 0, sizeof(*info));
@@ -43,7 +43,7 @@ static void fill(struct sealshm_info *info, size_t i)
 
 int sealshm_registry_list(const struct sealshm_opts *opts, struct sealshm_info **ret_infos)
 {
-	size_t n = LISTING_SHIM_N;
+	size_t n = HOSTILE_NAMES_N;
 	struct sealshm_info *infos = calloc(n, sizeof(*infos));
 
 	(void)opts;
@@ -64,7 +64,7 @@ int sealshm_stat(const char *name, const struct sealshm_opts *opts, struct seals
 
 	(void)name;
 	(void)opts;
-	if (i >= LISTING_SHIM_N) {
+	if (i >= HOSTILE_NAMES_N) {
 		errno = ENOENT;
 		return -ENOENT;
 	}

@@ -36,7 +36,7 @@
 #include "kselftest_harness.h"
 
 #include "helpers.h"
-#include "listing_shim.h"
+#include "hostile_names.h"
 
 #define ARGS(...)	((const char *const[]){ __VA_ARGS__, NULL })
 #define WAIT_MS		10000	/* bound for anything the test waits for */
@@ -869,7 +869,7 @@ TEST_F(shmtop, hostile_names_show_escaped)
 	static const char *const py_env[] = { "PYTHONUTF8=1", "PYTHONIOENCODING=utf-8", NULL };
 	char preload[PATH_MAX + 16], asan[1024], want[32];
 	const char *env[] = { preload, asan, NULL };
-	const char *argv[4 + LISTING_SHIM_N] = { "python3", "-c", names_script };
+	const char *argv[4 + HOSTILE_NAMES_N] = { "python3", "-c", names_script };
 	size_t n = 3;
 	struct row r;
 
@@ -882,13 +882,13 @@ TEST_F(shmtop, hostile_names_show_escaped)
 	EXPECT_TRUE(no_control_bytes(self->run.out)) {
 		TH_LOG("%s", self->run.out);
 	}
-	for (size_t i = 0; i < LISTING_SHIM_N; i++) {
-		EXPECT_TRUE(find_row(self->run.out, listing_shim_names[i].shown, &r)) {
-			TH_LOG("no row for '%s' in:\n%s", listing_shim_names[i].shown,
+	for (size_t i = 0; i < HOSTILE_NAMES_N; i++) {
+		EXPECT_TRUE(find_row(self->run.out, hostile_names[i].shown, &r)) {
+			TH_LOG("no row for '%s' in:\n%s", hostile_names[i].shown,
 			       self->run.out);
 		}
-		if (strcmp(listing_shim_names[i].name, listing_shim_names[i].shown))
-			EXPECT_EQ(NULL, strstr(self->run.out, listing_shim_names[i].name));
+		if (strcmp(hostile_names[i].name, hostile_names[i].shown))
+			EXPECT_EQ(NULL, strstr(self->run.out, hostile_names[i].name));
 	}
 
 	ASSERT_EQ(0, run_argv(&self->run, ARGS(self->prog, "--socket", self->d.sock, "--json",
@@ -897,22 +897,22 @@ TEST_F(shmtop, hostile_names_show_escaped)
 		TH_LOG("shmtop --json: %s", self->run.err);
 	}
 	EXPECT_TRUE(no_control_bytes(self->run.out));
-	for (size_t i = 0; i < LISTING_SHIM_N; i++) {
+	for (size_t i = 0; i < HOSTILE_NAMES_N; i++) {
 		char key[SEALSHM_NAME_MAX * 6 + 16];
 
-		snprintf(key, sizeof(key), "\"name\":%s,", listing_shim_names[i].json);
+		snprintf(key, sizeof(key), "\"name\":%s,", hostile_names[i].json);
 		EXPECT_NE(NULL, strstr(self->run.out, key)) {
 			TH_LOG("no %s in:\n%s", key, self->run.out);
 		}
 	}
 	if (!have_prog("python3"))
 		SKIP(return, "python3 not found in PATH: the JSON is not parsed");
-	for (size_t i = 0; i < LISTING_SHIM_N; i++)
-		if (!strstr(listing_shim_names[i].json, "\\ufffd"))
-			argv[n++] = listing_shim_names[i].name;
+	for (size_t i = 0; i < HOSTILE_NAMES_N; i++)
+		if (!strstr(hostile_names[i].json, "\\ufffd"))
+			argv[n++] = hostile_names[i].name;
 	argv[n] = NULL;
 	ASSERT_EQ(0, run_argv(&self->py, argv, self->run.out_fd, py_env, false));
-	snprintf(want, sizeof(want), "%zu True\n", LISTING_SHIM_N);
+	snprintf(want, sizeof(want), "%zu True\n", HOSTILE_NAMES_N);
 	EXPECT_STREQ(want, self->py.out) {
 		TH_LOG("python: %s", self->py.err);
 	}
@@ -1212,8 +1212,8 @@ TEST_F_TIMEOUT(shmtop, screen_shows_hostile_names_escaped, 60)
 		TH_LOG("tmux new-session: %s", self->py.err);
 	}
 	PANE("Names: ", NULL);
-	for (size_t i = 0; i < LISTING_SHIM_N; i++) {
-		PANE(listing_shim_names[i].shown, NULL);
+	for (size_t i = 0; i < HOSTILE_NAMES_N; i++) {
+		PANE(hostile_names[i].shown, NULL);
 	}
 	EXPECT_NE(NULL, strstr(self->py.out, "caf\xc3\xa9_")) {
 		TH_LOG("pane:\n%s", self->py.out);

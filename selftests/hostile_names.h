@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The names listing_shim.so lists (see listing_shim.c), and how the tools
- * must show them: every character that is no valid name character
- * escaped, the rest as it is.
+ * Names a trackerd of another version, or a hostile one, may list though a
+ * current trackerd refuses them (and two valid ones that look like
+ * escapes), and how the tools must show them: every character that is no
+ * valid name character escaped, the rest as it is.  listing_shim.so hands
+ * them to the tools.
  */
-#ifndef SEALSHM_SELFTESTS_LISTING_SHIM_H
-#define SEALSHM_SELFTESTS_LISTING_SHIM_H
+#ifndef SEALSHM_SELFTESTS_HOSTILE_NAMES_H
+#define SEALSHM_SELFTESTS_HOSTILE_NAMES_H
 
 #include <stddef.h>
 
@@ -13,7 +15,7 @@ static const struct {
 	const char *name;	/* as a trackerd sent it */
 	const char *shown;	/* as sealshm ls/stat and shmtop -b show it */
 	const char *json;	/* as shmtop --json writes it, quotes included */
-} listing_shim_names[] = {
+} hostile_names[] = {
 	/* An OSC sequence that sets the terminal's title, then BEL. */
 	{ "esc\x1b]0;owned\x07", "esc\\x1b]0;owned\\x07", "\"esc\\u001b]0;owned\\u0007\"" },
 	/* CSI as a C1 control (U+009B), then "2J": clear the screen. */
@@ -33,6 +35,6 @@ static const struct {
 	  "\"caf\xc3\xa9_\xe2\x9d\xa4\xef\xb8\x8f\"" },
 };
 
-#define LISTING_SHIM_N (sizeof(listing_shim_names) / sizeof(listing_shim_names[0]))
+#define HOSTILE_NAMES_N (sizeof(hostile_names) / sizeof(hostile_names[0]))
 
-#endif /* SEALSHM_SELFTESTS_LISTING_SHIM_H */
+#endif /* SEALSHM_SELFTESTS_HOSTILE_NAMES_H */
