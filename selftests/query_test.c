@@ -5,7 +5,8 @@
  * a fake trackerd (lib/fake_trackerd.h) answers the library's real
  * requests with real messages built from lib/proto.h.
  *
- *  - a listing passes every name on as the trackerd sent it;
+ *  - a listing passes every name on as the trackerd sent it, also names
+ *    a current trackerd refuses (hostile_names.h): the tools escape them;
  *  - a reply whose name field is broken (no NUL in the field, empty) is
  *    malformed: -EBADMSG, nothing returned;
  *  - a STAT reply is the record of the name asked for, or -EBADMSG.
@@ -19,6 +20,7 @@
 #include "kselftest_harness.h"
 
 #include "helpers.h"
+#include "hostile_names.h"
 
 #define ARGS(...)	((const char *const[]){ __VA_ARGS__, NULL })
 
@@ -91,6 +93,35 @@ TEST_F(fake_trackerd, listing_returns_every_name_with_its_record)
 		EXPECT_EQ(1000u + i, infos[i].ino);
 		EXPECT_EQ(0600u, infos[i].mode);
 		EXPECT_EQ(SEALSHM_SEAL_SHRINK | SEALSHM_SEAL_GROW, infos[i].seals);
+	}
+	free(infos);
+}
+
+/* Names a current trackerd refuses (control characters, a bidirectional
+ * override, bytes that are no UTF-8, ...) are listed as they were sent,
+ * with the valid names beside them: one such name must not hide every
+ * other name, and showing them is the tools' business (they escape). */
+TEST_F(fake_trackerd, listing_passes_on_names_a_trackerd_would_refuse)
+{
+	const char *names[HOSTILE_NAMES_N + 1] = { NULL };
+	struct sealshm_info *infos = NULL;
+	size_t refused = 0;
+	int n;
+
+	for (size_t i = 0; i < HOSTILE_NAMES_N; i++) {
+		names[i] = hostile_names[i].name;
+		refused += sealshm_check_name(names[i], NULL) < 0;
+	}
+	ASSERT_LT(0, refused);
+	ASSERT_EQ(0, serve(self, names, 0));
+
+	n = sealshm_registry_list(&self->opts, &infos);
+	ASSERT_EQ((int)HOSTILE_NAMES_N, n) {
+		TH_LOG("listing: %s", n < 0 ? strerror(-n) : "a wrong count");
+	}
+	for (int i = 0; i < n; i++) {
+		EXPECT_STREQ(names[i], infos[i].name);
+		EXPECT_EQ(4096u * (i + 1), infos[i].size);
 	}
 	free(infos);
 }
