@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Names a trackerd of another version, or a hostile one, may list though a
- * current trackerd refuses them (and two valid ones that look like
- * escapes), and how the tools must show them: every character that is no
- * valid name character escaped, the rest as it is.  listing_shim.so hands
- * them to the tools.
+ * current trackerd refuses them (and two valid ones: one that looks like an
+ * escape, one beyond ASCII), and how the tools must show them: every
+ * character that is no valid name character escaped, the rest as it is.
+ * hostile_names_serve() starts a fake trackerd (lib/fake_trackerd.h) that
+ * lists them all.  Include it after helpers.h.
  */
 #ifndef SEALSHM_SELFTESTS_HOSTILE_NAMES_H
 #define SEALSHM_SELFTESTS_HOSTILE_NAMES_H
 
 #include <stddef.h>
+
+#include "lib/fake_trackerd.h"
 
 static const struct {
 	const char *name;	/* as a trackerd sent it */
@@ -36,5 +39,17 @@ static const struct {
 };
 
 #define HOSTILE_NAMES_N (sizeof(hostile_names) / sizeof(hostile_names[0]))
+
+/* Start @f on @path (in the test's temp dir): a fake trackerd that lists
+ * every name above, in this order, and answers STAT for each.  0 or -errno. */
+static inline int hostile_names_serve(struct fake_trackerd *f, const char *path)
+{
+	const char *names[HOSTILE_NAMES_N + 1];
+
+	for (size_t i = 0; i < HOSTILE_NAMES_N; i++)
+		names[i] = hostile_names[i].name;
+	names[HOSTILE_NAMES_N] = NULL;
+	return fake_trackerd_start(f, path, names, 0);
+}
 
 #endif /* SEALSHM_SELFTESTS_HOSTILE_NAMES_H */

@@ -8,9 +8,9 @@
  *    unmapped or was killed), tracking counts, seals, filter, order;
  *  - JSON (--json): parsed by Python's json module (a real parser proves
  *    the escaping), schema keys, the same figures;
- *  - names a hostile trackerd could send (listing_shim.so stands in for the
- *    library's listing): escaped in text frames and on screen, as \uXXXX in
- *    JSON;
+ *  - names an older or hostile trackerd could list though a current one
+ *    refuses them (a fake trackerd, lib/fake_trackerd.h, sends them):
+ *    escaped in text frames and on screen, as \uXXXX in JSON;
  *  - exit codes: 2 for usage and for interactive mode without a terminal,
  *    1 when no trackerd answers (and none is started);
  *  - the interactive screen as a person uses it: shmtop runs in tmux, the
@@ -373,6 +373,8 @@ static bool have_prog(const char *name)
 /* --- the fixture ---------------------------------------------------------------------- */
 FIXTURE(shmtop) {
 	struct trackerd d;
+	struct fake_trackerd fake;	/* in d's temp dir, when a test starts it */
+	char fake_sock[160];
 	int fds_before;
 	char prog[PATH_MAX];
 	struct run run;
@@ -387,12 +389,14 @@ FIXTURE_SETUP(shmtop)
 	self->run.out_fd = self->py.out_fd = -EBADF;
 	self->child[0] = (struct child)CHILD_INIT;
 	self->child[1] = (struct child)CHILD_INIT;
+	self->fake = (struct fake_trackerd)FAKE_TRACKERD_INIT;
 	ASSERT_EQ(0, shmtop_path(self->prog, sizeof(self->prog)));
 	ASSERT_EQ(0, access(self->prog, X_OK)) {
 		TH_LOG("shmtop not found at %s (build it: make tools)", self->prog);
 	}
 	ASSERT_EQ(0, unsetenv(SEALSHM_SESSION_ENV));
 	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before, NULL);
+	snprintf(self->fake_sock, sizeof(self->fake_sock), "%s/fake.sock", self->d.dir);
 }
 
 FIXTURE_TEARDOWN(shmtop)
@@ -404,6 +408,7 @@ FIXTURE_TEARDOWN(shmtop)
 			       NULL, false);
 		self->tmux_sock[0] = '\0';
 	}
+	EXPECT_EQ(0, fake_trackerd_stop(&self->fake));
 	child_destroy(&self->child[0]);
 	child_destroy(&self->child[1]);
 	for (size_t i = 0; i < ELEMENTSOF(self->shm); i++) {
@@ -853,10 +858,10 @@ static bool no_control_bytes(const char *text)
 	return true;
 }
 
-/* Names a hostile or older trackerd could list, handed to shmtop as they
- * came (listing_shim.so): the text frame shows every character that is no
- * valid name character escaped, never the byte itself; JSON escapes them
- * (\uXXXX, lossless: Python reads the same names back). */
+/* Names a hostile or older trackerd could list, as a fake trackerd sends
+ * them: the text frame shows every character that is no valid name
+ * character escaped, never the byte itself; JSON escapes them (\uXXXX,
+ * lossless: Python reads the same names back). */
 TEST_F(shmtop, hostile_names_show_escaped)
 {
 	/* Every name but those with bytes that are no UTF-8 (U+FFFD in
@@ -867,14 +872,14 @@ TEST_F(shmtop, hostile_names_show_escaped)
 		"got = sorted(s['name'] for s in f['segments'] if '\\ufffd' not in s['name'])\n"
 		"print(len(f['segments']), got == sorted(sys.argv[1:]))\n";
 	static const char *const py_env[] = { "PYTHONUTF8=1", "PYTHONIOENCODING=utf-8", NULL };
-	char preload[PATH_MAX + 16], asan[1024], want[32];
-	const char *env[] = { preload, asan, NULL };
+	static const char *const env[] = { "SEALSHM_NO_AUTOSTART=1", NULL };
 	const char *argv[4 + HOSTILE_NAMES_N] = { "python3", "-c", names_script };
+	char want[32];
 	size_t n = 3;
 	struct row r;
 
-	ASSERT_EQ(0, helper_listing_shim_env(preload, sizeof(preload), asan, sizeof(asan)));
-	ASSERT_EQ(0, run_argv(&self->run, ARGS(self->prog, "--socket", self->d.sock, "-b", "-n",
+	ASSERT_EQ(0, hostile_names_serve(&self->fake, self->fake_sock));
+	ASSERT_EQ(0, run_argv(&self->run, ARGS(self->prog, "--socket", self->fake_sock, "-b", "-n",
 					       "1", "--no-mappers"), -1, env, false));
 	ASSERT_EQ(0, self->run.status) {
 		TH_LOG("shmtop: %s", self->run.err);
@@ -891,7 +896,7 @@ TEST_F(shmtop, hostile_names_show_escaped)
 			EXPECT_EQ(NULL, strstr(self->run.out, hostile_names[i].name));
 	}
 
-	ASSERT_EQ(0, run_argv(&self->run, ARGS(self->prog, "--socket", self->d.sock, "--json",
+	ASSERT_EQ(0, run_argv(&self->run, ARGS(self->prog, "--socket", self->fake_sock, "--json",
 					       "-n", "1", "--no-mappers"), -1, env, true));
 	ASSERT_EQ(0, self->run.status) {
 		TH_LOG("shmtop --json: %s", self->run.err);
@@ -1194,21 +1199,20 @@ TEST_F_TIMEOUT(shmtop, interactive_screen_in_tmux, 120)
 	}
 }
 
-/* The screen shows names a hostile trackerd could list (listing_shim.so)
- * escaped as batch mode does, in the table and in the details, instead of
- * a '?' or the character itself; the terminal's title stays as it was. */
+/* The screen shows names a hostile trackerd could list (a fake trackerd
+ * sends them) escaped as batch mode does, in the table and in the details,
+ * instead of a '?' or the character itself; the terminal's title stays as
+ * it was. */
 TEST_F_TIMEOUT(shmtop, screen_shows_hostile_names_escaped, 60)
 {
-	char preload[PATH_MAX + 16], asan[1024];
-
 	if (!have_prog("tmux"))
 		SKIP(return, "tmux not found in PATH (scripts/deps.sh installs it)");
-	ASSERT_EQ(0, helper_listing_shim_env(preload, sizeof(preload), asan, sizeof(asan)));
+	ASSERT_EQ(0, hostile_names_serve(&self->fake, self->fake_sock));
 	snprintf(self->tmux_sock, sizeof(self->tmux_sock), "%s/tmux.sock", self->d.dir);
 	ASSERT_EQ(0, tmux(self, ARGS("-u", "-f", "/dev/null", "new-session", "-d", "-s", "shmtop",
 				     "-x", "160", "-y", "30", "/bin/sh", "-c", "exec env \"$0\" \"$@\"",
-				     preload, asan, "LC_ALL=C.UTF-8", self->prog, "--socket",
-				     self->d.sock, "--no-mappers"))) {
+				     "SEALSHM_NO_AUTOSTART=1", "LC_ALL=C.UTF-8", self->prog,
+				     "--socket", self->fake_sock, "--no-mappers"))) {
 		TH_LOG("tmux new-session: %s", self->py.err);
 	}
 	PANE("Names: ", NULL);
