@@ -231,20 +231,28 @@ int sealshm_check_name(const char *name, const char **reterr_reason)
 	return sealshm__err(-EINVAL);
 }
 
-int sealshm__name_check_wire(const char field[SEALSHM_PROTO_NAME_SIZE])
+int sealshm__name_check_field(const char field[SEALSHM_PROTO_NAME_SIZE])
 {
 	const char *nul = memchr(field, 0, SEALSHM_PROTO_NAME_SIZE);
-	const char *name;
-	int r;
 
-	if (!nul)
+	if (!nul || nul == field)
 		return -EINVAL;
 	/* Zero padding is part of the format: it keeps stale bytes from
 	 * leaking across the socket and makes the field comparable as a whole. */
 	for (const char *p = nul; p < field + SEALSHM_PROTO_NAME_SIZE; p++)
 		if (*p != 0)
 			return -EINVAL;
+	return 0;
+}
 
+int sealshm__name_check_wire(const char field[SEALSHM_PROTO_NAME_SIZE])
+{
+	const char *name;
+	int r;
+
+	r = sealshm__name_check_field(field);
+	if (r < 0)
+		return r;
 	r = sealshm__name_check(field, &name);
 	if (r < 0)
 		return r;

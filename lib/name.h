@@ -18,8 +18,15 @@
  * On success *@ret_name points into @name past the '/'.  -EINVAL otherwise. */
 int sealshm__name_check(const char *name, const char **ret_name);
 
-/* Check a wire name field of SEALSHM_PROTO_NAME_SIZE bytes: NUL-terminated
- * inside the field, zero after the NUL, a valid name without leading '/'. */
+/* Check the structure of a wire name field of SEALSHM_PROTO_NAME_SIZE
+ * bytes: NUL-terminated inside the field, zero after the NUL, not empty.
+ * Not the name rules: what the library asks of the names in trackerd's
+ * replies, which a trackerd of another version or a hostile one may fill
+ * with names ours would refuse.  -EINVAL otherwise. */
+int sealshm__name_check_field(const char field[SEALSHM_PROTO_NAME_SIZE]);
+
+/* sealshm__name_check_field(), and a valid name without leading '/': what
+ * trackerd asks of the names in requests. */
 int sealshm__name_check_wire(const char field[SEALSHM_PROTO_NAME_SIZE]);
 
 /* Fill @buf (>= 13 bytes) with "psm_" + 8 random hex digits. */

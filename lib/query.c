@@ -3,7 +3,10 @@
  * Reading trackerd's registry: sealshm_registry_list() pages through every name the
  * caller may see, sealshm_stat() fetches one, sealshm_registry_stats() trackerd's
  * global figures. Replies are checked as untrusted input: counts against
- * sizes, names against the name rules.
+ * sizes, name fields for their structure, a STAT reply's name against the
+ * one asked for.  Not listed names against the name rules: an older or a
+ * hostile trackerd may hold names ours refuses, and they are passed on as
+ * sent (sealshm_registry_list(3)); whoever shows them escapes them.
  */
 #include <limits.h>
 
@@ -59,7 +62,9 @@ static int append_page(const struct sealshm_msg_list_reply *rep, struct sealshm_
 	}
 
 	for (uint32_t i = 0; i < rep->count; i++) {
-		if (sealshm__name_check_wire(rep->entries[i].name) < 0)
+		/* Structure only: one name that breaks our rules must not
+		 * hide every other name from the caller. */
+		if (sealshm__name_check_field(rep->entries[i].name) < 0)
 			return -EBADMSG;
 		info_from_wire(&(*infos)[(*n)++], &rep->entries[i]);
 	}
@@ -138,7 +143,8 @@ int sealshm_stat(const char *name, const struct sealshm_opts *opts, struct seals
 	r = sealshm__peer_call(opts, &req.hdr, -EBADF, NULL, &rep, sizeof(rep), NULL);
 	if (r < 0)
 		return sealshm__err(r);
-	if ((size_t)r != sizeof(rep) || sealshm__name_check_wire(rep.info.name) < 0 ||
+	/* The name asked for, which is valid: so is the reply's. */
+	if ((size_t)r != sizeof(rep) || sealshm__name_check_field(rep.info.name) < 0 ||
 	    strcmp(rep.info.name, n) != 0)
 		return sealshm__err(-EBADMSG);
 

@@ -8,9 +8,9 @@
  *  - when no trackerd answers: which program is missing, or why none was
  *    started, never as if a name were missing;
  *  - what it prints of names: every one shown so that it cannot act on a
- *    terminal or pass for another, also when a trackerd sends names the
- *    library would refuse (listing_shim.so stands in for the library's
- *    listing then).
+ *    terminal or pass for another, also the names an older or hostile
+ *    trackerd lists though a current one refuses them (a fake trackerd,
+ *    lib/fake_trackerd.h, sends them).
  *
  * The CLI is $SEALSHM_TEST_CLI, else ../tools/sealshm beside this binary.
  */
@@ -25,7 +25,7 @@
 #include "kselftest_harness.h"
 
 #include "helpers.h"
-#include "listing_shim.h"
+#include "hostile_names.h"
 
 #define ARGS(...)	((const char *const[]){ __VA_ARGS__, NULL })
 
@@ -39,18 +39,21 @@ struct cli {
 
 FIXTURE(cli) {
 	struct trackerd d;
+	struct fake_trackerd fake;	/* in d's temp dir, when a test starts it */
 	int fds_before;
 	struct cli run;
 };
 
 FIXTURE_SETUP(cli)
 {
+	self->fake = (struct fake_trackerd)FAKE_TRACKERD_INIT;
 	ASSERT_EQ(0, unsetenv(SEALSHM_SESSION_ENV));
 	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before, NULL);
 }
 
 FIXTURE_TEARDOWN(cli)
 {
+	EXPECT_EQ(0, fake_trackerd_stop(&self->fake));
 	trackerd_fixture_teardown(_metadata, &self->d, self->fds_before, 0);
 }
 
@@ -552,40 +555,56 @@ TEST_F(cli, valid_names_show_as_themselves_backslash_doubled)
 	EXPECT_EQ(0, sealshm_unlink_name("caf\xc3\xa9_\xe2\x9d\xa4\xef\xb8\x8f", NULL));
 }
 
-/* Names a hostile or older trackerd could list, handed to the CLI as they
- * came (listing_shim.so): ls and stat show every character that is no
- * valid name character escaped, never the byte itself. */
+/* Names a hostile or older trackerd could list, as a fake trackerd sends
+ * them: ls shows every character that is no valid name character escaped,
+ * never the byte itself.  stat shows the valid ones among them as ls does;
+ * the others it refuses as operands, shown escaped, before asking anyone
+ * (the library takes a STAT reply only about the name asked for, so no
+ * trackerd can make stat print them). */
 TEST_F(cli, hostile_names_show_escaped)
 {
-	char preload[PATH_MAX + 16], asan[1024], which[48];
-	const char *env[] = { preload, asan, which, NULL };
+	const char *env[] = { "SEALSHM_NO_AUTOSTART=1", NULL };
+	char sock[160];
 
-	ASSERT_EQ(0, helper_listing_shim_env(preload, sizeof(preload), asan, sizeof(asan)));
-	snprintf(which, sizeof(which), "SEALSHM_TEST_SHIM_STAT=0");
+	snprintf(sock, sizeof(sock), "%s/fake.sock", self->d.dir);
+	ASSERT_EQ(0, hostile_names_serve(&self->fake, sock));
 
-	ASSERT_EQ(0, cli_run(&self->run, env, NULL, ARGS("ls"))) {
+	ASSERT_EQ(0, cli_run(&self->run, env, NULL, ARGS("--socket", sock, "ls"))) {
 		TH_LOG("%s", self->run.err);
 	}
 	EXPECT_TRUE(no_control_bytes(self->run.out)) {
 		TH_LOG("ls:\n%s", self->run.out);
 	}
-	for (size_t i = 0; i < LISTING_SHIM_N; i++) {
-		EXPECT_TRUE(has_row(self->run.out, listing_shim_names[i].shown)) {
-			TH_LOG("no row for '%s' in:\n%s", listing_shim_names[i].shown,
+	for (size_t i = 0; i < HOSTILE_NAMES_N; i++) {
+		EXPECT_TRUE(has_row(self->run.out, hostile_names[i].shown)) {
+			TH_LOG("no row for '%s' in:\n%s", hostile_names[i].shown,
 			       self->run.out);
 		}
-		if (strcmp(listing_shim_names[i].name, listing_shim_names[i].shown))
-			EXPECT_EQ(NULL, strstr(self->run.out, listing_shim_names[i].name));
+		if (strcmp(hostile_names[i].name, hostile_names[i].shown))
+			EXPECT_EQ(NULL, strstr(self->run.out, hostile_names[i].name));
 	}
 
-	for (size_t i = 0; i < LISTING_SHIM_N; i++) {
+	for (size_t i = 0; i < HOSTILE_NAMES_N; i++) {
+		const char *name = hostile_names[i].name, *shown = hostile_names[i].shown;
 		char want[SEALSHM_NAME_MAX * 4 + 16];
 
-		snprintf(which, sizeof(which), "SEALSHM_TEST_SHIM_STAT=%zu", i);
-		ASSERT_EQ(0, cli_run(&self->run, env, NULL, ARGS("stat", "any")));
-		snprintf(want, sizeof(want), "name:     %s\n", listing_shim_names[i].shown);
-		EXPECT_TRUE(starts_with(self->run.out, want)) {
-			TH_LOG("stat:\n%s", self->run.out);
+		if (sealshm_check_name(name, NULL) == 0) {
+			ASSERT_EQ(0, cli_run(&self->run, env, NULL,
+					     ARGS("--socket", sock, "stat", name))) {
+				TH_LOG("stat '%s': %s", shown, self->run.err);
+			}
+			snprintf(want, sizeof(want), "name:     %s\n", shown);
+			EXPECT_TRUE(starts_with(self->run.out, want)) {
+				TH_LOG("stat:\n%s", self->run.out);
+			}
+		} else {
+			EXPECT_EQ(2, cli_run(&self->run, env, NULL,
+					     ARGS("--socket", sock, "stat", name)));
+			snprintf(want, sizeof(want), "'%s'", shown);
+			EXPECT_NE(NULL, strstr(self->run.err, want)) {
+				TH_LOG("stderr: %s", self->run.err);
+			}
+			EXPECT_TRUE(no_control_bytes(self->run.err));
 		}
 		EXPECT_TRUE(no_control_bytes(self->run.out));
 	}

@@ -13,6 +13,8 @@
  *   raw.h       a raw protocol client (raw_*)
  *   idx.h       the published index from a raw client (INDEX, TRACK)
  *   trackerd.h  a private trackerd (struct trackerd) and its log
+ *   fake_trackerd.h  a fake trackerd that lists the names it is given, as
+ *               they are (struct fake_trackerd)
  *   registry.h  waiting on what the registry holds
  *   peer.h      the exec'd peer helper (run_peer(), struct peer)
  *   fixture.h   through the harness: the set-up and teardown of fixtures with
@@ -41,6 +43,7 @@
 #include "lib/registry.h"
 #include "lib/run.h"
 #include "lib/trackerd.h"
+#include "lib/fake_trackerd.h"
 
 #include "lib/fixture.h"
 

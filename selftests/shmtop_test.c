@@ -8,9 +8,9 @@
  *    unmapped or was killed), tracking counts, seals, filter, order;
  *  - JSON (--json): parsed by Python's json module (a real parser proves
  *    the escaping), schema keys, the same figures;
- *  - names a hostile trackerd could send (listing_shim.so stands in for the
- *    library's listing): escaped in text frames and on screen, as \uXXXX in
- *    JSON;
+ *  - names an older or hostile trackerd could list though a current one
+ *    refuses them (a fake trackerd, lib/fake_trackerd.h, sends them):
+ *    escaped in text frames and on screen, as \uXXXX in JSON;
  *  - exit codes: 2 for usage and for interactive mode without a terminal,
  *    1 when no trackerd answers (and none is started);
  *  - the interactive screen as a person uses it: shmtop runs in tmux, the
@@ -36,7 +36,7 @@
 #include "kselftest_harness.h"
 
 #include "helpers.h"
-#include "listing_shim.h"
+#include "hostile_names.h"
 
 #define ARGS(...)	((const char *const[]){ __VA_ARGS__, NULL })
 #define WAIT_MS		10000	/* bound for anything the test waits for */
@@ -373,6 +373,8 @@ static bool have_prog(const char *name)
 /* --- the fixture ---------------------------------------------------------------------- */
 FIXTURE(shmtop) {
 	struct trackerd d;
+	struct fake_trackerd fake;	/* in d's temp dir, when a test starts it */
+	char fake_sock[160];
 	int fds_before;
 	char prog[PATH_MAX];
 	struct run run;
@@ -387,12 +389,14 @@ FIXTURE_SETUP(shmtop)
 	self->run.out_fd = self->py.out_fd = -EBADF;
 	self->child[0] = (struct child)CHILD_INIT;
 	self->child[1] = (struct child)CHILD_INIT;
+	self->fake = (struct fake_trackerd)FAKE_TRACKERD_INIT;
 	ASSERT_EQ(0, shmtop_path(self->prog, sizeof(self->prog)));
 	ASSERT_EQ(0, access(self->prog, X_OK)) {
 		TH_LOG("shmtop not found at %s (build it: make tools)", self->prog);
 	}
 	ASSERT_EQ(0, unsetenv(SEALSHM_SESSION_ENV));
 	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before, NULL);
+	snprintf(self->fake_sock, sizeof(self->fake_sock), "%s/fake.sock", self->d.dir);
 }
 
 FIXTURE_TEARDOWN(shmtop)
@@ -404,6 +408,7 @@ FIXTURE_TEARDOWN(shmtop)
 			       NULL, false);
 		self->tmux_sock[0] = '\0';
 	}
+	EXPECT_EQ(0, fake_trackerd_stop(&self->fake));
 	child_destroy(&self->child[0]);
 	child_destroy(&self->child[1]);
 	for (size_t i = 0; i < ELEMENTSOF(self->shm); i++) {
@@ -853,10 +858,10 @@ static bool no_control_bytes(const char *text)
 	return true;
 }
 
-/* Names a hostile or older trackerd could list, handed to shmtop as they
- * came (listing_shim.so): the text frame shows every character that is no
- * valid name character escaped, never the byte itself; JSON escapes them
- * (\uXXXX, lossless: Python reads the same names back). */
+/* Names a hostile or older trackerd could list, as a fake trackerd sends
+ * them: the text frame shows every character that is no valid name
+ * character escaped, never the byte itself; JSON escapes them (\uXXXX,
+ * lossless: Python reads the same names back). */
 TEST_F(shmtop, hostile_names_show_escaped)
 {
 	/* Every name but those with bytes that are no UTF-8 (U+FFFD in
@@ -867,14 +872,14 @@ TEST_F(shmtop, hostile_names_show_escaped)
 		"got = sorted(s['name'] for s in f['segments'] if '\\ufffd' not in s['name'])\n"
 		"print(len(f['segments']), got == sorted(sys.argv[1:]))\n";
 	static const char *const py_env[] = { "PYTHONUTF8=1", "PYTHONIOENCODING=utf-8", NULL };
-	char preload[PATH_MAX + 16], asan[1024], want[32];
-	const char *env[] = { preload, asan, NULL };
-	const char *argv[4 + LISTING_SHIM_N] = { "python3", "-c", names_script };
+	static const char *const env[] = { "SEALSHM_NO_AUTOSTART=1", NULL };
+	const char *argv[4 + HOSTILE_NAMES_N] = { "python3", "-c", names_script };
+	char want[32];
 	size_t n = 3;
 	struct row r;
 
-	ASSERT_EQ(0, helper_listing_shim_env(preload, sizeof(preload), asan, sizeof(asan)));
-	ASSERT_EQ(0, run_argv(&self->run, ARGS(self->prog, "--socket", self->d.sock, "-b", "-n",
+	ASSERT_EQ(0, hostile_names_serve(&self->fake, self->fake_sock));
+	ASSERT_EQ(0, run_argv(&self->run, ARGS(self->prog, "--socket", self->fake_sock, "-b", "-n",
 					       "1", "--no-mappers"), -1, env, false));
 	ASSERT_EQ(0, self->run.status) {
 		TH_LOG("shmtop: %s", self->run.err);
@@ -882,37 +887,37 @@ TEST_F(shmtop, hostile_names_show_escaped)
 	EXPECT_TRUE(no_control_bytes(self->run.out)) {
 		TH_LOG("%s", self->run.out);
 	}
-	for (size_t i = 0; i < LISTING_SHIM_N; i++) {
-		EXPECT_TRUE(find_row(self->run.out, listing_shim_names[i].shown, &r)) {
-			TH_LOG("no row for '%s' in:\n%s", listing_shim_names[i].shown,
+	for (size_t i = 0; i < HOSTILE_NAMES_N; i++) {
+		EXPECT_TRUE(find_row(self->run.out, hostile_names[i].shown, &r)) {
+			TH_LOG("no row for '%s' in:\n%s", hostile_names[i].shown,
 			       self->run.out);
 		}
-		if (strcmp(listing_shim_names[i].name, listing_shim_names[i].shown))
-			EXPECT_EQ(NULL, strstr(self->run.out, listing_shim_names[i].name));
+		if (strcmp(hostile_names[i].name, hostile_names[i].shown))
+			EXPECT_EQ(NULL, strstr(self->run.out, hostile_names[i].name));
 	}
 
-	ASSERT_EQ(0, run_argv(&self->run, ARGS(self->prog, "--socket", self->d.sock, "--json",
+	ASSERT_EQ(0, run_argv(&self->run, ARGS(self->prog, "--socket", self->fake_sock, "--json",
 					       "-n", "1", "--no-mappers"), -1, env, true));
 	ASSERT_EQ(0, self->run.status) {
 		TH_LOG("shmtop --json: %s", self->run.err);
 	}
 	EXPECT_TRUE(no_control_bytes(self->run.out));
-	for (size_t i = 0; i < LISTING_SHIM_N; i++) {
+	for (size_t i = 0; i < HOSTILE_NAMES_N; i++) {
 		char key[SEALSHM_NAME_MAX * 6 + 16];
 
-		snprintf(key, sizeof(key), "\"name\":%s,", listing_shim_names[i].json);
+		snprintf(key, sizeof(key), "\"name\":%s,", hostile_names[i].json);
 		EXPECT_NE(NULL, strstr(self->run.out, key)) {
 			TH_LOG("no %s in:\n%s", key, self->run.out);
 		}
 	}
 	if (!have_prog("python3"))
 		SKIP(return, "python3 not found in PATH: the JSON is not parsed");
-	for (size_t i = 0; i < LISTING_SHIM_N; i++)
-		if (!strstr(listing_shim_names[i].json, "\\ufffd"))
-			argv[n++] = listing_shim_names[i].name;
+	for (size_t i = 0; i < HOSTILE_NAMES_N; i++)
+		if (!strstr(hostile_names[i].json, "\\ufffd"))
+			argv[n++] = hostile_names[i].name;
 	argv[n] = NULL;
 	ASSERT_EQ(0, run_argv(&self->py, argv, self->run.out_fd, py_env, false));
-	snprintf(want, sizeof(want), "%zu True\n", LISTING_SHIM_N);
+	snprintf(want, sizeof(want), "%zu True\n", HOSTILE_NAMES_N);
 	EXPECT_STREQ(want, self->py.out) {
 		TH_LOG("python: %s", self->py.err);
 	}
@@ -1194,26 +1199,25 @@ TEST_F_TIMEOUT(shmtop, interactive_screen_in_tmux, 120)
 	}
 }
 
-/* The screen shows names a hostile trackerd could list (listing_shim.so)
- * escaped as batch mode does, in the table and in the details, instead of
- * a '?' or the character itself; the terminal's title stays as it was. */
+/* The screen shows names a hostile trackerd could list (a fake trackerd
+ * sends them) escaped as batch mode does, in the table and in the details,
+ * instead of a '?' or the character itself; the terminal's title stays as
+ * it was. */
 TEST_F_TIMEOUT(shmtop, screen_shows_hostile_names_escaped, 60)
 {
-	char preload[PATH_MAX + 16], asan[1024];
-
 	if (!have_prog("tmux"))
 		SKIP(return, "tmux not found in PATH (scripts/deps.sh installs it)");
-	ASSERT_EQ(0, helper_listing_shim_env(preload, sizeof(preload), asan, sizeof(asan)));
+	ASSERT_EQ(0, hostile_names_serve(&self->fake, self->fake_sock));
 	snprintf(self->tmux_sock, sizeof(self->tmux_sock), "%s/tmux.sock", self->d.dir);
 	ASSERT_EQ(0, tmux(self, ARGS("-u", "-f", "/dev/null", "new-session", "-d", "-s", "shmtop",
 				     "-x", "160", "-y", "30", "/bin/sh", "-c", "exec env \"$0\" \"$@\"",
-				     preload, asan, "LC_ALL=C.UTF-8", self->prog, "--socket",
-				     self->d.sock, "--no-mappers"))) {
+				     "SEALSHM_NO_AUTOSTART=1", "LC_ALL=C.UTF-8", self->prog,
+				     "--socket", self->fake_sock, "--no-mappers"))) {
 		TH_LOG("tmux new-session: %s", self->py.err);
 	}
 	PANE("Names: ", NULL);
-	for (size_t i = 0; i < LISTING_SHIM_N; i++) {
-		PANE(listing_shim_names[i].shown, NULL);
+	for (size_t i = 0; i < HOSTILE_NAMES_N; i++) {
+		PANE(hostile_names[i].shown, NULL);
 	}
 	EXPECT_NE(NULL, strstr(self->py.out, "caf\xc3\xa9_")) {
 		TH_LOG("pane:\n%s", self->py.out);

@@ -52,25 +52,3 @@ int helper_examples_dir(char *buf, size_t len)
 {
 	return helper_prog_path("SEALSHM_TEST_EXAMPLES", "../examples", buf, len);
 }
-
-int helper_listing_shim_path(char *buf, size_t len)
-{
-	return helper_prog_path("SEALSHM_TEST_LISTING_SHIM", "listing_shim.so", buf, len);
-}
-
-int helper_listing_shim_env(char *preload, size_t plen, char *asan, size_t alen)
-{
-	const char *e = getenv("ASAN_OPTIONS");
-	char shim[PATH_MAX];
-	int r = helper_listing_shim_path(shim, sizeof(shim));
-
-	if (r < 0)
-		return r;
-	if (access(shim, R_OK) < 0)
-		return -errno;
-	if ((size_t)snprintf(preload, plen, "LD_PRELOAD=%s", shim) >= plen ||
-	    (size_t)snprintf(asan, alen, "ASAN_OPTIONS=%s%sverify_asan_link_order=0",
-			     e ? e : "", e && *e ? ":" : "") >= alen)
-		return -ENAMETOOLONG;
-	return 0;
-}

@@ -20,14 +20,4 @@ int helper_peer_path(char *buf, size_t len);
 int helper_cli_path(char *buf, size_t len);
 int helper_examples_dir(char *buf, size_t len);
 
-/* listing_shim.so ($SEALSHM_TEST_LISTING_SHIM), which tests preload into a
- * tool to hand it names the library would refuse. */
-int helper_listing_shim_path(char *buf, size_t len);
-
-/* The environment entries that preload listing_shim.so into a program run
- * with helper_run(): "LD_PRELOAD=..." into @preload, and into @asan the
- * $ASAN_OPTIONS that let a sanitizer build start with it (ASan wants its
- * runtime first in the list; harmless otherwise).  0 or -errno. */
-int helper_listing_shim_env(char *preload, size_t plen, char *asan, size_t alen);
-
 #endif /* SEALSHM_SELFTESTS_LIB_PATHS_H */

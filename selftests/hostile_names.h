@@ -1,19 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The names listing_shim.so lists (see listing_shim.c), and how the tools
- * must show them: every character that is no valid name character
- * escaped, the rest as it is.
+ * Names a trackerd of another version, or a hostile one, may list though a
+ * current trackerd refuses them (and two valid ones: one that looks like an
+ * escape, one beyond ASCII), and how the tools must show them: every
+ * character that is no valid name character escaped, the rest as it is.
+ * hostile_names_serve() starts a fake trackerd (lib/fake_trackerd.h) that
+ * lists them all.  Include it after helpers.h.
  */
-#ifndef SEALSHM_SELFTESTS_LISTING_SHIM_H
-#define SEALSHM_SELFTESTS_LISTING_SHIM_H
+#ifndef SEALSHM_SELFTESTS_HOSTILE_NAMES_H
+#define SEALSHM_SELFTESTS_HOSTILE_NAMES_H
 
 #include <stddef.h>
+
+#include "lib/fake_trackerd.h"
 
 static const struct {
 	const char *name;	/* as a trackerd sent it */
 	const char *shown;	/* as sealshm ls/stat and shmtop -b show it */
 	const char *json;	/* as shmtop --json writes it, quotes included */
-} listing_shim_names[] = {
+} hostile_names[] = {
 	/* An OSC sequence that sets the terminal's title, then BEL. */
 	{ "esc\x1b]0;owned\x07", "esc\\x1b]0;owned\\x07", "\"esc\\u001b]0;owned\\u0007\"" },
 	/* CSI as a C1 control (U+009B), then "2J": clear the screen. */
@@ -33,6 +38,18 @@ static const struct {
 	  "\"caf\xc3\xa9_\xe2\x9d\xa4\xef\xb8\x8f\"" },
 };
 
-#define LISTING_SHIM_N (sizeof(listing_shim_names) / sizeof(listing_shim_names[0]))
+#define HOSTILE_NAMES_N (sizeof(hostile_names) / sizeof(hostile_names[0]))
 
-#endif /* SEALSHM_SELFTESTS_LISTING_SHIM_H */
+/* Start @f on @path (in the test's temp dir): a fake trackerd that lists
+ * every name above, in this order, and answers STAT for each.  0 or -errno. */
+static inline int hostile_names_serve(struct fake_trackerd *f, const char *path)
+{
+	const char *names[HOSTILE_NAMES_N + 1];
+
+	for (size_t i = 0; i < HOSTILE_NAMES_N; i++)
+		names[i] = hostile_names[i].name;
+	names[HOSTILE_NAMES_N] = NULL;
+	return fake_trackerd_start(f, path, names, 0);
+}
+
+#endif /* SEALSHM_SELFTESTS_HOSTILE_NAMES_H */
