@@ -41,6 +41,14 @@ else
 	need libncurses-dev
 fi
 
+# Debian's python3 (/usr/bin/python3; Debian packages serve no other):
+# its C headers, for the extension.
+if [ -x /usr/bin/python3 ]; then
+	/usr/bin/python3 -c 'import os, sys, sysconfig
+sys.exit(not os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+		2>/dev/null || need python3-dev
+fi
+
 [ -z "$missing" ] && exit 0
 
 cmd="apt-get install -y --no-install-recommends $missing"
