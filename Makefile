@@ -8,7 +8,8 @@
 #   make demo           the two-process Fibonacci example, trackerd started on demand
 #   make bench          build bench/*.c and run each (not part of check)
 #   make fuzz           libFuzzer targets (clang), FUZZ_SECONDS=60 in total
-#   make install        PREFIX=/usr/local DESTDIR= (BINDIR SBINDIR LIBDIR ... derive from PREFIX)
+#   make install        PREFIX=/usr/local DESTDIR= (BINDIR SBINDIR LIBDIR ... derive from PREFIX;
+#                       PYTHONDIR: where $(PYTHON) finds packages installed under PREFIX)
 #   make uninstall | clean | deps | kselftest | check-man | check-abi | check-header
 #
 # Variables: CC CXX CFLAGS CPPFLAGS LDFLAGS are the user's; V=1 shows commands;
@@ -37,6 +38,10 @@ PKGCONFIGDIR	?= $(LIBDIR)/pkgconfig
 SYSTEMDSYSTEMUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSTEMDUSERUNITDIR ?= $(PREFIX)/lib/systemd/user
 SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+# The Python package: where $(PYTHON) finds packages installed under PREFIX
+# (scripts/pyconfig.py; e.g. /usr/local/lib/python3.11/dist-packages for
+# Debian's python3).  Asked once, and only when used.
+PYTHONDIR	?= $(eval PYTHONDIR := $(shell $(PYTHON) scripts/pyconfig.py platlib '$(PREFIX)'))$(PYTHONDIR)
 
 # CC, CXX and AR keep make's defaults (cc, g++, ar) unless the user sets them.
 CFLAGS		?= -g -O2
@@ -492,6 +497,13 @@ fuzz: deps
 # --- install ------------------------------------------------------------------
 # Every tools/* program, every man page (alias pages are one-line .so files),
 # every unit; uninstall removes exactly these files and leaves directories.
+# The Python package goes to PYTHONDIR/sealshm without a trackerd (the
+# installed library starts SBINDIR's), byte-compiled as pip and Debian do;
+# uninstall removes it with what Python compiled from it, and its directory
+# when that is empty (an empty one would import as a namespace package).
+PY_INST_DIR	 = $(DESTDIR)$(PYTHONDIR)/sealshm
+PY_INSTALLED	 = $(if $(PY_SKIP),,$(addprefix $(PY_INST_DIR)/,$(notdir $(PY_FILES) $(PY_EXT))))
+PY_MODULES	:= $(basename $(notdir $(filter %.py,$(PY_FILES))))
 man_dest	= $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(1)))
 INSTALLED	 = $(addprefix $(DESTDIR)$(LIBDIR)/,libsealshm.so.$(VERSION) \
 			libsealshm.so.$(MAJOR) libsealshm.so libsealshm.a) \
@@ -501,7 +513,8 @@ INSTALLED	 = $(addprefix $(DESTDIR)$(LIBDIR)/,libsealshm.so.$(VERSION) \
 		   $(foreach p,$(MANPAGES),$(call man_dest,$(p))/$(notdir $(p))) \
 		   $(addprefix $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/,$(notdir $(SYSTEM_UNITS))) \
 		   $(addprefix $(DESTDIR)$(SYSTEMDUSERUNITDIR)/,$(notdir $(USER_UNITS))) \
-		   $(patsubst %.sysusers,$(DESTDIR)$(SYSUSERSDIR)/%.conf,$(notdir $(SYSUSERS)))
+		   $(patsubst %.sysusers,$(DESTDIR)$(SYSUSERSDIR)/%.conf,$(notdir $(SYSUSERS))) \
+		   $(PY_INSTALLED)
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
@@ -523,9 +536,16 @@ install: all
 	$(foreach f,$(SYSUSERS),$(INSTALL) -d $(DESTDIR)$(SYSUSERSDIR) && \
 		$(INSTALL) -m 644 $(f) \
 			$(DESTDIR)$(SYSUSERSDIR)/$(basename $(notdir $(f))).conf &&) true
+	$(if $(PY_INSTALLED),$(INSTALL) -d $(PY_INST_DIR) && \
+		$(INSTALL) -m 644 $(PY_FILES) $(PY_INST_DIR)/ && \
+		$(INSTALL) -m 755 $(PY_EXT) $(PY_INST_DIR)/ && \
+		$(PY_EXE) -m compileall -q -d $(PYTHONDIR)/sealshm $(PY_INST_DIR) >/dev/null)
 
 uninstall:
 	rm -f $(INSTALLED)
+	$(if $(PY_INSTALLED),rm -f $(foreach m,$(PY_MODULES),$(PY_INST_DIR)/__pycache__/$(m).*.pyc) && \
+		rmdir --ignore-fail-on-non-empty $(PY_INST_DIR)/__pycache__ $(PY_INST_DIR) \
+		2>/dev/null; true)
 
 clean:
 	rm -rf -- $(O) build-san
