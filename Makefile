@@ -4,7 +4,8 @@
 #
 #   make [all]          library (.so .a .pc), trackerd, tools, examples, the Python
 #                       package in $(O)/python (PYTHONPATH=$(O)/python python3 -c 'import sealshm')
-#   make check          all + selftests + header compile test + ABI check + man pages
+#   make check          all + selftests (Python tests included) + header compile test
+#                       + ABI check + man pages
 #   make demo           the two-process Fibonacci example, trackerd started on demand
 #   make bench          build bench/*.c and run each (not part of check)
 #   make fuzz           libFuzzer targets (clang), FUZZ_SECONDS=60 in total
