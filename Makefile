@@ -6,6 +6,7 @@
 #                       package in $(O)/python (PYTHONPATH=$(O)/python python3 -c 'import sealshm')
 #   make check          all + selftests (Python tests included) + header compile test
 #                       + ABI check + man pages
+#   make check-python   only the Python package's tests, its install and pip tests
 #   make demo           the two-process Fibonacci example, trackerd started on demand
 #   make bench          build bench/*.c and run each (not part of check)
 #   make fuzz           libFuzzer targets (clang), FUZZ_SECONDS=60 in total
@@ -141,7 +142,7 @@ USER_UNITS	:= $(UNITS:%=$(O)/systemd/user/%)
 SYSUSERS	:= trackerd/systemd/sealshm.sysusers
 
 .PHONY: all lib trackerd tools examples units python check check-header check-abi check-man \
-	demo bench fuzz install uninstall clean deps kselftest FORCE
+	check-python demo bench fuzz install uninstall clean deps kselftest FORCE
 .DEFAULT_GOAL := all
 
 all: lib trackerd tools examples units python
@@ -345,6 +346,14 @@ check: deps
 	$(MAKE) --no-print-directory -C selftests WERROR=1 O=$(abspath $(O)) \
 		KSFT_DIR=$(abspath $(KSFT_DIR)) run_tests || rc=1; \
 	exit $$rc
+
+# The Python package's tests alone (its modules, pip_test, install_test),
+# with the runner's closing "N passed, N failed, N skipped": for another
+# interpreter, e.g. make check-python PYTHON=/usr/bin/python3 O=build-py3.
+check-python: deps
+	$(Q)$(MAKE) --no-print-directory WERROR=1 lib trackerd python kselftest
+	$(Q)$(MAKE) --no-print-directory -C selftests WERROR=1 O=$(abspath $(O)) \
+		KSFT_DIR=$(abspath $(KSFT_DIR)) run_python
 
 # sealshm.h alone must compile as C99 and as C++11.
 check-header:
