@@ -2,18 +2,24 @@
 #
 # sealshm top-level Makefile (GNU make).
 #
-#   make [all]          library (.so .a .pc), trackerd, tools, examples
-#   make check          all + selftests + header compile test + ABI check + man pages
+#   make [all]          library (.so .a .pc), trackerd, tools, examples, the Python
+#                       package in $(O)/python (PYTHONPATH=$(O)/python python3 -c 'import sealshm')
+#   make check          all + selftests (Python tests included) + header compile test
+#                       + ABI check + man pages
+#   make check-python   only the Python package's tests, its install and pip tests
 #   make demo           the two-process Fibonacci example, trackerd started on demand
 #   make bench          build bench/*.c and run each (not part of check)
 #   make fuzz           libFuzzer targets (clang), FUZZ_SECONDS=60 in total
-#   make install        PREFIX=/usr/local DESTDIR= (BINDIR SBINDIR LIBDIR ... derive from PREFIX)
+#   make install        PREFIX=/usr/local DESTDIR= (BINDIR SBINDIR LIBDIR ... derive from PREFIX;
+#                       PYTHONDIR: where $(PYTHON) finds packages installed under PREFIX)
 #   make uninstall | clean | deps | kselftest | check-man | check-abi | check-header
 #
 # Variables: CC CXX CFLAGS CPPFLAGS LDFLAGS are the user's; V=1 shows commands;
 # O=DIR puts every output under DIR (default build/); SANITIZE=1 builds with
 # ASan + UBSan (use another O=, e.g. O=build-san); WERROR=0 lets warnings
-# through (`make check` always treats them as errors).
+# through (`make check` always treats them as errors).  PYTHON=/path builds
+# and tests the Python package for that interpreter (default: python3 on
+# PATH); PYTHON= (empty) leaves the package out.
 
 VERSION		:= 0.1.0
 version_words	:= $(subst ., ,$(VERSION))
@@ -34,6 +40,10 @@ PKGCONFIGDIR	?= $(LIBDIR)/pkgconfig
 SYSTEMDSYSTEMUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSTEMDUSERUNITDIR ?= $(PREFIX)/lib/systemd/user
 SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+# The Python package: where $(PYTHON) finds packages installed under PREFIX
+# (scripts/pyconfig.py; e.g. /usr/local/lib/python3.11/dist-packages for
+# Debian's python3).  Asked once, and only when used.
+PYTHONDIR	?= $(eval PYTHONDIR := $(shell $(PYTHON) scripts/pyconfig.py platlib '$(PREFIX)'))$(PYTHONDIR)
 
 # CC, CXX and AR keep make's defaults (cc, g++, ar) unless the user sets them.
 CFLAGS		?= -g -O2
@@ -42,6 +52,8 @@ INSTALL		?= install
 
 # V=1, SANITIZE=1 and WERROR=0 (shared with selftests/Makefile).
 include scripts/flags.mk
+# PYTHON and what it says about itself (PY_*), shared with selftests/Makefile.
+include scripts/python.mk
 
 # Project flags; the user's CPPFLAGS/CFLAGS come last so they can override.
 BASE_CFLAGS	:= -std=gnu11 $(WARN_CFLAGS) -D_GNU_SOURCE -fvisibility=hidden \
@@ -129,11 +141,11 @@ SYSTEM_UNITS	:= $(UNITS:%=$(O)/systemd/system/%)
 USER_UNITS	:= $(UNITS:%=$(O)/systemd/user/%)
 SYSUSERS	:= trackerd/systemd/sealshm.sysusers
 
-.PHONY: all lib trackerd tools examples units check check-header check-abi check-man demo \
-	bench fuzz install uninstall clean deps kselftest FORCE
+.PHONY: all lib trackerd tools examples units python check check-header check-abi check-man \
+	check-python demo bench fuzz install uninstall clean deps kselftest FORCE
 .DEFAULT_GOAL := all
 
-all: lib trackerd tools examples units
+all: lib trackerd tools examples units python
 
 lib: $(LIB_SO) $(LIB_SO_MAJOR) $(LIB_A) $(LIB_PC)
 trackerd: $(TRACKERD)
@@ -141,12 +153,13 @@ tools: $(TOOL_BINS)
 examples: $(EXAMPLE_BINS)
 units: $(SYSTEM_UNITS) $(USER_UNITS)
 
-# Rebuild everything when flags, PREFIX (compiled-in trackerd path) or the
-# compiler change; the stamp is rewritten only when its content differs.
+# Rebuild everything when flags, PREFIX (compiled-in trackerd path), the
+# compiler or the Python the package is built for change; the stamp is
+# rewritten only when its content differs.
 FLAGS_STAMP	:= $(O)/.flags
 $(FLAGS_STAMP): FORCE
 	@mkdir -p $(@D)
-	@printf '%s\n' '$(subst ','\'',$(CC) $(CXX) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(TRACKERD_CFLAGS) $(TRACKERD_LIBS))' > $@.new
+	@printf '%s\n' '$(subst ','\'',$(CC) $(CXX) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(TRACKERD_CFLAGS) $(TRACKERD_LIBS) $(PY_INFO))' > $@.new
 	@if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
 
 # --- library ------------------------------------------------------------------
@@ -235,9 +248,79 @@ $(O)/bench/%: bench/%.c $(LIB_SO) $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(PUB_CFLAGS) $(ALL_LDFLAGS) $(DEPFLAGS) $(RPATH) $< -L$(O)/lib -lsealshm -o $@
 
+# --- Python package -------------------------------------------------------------
+# $(O)/python/sealshm is the package, importable as it is
+# (PYTHONPATH=$(O)/python): python/sealshm/'s .py and .pyi files and
+# py.typed, copied; the extension sealshm._sealshm, python/ext/ linked with
+# the library's PIC objects (no libsealshm.so needed at run time; it
+# exports PyInit__sealshm alone, python/_sealshm.map); and a link to the
+# trackerd built beside it, which the library starts before the installed
+# one (lib/launch.c).  Built for $(PYTHON) (scripts/python.mk), with the
+# project's flags; Python's headers are system headers (-isystem).
+PY_DIR		:= $(O)/python/sealshm
+PY_FILES	:= $(patsubst python/sealshm/%,$(PY_DIR)/%,$(wildcard python/sealshm/*.py \
+			python/sealshm/*.pyi python/sealshm/py.typed))
+PY_EXT_SRCS	:= $(addprefix python/ext/,module.c segment.c slist.c manager.c registry.c)
+PY_EXT_OBJS	:= $(PY_EXT_SRCS:python/ext/%.c=$(O)/python/ext/%.o)
+PY_EXT		:= $(PY_DIR)/_sealshm$(PY_EXT_SUFFIX)
+PY_EXT_MAP	:= python/_sealshm.map
+PY_TRACKERD	:= $(PY_DIR)/trackerd
+# Before 3.9, PyMODINIT_FUNC has no visibility("default") and
+# -fvisibility=hidden would hide the init function; pyport.h keeps one
+# defined before it.
+PY_CFLAGS	 = $(ALL_CFLAGS) -fPIC -isystem $(PY_INCLUDE) \
+		   $(if $(filter-out $(PY_INCLUDE),$(PY_PLATINCLUDE)),-isystem $(PY_PLATINCLUDE)) \
+		   $(if $(filter 3.6 3.7 3.8,$(PY_VERSION)),\
+			'-DPyMODINIT_FUNC=__attribute__((visibility("default"))) PyObject *')
+# Checked once per interpreter: it runs, and it has its C headers.
+PY_CHECKED	:= $(O)/python/.checked
+
+ifeq ($(PY_SKIP),)
+python: $(PY_FILES) $(PY_EXT) $(PY_TRACKERD)
+else
+python:
+	@echo '  SKIP     python package: $(PY_SKIP)'
+endif
+
+$(PY_CHECKED): $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)if [ -z '$(PY_EXE)' ]; then \
+		echo "PYTHON=$(PYTHON) does not run: set PYTHON to a Python 3 interpreter," \
+			"or PYTHON= to leave the Python package out" >&2; exit 1; \
+	elif [ '$(PY_HEADERS)' != 1 ]; then \
+		echo "$(PY_EXE) (Python $(PY_VERSION)) has no C headers: $(PY_INCLUDE)/Python.h" \
+			"is missing.  Install them (Debian: python3-dev for /usr/bin/python3;" \
+			"'make deps' does), pick another interpreter with PYTHON=/path, or leave" \
+			"the Python package out with PYTHON=" >&2; exit 1; \
+	fi
+	$(Q)touch $@
+
+$(PY_FILES): $(PY_DIR)/%: python/sealshm/%
+	$(call msg,CP,$@)
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+
+$(O)/python/ext/%.o: python/ext/%.c $(FLAGS_STAMP) $(PY_CHECKED)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(PY_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(PY_EXT): $(PY_EXT_OBJS) $(LIB_SOBJS) $(PY_EXT_MAP)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -shared $(ALL_CFLAGS) $(ALL_LDFLAGS) -Wl,--version-script=$(PY_EXT_MAP) \
+		$(PY_EXT_OBJS) $(LIB_SOBJS) -lpthread -o $@
+
+# Relative: the build tree may move.
+$(PY_TRACKERD): | $(TRACKERD)
+	$(call msg,LN,$@)
+	@mkdir -p $(@D)
+	$(Q)ln -sfn ../../trackerd/trackerd $@
+
 # Header dependencies written by -MMD -MP.
 DEP_FILES	:= $(patsubst %.o,%.d,$(LIB_SOBJS) $(LIB_AOBJS) $(TRACKERD_OBJS) \
-			$(foreach t,$(TOOLS),$($(t)_OBJS))) $(EXAMPLE_BINS:=.d) $(BENCH_BINS:=.d)
+			$(foreach t,$(TOOLS),$($(t)_OBJS)) $(PY_EXT_OBJS)) \
+		   $(EXAMPLE_BINS:=.d) $(BENCH_BINS:=.d)
 -include $(DEP_FILES)
 
 # --- helpers ------------------------------------------------------------------
@@ -263,6 +346,14 @@ check: deps
 	$(MAKE) --no-print-directory -C selftests WERROR=1 O=$(abspath $(O)) \
 		KSFT_DIR=$(abspath $(KSFT_DIR)) run_tests || rc=1; \
 	exit $$rc
+
+# The Python package's tests alone (its modules, pip_test, install_test),
+# with the runner's closing "N passed, N failed, N skipped": for another
+# interpreter, e.g. make check-python PYTHON=/usr/bin/python3 O=build-py3.
+check-python: deps
+	$(Q)$(MAKE) --no-print-directory WERROR=1 lib trackerd python kselftest
+	$(Q)$(MAKE) --no-print-directory -C selftests WERROR=1 O=$(abspath $(O)) \
+		KSFT_DIR=$(abspath $(KSFT_DIR)) run_python
 
 # sealshm.h alone must compile as C99 and as C++11.
 check-header:
@@ -416,6 +507,13 @@ fuzz: deps
 # --- install ------------------------------------------------------------------
 # Every tools/* program, every man page (alias pages are one-line .so files),
 # every unit; uninstall removes exactly these files and leaves directories.
+# The Python package goes to PYTHONDIR/sealshm without a trackerd (the
+# installed library starts SBINDIR's), byte-compiled as pip and Debian do;
+# uninstall removes it with what Python compiled from it, and its directory
+# when that is empty (an empty one would import as a namespace package).
+PY_INST_DIR	 = $(DESTDIR)$(PYTHONDIR)/sealshm
+PY_INSTALLED	 = $(if $(PY_SKIP),,$(addprefix $(PY_INST_DIR)/,$(notdir $(PY_FILES) $(PY_EXT))))
+PY_MODULES	:= $(basename $(notdir $(filter %.py,$(PY_FILES))))
 man_dest	= $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(1)))
 INSTALLED	 = $(addprefix $(DESTDIR)$(LIBDIR)/,libsealshm.so.$(VERSION) \
 			libsealshm.so.$(MAJOR) libsealshm.so libsealshm.a) \
@@ -425,7 +523,8 @@ INSTALLED	 = $(addprefix $(DESTDIR)$(LIBDIR)/,libsealshm.so.$(VERSION) \
 		   $(foreach p,$(MANPAGES),$(call man_dest,$(p))/$(notdir $(p))) \
 		   $(addprefix $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/,$(notdir $(SYSTEM_UNITS))) \
 		   $(addprefix $(DESTDIR)$(SYSTEMDUSERUNITDIR)/,$(notdir $(USER_UNITS))) \
-		   $(patsubst %.sysusers,$(DESTDIR)$(SYSUSERSDIR)/%.conf,$(notdir $(SYSUSERS)))
+		   $(patsubst %.sysusers,$(DESTDIR)$(SYSUSERSDIR)/%.conf,$(notdir $(SYSUSERS))) \
+		   $(PY_INSTALLED)
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
@@ -447,9 +546,16 @@ install: all
 	$(foreach f,$(SYSUSERS),$(INSTALL) -d $(DESTDIR)$(SYSUSERSDIR) && \
 		$(INSTALL) -m 644 $(f) \
 			$(DESTDIR)$(SYSUSERSDIR)/$(basename $(notdir $(f))).conf &&) true
+	$(if $(PY_INSTALLED),$(INSTALL) -d $(PY_INST_DIR) && \
+		$(INSTALL) -m 644 $(PY_FILES) $(PY_INST_DIR)/ && \
+		$(INSTALL) -m 755 $(PY_EXT) $(PY_INST_DIR)/ && \
+		$(PY_EXE) -m compileall -q -d $(PYTHONDIR)/sealshm $(PY_INST_DIR) >/dev/null)
 
 uninstall:
 	rm -f $(INSTALLED)
+	$(if $(PY_INSTALLED),rm -f $(foreach m,$(PY_MODULES),$(PY_INST_DIR)/__pycache__/$(m).*.pyc) && \
+		rmdir --ignore-fail-on-non-empty $(PY_INST_DIR)/__pycache__ $(PY_INST_DIR) \
+		2>/dev/null; true)
 
 clean:
 	rm -rf -- $(O) build-san

@@ -41,6 +41,17 @@ else
 	need libncurses-dev
 fi
 
+# Debian's python3 (/usr/bin/python3; Debian packages serve no other):
+# its C headers for the extension, the venv module with its bundled pip
+# for pip_test, numpy for the tests that share arrays.
+if [ -x /usr/bin/python3 ]; then
+	/usr/bin/python3 -c 'import os, sys, sysconfig
+sys.exit(not os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+		2>/dev/null || need python3-dev
+	/usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null || need python3-venv
+	/usr/bin/python3 -c 'import numpy' 2>/dev/null || need python3-numpy
+fi
+
 [ -z "$missing" ] && exit 0
 
 cmd="apt-get install -y --no-install-recommends $missing"

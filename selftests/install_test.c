@@ -8,6 +8,14 @@
  * that copy and, run against the installed trackerd, creates and attaches a
  * segment; `make uninstall` then leaves nothing but directories.
  *
+ * The Python package goes where the Python under test (SEALSHM_TEST_PYTHON,
+ * given to make as PYTHON) finds packages installed under /usr, without a
+ * trackerd of its own; imported from the staged tree (PYTHONPATH), it
+ * starts the installed trackerd and shares a segment through it.  Until
+ * the tree has the package (python/sealshm/__init__.py and the extension
+ * python/ext/module.c), or when SEALSHM_TEST_PY_SKIP says why it is not
+ * built, that test skips, saying so.
+ *
  * The tree is built in a scratch O of its own (SEALSHM_TEST_O/install-test,
  * kept between runs so that only the first one builds everything): PREFIX
  * is compiled into the library (the trackerd it starts), so installing the
@@ -40,6 +48,7 @@
 
 #define PROBE_NAME		"install_probe"
 #define PROBE_TEXT		"written through the installed library"
+#define PY_PROBE_NAME		"install_py_probe"
 
 /* The outside program: only what an installed copy offers (<sealshm.h>,
  * -lsealshm).  It says which libsealshm it runs with (dladdr() of a string
@@ -91,6 +100,7 @@ FIXTURE(install) {
 	char dest[80];			/* TMP/root: DESTDIR */
 	char log[80];			/* TMP/out.log: what commands printed */
 	char why[256];			/* set: skip with this reason */
+	char python[PATH_MAX + 16];	/* " PYTHON='...'" for make, or "" */
 	bool sanitize;
 	struct trackerd d;
 	int fds_before;
@@ -199,9 +209,9 @@ static int make_install(struct __test_metadata *_metadata, FIXTURE_DATA(install)
 {
 	int rc = run_sh(self->log, MAKE_TIMEOUT_MS,
 			"make -j2 --no-print-directory -C '%s' O='%s' PREFIX=/usr "
-			"DESTDIR='%s'%s %s",
+			"DESTDIR='%s'%s%s %s",
 			self->top, self->build, self->dest, self->sanitize ? " SANITIZE=1" : "",
-			target);
+			self->python, target);
 
 	EXPECT_EQ(0, rc) {
 		char *tail = log_tail(self->log);
@@ -216,9 +226,11 @@ FIXTURE_SETUP(install)
 {
 	const char *o = getenv("SEALSHM_TEST_O");
 	const char *san = getenv("SEALSHM_TEST_SANITIZE");
+	const char *py = getenv("SEALSHM_TEST_PYTHON");
 	int r;
 
 	self->why[0] = '\0';
+	self->python[0] = '\0';
 	self->d.pid = 0;
 	self->d.dir[0] = '\0';
 	self->sanitize = san && !strcmp(san, "1");
@@ -241,8 +253,13 @@ FIXTURE_SETUP(install)
 		/* Run by hand: a build of its own, removed with TMP. */
 		pathf(self->build, sizeof(self->build), "%s/build", self->tmp);
 	}
-	ASSERT_TRUE(shell_safe(self->top) && shell_safe(self->build) && shell_safe(self->dest)) {
-		TH_LOG("a path contains a single quote: %s %s", self->top, self->build);
+	/* The Python the package is built for: the one under test (an empty
+	 * one leaves the package out); by hand, the Makefile's default. */
+	if (py)
+		ASSERT_LE(0, pathf(self->python, sizeof(self->python), " PYTHON='%s'", py));
+	ASSERT_TRUE(shell_safe(self->top) && shell_safe(self->build) && shell_safe(self->dest) &&
+		    (!py || shell_safe(py))) {
+		TH_LOG("a path contains a single quote: %s %s %s", self->top, self->build, py);
 	}
 	ASSERT_EQ(0, make_install(_metadata, self, "install"));
 }
@@ -433,6 +450,18 @@ static int walk_files(const char *dir, int (*visit)(const char *, const struct s
 	}
 	closedir(d);
 	return n;
+}
+
+/* Files whose path ends in f->needle. */
+static int suffix_one(const char *path, const struct stat *st, struct found *f)
+{
+	size_t len = strlen(path), n = strlen(f->needle);
+
+	(void)st;
+	if (len < n || strcmp(path + len - n, f->needle))
+		return 0;
+	found_add(f, path);
+	return 1;
 }
 
 static int count_one(const char *path, const struct stat *st, struct found *f)
@@ -700,6 +729,137 @@ TEST_F_TIMEOUT(install, pkg_config_builds_outside_program, 170)
 		TH_LOG("still listed:\n%s", out);
 	}
 	free(out);
+}
+
+/* Why the Python package is not in the install, or NULL. */
+static const char *python_missing(FIXTURE_DATA(install) *self, char *buf, size_t len)
+{
+	static const char *const need[] = { "python/sealshm/__init__.py", "python/ext/module.c" };
+	const char *skip = getenv("SEALSHM_TEST_PY_SKIP");
+	char p[PATH_MAX + 64];
+
+	if (skip && *skip)
+		return skip;
+	for (size_t i = 0; i < ELEMENTSOF(need); i++) {
+		pathf(p, sizeof(p), "%s/%s", self->top, need[i]);
+		if (access(p, F_OK) < 0) {
+			pathf(buf, len, "%s is not in the tree yet: no Python package to install",
+			      need[i]);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/* The Python probe, run from outside the tree with the staged package on
+ * PYTHONPATH: where sealshm comes from and which trackerd the installed
+ * library would start; then, given a socket, a segment it creates and a
+ * second, independent process reads (track=False: its exit must not
+ * unlink the name, CPython's rule). */
+static const char py_probe_src[] =
+	"import subprocess, sys\n"
+	"import sealshm\n"
+	"from sealshm import _sealshm, shared_memory\n"
+	"print(sealshm.__file__)\n"
+	"print(_sealshm.trackerd_path())\n"
+	"if len(sys.argv) > 1:\n"
+	"    shm = shared_memory.SharedMemory(sys.argv[1], create=True, size=4096)\n"
+	"    shm.buf[:4] = b'abcd'\n"
+	"    peer = ('import sys; from sealshm import shared_memory as s; '\n"
+	"            'm = s.SharedMemory(sys.argv[1], track=False); '\n"
+	"            'print(bytes(m.buf[:4]).decode()); m.close()')\n"
+	"    sys.stdout.flush()\n"
+	"    subprocess.run([sys.executable, '-c', peer, shm.name], check=True, timeout=20)\n"
+	"    shm.unlink()\n"
+	"    shm.close()\n";
+
+/* The Python package lands in one directory under /usr/lib/python3* (where
+ * that Python looks for /usr's packages), without a trackerd: imported
+ * from there by the Python under test, from outside the tree, the
+ * installed library names /usr/sbin/trackerd; against the installed one,
+ * on a private socket, it shares a segment between two of its processes. */
+TEST_F_TIMEOUT(install, python_package_imports_from_staged_tree, 170)
+{
+	char found[1024] = "", pkg[PATH_MAX], site[PATH_MAX], p[PATH_MAX + 32], want[PATH_MAX + 64];
+	char src[PATH_MAX], out_path[PATH_MAX], trackerd[PATH_MAX], why[256];
+	char preload[PATH_MAX + 64] = "", *out = NULL;
+	const char *py = getenv("SEALSHM_TEST_PYTHON"), *missing;
+	struct found f = { .buf = found, .len = sizeof(found), .needle = "/sealshm/__init__.py" };
+	int fd, rc;
+
+	SKIP_IF_NO_TREE();
+	missing = python_missing(self, why, sizeof(why));
+	if (missing)
+		SKIP(return, "%s", missing);
+	if (!py || !*py)
+		py = "python3";
+	ASSERT_TRUE(shell_safe(py));
+	if (self->sanitize) {
+		/* The extension is an ASan build, the interpreter is not: the
+		 * runtime goes first, and Python's own allocations are not
+		 * leaks to report. */
+		pathf(p, sizeof(p), "%s/asan-runtime", self->tmp);
+		ASSERT_EQ(0, run_sh(self->log, 10000, "${CC:-cc} -print-file-name=libasan.so > '%s'",
+				    p));
+		ASSERT_EQ(0, helper_read_file(p, &out));
+		out[strcspn(out, "\n")] = '\0';
+		pathf(preload, sizeof(preload), "LD_PRELOAD='%s' ASAN_OPTIONS=detect_leaks=0 ", out);
+		free(out);
+		out = NULL;
+	}
+
+	/* One package, under /usr/lib/python3... */
+	ASSERT_EQ(1, walk_files(self->dest, suffix_one, &f)) {
+		TH_LOG("installed sealshm/__init__.py: %s", found[0] ? found : "none");
+	}
+	found[strcspn(found, "\n")] = '\0';
+	pathf(pkg, sizeof(pkg), "%.*s", (int)(strlen(found) - strlen("/__init__.py")), found);
+	pathf(site, sizeof(site), "%.*s", (int)(strrchr(pkg, '/') - pkg), pkg);
+	ASSERT_TRUE(shell_safe(site));
+	in_dest(self, "/usr/lib/python3", p, sizeof(p));
+	EXPECT_EQ(0, strncmp(pkg, p, strlen(p))) {
+		TH_LOG("the package is in %s, not under %s*", pkg, p);
+	}
+	EXPECT_EQ(0644, file_mode(found));
+	/* ...with no trackerd: the installed library starts SBINDIR's. */
+	pathf(p, sizeof(p), "%s/trackerd", pkg);
+	EXPECT_EQ(-ENOENT, file_mode(p));
+
+	pathf(src, sizeof(src), "%s/probe.py", self->tmp);
+	pathf(out_path, sizeof(out_path), "%s/py.out", self->tmp);
+	fd = open(src, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)strlen(py_probe_src), write(fd, py_probe_src, strlen(py_probe_src)));
+	close(fd);
+
+	/* Imported from there, from outside the tree; no SEALSHM_TRACKERD. */
+	rc = run_sh(self->log, 30000,
+		    "cd / && env -u SEALSHM_TRACKERD %sPYTHONPATH='%s' PYTHONDONTWRITEBYTECODE=1 "
+		    "'%s' '%s' > '%s'", preload, site, py, src, out_path);
+	EXPECT_EQ(0, rc);
+	ASSERT_EQ(0, helper_read_file(out_path, &out));
+	pathf(want, sizeof(want), "%s\n/usr/sbin/trackerd\n", found);
+	EXPECT_STREQ(want, out);
+	free(out);
+	out = NULL;
+
+	/* The installed trackerd, on a private socket, serves the package. */
+	in_dest(self, "/usr/sbin/trackerd", trackerd, sizeof(trackerd));
+	ASSERT_EQ(0, setenv("SEALSHM_TRACKERD", trackerd, 1));
+	ASSERT_EQ(0, trackerd_start(&self->d, NULL)) {
+		TH_LOG("installed trackerd %s did not start", trackerd);
+	}
+	rc = run_sh(self->log, 30000,
+		    "cd / && %sSEALSHM_SOCKET='%s' SEALSHM_NO_AUTOSTART=1 PYTHONPATH='%s' "
+		    "PYTHONDONTWRITEBYTECODE=1 '%s' '%s' " PY_PROBE_NAME " > '%s'",
+		    preload, self->d.sock, site, py, src, out_path);
+	EXPECT_EQ(0, rc);
+	ASSERT_EQ(0, helper_read_file(out_path, &out));
+	pathf(want, sizeof(want), "%s\n%s\nabcd\n", found, trackerd);
+	EXPECT_STREQ(want, out);
+	free(out);
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "registered '" PY_PROBE_NAME "'", NULL));
+	EXPECT_TRUE(trackerd_log_has_line(&self->d, 2000, "unlinked '" PY_PROBE_NAME "'", NULL));
 }
 
 /* `make uninstall` with the same variables removes every file install put
