@@ -350,6 +350,7 @@ static PyObject *segment_seal(SegmentObject *self, PyObject *arg)
 {
 	struct sealshm *h = seg_handle(self);
 	struct ext_busy *busy = seg_busy(self);
+	bool was_readonly = false, owner_readonly = false;
 	uint32_t flags;
 	int r, seals;
 
@@ -362,19 +363,29 @@ static PyObject *segment_seal(SegmentObject *self, PyObject *arg)
 				"cannot seal against writes: exported pointers exist");
 		return NULL;
 	}
+	/*
+	 * SEAL_WRITE remaps the buffer read-only while the GIL is released:
+	 * from now on another thread may neither export it writable nor set
+	 * a list item in it.  After a failure it is writable again, unless
+	 * FUTURE_WRITE is on, which keeps it read-only (sealshm_seal(3)).
+	 */
+	if (flags & SEALSHM_SEAL_WRITE) {
+		was_readonly = self->readonly;
+		owner_readonly = self->owner && self->owner->readonly;
+		self->readonly = true;
+		if (self->owner)
+			self->owner->readonly = true;
+	}
 	ext_busy_enter(busy);
 	Py_BEGIN_ALLOW_THREADS
 	r = sealshm_seal(h, flags);
 	Py_END_ALLOW_THREADS
 	ext_busy_leave(busy);
-	/* SEAL_WRITE remaps the buffer read-only; it stays so after a failure
-	 * once FUTURE_WRITE is on (sealshm_seal(3)). */
-	if (flags & SEALSHM_SEAL_WRITE &&
-	    (r == 0 || ((seals = fcntl(sealshm_fd(h), F_GET_SEALS)) >= 0 &&
-			seals & F_SEAL_FUTURE_WRITE))) {
-		self->readonly = true;
+	if (flags & SEALSHM_SEAL_WRITE && r < 0 &&
+	    !((seals = fcntl(sealshm_fd(h), F_GET_SEALS)) >= 0 && seals & F_SEAL_FUTURE_WRITE)) {
+		self->readonly = was_readonly;
 		if (self->owner)
-			self->owner->readonly = true;
+			self->owner->readonly = owner_readonly;
 	}
 	if (r == -EINVAL) {
 		PyErr_Format(PyExc_ValueError,

@@ -274,6 +274,27 @@ class SegmentTest(TrackerdTestCase):
             ro.seal(_sealshm.SEAL_WRITE)
         ro.close()
 
+    def test_seal_write_refused_leaves_buffer_writable(self):
+        seg = self.segment(8)
+        peer = _sealshm.Segment(seg.name, False)      # another writable mapping
+        with self.assertRaises(OSError) as cm:
+            seg.seal(_sealshm.SEAL_WRITE)
+        self.assertEqual(cm.exception.errno, errno.EBUSY)
+        self.assertFalse(seg.readonly)
+        with memoryview(seg) as m:
+            m[0] = 1
+        sl = _sealshm.SList([1])
+        self.addCleanup(sl.close)
+        self.addCleanup(sl.segment.unlink)
+        lpeer = _sealshm.SList(name=sl.segment.name)
+        with self.assertRaises(OSError):
+            sl.segment.seal(_sealshm.SEAL_WRITE)
+        sl[0] = 2                                       # still writable
+        lpeer.close()
+        peer.close()
+        seg.seal(_sealshm.SEAL_WRITE)
+        self.assertTrue(seg.readonly)
+
     def test_seal_write_makes_buffer_readonly(self):
         seg = self.segment(8)
         seg.seal(_sealshm.SEAL_WRITE)
