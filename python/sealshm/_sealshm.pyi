@@ -10,7 +10,9 @@ Errors: a negative errno from the library becomes OSError(errno,
 os.strerror(errno), name) -- Python picks the subclass (FileNotFoundError,
 FileExistsError, PermissionError, ...) -- except where a docstring here
 says otherwise.  Bad arguments raise TypeError/ValueError before anything
-is created.  Nothing is left behind by a call that raises: no name, no fd,
+is created (an int out of range for a flags/mode/seals argument:
+OverflowError; -EINVAL from the library: ValueError saying which flag or
+mode it refused).  Nothing is left behind by a call that raises: no name, no fd,
 no mapping.
 """
 
@@ -31,6 +33,7 @@ SEAL_WRITE: int
 SEAL_FUTURE_WRITE: int
 SEAL_EXEC: int
 NAME_MAX: int           # 255
+MANAGER_KEY_MAX: int    # 256: longest Manager auth key, in bytes
 SESSION_ENV: str        # "SEALSHM_SESSION"
 
 def version() -> str: ...
@@ -55,7 +58,9 @@ class Segment:
       size: int; create needs 1 <= size (ValueError otherwise, with
       CPython's messages: "'size' must be a positive integer" for < 0,
       "'size' must be a positive number different from zero" for 0);
-      too large for the library (> 2**63-1) is ValueError too.
+      too large for the library (> 2**63-1) is ValueError too; a size
+      that is no integer is TypeError (also when attaching, where CPython
+      ignores it).
       -ENOENT -> FileNotFoundError(errno, strerror, '/' + name);
       -EEXIST -> FileExistsError(..., '/' + name); as CPython's messages.
     """
@@ -80,8 +85,16 @@ class Segment:
     def unlink(self) -> None:
         """sealshm_unlink(): only this handle's segment (FileNotFoundError
         when the name now names another one, or none).  Works after close()
-        too (the name and inode are kept)."""
-    def seal(self, flags: int) -> None: ...
+        too (the name and inode are kept): then the name is looked up and
+        unlinked by name, so a process that unlinks and re-creates it in
+        between loses its new segment (the window lib/posix.c has too)."""
+    def seal(self, flags: int) -> None:
+        """sealshm_seal(): SEAL_WRITE and/or SEAL_FUTURE_WRITE.  SEAL_WRITE
+        remaps the buffer read-only, so while a buffer is exported (a
+        writable memoryview would fault) it raises BufferError and changes
+        nothing: release the memoryview, seal, export again.  Afterwards
+        readonly is True and new buffers are read-only.  FUTURE_WRITE
+        keeps this handle's buffer writable."""
     # buffer protocol; after close(), a new export raises ValueError
     # ("operation on a closed segment")
 
@@ -93,11 +106,17 @@ class SList:
     SList(sequence=None, *, name=None, flags=0, mode=0, socket=None)
       sequence given (or name None): create a list of those items in a new
       segment named @name (None: generated); name given and sequence None:
-      attach.  Items: int (64-bit; out of range -> struct.error as
-      CPython's 'q' format says), float, bool, str, bytes, None; for any
-      other type raise what CPython 3.13's ShareableList raises (KeyError
-      from its type table in the constructor; on assignment whatever its
-      __setitem__ raises), so that code catching those keeps working.
+      attach.  sequence: any iterable.  Items: int (64-bit; out of range
+      -> struct.error with CPython 3.13's 'q' message, on every Python),
+      float, bool, str, bytes, None; for any other type raise what CPython
+      3.13's ShareableList raises (KeyError(type(item)) from its type
+      table: exact types in the constructor, so subclasses of int, float,
+      str, bytes are KeyError there; on assignment the same, except that
+      str and bytes subclasses are taken, as its isinstance() does), so
+      that code catching those keeps working.  A str/bytes item over
+      9,999,991 bytes: ValueError (CPython fails an assert).  A segment
+      that holds no valid list: OSError(EBADMSG).  __init__ runs once
+      (RuntimeError again); before it, items raise ValueError as closed.
       A subclassable C type: sealshm.shared_memory.ShareableList derives
       from it, so that item access stays a C slot.
     """
@@ -111,8 +130,10 @@ class SList:
         # IndexError("assignment index out of range"); a str/bytes longer
         # than the slot: ValueError("bytes/str item exceeds available
         # storage"), nothing changed; a value of another type changes the
-        # item's format as CPython does
-    def count(self, value: Any) -> int: ...
+        # item's format as CPython does; a list attached read-only (or
+        # whose segment was sealed with SEAL_WRITE): TypeError("cannot
+        # modify read-only memory"), as struct.pack_into() says
+    def count(self, value: Any) -> int: ...           # Python's == (1 == 1.0 == True)
     def index(self, value: Any) -> int: ...           # ValueError(f"{value!r} not in this container")
     @property
     def format(self) -> str: ...
@@ -120,11 +141,16 @@ class SList:
     def segment(self) -> Segment:
         """The segment under the list, borrowed: the same object every
         time; its close() closes the list too (later item access raises
-        ValueError('ShareableList is closed'))."""
-    def close(self) -> None: ...
+        ValueError('ShareableList is closed')).  It holds a reference to
+        the list, and the list none to it: no cycle between the two."""
+    def close(self) -> None: ...        # BufferError while .segment is exported
 
 class Manager:
-    """A SharedMemoryManager's private trackerd (struct sealshm_manager)."""
+    """A SharedMemoryManager's private trackerd (struct sealshm_manager).
+    Made by start() or connect() only (Manager() is TypeError).  After
+    shutdown() or close() every other method raises ValueError
+    ('operation on a closed manager').  Dropping the object frees the
+    handle and leaves the manager running, as sealshm_manager_close()."""
     @staticmethod
     def start(authkey: Optional[bytes] = None, trackerd: Optional[str] = None) -> "Manager": ...
     @staticmethod
@@ -133,6 +159,8 @@ class Manager:
     def address(self) -> str: ...
     @property
     def pid(self) -> int: ...
+    @property
+    def closed(self) -> bool: ...
     def create(self, size: int) -> Segment: ...
     def slist_create(self, sequence: Iterable[Any]) -> SList: ...
     def attach(self, name: str, *, readonly: bool = False) -> Segment: ...
@@ -147,7 +175,14 @@ def registry_list(*, socket: Optional[str] = None) -> list:
     session_pids, resident, n_attaches, atime_ns)."""
 
 def stat(name: str, *, socket: Optional[str] = None) -> dict: ...
-def registry_stats(*, socket: Optional[str] = None) -> dict: ...
+def registry_stats(*, socket: Optional[str] = None) -> dict:
+    """struct sealshm_registry_stats as a dict: start_ns, uptime_ns, names,
+    bytes, resident, requests, max_bytes_per_uid, caller_bytes, sessions,
+    clients, max_names, max_names_per_uid, max_clients, caller_names, pid,
+    manager (bool: SEALSHM_REGISTRY_MANAGER), and refused: a dict of
+    counts by bucket, 'enoent', 'eacces', 'eperm', 'eexist', 'edquot',
+    'einval', 'proto', 'other' (a newer trackerd's extra buckets by their
+    index, as str)."""
 
 def session_export(*, socket: Optional[str] = None) -> Tuple[int, str]:
     """(fd, value): a new close-on-exec fd of this family's session and the
