@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""What the Python tests share: waiting with a timeout, running a program
+with this test's environment, and asking trackerd about names."""
+
+import os
+import subprocess
+import sys
+import time
+
+from sealshm import shared_memory
+
+# Every wait in a test has one of these.
+TIMEOUT = 20.0
+
+
+def wait_until(predicate, timeout=TIMEOUT, interval=0.01):
+    """Poll @predicate until it is true; False when @timeout runs out."""
+    end = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= end:
+            return False
+        time.sleep(interval)
+
+
+def exists(name):
+    try:
+        shared_memory.stat(name)
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def gone(name, timeout=TIMEOUT):
+    """Wait until trackerd no longer has @name."""
+    return wait_until(lambda: not exists(name), timeout)
+
+
+def run_python(code, *args, timeout=TIMEOUT, env=None, check=True):
+    """Run @code in a new interpreter (an independent program, as a user
+    would start one), with this process's sys.path; returns its result."""
+    e = dict(os.environ)
+    e['PYTHONPATH'] = os.pathsep.join(p for p in sys.path if p)
+    if env:
+        e.update(env)
+    r = subprocess.run([sys.executable, '-c', code, *args], env=e, timeout=timeout,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       close_fds=True)
+    if check and r.returncode != 0:
+        raise AssertionError(f'python -c exited {r.returncode}:\n{r.stdout}\n{r.stderr}')
+    return r
+
+
+def unique(prefix):
+    """A name no other test of this run uses."""
+    unique.n += 1
+    return f'{prefix}_{os.getpid()}_{unique.n}'
+
+
+unique.n = 0
+
+
+def have_numpy():
+    try:
+        import numpy  # noqa: F401
+        return True
+    except ImportError:
+        return False
