@@ -215,12 +215,23 @@ class SharedMemory:
             _resource_tracker().unregister('/' + self._seg.name, 'shared_memory')
 
     def seal(self, *, future=False):
-        """Publish the segment: nobody writes it any more (with
+        """Publish the segment: nobody writes it any more, ``buf`` included,
+        which becomes read-only (with
         ``future=True``: writable mappings that exist now still may, no new
         one can be made).  Read-write attaches are refused from now on.
         Seals cannot be removed."""
-        flags = _sealshm.SEAL_FUTURE_WRITE if future else _sealshm.SEAL_WRITE
-        self._seg.seal(flags)
+        if future:
+            self._seg.seal(_sealshm.SEAL_FUTURE_WRITE)
+            return
+        # Sealing for good remaps the memory read-only: no writable view of
+        # it may live on (a write through one would fault).  So ``buf``
+        # becomes a read-only memoryview; a view taken from the old one
+        # (numpy arrays, slices) makes this BufferError, nothing changed.
+        self._buf.release()
+        try:
+            self._seg.seal(_sealshm.SEAL_WRITE)
+        finally:
+            self._buf = memoryview(self._seg)
 
 
 def _rebuild_shared_memory(cls, name, size, extras):

@@ -153,7 +153,7 @@ class ShareableListBasics(unittest.TestCase):
         sl = self.make([1, 2])
         ro = shared_memory.ShareableList(name=sl.shm.name, read_only=True)
         self.assertEqual(ro[1], 2)
-        with self.assertRaises(PermissionError):
+        with self.assertRaisesRegex(TypeError, 'read-only'):
             ro[0] = 5
         self.assertEqual(sl[0], 1)
         ro.shm.close()

@@ -115,7 +115,7 @@ class SharedMemoryBasics(unittest.TestCase):
             'x' * 256: '255 bytes',
             'a/b': "'/'",
             '..': '"."',
-            'rlo\u202efdp': 'U+202E',
+            'rlo\u202efdp': r'U\+202E',
             'nul\x00': 'null',
         }
         for name, why in cases.items():
@@ -164,8 +164,8 @@ class SharedMemoryBasics(unittest.TestCase):
 
     def test_pickle_by_name_with_every_protocol(self):
         shm = self.make(create=True, size=32)
-        shm.buf[:4] = b'pick'
         for proto in range(pickle.HIGHEST_PROTOCOL + 1):
+            shm.buf[:4] = b'pick'
             data = pickle.dumps(shm, protocol=proto)
             self.assertIn(shm.name.encode(), data)
             other = pickle.loads(data)
@@ -203,6 +203,21 @@ class SharedMemoryBasics(unittest.TestCase):
         self.assertEqual(bytes(ro.buf[:2]), b'\x01\x02')
         ro.close()
         self.assertIn('future_write', shared_memory.stat(shm.name).seals)
+
+    def test_seal_for_good_makes_buf_read_only(self):
+        shm = self.make(create=True, size=16)
+        shm.buf[0] = 3
+        view = shm.buf[:4]
+        with self.assertRaises(BufferError):
+            shm.seal()            # a writable view of it still lives
+        shm.buf[1] = 4            # nothing changed
+        view.release()
+        shm.seal()
+        self.assertTrue(shm.buf.readonly)
+        self.assertEqual(bytes(shm.buf[:2]), b'\x03\x04')
+        with self.assertRaises(TypeError):
+            shm.buf[0] = 5
+        self.assertIn('write', shared_memory.stat(shm.name).seals.split(','))
 
     def test_fileno_is_the_memfd(self):
         shm = self.make(create=True, size=16)
