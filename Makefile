@@ -429,11 +429,16 @@ demo: deps
 # runs only those (e.g. BENCH=segment_bench); BENCH_ARGS are passed to each.
 bench: deps
 	$(Q)$(MAKE) --no-print-directory lib trackerd tools $(BENCH_BINS)
-	$(Q)for b in $(if $(BENCH),$(addprefix $(O)/bench/,$(BENCH)),$(BENCH_BINS)); do \
+	$(Q)for b in $(if $(BENCH),$(addprefix $(O)/bench/,$(filter-out python_bench,$(BENCH))),$(BENCH_BINS)); do \
 		echo "--- $$b $(BENCH_ARGS)"; start=$$(date +%s); \
 		SEALSHM_TRACKERD=$(abspath $(O)/trackerd/trackerd) $$b $(BENCH_ARGS) || exit 1; \
 		echo "--- $$b: $$(( $$(date +%s) - start )) s"; \
 	done
+	$(if $(and $(if $(BENCH),$(filter python_bench,$(BENCH)),1),$(if $(PY_SKIP),,1)),\
+	$(Q)$(MAKE) --no-print-directory python && \
+		echo "--- bench/python_bench.py ($(PYTHON))" && \
+		env -u SEALSHM_SOCKET -u SEALSHM_TRACKERD PYTHONPATH=$(abspath $(O)/python) \
+		$(PYTHON) bench/python_bench.py)
 
 # --- fuzz ---------------------------------------------------------------------
 # libFuzzer targets selftests/fuzz/*_fuzz.c, built with clang (FUZZ_CC) and
