@@ -117,7 +117,7 @@ int sealshm__posix_attach(const char *name, bool rdonly, struct sealshm__posix_s
 	return 0;
 }
 
-int sealshm__posix_unlink(const char *name, const struct stat *only)
+int sealshm__posix_unlink(const char *name, uint64_t only_ino)
 {
 	char path[SEALSHM_NAME_MAX + 2];
 	int r;
@@ -125,7 +125,7 @@ int sealshm__posix_unlink(const char *name, const struct stat *only)
 	r = posix_path(path, name);
 	if (r < 0)
 		return r;
-	if (only) {
+	if (only_ino) {
 		/* glibc's shm_open() names /dev/shm/NAME; another file there
 		 * now is not the handle's to remove.  (A file made in between
 		 * this check and the unlink would still go: the same window
@@ -136,7 +136,7 @@ int sealshm__posix_unlink(const char *name, const struct stat *only)
 		(void)snprintf(file, sizeof(file), "/dev/shm%s", path);
 		if (stat(file, &st) < 0)
 			return -errno;
-		if (st.st_dev != only->st_dev || st.st_ino != only->st_ino)
+		if ((uint64_t)st.st_ino != only_ino)
 			return -ENOENT;
 	}
 	if (shm_unlink(path) < 0)

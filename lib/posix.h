@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct sealshm__posix_seg {
@@ -24,9 +25,8 @@ int sealshm__posix_create(const char *name, size_t size, mode_t mode, bool reser
 			  struct sealshm__posix_seg *ret);
 /* Open, size from fstat() (-EBADMSG: not a regular file, or empty), map. */
 int sealshm__posix_attach(const char *name, bool rdonly, struct sealshm__posix_seg *ret);
-struct stat;
-/* shm_unlink("/" + @name); with @only, only while the name is that file
- * (-ENOENT otherwise). */
-int sealshm__posix_unlink(const char *name, const struct stat *only);
+/* shm_unlink("/" + @name); with @only_ino not 0, only while the name is
+ * the file of that inode number (-ENOENT otherwise). */
+int sealshm__posix_unlink(const char *name, uint64_t only_ino);
 
 #endif /* SEALSHM_POSIX_H */

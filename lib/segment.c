@@ -370,7 +370,7 @@ int sealshm_unlink(struct sealshm *shm)
 	if (fstat(shm->fd, &st) < 0)
 		return sealshm__err(-errno);
 	if (shm->flags & SEALSHM_POSIX)
-		return sealshm__err(sealshm__posix_unlink(shm->name, &st));
+		return sealshm__err(sealshm__posix_unlink(shm->name, (uint64_t)st.st_ino));
 	opts.flags = shm->flags & SEALSHM_NO_AUTOSTART;
 	opts.socket = shm->socket;
 
@@ -379,6 +379,7 @@ int sealshm_unlink(struct sealshm *shm)
 
 int sealshm_unlink_name(const char *name, const struct sealshm_opts *opts)
 {
+	uint64_t ino = OPTS_GET(opts, ino, 0);
 	const char *n;
 
 	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
@@ -386,8 +387,8 @@ int sealshm_unlink_name(const char *name, const struct sealshm_opts *opts)
 	sealshm__return_if_fail(sealshm__name_check(name, &n) == 0, -EINVAL);
 
 	if (OPTS_GET(opts, flags, 0) & SEALSHM_POSIX)
-		return sealshm__err(sealshm__posix_unlink(n, NULL));
-	return sealshm__err(unlink_name(n, 0, opts));
+		return sealshm__err(sealshm__posix_unlink(n, ino));
+	return sealshm__err(unlink_name(n, ino, opts));
 }
 
 void *sealshm_buf(const struct sealshm *shm)

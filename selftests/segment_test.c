@@ -26,7 +26,7 @@
 #include "fdpass.h"
 #include "helpers.h"
 
-#define NSHM 4
+#define NSHM 5
 /* Larger than any request the library sends. */
 #define FAKE_REQUEST_MAX 512
 
@@ -787,13 +787,16 @@ TEST_F(segment, unlinked_name_is_reusable)
 /* An old handle unlinks only its own segment: once the name was unlinked
  * and made again (here by another handle; by anyone in general), the old
  * handle's unlink is -ENOENT and the newer segment stays; unlink by name
- * keeps its meaning.  Also for a handle from an attach, and in the POSIX
+ * keeps its meaning, and with .ino does what the handle's unlink does,
+ * handle or not.  Also for a handle from an attach, and in the POSIX
  * backend. */
 TEST_F(segment, stale_handle_does_not_unlink_newer_segment)
 {
 	SEALSHM_OPTS(sealshm_opts, posix, .flags = SEALSHM_POSIX);
 	struct sealshm *attached = NULL;
 	struct sealshm_info info;
+	uint64_t old_ino, new_ino;
+	struct stat st;
 	char pname[64];
 
 	ASSERT_EQ(0, sealshm_create("renewed", 64, NULL, &self->shm[0]));
@@ -808,14 +811,36 @@ TEST_F(segment, stale_handle_does_not_unlink_newer_segment)
 	EXPECT_EQ(32, info.size);
 	sealshm_close(attached);
 
+	/* By name and inode: the old inode is refused, the name stays. */
+	ASSERT_EQ(0, fstat(sealshm_fd(self->shm[0]), &st));
+	old_ino = (uint64_t)st.st_ino;
+	new_ino = info.ino;
+	ASSERT_NE(old_ino, new_ino);
+	{
+		SEALSHM_OPTS(sealshm_opts, only_old, .ino = old_ino);
+
+		EXPECT_EQ(-ENOENT, sealshm_unlink_name("renewed", &only_old));
+	}
+	ASSERT_EQ(0, sealshm_stat("renewed", NULL, &info));
+	EXPECT_EQ(new_ino, info.ino);
+
 	/* The newer handle's own unlink works; then nothing is left. */
 	EXPECT_EQ(0, sealshm_unlink(self->shm[1]));
 	EXPECT_EQ(-ENOENT, sealshm_unlink(self->shm[1]));
 	EXPECT_EQ(-ENOENT, sealshm_stat("renewed", NULL, &info));
 
-	/* By name: whatever the name names. */
+	/* By name: whatever the name names; by name and its inode: it. */
 	ASSERT_EQ(0, sealshm_create("renewed", 16, NULL, &self->shm[2]));
 	EXPECT_EQ(0, sealshm_unlink_name("renewed", NULL));
+	ASSERT_EQ(0, sealshm_create("renewed", 16, NULL, &self->shm[4]));
+	ASSERT_EQ(0, fstat(sealshm_fd(self->shm[4]), &st));
+	{
+		SEALSHM_OPTS(sealshm_opts, only_it, .ino = (uint64_t)st.st_ino);
+
+		EXPECT_EQ(0, sealshm_unlink_name("renewed", &only_it));
+		EXPECT_EQ(-ENOENT, sealshm_unlink_name("renewed", &only_it));
+	}
+	EXPECT_EQ(-ENOENT, sealshm_stat("renewed", NULL, &info));
 
 	/* /dev/shm, as CPython names it. */
 	snprintf(pname, sizeof(pname), "sealshm_renewed_%d", (int)getpid());
@@ -823,6 +848,13 @@ TEST_F(segment, stale_handle_does_not_unlink_newer_segment)
 	ASSERT_EQ(0, sealshm_unlink_name(pname, &posix));
 	ASSERT_EQ(0, sealshm_create(pname, 64, &posix, &attached));
 	EXPECT_EQ(-ENOENT, sealshm_unlink(self->shm[3]));
+	ASSERT_EQ(0, fstat(sealshm_fd(self->shm[3]), &st));
+	{
+		SEALSHM_OPTS(sealshm_opts, posix_old, .flags = SEALSHM_POSIX,
+			     .ino = (uint64_t)st.st_ino);
+
+		EXPECT_EQ(-ENOENT, sealshm_unlink_name(pname, &posix_old));
+	}
 	EXPECT_EQ(0, sealshm_unlink(attached));
 	EXPECT_EQ(-ENOENT, sealshm_unlink_name(pname, &posix));
 	sealshm_close(attached);

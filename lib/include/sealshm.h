@@ -62,9 +62,14 @@ struct sealshm_opts {
 	uint32_t flags;		/* SEALSHM_* flags above */
 	uint32_t mode;		/* create: permission bits of the name, 0 = 0600 */
 	const char *socket;	/* trackerd's socket path; NULL = default lookup */
+	/* sealshm_unlink_name(): 0, or remove the name only while it names
+	 * the segment whose memfd (or /dev/shm file) has this inode number
+	 * (fstat() of sealshm_fd(), sealshm_info.ino), else -ENOENT.  Other
+	 * calls ignore it. */
+	uint64_t ino;
 	size_t :0;
 };
-#define sealshm_opts__last_field socket
+#define sealshm_opts__last_field ino
 
 struct sealshm;
 
@@ -103,7 +108,9 @@ SEALSHM_API int sealshm_close(struct sealshm *shm);
 SEALSHM_API int sealshm_unlink(struct sealshm *shm);
 
 /* Same as sealshm_unlink() for a name (one leading '/' accepted).
- * @opts may select the socket; NULL for defaults. */
+ * @opts may select the socket and, with .ino, the one segment to remove
+ * (what sealshm_unlink() does for its handle, for a handle since closed);
+ * NULL for defaults. */
 SEALSHM_API int sealshm_unlink_name(const char *name, const struct sealshm_opts *opts);
 
 /* Check @name against the rules every call that takes a name applies (one

@@ -68,7 +68,6 @@ struct ext_ident {
 	PyObject *name;		/* str, without a leading '/' */
 	PyObject *socket;	/* bytes (file system encoding) or NULL */
 	uint64_t ino;		/* the segment's inode */
-	uint64_t dev;
 	uint32_t flags;		/* SEALSHM_POSIX, _NO_AUTOSTART, _NO_TRACK, _RDONLY */
 };
 
@@ -79,8 +78,7 @@ void ext_ident_copy(struct ext_ident *dst, const struct ext_ident *src);
 void ext_ident_clear(struct ext_ident *id);
 /* Unlink @id's name while it names @id's inode (no handle needed).
  * Returns 0 or a negative errno; call without the GIL. */
-int ext_ident_unlink(const char *name, const char *socket, uint64_t ino, uint64_t dev,
-		     uint32_t flags);
+int ext_ident_unlink(const char *name, const char *socket, uint64_t ino, uint32_t flags);
 
 struct SListObject;
 

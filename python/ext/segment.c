@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <sys/stat.h>
 
 #include "ext.h"
@@ -34,7 +33,6 @@ int ext_ident_from_shm(struct ext_ident *id, const struct sealshm *shm, uint32_t
 	id->socket = socket;
 	Py_XINCREF(socket);
 	id->ino = (uint64_t)st.st_ino;
-	id->dev = (uint64_t)st.st_dev;
 	id->flags = flags & (SEALSHM_POSIX | SEALSHM_NO_AUTOSTART | SEALSHM_NO_TRACK |
 			     SEALSHM_RDONLY);
 	return 0;
@@ -53,39 +51,13 @@ void ext_ident_clear(struct ext_ident *id)
 	Py_CLEAR(id->socket);
 }
 
-int ext_ident_unlink(const char *name, const char *socket, uint64_t ino, uint64_t dev,
-		     uint32_t flags)
+int ext_ident_unlink(const char *name, const char *socket, uint64_t ino, uint32_t flags)
 {
+	/* The handle is gone; the inode still says which segment was ours:
+	 * trackerd (or the /dev/shm check) leaves a newer one of the name. */
 	SEALSHM_OPTS(sealshm_opts, opts, .flags = flags & (SEALSHM_POSIX | SEALSHM_NO_AUTOSTART),
-		     .socket = socket);
-	int r;
+		     .socket = socket, .ino = ino);
 
-	/*
-	 * The handle is gone, so sealshm_unlink() cannot say "only this
-	 * inode" in its request: look first, then unlink by name.  Another
-	 * process that unlinks the name and makes it anew in between loses
-	 * its new segment; lib/posix.c has the same window for /dev/shm.
-	 */
-	if (flags & SEALSHM_POSIX) {
-		char path[sizeof("/dev/shm/") + SEALSHM_NAME_MAX];
-		struct stat st;
-
-		(void)snprintf(path, sizeof(path), "/dev/shm/%s", name);
-		if (stat(path, &st) < 0)
-			return -errno;
-		if ((uint64_t)st.st_ino != ino || (uint64_t)st.st_dev != dev)
-			return -ENOENT;
-	} else {
-		SEALSHM_OPTS(sealshm_opts, so, .flags = flags & SEALSHM_NO_AUTOSTART,
-			     .socket = socket);
-		struct sealshm_info info;
-
-		r = sealshm_stat(name, &so, &info);
-		if (r < 0)
-			return r;
-		if (info.ino != ino)
-			return -ENOENT;
-	}
 	return sealshm_unlink_name(name, &opts);
 }
 
@@ -327,13 +299,13 @@ static PyObject *segment_unlink(SegmentObject *self, PyObject *unused)
 	} else {
 		const char *name = PyUnicode_AsUTF8(self->id.name);
 		const char *socket = ext_socket_str(self->id.socket);
-		uint64_t ino = self->id.ino, dev = self->id.dev;
+		uint64_t ino = self->id.ino;
 		uint32_t flags = self->id.flags;
 
 		if (!name)
 			return NULL;
 		Py_BEGIN_ALLOW_THREADS
-		r = ext_ident_unlink(name, socket, ino, dev, flags);
+		r = ext_ident_unlink(name, socket, ino, flags);
 		Py_END_ALLOW_THREADS
 	}
 	if (r < 0)

@@ -160,7 +160,15 @@ class SharedMemoryBasics(unittest.TestCase):
         with self.assertRaises(FileNotFoundError):
             old.unlink()
         self.assertEqual(shared_memory.stat(name).size, 16)
+        # The same once closed (CPython's order: close, then unlink).
+        old.close()
+        with self.assertRaises(FileNotFoundError):
+            old.unlink()
+        self.assertEqual(shared_memory.stat(name).size, 16)
+        new.close()
         new.unlink()
+        with self.assertRaises(FileNotFoundError):
+            shared_memory.stat(name)
 
     def test_pickle_by_name_with_every_protocol(self):
         shm = self.make(create=True, size=32)
