@@ -112,6 +112,12 @@ class SharedMemory:
             raise ValueError("'size' must be a positive number different from zero")
         if name is None and not create:
             raise ValueError("'name' can only be None if create=True")
+        if (not create and track and socket is None and lifetime == 'first'
+                and not (read_only or posix or reserve)):
+            # A plain attach, the commonest call: no extras to check or
+            # pass (mode is for creating; CPython ignores it here too).
+            self._seg = _sealshm.Segment(name, False, 0)
+            return
         flags = _flags(track, read_only, lifetime, posix, reserve, create)
         if posix:
             # CPython's resource tracker tracks /dev/shm names; sealshm's
@@ -130,7 +136,6 @@ class SharedMemory:
         self._track = track
         self._socket = socket
         self._posix = posix
-        self._buf = memoryview(self._seg)
         if posix and track:
             _resource_tracker().register('/' + self._seg.name, 'shared_memory')
 
@@ -143,7 +148,6 @@ class SharedMemory:
         self._manager = manager
         self._track = track
         self._posix = posix
-        self._buf = memoryview(seg)
         return self
 
     def __del__(self):
@@ -177,7 +181,13 @@ class SharedMemory:
     @property
     def buf(self):
         "A memoryview of contents of the shared memory block."
-        return self._buf
+        # Made on first use: an attach that only reads the name or the
+        # size, or hands the object on, does not pay for it.  None once
+        # closed, as CPython's.
+        buf = self._buf
+        if buf is None and self._seg is not None and not self._seg.closed:
+            buf = self._buf = memoryview(self._seg)
+        return buf
 
     @property
     def name(self):
@@ -227,11 +237,10 @@ class SharedMemory:
         # it may live on (a write through one would fault).  So ``buf``
         # becomes a read-only memoryview; a view taken from the old one
         # (numpy arrays, slices) makes this BufferError, nothing changed.
-        self._buf.release()
-        try:
-            self._seg.seal(_sealshm.SEAL_WRITE)
-        finally:
-            self._buf = memoryview(self._seg)
+        if self._buf is not None:
+            self._buf.release()
+            self._buf = None      # made again, read-only, on next use
+        self._seg.seal(_sealshm.SEAL_WRITE)
 
 
 def _rebuild_shared_memory(cls, name, size, extras):
@@ -253,8 +262,10 @@ class ShareableList(_sealshm.SList):
     CPython's ShareableList bytes, so a list written by one is read by the
     other.  A str or bytes item keeps the room it was created with: a
     longer value is refused and the old one stays.  Unlike CPython's, a
-    str's room is counted in UTF-8 bytes, trailing NULs are kept, and an
-    index below -len raises IndexError.
+    str's room is counted in UTF-8 bytes and an index below -len raises
+    IndexError.  As CPython's, a str or bytes value read back has lost its
+    trailing NULs: the bytes CPython defined keep no length to tell them
+    from the padding.
 
     Extras, keyword-only: ``track``, ``mode``, ``read_only``, ``lifetime``,
     ``socket``, ``posix``, as for :class:`SharedMemory`.
