@@ -9,6 +9,10 @@ time figures: below 1 is faster) or sealshm's speed over CPython's.
 Figures (medians over rounds):
   attach+close      SharedMemory(name) then close(), of an existing name
   create+close+unlink
+                    and the floor under it: sealshm's create and unlink
+                    each wait for trackerd's answer, so the same run also
+                    times a bare round trip between two processes (a
+                    socketpair, 8 bytes each way)
   ShareableList get / set of an int, a float and a short str, per item
   ShareableList of 10,000 ints built
   numpy over buf    whether the array's data lies inside the mapping (zero
@@ -19,6 +23,7 @@ import argparse
 import ctypes
 import os
 import signal
+import socket
 import statistics
 import sys
 import tempfile
@@ -89,6 +94,32 @@ def bench_build(mod, n):
     return run
 
 
+def round_trip_floor(n):
+    """ns per round trip of 8 bytes to a forked process and back."""
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            a.close()
+            while True:
+                msg = b.recv(64)
+                if not msg:
+                    break
+                b.send(msg)
+        finally:
+            os._exit(0)
+    b.close()
+    try:
+        t0 = time.perf_counter_ns()
+        for _ in range(n):
+            a.send(b'12345678')
+            a.recv(64)
+        return (time.perf_counter_ns() - t0) / n
+    finally:
+        a.close()
+        os.waitpid(pid, 0)
+
+
 def median_pair(make_ss, make_cp, n, rounds):
     a, b = [], []
     for r in range(rounds):
@@ -129,6 +160,9 @@ def main():
         targets['attach+close <= 0.5x'] = row('attach+close', s, c) <= 0.5
         s, c = median_pair(bench_life(ss, 500), bench_life(cp, 500), 500, rounds)
         targets['create+close+unlink <= 1.0x'] = row('create+close+unlink', s, c) <= 1.0
+        rt = statistics.median(round_trip_floor(2000) for _ in range(rounds))
+        print(f'  {"round trip between two processes":<36} {rt:>12.0f} ns   (floor: '
+              f'create+close+unlink = {s / rt:.1f} round trips; CPython\'s needs none)')
     finally:
         s_keep.unlink()
         s_keep.close()
