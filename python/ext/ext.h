@@ -80,14 +80,30 @@ void ext_ident_clear(struct ext_ident *id);
  * Returns 0 or a negative errno; call without the GIL. */
 int ext_ident_unlink(const char *name, const char *socket, uint64_t ino, uint32_t flags);
 
-struct SListObject;
+struct SegmentObject;
+
+/*
+ * What an object that lends its handle to a Segment (a list, whose
+ * .segment is such a Segment) shares with it.  The lender frees the
+ * handle, so the segment counts its GIL-released calls in @busy, is
+ * refused while @closing, keeps @readonly in step when it seals, and
+ * closes by asking @close.
+ */
+struct ext_lender {
+	struct ext_busy busy;
+	bool closing;
+	bool readonly;
+	struct SegmentObject *seg;	/* the lent Segment while it lives (not a reference) */
+	int (*close)(PyObject *lender);	/* 0, or -1 with an exception set */
+};
 
 typedef struct SegmentObject {
 	PyObject_HEAD
-	/* The handle; NULL once closed.  For a list's segment it is the
-	 * list's (sealshm_slist_shm()), freed by the list. */
+	/* The handle; NULL once closed.  A lent one (a list's,
+	 * sealshm_slist_shm()) is freed by its lender. */
 	struct sealshm *shm;
-	struct SListObject *owner;	/* a list's segment: that list (a reference) */
+	PyObject *owner;		/* the lender (a reference), or NULL */
+	struct ext_lender *lender;	/* inside owner, or NULL */
 	struct ext_ident id;
 	Py_ssize_t size;
 	Py_ssize_t exports;		/* buffers exported now */
@@ -100,13 +116,10 @@ typedef struct SegmentObject {
 typedef struct SListObject {
 	PyObject_HEAD
 	struct sealshm_slist *list;	/* NULL before __init__ and once closed */
-	SegmentObject *seg;		/* .segment while it lives (not a reference) */
+	struct ext_lender lend;		/* to .segment; lend.readonly is the list's */
 	struct ext_ident id;
 	Py_ssize_t n;			/* items: fixed for life */
 	Py_ssize_t size;		/* the segment's */
-	struct ext_busy busy;		/* as SegmentObject.busy, for seg's calls */
-	bool readonly;
-	bool closing;
 	bool inited;			/* __init__ ran (once only) */
 } SListObject;
 
@@ -159,11 +172,11 @@ static inline const char *ext_socket_str(PyObject *bytes)
  * unlinked too when @created).  @id_flags/@socket as for ext_ident. */
 PyObject *ext_segment_wrap(struct sealshm *shm, bool created, uint32_t id_flags,
 			   PyObject *socket);
-/* The .segment of a list: a Segment borrowing @list's handle. */
-PyObject *ext_segment_of_slist(SListObject *list);
-/* Close a list (its segment too); BufferError while its segment is
- * exported.  0 or -1. */
-int ext_slist_close(SListObject *self);
+/* A Segment over @shm lent by @owner (NULL @shm: closed already), which
+ * becomes @lender->seg; @id is copied, @size and readonly taken as the
+ * lender says. */
+PyObject *ext_segment_lent(PyObject *owner, struct ext_lender *lender, struct sealshm *shm,
+			   const struct ext_ident *id, Py_ssize_t size);
 
 /* Items of a Python sequence as struct sealshm_item, for a create: the
  * tuple keeps the str/bytes the items point into alive. */

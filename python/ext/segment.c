@@ -5,10 +5,10 @@
  * raises BufferError and changes nothing, a read-only attach exports
  * read-only buffers, and after close() a new export raises ValueError.
  *
- * A list's segment (SList.segment) borrows the list's handle: it holds a
- * reference to the list, and closing either closes both.  Its calls that
- * release the GIL count in the list's busy counter, since the list frees
- * the handle.
+ * A lent segment (a list's SList.segment) borrows its lender's handle: it
+ * holds a reference to the lender, and closing either closes both.  Its
+ * calls that release the GIL count in the lender's busy counter, since the
+ * lender frees the handle (struct ext_lender).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,15 +66,15 @@ int ext_ident_unlink(const char *name, const char *socket, uint64_t ino, uint32_
 /* The handle for a new use, or NULL when closed or closing. */
 static struct sealshm *seg_handle(SegmentObject *self)
 {
-	if (self->owner)
-		return self->owner->closing ? NULL : self->shm;
+	if (self->lender)
+		return self->lender->closing ? NULL : self->shm;
 	return self->closing ? NULL : self->shm;
 }
 
 /* Who frees the handle counts its GIL-released uses. */
 static struct ext_busy *seg_busy(SegmentObject *self)
 {
-	return self->owner ? &self->owner->busy : &self->busy;
+	return self->lender ? &self->lender->busy : &self->busy;
 }
 
 static PyObject *closed_error(void)
@@ -118,25 +118,23 @@ PyObject *ext_segment_wrap(struct sealshm *shm, bool created, uint32_t id_flags,
 	return (PyObject *)self;
 }
 
-PyObject *ext_segment_of_slist(SListObject *list)
+PyObject *ext_segment_lent(PyObject *owner, struct ext_lender *lender, struct sealshm *shm,
+			   const struct ext_ident *id, Py_ssize_t size)
 {
 	SegmentObject *self;
 
-	if (list->seg) {
-		Py_INCREF(list->seg);
-		return (PyObject *)list->seg;
-	}
 	self = (SegmentObject *)ext_segment_type.tp_alloc(&ext_segment_type, 0);
 	if (!self)
 		return NULL;
-	Py_INCREF(list);
-	self->owner = list;
-	self->shm = list->list ? sealshm_slist_shm(list->list) : NULL;
-	ext_ident_copy(&self->id, &list->id);
-	self->size = list->size;
-	self->readonly = list->readonly;
+	Py_INCREF(owner);
+	self->owner = owner;
+	self->lender = lender;
+	self->shm = shm;
+	ext_ident_copy(&self->id, id);
+	self->size = size;
+	self->readonly = lender->readonly;
 	/* Not a reference: the segment's dealloc clears it. */
-	list->seg = self;
+	lender->seg = self;
 	return (PyObject *)self;
 }
 
@@ -203,7 +201,7 @@ out:
 
 static int segment_traverse(SegmentObject *self, visitproc visit, void *arg)
 {
-	Py_VISIT((PyObject *)self->owner);
+	Py_VISIT(self->owner);
 	return 0;
 }
 
@@ -215,9 +213,11 @@ static void segment_dealloc(SegmentObject *self)
 	PyObject_GC_UnTrack(self);
 	if (self->weakreflist)
 		PyObject_ClearWeakRefs((PyObject *)self);
-	if (self->owner) {
-		if (self->owner->seg == self)
-			self->owner->seg = NULL;
+	if (self->lender) {
+		/* The lender lives inside owner: done with it before owner goes. */
+		if (self->lender->seg == self)
+			self->lender->seg = NULL;
+		self->lender = NULL;
 		Py_CLEAR(self->owner);
 	} else if (self->shm) {
 		/* Nothing else can hold it: exports and calls hold references. */
@@ -257,8 +257,8 @@ PyDoc_STRVAR(close_doc,
 static PyObject *segment_close(SegmentObject *self, PyObject *unused)
 {
 	(void)unused;
-	if (self->owner) {
-		if (ext_slist_close(self->owner) < 0)
+	if (self->lender) {
+		if (self->lender->close(self->owner) < 0)
 			return NULL;
 		Py_RETURN_NONE;
 	}
@@ -343,10 +343,10 @@ static PyObject *segment_seal(SegmentObject *self, PyObject *arg)
 	 */
 	if (flags & SEALSHM_SEAL_WRITE) {
 		was_readonly = self->readonly;
-		owner_readonly = self->owner && self->owner->readonly;
+		owner_readonly = self->lender && self->lender->readonly;
 		self->readonly = true;
-		if (self->owner)
-			self->owner->readonly = true;
+		if (self->lender)
+			self->lender->readonly = true;
 	}
 	ext_busy_enter(busy);
 	Py_BEGIN_ALLOW_THREADS
@@ -356,8 +356,8 @@ static PyObject *segment_seal(SegmentObject *self, PyObject *arg)
 	if (flags & SEALSHM_SEAL_WRITE && r < 0 &&
 	    !((seals = fcntl(sealshm_fd(h), F_GET_SEALS)) >= 0 && seals & F_SEAL_FUTURE_WRITE)) {
 		self->readonly = was_readonly;
-		if (self->owner)
-			self->owner->readonly = owner_readonly;
+		if (self->lender)
+			self->lender->readonly = owner_readonly;
 	}
 	if (r == -EINVAL) {
 		PyErr_Format(PyExc_ValueError,

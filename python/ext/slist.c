@@ -208,7 +208,7 @@ static int slist_set(SListObject *self, Py_ssize_t i, PyObject *value)
 	}
 	if (item_from(value, &it, CONV_SET) < 0)
 		return -1;
-	if (self->readonly) {
+	if (self->lend.readonly) {
 		/* What struct.pack_into() says of a read-only buffer. */
 		PyErr_SetString(PyExc_TypeError, "cannot modify read-only memory");
 		return -1;
@@ -323,7 +323,7 @@ static int slist_fill(SListObject *self, struct sealshm_slist *l, uint32_t flags
 	self->list = l;
 	self->n = sealshm_slist_len(l);
 	self->size = (Py_ssize_t)sealshm_size(shm);
-	self->readonly = flags & SEALSHM_RDONLY;
+	self->lend.readonly = flags & SEALSHM_RDONLY;
 	return 0;
 }
 
@@ -420,22 +420,27 @@ out:
 	return ret;
 }
 
-int ext_slist_close(SListObject *self)
+/* Close the list and its segment; BufferError while the segment is
+ * exported.  0 or -1.  Also the lender's close() of its segment. */
+static int slist_close_lent(PyObject *obj)
 {
+	SListObject *self = (SListObject *)obj;
+	struct ext_lender *lend = &self->lend;
+
 	if (!self->list)
 		return 0;
-	if (self->seg && self->seg->exports > 0) {
+	if (lend->seg && lend->seg->exports > 0) {
 		PyErr_SetString(PyExc_BufferError, "cannot close exported pointers exist");
 		return -1;
 	}
-	self->closing = true;
-	ext_wait_idle(&self->busy);
-	self->closing = false;
+	lend->closing = true;
+	ext_wait_idle(&lend->busy);
+	lend->closing = false;
 	if (self->list) {
 		(void)sealshm_slist_close(self->list);
 		self->list = NULL;
-		if (self->seg)
-			self->seg->shm = NULL;
+		if (lend->seg)
+			lend->seg->shm = NULL;
 	}
 	return 0;
 }
@@ -537,7 +542,7 @@ PyDoc_STRVAR(slist_close_doc,
 static PyObject *slist_close(SListObject *self, PyObject *unused)
 {
 	(void)unused;
-	if (ext_slist_close(self) < 0)
+	if (slist_close_lent((PyObject *)self) < 0)
 		return NULL;
 	Py_RETURN_NONE;
 }
@@ -574,7 +579,13 @@ static PyObject *slist_get_segment(SListObject *self, void *closure)
 	(void)closure;
 	if (!self->id.name)
 		return closed_error();
-	return ext_segment_of_slist(self);
+	if (self->lend.seg) {
+		Py_INCREF(self->lend.seg);
+		return (PyObject *)self->lend.seg;
+	}
+	self->lend.close = slist_close_lent;
+	return ext_segment_lent((PyObject *)self, &self->lend,
+				self->list ? sealshm_slist_shm(self->list) : NULL, &self->id, self->size);
 }
 
 static PyGetSetDef slist_getset[] = {
