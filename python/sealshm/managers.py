@@ -20,45 +20,21 @@ CPython.  Differences:
   with the default authkey.
 """
 
-import os
-import threading
 from multiprocessing import ProcessError
 
+from . import _keys
 from . import _sealshm
 from . import shared_memory
 
 __all__ = ['SharedMemoryManager']
 
 
-
-
-def _default_authkey():
-    from multiprocessing import current_process
-    return bytes(current_process().authkey)
-
-
 def _authkey(authkey):
     if authkey is None:
-        return _default_authkey()
+        return _keys.default_authkey()
     if isinstance(authkey, str):
         raise TypeError("authkey should be a byte string")
     return bytes(authkey)
-
-
-# Connections this process made to managers only to attach their segments
-# (unpickled SharedMemory and ShareableList objects): kept open, one per
-# address, so the key stays known to the library.  Keyed by pid: a forked
-# child inherits the library's keys with its handles.
-_attach_handles = {}
-_attach_lock = threading.Lock()
-
-
-def _connect_for_attach(address):
-    key = (os.getpid(), address)
-    with _attach_lock:
-        if key in _attach_handles:
-            return
-        _attach_handles[key] = _sealshm.Manager.connect(address, _default_authkey())
 
 
 class SharedMemoryManager:

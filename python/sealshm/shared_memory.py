@@ -26,6 +26,7 @@ take the same arguments and behave the same, with these differences:
 from collections import namedtuple
 import types
 
+from . import _keys
 from . import _sealshm
 
 __all__ = ['SharedMemory', 'ShareableList', 'segments', 'stat', 'SegmentInfo']
@@ -69,8 +70,7 @@ def _manager_socket(socket, manager):
     its trackerd wants the key first.  A child that multiprocessing started
     has its parent's authkey, which managers use by default."""
     if manager and socket is not None:
-        from . import managers
-        managers._connect_for_attach(socket)
+        _keys.connect_for_attach(socket)
     return socket
 
 
