@@ -93,8 +93,9 @@ static const struct refused_range *refused_find(uint32_t cp)
 /* Decode the well-formed UTF-8 sequence at @s (at most @left bytes) into
  * *@ret_cp and return its length, or 0.  Rejects overlong forms,
  * surrogates and code points above U+10FFFF (RFC 3629), so one name has
- * exactly one spelling. */
-static size_t utf8_decode(const unsigned char *s, size_t left, uint32_t *ret_cp)
+ * exactly one spelling.  tools/escape.c decodes alike: the tools see only
+ * the public API. */
+static size_t name_utf8_char(const unsigned char *s, size_t left, uint32_t *ret_cp)
 {
 	uint32_t cp, min;
 	size_t n;
@@ -162,7 +163,7 @@ static enum name_fault name_fault(const char *name, const char **ret_name, uint3
 			i++;
 			continue;
 		}
-		n = utf8_decode(s + i, len - i, &cp);
+		n = name_utf8_char(s + i, len - i, &cp);
 		if (n == 0)
 			return NAME_UTF8;
 		r = refused_find(cp);
