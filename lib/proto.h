@@ -44,6 +44,7 @@ enum {
 	SEALSHM_MSG_AUTH	= 10,	/* c->s, right after HELLO: a manager's auth key */
 	SEALSHM_MSG_SHUTDOWN	= 11,	/* c->s, manager only: unlink everything, exit */
 	SEALSHM_MSG_STATS	= 12,	/* c->s: trackerd's global figures */
+	SEALSHM_MSG_HOLDER	= 13,	/* c->s; reply + 1 fd: a holder id and the liveness segment */
 
 	SEALSHM_MSG_REPLY	= 0x8000,
 };
@@ -132,6 +133,29 @@ struct sealshm_msg_auth {
 	uint8_t key[SEALSHM_PROTO_KEY_MAX];	/* zero past @len */
 };
 _Static_assert(sizeof(struct sealshm_msg_auth) == 16 + 8 + 256, "auth size");
+
+/* HOLDER request (header only, after HELLO, and AUTH where a key is
+ * wanted).  From then on the connection is this process's *holder*: the id
+ * in the reply names it in the lock words of shared objects
+ * (lib/liveness_format.h), and lives exactly as long as the connection.
+ * trackerd sends nothing more on it and reads from it only to see its end;
+ * then it marks the id dead in the liveness segment, bumps its death epoch
+ * and wakes every waiter.  A message that comes anyway ends it.  The
+ * client keeps the connection for its process's life, closes it in a
+ * forked child (which asks for an id of its own) and lets exec close it.
+ *
+ * The reply carries exactly one fd when status is 0: an O_RDONLY memfd,
+ * sealed against writes, growth and shrinking, laid out as
+ * lib/liveness_format.h says.  Offered to every client (a lock is shared
+ * between uids): it tells only which holder ids live and their pids.
+ * -EUSERS when every slot is taken. */
+struct sealshm_msg_holder_reply {
+	struct sealshm_msg_hdr hdr;
+	uint32_t holder;	/* this connection's holder id, never 0 */
+	uint32_t __pad;
+	uint64_t size;		/* bytes of the liveness segment */
+};
+_Static_assert(sizeof(struct sealshm_msg_holder_reply) == 32, "holder reply size");
 
 /* SHUTDOWN request (header only), manager only (-EOPNOTSUPP otherwise):
  * every name is unlinked, the reply (header only) sent, and trackerd exits,
@@ -314,6 +338,7 @@ static inline const struct sealshm_msg_spec *sealshm_proto_request_spec(uint32_t
 		{ SEALSHM_MSG_AUTH,   sizeof(struct sealshm_msg_auth),   0, 0, "auth"   },
 		{ SEALSHM_MSG_SHUTDOWN, sizeof(struct sealshm_msg_hdr),  0, 0, "shutdown" },
 		{ SEALSHM_MSG_STATS,  sizeof(struct sealshm_msg_hdr),    0, 0, "stats"  },
+		{ SEALSHM_MSG_HOLDER, sizeof(struct sealshm_msg_hdr),    0, 0, "holder" },
 	};
 
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)

@@ -470,6 +470,196 @@ SEALSHM_API const char *sealshm_version(void);
  * file that does not exist (then starting one fails with -ENOPKG). */
 SEALSHM_API const char *sealshm_trackerd_path(void);
 
+/* ---------------------------------------------------------------------
+ * Shared synchronisation objects (sealshm_object(3), sealshm_lock(3), ...)
+ *
+ * multiprocessing's Lock, RLock, Semaphore, BoundedSemaphore, Condition,
+ * Event and Barrier, in shared memory, robust to the death of any process,
+ * also between pid namespaces.  Each is a fixed-size struct (layouts in
+ * Documentation/objects.md) that lives in any segment mapped read-write,
+ * at an address aligned to SEALSHM_OBJECT_ALIGN, set up once by its
+ * _init() call; or a segment of its own, created and attached by name
+ * (sealshm_object_create(), sealshm_object_attach()).
+ *
+ * Holders are named by ids that a trackerd gives out (the one @opts of
+ * _init() chooses), never by pids or thread ids; every process using an
+ * object must reach that trackerd.  When a process dies holding a Lock or
+ * an RLock, the next acquirer gets it with -EOWNERDEAD: repair what the
+ * lock guards, then call _consistent(); a release without it makes the
+ * lock -ENOTRECOVERABLE for everyone (POSIX's robust mutex rules).
+ *
+ * Waits take @timeout: NULL waits for ever; else a relative interval, or
+ * with SEALSHM_WAIT_ABSTIME a CLOCK_MONOTONIC deadline.  A wait that a
+ * signal handler interrupts returns -EINTR (retry with what is left).
+ * Errors every call may return: -EINVAL (NULL or misaligned object, bad
+ * flags or timeout), -EBADMSG (no initialised object of that type there,
+ * or one whose state is corrupt), -EROFS (mapped read-only), -ENXIO (the
+ * object's trackerd cannot be reached from here).
+ * --------------------------------------------------------------------- */
+#define SEALSHM_OBJECT_ALIGN	8
+
+struct timespec;	/* <time.h> */
+
+enum sealshm_object_type {
+	SEALSHM_OBJECT_LOCK = 1,
+	SEALSHM_OBJECT_RLOCK = 2,
+	SEALSHM_OBJECT_SEM = 3,		/* Semaphore and BoundedSemaphore */
+	SEALSHM_OBJECT_EVENT = 4,
+	SEALSHM_OBJECT_COND = 5,
+	SEALSHM_OBJECT_BARRIER = 6,
+};
+
+/* Sizes are fixed for the ABI; the contents are documented, not public. */
+struct sealshm_lock    { uint64_t __opaque[4];   };	/* 32 bytes */
+struct sealshm_rlock   { uint64_t __opaque[4];   };	/* 32 bytes */
+struct sealshm_sem     { uint64_t __opaque[32];  };	/* 256 bytes */
+struct sealshm_event   { uint64_t __opaque[4];   };	/* 32 bytes */
+struct sealshm_cond    { uint64_t __opaque[4];   };	/* 32 bytes */
+struct sealshm_barrier { uint64_t __opaque[128]; };	/* 1024 bytes */
+
+/* Wait flags */
+#define SEALSHM_WAIT_ABSTIME	(1u << 0)	/* @timeout is a CLOCK_MONOTONIC deadline */
+/* sealshm_barrier_wait(): the last party to arrive returns at once (its
+ * index is parties - 1) with the others still waiting, runs the barrier's
+ * action, then lets them go with sealshm_barrier_pass() (or breaks the
+ * barrier with sealshm_barrier_abort()). */
+#define SEALSHM_BARRIER_ACTION	(1u << 1)
+
+/* sealshm_sem_init() flags: a dead process's units (acquired, not released)
+ * come back to the semaphore.  Without it, as in CPython, they are lost. */
+#define SEALSHM_SEM_ROBUST	(1u << 0)
+/* Most parties a barrier takes (its table of waiting parties). */
+#define SEALSHM_BARRIER_PARTIES_MAX	240
+
+/* What sealshm_object_create() makes. */
+struct sealshm_object_params {
+	size_t sz;		/* sizeof(struct sealshm_object_params) */
+	uint32_t type;		/* SEALSHM_OBJECT_* */
+	uint32_t flags;		/* SEM: SEALSHM_SEM_ROBUST */
+	uint32_t value;		/* SEM: initial value */
+	uint32_t max;		/* SEM: most value (BoundedSemaphore), 0 = unbounded */
+	uint32_t parties;	/* BARRIER */
+	size_t :0;
+};
+#define sealshm_object_params__last_field parties
+
+/*
+ * A segment of its own holding one object at offset 0 (sealshm_buf()),
+ * set up as @params says; @name, @opts and errors as sealshm_create()
+ * (the segment's size is the object's), and those of the type's _init().
+ */
+SEALSHM_API int sealshm_object_create(const char *name, const struct sealshm_object_params *params,
+				      const struct sealshm_opts *opts, struct sealshm **ret);
+/* Attach the segment @name holding an object of @type (0: any type) at
+ * offset 0.  Errors: those of sealshm_attach(), -EBADMSG (no such object
+ * there), -EROFS (SEALSHM_RDONLY: objects need a writable mapping). */
+SEALSHM_API int sealshm_object_attach(const char *name, uint32_t type,
+				      const struct sealshm_opts *opts, struct sealshm **ret);
+
+/* State flags of struct sealshm_object_info */
+#define SEALSHM_OBJECT_HELD		(1u << 0)	/* LOCK, RLOCK */
+#define SEALSHM_OBJECT_OWNER_DIED	(1u << 1)	/* LOCK, RLOCK: held by an heir, not yet consistent */
+#define SEALSHM_OBJECT_NOTRECOVERABLE	(1u << 2)	/* LOCK, RLOCK */
+#define SEALSHM_OBJECT_SET		(1u << 3)	/* EVENT */
+#define SEALSHM_OBJECT_BROKEN		(1u << 4)	/* BARRIER */
+#define SEALSHM_OBJECT_ROBUST		(1u << 5)	/* SEM: SEALSHM_SEM_ROBUST */
+
+struct sealshm_object_info {
+	size_t sz;		/* sizeof(struct sealshm_object_info) */
+	uint32_t type;		/* SEALSHM_OBJECT_* */
+	uint32_t size;		/* bytes of the object */
+	uint32_t flags;		/* SEALSHM_OBJECT_HELD, ... */
+	uint32_t holder;	/* LOCK, RLOCK: holder id, 0 = none */
+	uint32_t holder_pid;	/* its pid as its trackerd sees it, 0 = none or unknown */
+	uint32_t waiters;	/* sleeping now, as far as the object counts them */
+	uint32_t value;		/* SEM: value; RLOCK: recursion count; BARRIER: n_waiting */
+	uint32_t max;		/* SEM: most value (0 = unbounded); BARRIER: parties */
+	uint64_t instance;	/* its trackerd's liveness instance */
+	size_t :0;
+};
+#define sealshm_object_info__last_field instance
+
+/*
+ * Describe the object at @mem (@len bytes readable there) without
+ * changing it or waiting: for tools and debuggers.  Never reads past
+ * @len.  holder_pid is filled only when this process reaches the
+ * object's trackerd (it never starts one).  Errors: -EBADMSG (no object
+ * there), -EINVAL.
+ */
+SEALSHM_API int sealshm_object_info(const void *mem, size_t len, struct sealshm_object_info *info);
+/* "lock", "rlock", "semaphore", "event", "condition", "barrier", or NULL. */
+SEALSHM_API const char *sealshm_object_type_name(uint32_t type);
+
+/* Lock: multiprocessing.Lock.  acquire: 0, -EBUSY (try), -ETIMEDOUT,
+ * -EINTR, -EOWNERDEAD (acquired: its holder died), -ENOTRECOVERABLE,
+ * -EDEADLK (this process holds it already).  release: -EPERM (not held
+ * by this process). */
+SEALSHM_API int sealshm_lock_init(struct sealshm_lock *lk, const struct sealshm_opts *opts);
+SEALSHM_API int sealshm_lock_acquire(struct sealshm_lock *lk, const struct timespec *timeout,
+				     uint32_t flags);
+SEALSHM_API int sealshm_lock_tryacquire(struct sealshm_lock *lk);
+SEALSHM_API int sealshm_lock_release(struct sealshm_lock *lk);
+SEALSHM_API int sealshm_lock_consistent(struct sealshm_lock *lk);
+
+/* RLock: multiprocessing.RLock, owned by a thread of a process; as Lock,
+ * re-acquired by its owner thread any number of times (up to 2^32 - 1:
+ * -EAGAIN beyond); release by another thread is -EPERM. */
+SEALSHM_API int sealshm_rlock_init(struct sealshm_rlock *rl, const struct sealshm_opts *opts);
+SEALSHM_API int sealshm_rlock_acquire(struct sealshm_rlock *rl, const struct timespec *timeout,
+				      uint32_t flags);
+SEALSHM_API int sealshm_rlock_tryacquire(struct sealshm_rlock *rl);
+SEALSHM_API int sealshm_rlock_release(struct sealshm_rlock *rl);
+SEALSHM_API int sealshm_rlock_consistent(struct sealshm_rlock *rl);
+
+/* Semaphore (@max 0) and BoundedSemaphore (@max >= @value, > 0).
+ * acquire: 0, -EAGAIN (try), -ETIMEDOUT, -EINTR.  release: -EOVERFLOW
+ * (a bounded one at its most, or 2^31 - 1).  value: the value now. */
+SEALSHM_API int sealshm_sem_init(struct sealshm_sem *s, uint32_t value, uint32_t max,
+				 uint32_t flags, const struct sealshm_opts *opts);
+SEALSHM_API int sealshm_sem_acquire(struct sealshm_sem *s, const struct timespec *timeout,
+				    uint32_t flags);
+SEALSHM_API int sealshm_sem_tryacquire(struct sealshm_sem *s);
+SEALSHM_API int sealshm_sem_release(struct sealshm_sem *s);
+SEALSHM_API int sealshm_sem_value(struct sealshm_sem *s, uint32_t *ret);
+
+/* Event: wait returns 0 once set, -ETIMEDOUT, -EINTR; is_set 1 or 0. */
+SEALSHM_API int sealshm_event_init(struct sealshm_event *e, const struct sealshm_opts *opts);
+SEALSHM_API int sealshm_event_set(struct sealshm_event *e);
+SEALSHM_API int sealshm_event_clear(struct sealshm_event *e);
+SEALSHM_API int sealshm_event_is_set(struct sealshm_event *e);
+SEALSHM_API int sealshm_event_wait(struct sealshm_event *e, const struct timespec *timeout,
+				   uint32_t flags);
+
+/* Condition over a Lock or an RLock the caller holds (-EPERM otherwise;
+ * an RLock is released fully and re-acquired to its count).  wait: 0
+ * (notified, or woken spuriously: recheck the predicate), -ETIMEDOUT,
+ * -EINTR, each with the lock held again; -EOWNERDEAD as the lock's
+ * acquire.  notify wakes up to @n waiters. */
+SEALSHM_API int sealshm_cond_init(struct sealshm_cond *c, const struct sealshm_opts *opts);
+SEALSHM_API int sealshm_cond_wait(struct sealshm_cond *c, struct sealshm_lock *lk,
+				  const struct timespec *timeout, uint32_t flags);
+SEALSHM_API int sealshm_cond_wait_rlock(struct sealshm_cond *c, struct sealshm_rlock *rl,
+					const struct timespec *timeout, uint32_t flags);
+SEALSHM_API int sealshm_cond_notify(struct sealshm_cond *c, uint32_t n);
+SEALSHM_API int sealshm_cond_notify_all(struct sealshm_cond *c);
+
+/* Barrier of @parties (1..SEALSHM_BARRIER_PARTIES_MAX).  wait: the
+ * caller's arrival index, 0..parties - 1; -EPIPE (broken: aborted, a
+ * waiting party died or timed out, or reset while waiting: CPython's
+ * BrokenBarrierError), -ETIMEDOUT (and the barrier is broken, as in
+ * CPython), -EINTR.  reset: back to empty and unbroken (waiters get
+ * -EPIPE).  n_waiting, parties: counts; broken: 1 or 0. */
+SEALSHM_API int sealshm_barrier_init(struct sealshm_barrier *b, uint32_t parties,
+				     const struct sealshm_opts *opts);
+SEALSHM_API int sealshm_barrier_wait(struct sealshm_barrier *b, const struct timespec *timeout,
+				     uint32_t flags);
+SEALSHM_API int sealshm_barrier_pass(struct sealshm_barrier *b);
+SEALSHM_API int sealshm_barrier_abort(struct sealshm_barrier *b);
+SEALSHM_API int sealshm_barrier_reset(struct sealshm_barrier *b);
+SEALSHM_API int sealshm_barrier_parties(struct sealshm_barrier *b);
+SEALSHM_API int sealshm_barrier_n_waiting(struct sealshm_barrier *b);
+SEALSHM_API int sealshm_barrier_broken(struct sealshm_barrier *b);
+
 /* For __attribute__((cleanup(sealshm_closep))). */
 static inline void sealshm_closep(struct sealshm **shmp)
 {
