@@ -591,9 +591,9 @@ SEALSHM_API int sealshm_object_info(const void *mem, size_t len, struct sealshm_
 SEALSHM_API const char *sealshm_object_type_name(uint32_t type);
 
 /* Lock: multiprocessing.Lock.  acquire: 0, -EBUSY (try), -ETIMEDOUT,
- * -EINTR, -EOWNERDEAD (acquired: its holder died), -ENOTRECOVERABLE,
- * -EDEADLK (this process holds it already).  release: -EPERM (not held
- * by this process). */
+ * -EINTR, -EOWNERDEAD (acquired: its holder died), -ENOTRECOVERABLE.  A
+ * thread of the holding process waits like any other (as in CPython).
+ * release: -EPERM (not held by this process). */
 SEALSHM_API int sealshm_lock_init(struct sealshm_lock *lk, const struct sealshm_opts *opts);
 SEALSHM_API int sealshm_lock_acquire(struct sealshm_lock *lk, const struct timespec *timeout,
 				     uint32_t flags);
