@@ -7,9 +7,8 @@
  *
  * Every call on an object passes through sealshm__object_enter(), so it
  * must cost a few loads and compares when nothing changed: the header is
- * checked with one 64-bit load, writability with a per-thread cache of
- * pages found writable, and the holder with holder.c's cache of the last
- * instance asked for.
+ * checked with one 64-bit load, writability with a cache of pages found
+ * writable, and the holder with a cache of the last one found.
  */
 #include <limits.h>
 #include <linux/futex.h>
@@ -58,20 +57,34 @@ static inline bool aligned(const void *obj)
 
 /*
  * Pages are tracked in 4 KiB granules: permissions never change inside
- * one (no page is smaller), whatever the page size.  The cache is a small
- * direct-mapped table per thread (no locking, nothing shared between
- * threads), emptied when the library unmaps or remaps a segment
- * (sealshm__unmap_gen, segment.h): the same address may then come back
- * read-only.
+ * one (no page is smaller), whatever the page size.  Permissions belong
+ * to the process, so the cache is the process's: a small direct-mapped
+ * table whose entries each carry the granule and the value of
+ * sealshm__unmap_gen (segment.h) when it was probed, in one 64-bit word
+ * that is loaded and stored whole.  An entry of an older generation
+ * never matches: since then the library unmapped a segment or remapped
+ * one read-only in place, and the address may be read-only now.  No lock,
+ * no thread-local storage, no call on the common path; a forked child's
+ * mappings are its parent's, and so is its cache.
+ *
+ * The slot gives the granule's low bits; the rest must fit in 32 bits
+ * (addresses below 2^52, which covers every user address of a 4-level
+ * page table): above that, every call probes.
  */
 #define GRANULE_SHIFT	12
-#define WCACHE_SLOTS	16
+#define WCACHE_BITS	4
+#define WCACHE_SLOTS	(1u << WCACHE_BITS)
 
-struct wcache {
-	uintptr_t granule[WCACHE_SLOTS];	/* granule number + 1; 0: empty */
-	uint32_t gen;				/* sealshm__unmap_gen when filled */
-};
-static __thread struct wcache wcache;
+static uint64_t wcache[WCACHE_SLOTS];
+
+/* The entry that says granule @g was writable in generation @gen, or 0
+ * when @g cannot be cached. */
+static inline uint64_t wcache_entry(uintptr_t g, uint32_t gen)
+{
+	uint64_t tag = (uint64_t)(g >> WCACHE_BITS) + 1;
+
+	return tag > UINT32_MAX ? 0 : tag << 32 | gen;
+}
 
 /* A futex word nobody waits on: the first address of the probe below. */
 static uint32_t probe_anchor;
@@ -93,43 +106,65 @@ static int probe_writable(uintptr_t addr)
 	return errno == EFAULT ? -EROFS : -errno;
 }
 
-/* The slow path of writable(): the cache of another generation emptied,
- * then each granule [@first, @last] not in it probed at the object's
- * first 4-aligned word there (@a, or the granule's start). */
-static __attribute__((noinline)) int writable_slow(struct wcache *c, uint32_t gen, uintptr_t a,
-						   uintptr_t first, uintptr_t last)
+/* The slow path of writable(): each granule [@first, @last] not in the
+ * cache probed at the object's first 4-aligned word there (@a, or the
+ * granule's start), then entered. */
+static __attribute__((noinline)) int writable_slow(uint32_t gen, uintptr_t a, uintptr_t first,
+						   uintptr_t last)
 {
-	if (c->gen != gen) {
-		memset(c->granule, 0, sizeof(c->granule));
-		c->gen = gen;
-	}
 	for (uintptr_t g = first; g <= last; g++) {
-		uintptr_t *slot = &c->granule[g % WCACHE_SLOTS];
+		uint64_t *slot = &wcache[g % WCACHE_SLOTS], e = wcache_entry(g, gen);
 		int r;
 
-		if (*slot == g + 1)
+		if (e && __atomic_load_n(slot, __ATOMIC_RELAXED) == e)
 			continue;
 		r = probe_writable(g == first ? a : g << GRANULE_SHIFT);
 		if (r < 0)
 			return r;
-		*slot = g + 1;
+		__atomic_store_n(slot, e, __ATOMIC_RELAXED);
 	}
 	return 0;
 }
 
 /* Whether [@obj, @obj + @size) may be written: each 4 KiB granule it
- * spans is probed once per thread. */
+ * spans is probed once per generation. */
 static inline int writable(const void *obj, size_t size)
 {
-	struct wcache *c = &wcache;
 	uintptr_t a = (uintptr_t)obj;
 	uintptr_t first = a >> GRANULE_SHIFT, last = (a + size - 1) >> GRANULE_SHIFT;
+	/* Acquire: an unmap before the bump shows after it. */
 	uint32_t gen = __atomic_load_n(&sealshm__unmap_gen, __ATOMIC_ACQUIRE);
+	uint64_t e = wcache_entry(first, gen);
 
-	if (__builtin_expect(c->gen == gen && first == last &&
-			     c->granule[first % WCACHE_SLOTS] == first + 1, 1))
+	if (__builtin_expect(first == last && e &&
+			     __atomic_load_n(&wcache[first % WCACHE_SLOTS], __ATOMIC_RELAXED) == e, 1))
 		return 0;
-	return writable_slow(c, gen, a, first, last);
+	return writable_slow(gen, a, first, last);
+}
+
+/* --- this process's holder ------------------------------------------------------ */
+
+/* The holder last found, so that the common case costs no call: its
+ * instance never changes, and its id is 0 in a forked child until it has
+ * one of its own (then holder.c is asked). */
+static const struct sealshm__holder *last_holder;
+
+static inline int holder_of(uint64_t instance, const struct sealshm__holder **ret)
+{
+	const struct sealshm__holder *h = __atomic_load_n(&last_holder, __ATOMIC_ACQUIRE);
+	int r;
+
+	if (__builtin_expect(h && h->instance == instance &&
+			     __atomic_load_n(&h->id, __ATOMIC_ACQUIRE) != 0, 1)) {
+		*ret = h;
+		return 0;
+	}
+	r = sealshm__holder_find(instance, &h);
+	if (r < 0)
+		return r;
+	__atomic_store_n(&last_holder, h, __ATOMIC_RELEASE);
+	*ret = h;
+	return 0;
 }
 
 /* --- entering and setting up ------------------------------------------------ */
@@ -150,7 +185,7 @@ int sealshm__object_enter(void *obj, uint32_t type, size_t size,
 	r = writable(obj, size);
 	if (__builtin_expect(r < 0, 0))
 		return r;
-	return sealshm__holder_find(hdr->instance, ret);
+	return holder_of(hdr->instance, ret);
 }
 
 int sealshm__object_init_begin(void *obj, size_t size, const struct sealshm_opts *opts,

@@ -674,12 +674,13 @@ TEST_F_TIMEOUT(lock, owner_death, 60)
 		self->s->ready = 0;
 		ASSERT_LT(0, self->kids[0] = spawn(hold_and_wait, self->s, arg));
 		ASSERT_TRUE(wait_ready(self->s, 1));
-		ASSERT_LT(0, self->kids[1] = fork());
+		self->kids[1] = fork();
 		if (self->kids[1] == 0) {
 			usleep(100000);
 			kill(self->kids[0], SIGKILL);
 			_exit(0);
 		}
+		ASSERT_LT(0, self->kids[1]);
 		EXPECT_EQ(-EOWNERDEAD, ACQ());
 		EXPECT_EQ(0, reap_code(&self->kids[1], 10000));
 		kill9(&self->kids[0]);
