@@ -49,6 +49,14 @@ _Static_assert(offsetof(struct rlock_obj, owner) == 24, "RLock owner offset");
 #define OWNER_DIED	SEALSHM__WORD_OWNER_DIED
 #define HOLDER(w)	SEALSHM__WORD_HOLDER(w)
 
+/* This process's id with @h, read once: 0 only when its connection to
+ * that trackerd ended meanwhile (the trackerd went away). */
+static inline int holder_id(const struct sealshm__holder *h, uint32_t *ret)
+{
+	*ret = __atomic_load_n(&h->id, __ATOMIC_RELAXED);
+	return __builtin_expect(*ret != 0, 1) ? 0 : -ENXIO;
+}
+
 /* --- the lock word ---------------------------------------------------------- */
 
 static inline bool cas_acquire(uint32_t *word, uint32_t *expected, uint32_t desired)
@@ -64,14 +72,14 @@ static inline bool cas_release(uint32_t *word, uint32_t *expected, uint32_t desi
 }
 
 /*
- * Take @word for @h's id: 0, -EOWNERDEAD (taken from a holder that died),
+ * Take @word for holder @id of @h: 0, -EOWNERDEAD (taken from a holder that died),
  * -ENOTRECOVERABLE, -EBUSY (@try, held), -ETIMEDOUT (@deadline_ns, -1:
  * none), -EINTR.
  */
-static int word_take(uint32_t *word, const struct sealshm__holder *h, bool try,
+static int word_take(uint32_t *word, const struct sealshm__holder *h, uint32_t id, bool try,
 		     int64_t deadline_ns)
 {
-	uint32_t id = h->id, waiters = 0;
+	uint32_t waiters = 0;
 
 	for (;;) {
 		/* The epoch before the liveness check: a death after it
@@ -179,9 +187,12 @@ static bool params_none(const struct sealshm_object_params *p)
 
 /* --- Lock ------------------------------------------------------------------- */
 
-static inline int lock_enter(struct sealshm_lock *lk, const struct sealshm__holder **ret)
+static inline int lock_enter(struct sealshm_lock *lk, const struct sealshm__holder **ret,
+			     uint32_t *ret_id)
 {
-	return sealshm__object_enter(lk, SEALSHM_OBJECT_LOCK, sizeof(*lk), ret);
+	int r = sealshm__object_enter(lk, SEALSHM_OBJECT_LOCK, sizeof(*lk), ret);
+
+	return r < 0 ? r : holder_id(*ret, ret_id);
 }
 
 int sealshm_lock_init(struct sealshm_lock *lk, const struct sealshm_opts *opts)
@@ -202,15 +213,15 @@ int sealshm__lock_acquire_until(struct sealshm_lock *lk, int64_t deadline_ns)
 {
 	struct lock_obj *o = (struct lock_obj *)lk;
 	const struct sealshm__holder *h;
-	uint32_t w = 0;
+	uint32_t id, w = 0;
 	int r;
 
-	r = lock_enter(lk, &h);
+	r = lock_enter(lk, &h, &id);
 	if (r < 0)
 		return r;
-	if (cas_acquire(&o->word, &w, h->id))
+	if (cas_acquire(&o->word, &w, id))
 		return 0;
-	return word_take(&o->word, h, false, deadline_ns);
+	return word_take(&o->word, h, id, false, deadline_ns);
 }
 
 int sealshm_lock_acquire(struct sealshm_lock *lk, const struct timespec *timeout, uint32_t flags)
@@ -218,63 +229,65 @@ int sealshm_lock_acquire(struct sealshm_lock *lk, const struct timespec *timeout
 	struct lock_obj *o = (struct lock_obj *)lk;
 	const struct sealshm__holder *h;
 	int64_t deadline;
-	uint32_t w = 0;
+	uint32_t id, w = 0;
 	int r;
 
 	sealshm__return_if_fail(!(flags & ~SEALSHM_WAIT_ABSTIME), -EINVAL);
-	r = lock_enter(lk, &h);
+	r = lock_enter(lk, &h, &id);
 	if (__builtin_expect(r < 0, 0))
 		return sealshm__err(r);
-	if (__builtin_expect(cas_acquire(&o->word, &w, h->id), 1))
+	if (__builtin_expect(cas_acquire(&o->word, &w, id), 1))
 		return 0;
 	/* As pthread_mutex_timedlock(), the timeout is looked at only when
 	 * the lock is not free. */
 	r = sealshm__deadline(timeout, flags, SEALSHM_WAIT_ABSTIME, &deadline);
 	if (r < 0)
 		return sealshm__err(r);
-	return sealshm__err(word_take(&o->word, h, false, deadline));
+	return sealshm__err(word_take(&o->word, h, id, false, deadline));
 }
 
 int sealshm_lock_tryacquire(struct sealshm_lock *lk)
 {
 	struct lock_obj *o = (struct lock_obj *)lk;
 	const struct sealshm__holder *h;
+	uint32_t id;
 	int r;
 
-	r = lock_enter(lk, &h);
+	r = lock_enter(lk, &h, &id);
 	if (r < 0)
 		return sealshm__err(r);
-	return sealshm__err(word_take(&o->word, h, true, -1));
+	return sealshm__err(word_take(&o->word, h, id, true, -1));
 }
 
 int sealshm_lock_release(struct sealshm_lock *lk)
 {
 	struct lock_obj *o = (struct lock_obj *)lk;
 	const struct sealshm__holder *h;
-	uint32_t w;
+	uint32_t id, w;
 	int r;
 
-	r = lock_enter(lk, &h);
+	r = lock_enter(lk, &h, &id);
 	if (__builtin_expect(r < 0, 0))
 		return sealshm__err(r);
-	w = h->id;
+	w = id;
 	if (__builtin_expect(cas_release(&o->word, &w, 0), 1))
 		return 0;
 	/* Any thread of the holding process may release (CPython's Lock is
 	 * a binary semaphore); another process may not. */
-	return sealshm__err(word_give(&o->word, h->id));
+	return sealshm__err(word_give(&o->word, id));
 }
 
 int sealshm_lock_consistent(struct sealshm_lock *lk)
 {
 	struct lock_obj *o = (struct lock_obj *)lk;
 	const struct sealshm__holder *h;
+	uint32_t id;
 	int r;
 
-	r = lock_enter(lk, &h);
+	r = lock_enter(lk, &h, &id);
 	if (r < 0)
 		return sealshm__err(r);
-	return sealshm__err(word_consistent(&o->word, h->id));
+	return sealshm__err(word_consistent(&o->word, id));
 }
 
 static int lock_type_init(void *obj, const struct sealshm_object_params *params,
@@ -344,9 +357,12 @@ static inline uint64_t owner_of(uint32_t id)
 	return (uint64_t)my_tid() << 32 | id;
 }
 
-static inline int rlock_enter(struct sealshm_rlock *rl, const struct sealshm__holder **ret)
+static inline int rlock_enter(struct sealshm_rlock *rl, const struct sealshm__holder **ret,
+			      uint32_t *ret_id)
 {
-	return sealshm__object_enter(rl, SEALSHM_OBJECT_RLOCK, sizeof(*rl), ret);
+	int r = sealshm__object_enter(rl, SEALSHM_OBJECT_RLOCK, sizeof(*rl), ret);
+
+	return r < 0 ? r : holder_id(*ret, ret_id);
 }
 
 /* Whether the calling thread (@me) owns @o: its owner word is ours, which
@@ -375,14 +391,14 @@ static int rlock_give(struct rlock_obj *o, uint32_t id)
 }
 
 /* Take @o (not held by the caller) and set its count. */
-static int rlock_take(struct rlock_obj *o, const struct sealshm__holder *h, uint64_t me,
-		      uint32_t count, bool try, int64_t deadline_ns)
+static int rlock_take(struct rlock_obj *o, const struct sealshm__holder *h, uint32_t id,
+		      uint64_t me, uint32_t count, bool try, int64_t deadline_ns)
 {
 	uint32_t w = 0;
 	int r = 0;
 
-	if (!cas_acquire(&o->word, &w, h->id))
-		r = word_take(&o->word, h, try, deadline_ns);
+	if (!cas_acquire(&o->word, &w, id))
+		r = word_take(&o->word, h, id, try, deadline_ns);
 	if (r == 0 || r == -EOWNERDEAD)
 		rlock_own(o, me, count);
 	return r;
@@ -421,16 +437,16 @@ int sealshm_rlock_acquire(struct sealshm_rlock *rl, const struct timespec *timeo
 	struct rlock_obj *o = (struct rlock_obj *)rl;
 	const struct sealshm__holder *h;
 	int64_t deadline;
-	uint32_t w = 0;
+	uint32_t id, w = 0;
 	uint64_t me;
 	int r;
 
 	sealshm__return_if_fail(!(flags & ~SEALSHM_WAIT_ABSTIME), -EINVAL);
-	r = rlock_enter(rl, &h);
+	r = rlock_enter(rl, &h, &id);
 	if (__builtin_expect(r < 0, 0))
 		return sealshm__err(r);
-	me = owner_of(h->id);
-	if (__builtin_expect(cas_acquire(&o->word, &w, h->id), 1)) {
+	me = owner_of(id);
+	if (__builtin_expect(cas_acquire(&o->word, &w, id), 1)) {
 		rlock_own(o, me, 1);
 		return 0;
 	}
@@ -439,37 +455,38 @@ int sealshm_rlock_acquire(struct sealshm_rlock *rl, const struct timespec *timeo
 	r = sealshm__deadline(timeout, flags, SEALSHM_WAIT_ABSTIME, &deadline);
 	if (r < 0)
 		return sealshm__err(r);
-	return sealshm__err(rlock_take(o, h, me, 1, false, deadline));
+	return sealshm__err(rlock_take(o, h, id, me, 1, false, deadline));
 }
 
 int sealshm_rlock_tryacquire(struct sealshm_rlock *rl)
 {
 	struct rlock_obj *o = (struct rlock_obj *)rl;
 	const struct sealshm__holder *h;
+	uint32_t id;
 	uint64_t me;
 	int r;
 
-	r = rlock_enter(rl, &h);
+	r = rlock_enter(rl, &h, &id);
 	if (r < 0)
 		return sealshm__err(r);
-	me = owner_of(h->id);
+	me = owner_of(id);
 	if (rlock_mine(o, me))
 		return sealshm__err(rlock_recurse(o));
-	return sealshm__err(rlock_take(o, h, me, 1, true, -1));
+	return sealshm__err(rlock_take(o, h, id, me, 1, true, -1));
 }
 
 int sealshm_rlock_release(struct sealshm_rlock *rl)
 {
 	struct rlock_obj *o = (struct rlock_obj *)rl;
 	const struct sealshm__holder *h;
-	uint32_t c;
+	uint32_t id, c;
 	int r;
 
-	r = rlock_enter(rl, &h);
+	r = rlock_enter(rl, &h, &id);
 	if (__builtin_expect(r < 0, 0))
 		return sealshm__err(r);
 	/* Only its owner thread may release it, as CPython's RLock. */
-	if (!rlock_mine(o, owner_of(h->id)))
+	if (!rlock_mine(o, owner_of(id)))
 		return sealshm__err(-EPERM);
 	c = __atomic_load_n(&o->count, __ATOMIC_RELAXED);
 	if (c == 0)
@@ -478,39 +495,40 @@ int sealshm_rlock_release(struct sealshm_rlock *rl)
 		__atomic_store_n(&o->count, c - 1, __ATOMIC_RELAXED);
 		return 0;
 	}
-	return sealshm__err(rlock_give(o, h->id));
+	return sealshm__err(rlock_give(o, id));
 }
 
 int sealshm_rlock_consistent(struct sealshm_rlock *rl)
 {
 	struct rlock_obj *o = (struct rlock_obj *)rl;
 	const struct sealshm__holder *h;
+	uint32_t id;
 	int r;
 
-	r = rlock_enter(rl, &h);
+	r = rlock_enter(rl, &h, &id);
 	if (r < 0)
 		return sealshm__err(r);
-	if (!rlock_mine(o, owner_of(h->id)))
+	if (!rlock_mine(o, owner_of(id)))
 		return sealshm__err(-EINVAL);
-	return sealshm__err(word_consistent(&o->word, h->id));
+	return sealshm__err(word_consistent(&o->word, id));
 }
 
 int sealshm__rlock_release_all(struct sealshm_rlock *rl, uint32_t *ret_count)
 {
 	struct rlock_obj *o = (struct rlock_obj *)rl;
 	const struct sealshm__holder *h;
-	uint32_t c;
+	uint32_t id, c;
 	int r;
 
-	r = rlock_enter(rl, &h);
+	r = rlock_enter(rl, &h, &id);
 	if (r < 0)
 		return r;
-	if (!rlock_mine(o, owner_of(h->id)))
+	if (!rlock_mine(o, owner_of(id)))
 		return -EPERM;
 	c = __atomic_load_n(&o->count, __ATOMIC_RELAXED);
 	if (c == 0)
 		return -EBADMSG;
-	r = rlock_give(o, h->id);
+	r = rlock_give(o, id);
 	if (r < 0)
 		return r;
 	*ret_count = c;
@@ -521,18 +539,19 @@ int sealshm__rlock_acquire_count(struct sealshm_rlock *rl, uint32_t count, int64
 {
 	struct rlock_obj *o = (struct rlock_obj *)rl;
 	const struct sealshm__holder *h;
+	uint32_t id;
 	uint64_t me;
 	int r;
 
 	if (count == 0)
 		return -EINVAL;
-	r = rlock_enter(rl, &h);
+	r = rlock_enter(rl, &h, &id);
 	if (r < 0)
 		return r;
-	me = owner_of(h->id);
+	me = owner_of(id);
 	if (rlock_mine(o, me))
 		return -EINVAL;
-	return rlock_take(o, h, me, count, false, deadline_ns);
+	return rlock_take(o, h, id, me, count, false, deadline_ns);
 }
 
 static int rlock_type_init(void *obj, const struct sealshm_object_params *params,
