@@ -117,7 +117,30 @@ int sealshm_object_attach(const char *name, uint32_t type, const struct sealshm_
 	return 0;
 }
 
-int sealshm_object_info(const void *mem, size_t len, struct sealshm_object_info *info)
+/*
+ * This process's holder for @instance, to name holders' pids with: one it
+ * has, or else the one of the trackerd @opts chooses if that is the
+ * object's, never starting a trackerd; NULL when neither.
+ */
+static const struct sealshm__holder *info_holder(uint64_t instance,
+						 const struct sealshm_opts *opts)
+{
+	const struct sealshm__holder *h = sealshm__holder_lookup(instance);
+	struct sealshm_opts o = {
+		.sz = sizeof(o),
+		.flags = OPTS_GET(opts, flags, 0) | SEALSHM_NO_AUTOSTART,
+		.socket = OPTS_GET(opts, socket, NULL),
+	};
+
+	if (h)
+		return h;
+	if (sealshm__holder_get(&o, &h) < 0 || h->instance != instance)
+		return NULL;
+	return h;
+}
+
+int sealshm_object_info(const void *mem, size_t len, const struct sealshm_opts *opts,
+			struct sealshm_object_info *info)
 {
 	struct sealshm_object_info out = { .sz = sizeof(out) };
 	const struct sealshm__object_hdr *hdr = mem;
@@ -127,6 +150,7 @@ int sealshm_object_info(const void *mem, size_t len, struct sealshm_object_info 
 	int r;
 
 	sealshm__return_if_fail(info && info->sz >= sizeof(info->sz), -EINVAL);
+	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
 	r = sealshm__object_check(mem, len, &type, &size);
 	if (r < 0)
 		return sealshm__err(r);
@@ -136,7 +160,7 @@ int sealshm_object_info(const void *mem, size_t len, struct sealshm_object_info 
 	out.type = type;
 	out.size = (uint32_t)size;
 	out.instance = hdr->instance;
-	t->info(mem, sealshm__holder_lookup(hdr->instance), &out);
+	t->info(mem, info_holder(hdr->instance, opts), &out);
 
 	/* As much as the caller's struct holds; what this library does not
 	 * know of a newer one is zero. */

@@ -213,7 +213,7 @@ TEST_F(lock, lock_uncontended)
 	const struct sealshm__holder *h;
 
 	ASSERT_EQ(0, sealshm__holder_get(NULL, &h));
-	ASSERT_EQ(0, sealshm_object_info(lk, sizeof(*lk), &info));
+	ASSERT_EQ(0, sealshm_object_info(lk, sizeof(*lk), NULL, &info));
 	EXPECT_EQ(SEALSHM_OBJECT_LOCK, info.type);
 	EXPECT_EQ(sizeof(*lk), info.size);
 	EXPECT_EQ(0u, info.flags);
@@ -221,7 +221,7 @@ TEST_F(lock, lock_uncontended)
 	EXPECT_EQ(h->instance, info.instance);
 
 	EXPECT_EQ(0, sealshm_lock_acquire(lk, NULL, 0));
-	ASSERT_EQ(0, sealshm_object_info(lk, sizeof(*lk), &info));
+	ASSERT_EQ(0, sealshm_object_info(lk, sizeof(*lk), NULL, &info));
 	EXPECT_EQ(SEALSHM_OBJECT_HELD, info.flags);
 	EXPECT_EQ(h->id, info.holder);
 	EXPECT_EQ((uint32_t)getpid(), info.holder_pid);
@@ -241,7 +241,7 @@ TEST_F(lock, lock_uncontended)
 			break;
 		}
 	}
-	ASSERT_EQ(0, sealshm_object_info(lk, sizeof(*lk), &info));
+	ASSERT_EQ(0, sealshm_object_info(lk, sizeof(*lk), NULL, &info));
 	EXPECT_EQ(0u, info.flags);
 }
 
@@ -254,18 +254,18 @@ TEST_F(lock, rlock_uncontended)
 	EXPECT_EQ(0, sealshm_rlock_acquire(rl, NULL, 0));
 	EXPECT_EQ(0, sealshm_rlock_acquire(rl, NULL, 0));
 	EXPECT_EQ(0, sealshm_rlock_tryacquire(rl));
-	ASSERT_EQ(0, sealshm_object_info(rl, sizeof(*rl), &info));
+	ASSERT_EQ(0, sealshm_object_info(rl, sizeof(*rl), NULL, &info));
 	EXPECT_EQ(SEALSHM_OBJECT_RLOCK, info.type);
 	EXPECT_EQ(SEALSHM_OBJECT_HELD, info.flags);
 	EXPECT_EQ(3u, info.value);
 	EXPECT_EQ((uint32_t)getpid(), info.holder_pid);
 	EXPECT_EQ(0, sealshm_rlock_release(rl));
 	EXPECT_EQ(0, sealshm_rlock_release(rl));
-	ASSERT_EQ(0, sealshm_object_info(rl, sizeof(*rl), &info));
+	ASSERT_EQ(0, sealshm_object_info(rl, sizeof(*rl), NULL, &info));
 	EXPECT_EQ(1u, info.value);
 	EXPECT_EQ(0, sealshm_rlock_release(rl));
 	EXPECT_EQ(-EPERM, sealshm_rlock_release(rl));
-	ASSERT_EQ(0, sealshm_object_info(rl, sizeof(*rl), &info));
+	ASSERT_EQ(0, sealshm_object_info(rl, sizeof(*rl), NULL, &info));
 	EXPECT_EQ(0u, info.flags);
 	EXPECT_EQ(0u, info.value);
 }
@@ -663,7 +663,7 @@ TEST_F_TIMEOUT(lock, owner_death, 60)
 			}
 			usleep(5000);
 		}
-		ASSERT_EQ(0, sealshm_object_info(obj, 32, &info));
+		ASSERT_EQ(0, sealshm_object_info(obj, 32, NULL, &info));
 		EXPECT_EQ(SEALSHM_OBJECT_HELD | SEALSHM_OBJECT_OWNER_DIED, info.flags);
 		EXPECT_EQ((uint32_t)getpid(), info.holder_pid);
 		if (kind) {
@@ -700,7 +700,7 @@ TEST_F_TIMEOUT(lock, owner_death, 60)
 		EXPECT_EQ(-ENOTRECOVERABLE, TRY());
 		EXPECT_EQ(-EPERM, REL());
 		EXPECT_EQ(-EINVAL, CONS());
-		ASSERT_EQ(0, sealshm_object_info(obj, 32, &info));
+		ASSERT_EQ(0, sealshm_object_info(obj, 32, NULL, &info));
 		EXPECT_EQ(SEALSHM_OBJECT_NOTRECOVERABLE, info.flags);
 		EXPECT_EQ(0u, info.holder);
 
@@ -974,7 +974,7 @@ TEST_F_TIMEOUT(lock, pid_namespaces, 120)
 		ASSERT_TRUE(wait_ready(self->s, 1));
 		ASSERT_LT(0, slots->inner[0]);
 		/* trackerd names the holder by its pid in trackerd's namespace. */
-		ASSERT_EQ(0, sealshm_object_info(obj, 32, &info));
+		ASSERT_EQ(0, sealshm_object_info(obj, 32, NULL, &info));
 		EXPECT_EQ((uint32_t)slots->inner[0], info.holder_pid);
 		EXPECT_EQ(-EBUSY, kind ? sealshm_rlock_tryacquire(&self->s->rlock)
 				       : sealshm_lock_tryacquire(&self->s->lock));
@@ -1123,19 +1123,19 @@ TEST_F(lock, bad_objects)
 	EXPECT_ALL_CALLS(-EINVAL, NULL, NULL);
 	EXPECT_EQ(-EINVAL, sealshm_lock_init(NULL, NULL));
 	EXPECT_EQ(-EINVAL, sealshm_rlock_init(NULL, NULL));
-	EXPECT_EQ(-EINVAL, sealshm_object_info(NULL, 32, &info));
-	EXPECT_EQ(-EINVAL, sealshm_object_info(&self->s->lock, 32, NULL));
+	EXPECT_EQ(-EINVAL, sealshm_object_info(NULL, 32, NULL, &info));
+	EXPECT_EQ(-EINVAL, sealshm_object_info(&self->s->lock, 32, NULL, NULL));
 
 	/* Misaligned. */
 	memset(mem, 0, sizeof(mem));
 	EXPECT_EQ(-EINVAL, sealshm_lock_init((void *)((char *)mem + 4), NULL));
 	EXPECT_EQ(-EINVAL, sealshm_rlock_init((void *)((char *)mem + 4), NULL));
 	EXPECT_ALL_CALLS(-EINVAL, (void *)((char *)mem + 4), (void *)((char *)mem + 4));
-	EXPECT_EQ(-EINVAL, sealshm_object_info((char *)mem + 4, 32, &info));
+	EXPECT_EQ(-EINVAL, sealshm_object_info((char *)mem + 4, 32, NULL, &info));
 
 	/* Zeroed memory. */
 	EXPECT_ALL_CALLS(-EBADMSG, (void *)mem, (void *)mem);
-	EXPECT_EQ(-EBADMSG, sealshm_object_info(mem, sizeof(mem), &info));
+	EXPECT_EQ(-EBADMSG, sealshm_object_info(mem, sizeof(mem), NULL, &info));
 
 	/* An RLock passed as a Lock, and the other way round. */
 	EXPECT_EQ(-EBADMSG, sealshm_lock_acquire((void *)&self->s->rlock, NULL, 0));
@@ -1155,20 +1155,21 @@ TEST_F(lock, bad_objects)
 		EXPECT_EQ(-EBADMSG, sealshm_lock_acquire(copy, NULL, 0)) {
 			TH_LOG("field %d", field);
 		}
-		EXPECT_EQ(-EBADMSG, sealshm_object_info(mem, sizeof(mem), &info)) {
+		EXPECT_EQ(-EBADMSG, sealshm_object_info(mem, sizeof(mem), NULL, &info)) {
 			TH_LOG("field %d", field);
 		}
 	}
 	memcpy(mem, &self->s->lock, sizeof(self->s->lock));
-	EXPECT_EQ(0, sealshm_object_info(mem, 32, &info));
-	EXPECT_EQ(-EBADMSG, sealshm_object_info(mem, 31, &info));
-	EXPECT_EQ(-EBADMSG, sealshm_object_info(mem, 8, &info));
+	EXPECT_EQ(0, sealshm_object_info(mem, 32, NULL, &info));
+	EXPECT_EQ(-EBADMSG, sealshm_object_info(mem, 31, NULL, &info));
+	EXPECT_EQ(-EBADMSG, sealshm_object_info(mem, 8, NULL, &info));
 
 	/* Bad opts. */
 	{
 		struct sealshm_opts o = { .sz = 3 };
 
 		EXPECT_EQ(-EINVAL, sealshm_lock_init(copy, &o));
+		EXPECT_EQ(-EINVAL, sealshm_object_info(copy, 32, &o, &info));
 	}
 }
 
@@ -1185,7 +1186,7 @@ TEST_F(lock, unreachable_trackerd)
 	EXPECT_EQ(ENXIO, errno);
 	EXPECT_EQ(-ENXIO, sealshm_lock_tryacquire((void *)mem));
 	/* info still describes it, without a holder's pid. */
-	EXPECT_EQ(0, sealshm_object_info(mem, sizeof(mem), &info));
+	EXPECT_EQ(0, sealshm_object_info(mem, sizeof(mem), NULL, &info));
 	EXPECT_EQ(SEALSHM_OBJECT_LOCK, info.type);
 	EXPECT_EQ(mem[1], info.instance);
 }
@@ -1208,6 +1209,13 @@ TEST_F(lock, read_only_mapping)
 	ASSERT_EQ(0, sealshm_attach(name, &ro, &r1));
 	s = sealshm_buf(r1);
 	EXPECT_ALL_CALLS(-EROFS, &s->lock, &s->rlock);
+	/* Read-only is enough to be described. */
+	{
+		struct sealshm_object_info info = { .sz = sizeof(info) };
+
+		EXPECT_EQ(0, sealshm_object_info(&s->rlock, 32, NULL, &info));
+		EXPECT_EQ(SEALSHM_OBJECT_RLOCK, info.type);
+	}
 	EXPECT_EQ(-EROFS, sealshm_lock_init(&s->lock, NULL));
 	EXPECT_EQ(-EROFS, sealshm_rlock_init(&s->rlock, NULL));
 	sealshm_close(r1);
@@ -1259,7 +1267,7 @@ TEST_F(lock, object_create_attach_info)
 	EXPECT_EQ(-EEXIST, sealshm_object_create(ln, &lp, NULL, &b));
 	ASSERT_EQ(0, sealshm_object_attach(ln, SEALSHM_OBJECT_LOCK, NULL, &b));
 	EXPECT_EQ(0, sealshm_lock_acquire(sealshm_buf(b), NULL, 0));
-	ASSERT_EQ(0, sealshm_object_info(sealshm_buf(a), sealshm_size(a), &info));
+	ASSERT_EQ(0, sealshm_object_info(sealshm_buf(a), sealshm_size(a), NULL, &info));
 	EXPECT_EQ(SEALSHM_OBJECT_LOCK, info.type);
 	EXPECT_EQ(SEALSHM_OBJECT_HELD, info.flags);
 	EXPECT_EQ((uint32_t)getpid(), info.holder_pid);
@@ -1282,12 +1290,12 @@ TEST_F(lock, object_create_attach_info)
 	EXPECT_EQ(0, sealshm_rlock_acquire(sealshm_buf(c), NULL, 0));
 	memset(&info, 0xff, sizeof(info));
 	info.sz = offsetof(struct sealshm_object_info, holder);
-	ASSERT_EQ(0, sealshm_object_info(sealshm_buf(c), sealshm_size(c), &info));
+	ASSERT_EQ(0, sealshm_object_info(sealshm_buf(c), sealshm_size(c), NULL, &info));
 	EXPECT_EQ(SEALSHM_OBJECT_RLOCK, info.type);
 	EXPECT_EQ(SEALSHM_OBJECT_HELD, info.flags);
 	EXPECT_EQ(0xffffffffu, info.holder);	/* past sz: untouched */
 	info.sz = sizeof(info);
-	ASSERT_EQ(0, sealshm_object_info(sealshm_buf(c), sealshm_size(c), &info));
+	ASSERT_EQ(0, sealshm_object_info(sealshm_buf(c), sealshm_size(c), NULL, &info));
 	EXPECT_EQ(2u, info.value);
 	EXPECT_EQ(0, sealshm_rlock_release(sealshm_buf(c)));
 	EXPECT_EQ(0, sealshm_rlock_release(sealshm_buf(c)));
