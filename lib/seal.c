@@ -79,6 +79,7 @@ static int map_read_only(int fd, void *addr, size_t size, bool private)
 	if (p == MAP_FAILED)
 		return -errno;
 	assert(p == addr);
+	sealshm__unmap_note();
 	return rofd >= 0 ? 0 : 1;	/* 1: the mapping is private */
 }
 

@@ -34,12 +34,16 @@ struct sealshm {
 	char name[SEALSHM_NAME_MAX + 1];
 };
 
+uint32_t sealshm__unmap_gen;
+
 int sealshm_close(struct sealshm *shm)
 {
 	if (!shm)
 		return 0;
-	if (shm->addr)
+	if (shm->addr) {
 		(void)munmap(shm->addr, shm->size);
+		sealshm__unmap_note();
+	}
 	safe_close(shm->fd);
 	free(shm->socket);
 	free(shm);
