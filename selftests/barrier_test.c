@@ -651,4 +651,50 @@ TEST_F(barrier, guard_holder_dies)
 	EXPECT_EQ(0, sealshm_lock_release(&s->lk));
 }
 
+/* As an object of its own (sealshm_object_create()) and described by
+ * sealshm_object_info(): parties, n_waiting, waiters, BROKEN. */
+TEST_F(barrier, object_and_info)
+{
+	SEALSHM_OPTS(sealshm_object_params, p, .type = SEALSHM_OBJECT_BARRIER, .parties = 0);
+	struct sealshm_object_info info = { .sz = sizeof(info) };
+	struct sealshm_barrier *b;
+	struct sealshm *shm = NULL;
+
+	EXPECT_EQ(-EINVAL, sealshm_object_create(NULL, &p, NULL, &shm));
+	p.parties = SEALSHM_BARRIER_PARTIES_MAX + 1;
+	EXPECT_EQ(-EINVAL, sealshm_object_create(NULL, &p, NULL, &shm));
+	p.parties = 3;
+	ASSERT_EQ(0, sealshm_object_create(NULL, &p, NULL, &shm));
+	b = sealshm_buf(shm);
+	EXPECT_STREQ("barrier", sealshm_object_type_name(SEALSHM_OBJECT_BARRIER));
+	EXPECT_EQ(3, sealshm_barrier_parties(b));
+	ASSERT_EQ(0, sealshm_object_info(b, sizeof(*b), &info));
+	EXPECT_EQ(SEALSHM_OBJECT_BARRIER, info.type);
+	EXPECT_EQ(sizeof(*b), info.size);
+	EXPECT_EQ(3, info.max);
+	EXPECT_EQ(0, info.value);
+	EXPECT_EQ(0, info.flags & SEALSHM_OBJECT_BROKEN);
+
+	/* A waiter in it. */
+	self->pids[0] = fork();
+	ASSERT_LE(0, self->pids[0]);
+	if (self->pids[0] == 0) {
+		struct timespec t = ms_ts(10000);
+
+		_exit(sealshm_barrier_wait(b, &t, 0) == -EPIPE ? 0 : 1);
+	}
+	ASSERT_TRUE(wait_n_waiting(b, 1, 10000));
+	ASSERT_EQ(0, sealshm_object_info(b, sizeof(*b), &info));
+	EXPECT_EQ(1, info.value);
+	EXPECT_EQ(1, info.waiters);
+	EXPECT_EQ(0, sealshm_barrier_abort(b));
+	EXPECT_EQ(1, reap_all(self->pids, 1, 10000));
+	ASSERT_EQ(0, sealshm_object_info(b, sizeof(*b), &info));
+	EXPECT_EQ(SEALSHM_OBJECT_BROKEN, info.flags & SEALSHM_OBJECT_BROKEN);
+	EXPECT_EQ(0, info.value);
+	EXPECT_EQ(0, sealshm_barrier_reset(b));
+	EXPECT_EQ(0, sealshm_unlink(shm));
+	sealshm_close(shm);
+}
+
 TEST_HARNESS_MAIN

@@ -611,4 +611,52 @@ TEST_F(cond, notifier_dies_before_wake)
 	EXPECT_EQ(1, reap_all(self->pids, 1, 10000));
 }
 
+/* As an object of its own (sealshm_object_create()) and described by
+ * sealshm_object_info(): the waiters it counts. */
+TEST_F(cond, object_and_info)
+{
+	SEALSHM_OPTS(sealshm_object_params, p, .type = SEALSHM_OBJECT_COND, .parties = 2);
+	struct sealshm_object_info info = { .sz = sizeof(info) };
+	struct sealshm *shm = NULL;
+	struct sealshm_cond *c;
+
+	EXPECT_EQ(-EINVAL, sealshm_object_create(NULL, &p, NULL, &shm));
+	p.parties = 0;
+	ASSERT_EQ(0, sealshm_object_create(NULL, &p, NULL, &shm));
+	c = sealshm_buf(shm);
+	EXPECT_STREQ("condition", sealshm_object_type_name(SEALSHM_OBJECT_COND));
+	ASSERT_EQ(0, sealshm_object_info(c, sizeof(*c), &info));
+	EXPECT_EQ(SEALSHM_OBJECT_COND, info.type);
+	EXPECT_EQ(sizeof(*c), info.size);
+	EXPECT_EQ(0, info.waiters);
+	EXPECT_EQ(0, sealshm_cond_notify_all(c));
+
+	/* One waiter, counted while it waits. */
+	self->s->ready = self->s->woken = 0;
+	self->s->stop = 1;
+	self->pids[0] = fork();
+	ASSERT_LE(0, self->pids[0]);
+	if (self->pids[0] == 0) {
+		struct shared *s = self->s;
+		int r;
+
+		if (lock_take(s) < 0)
+			_exit(1);
+		s->ready = 1;
+		r = wait_c(s, c, 10000);
+		s->woken = 1;
+		_exit(sealshm_lock_release(&s->lk) == 0 && r == 0 ? 0 : 2);
+	}
+	ASSERT_TRUE(locked_wait_for(self->s, &self->s->ready, 1, 10000));
+	ASSERT_EQ(0, helper_wait_futex_sleepers(self->pids, 1, 10000));
+	ASSERT_EQ(0, sealshm_object_info(c, sizeof(*c), &info));
+	EXPECT_EQ(1, info.waiters);
+	EXPECT_EQ(0, sealshm_cond_notify(c, 1));
+	EXPECT_EQ(1, reap_all(self->pids, 1, 10000));
+	ASSERT_EQ(0, sealshm_object_info(c, sizeof(*c), &info));
+	EXPECT_EQ(0, info.waiters);
+	EXPECT_EQ(0, sealshm_unlink(shm));
+	sealshm_close(shm);
+}
+
 TEST_HARNESS_MAIN
