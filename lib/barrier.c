@@ -411,6 +411,11 @@ static int arrive(struct bctx *x, uint32_t flags, uint32_t *ret_gen, bool *ret_l
 		r = guard_lock(x);
 		if (r < 0)
 			return r;
+		/* The last one first looks for parties that died waiting: it
+		 * must not pass a generation one of them can never leave
+		 * (its death may not have woken anyone yet). */
+		if (ld(&b->count) + 1 == ld(&b->parties))
+			tidy(x);
 		w = ld(&b->word);
 		c = ld(&b->count);
 		parties = ld(&b->parties);

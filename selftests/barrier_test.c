@@ -20,6 +20,7 @@
 #include "kselftest_harness.h"
 
 #include "helpers.h"
+#include "holder.h"
 
 #define NPROC		6
 #define ROUNDS		300
@@ -457,7 +458,20 @@ static int loop_child(void *arg, int i)
  * entries: a removal only ever takes a dead one out, and breaks it). */
 static bool inside(struct sealshm_barrier *b, uint32_t id)
 {
-	uint32_t count = __atomic_load_n(bar_word(b, BAR_COUNT_OFF), __ATOMIC_ACQUIRE);
+	uint64_t instance = *(uint64_t *)((char *)b + 8), end = helper_now_ms() + 10000;
+	const struct sealshm__holder *h;
+	uint32_t count, g;
+
+	/* Once its death shows and the guard is free, nothing can pass the
+	 * generation it waited in (the last arriver looks for the dead). */
+	if (sealshm__holder_find(instance, &h) < 0)
+		return false;
+	while (sealshm__holder_alive(h, id) && helper_now_ms() < end)
+		helper_sleep_ms(1);
+	do {
+		g = __atomic_load_n(bar_word(b, BAR_GUARD_OFF), __ATOMIC_ACQUIRE) & 0x3fffffff;
+	} while (g && g != id && sealshm__holder_alive(h, g) && helper_now_ms() < end);
+	count = __atomic_load_n(bar_word(b, BAR_COUNT_OFF), __ATOMIC_ACQUIRE);
 
 	if ((__atomic_load_n(bar_word(b, BAR_GUARD_OFF), __ATOMIC_ACQUIRE) & 0x3fffffff) == id)
 		return true;
