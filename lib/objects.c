@@ -6,6 +6,8 @@
  * file (lock.c, ...) sets its objects up and describes them through its
  * struct sealshm__type (object.h); this file knows none of their layouts.
  */
+#include "barrier.h"
+#include "cond.h"
 #include "internal.h"
 #include "lock.h"
 #include "object.h"
@@ -16,12 +18,12 @@
  * To add when their files land (one row each, and their header above):
  *   [SEALSHM_OBJECT_SEM]     = &sealshm__sem_type      (sem.h)
  *   [SEALSHM_OBJECT_EVENT]   = &sealshm__event_type    (event.h)
- *   [SEALSHM_OBJECT_COND]    = &sealshm__cond_type     (cond.h)
- *   [SEALSHM_OBJECT_BARRIER] = &sealshm__barrier_type  (barrier.h)
  */
 static const struct sealshm__type *const types[] = {
 	[SEALSHM_OBJECT_LOCK] = &sealshm__lock_type,
 	[SEALSHM_OBJECT_RLOCK] = &sealshm__rlock_type,
+	[SEALSHM_OBJECT_COND] = &sealshm__cond_type,
+	[SEALSHM_OBJECT_BARRIER] = &sealshm__barrier_type,
 };
 
 static const struct sealshm__type *type_of(uint32_t type)
