@@ -513,10 +513,12 @@ int sealshm_sem_value(struct sealshm_sem *sem, uint32_t *ret)
 	if (robust(s)) {
 		uint32_t epoch = sealshm__holder_epoch(h), g = LOAD(&s->guard);
 
-		/* A death since the last look, or a guard left by the dead:
-		 * repair first, so the value counts the units that came back. */
+		/* A death since the last look, a guard left by the dead, or
+		 * an intent record nobody works on: repair first, so the
+		 * value counts the units that came back. */
 		if (LOAD(&s->epoch) != epoch ||
-		    (g != 0 && !sealshm__holder_alive(h, SEALSHM__WORD_HOLDER(g)))) {
+		    (g != 0 ? !sealshm__holder_alive(h, SEALSHM__WORD_HOLDER(g))
+			    : LOAD(&s->intent_op) != SEALSHM__SEM_OP_NONE)) {
 			r = guard_take_always(s, h);
 			if (r < 0)
 				return sealshm__err(r);
