@@ -126,7 +126,7 @@ static bool wait_waiters(struct sealshm_event *e, uint32_t n, unsigned int ms)
 	uint64_t end = helper_now_ms() + ms;
 
 	for (;;) {
-		if (sealshm_object_info(e, sizeof(*e), &info) < 0)
+		if (sealshm_object_info(e, sizeof(*e), NULL, &info) < 0)
 			return false;
 		if (info.waiters >= n)
 			return true;
@@ -174,7 +174,7 @@ TEST_F(event, set_clear_is_set)
 
 	ASSERT_EQ(0, sealshm__holder_get(NULL, &h));
 	EXPECT_EQ(0, sealshm_event_is_set(e));
-	ASSERT_EQ(0, sealshm_object_info(e, sizeof(*e), &info));
+	ASSERT_EQ(0, sealshm_object_info(e, sizeof(*e), NULL, &info));
 	EXPECT_EQ(SEALSHM_OBJECT_EVENT, info.type);
 	EXPECT_EQ(sizeof(*e), info.size);
 	EXPECT_EQ(0u, info.flags);
@@ -187,7 +187,7 @@ TEST_F(event, set_clear_is_set)
 	EXPECT_EQ(1, sealshm_event_is_set(e));
 	EXPECT_EQ(0, sealshm_event_set(e));
 	EXPECT_EQ(1, sealshm_event_is_set(e));
-	ASSERT_EQ(0, sealshm_object_info(e, sizeof(*e), &info));
+	ASSERT_EQ(0, sealshm_object_info(e, sizeof(*e), NULL, &info));
 	EXPECT_EQ(SEALSHM_OBJECT_SET, info.flags);
 	/* Set: every wait returns at once, whatever its timeout. */
 	EXPECT_EQ(0, sealshm_event_wait(e, &t, 0));
@@ -197,7 +197,7 @@ TEST_F(event, set_clear_is_set)
 	EXPECT_EQ(0, sealshm_event_is_set(e));
 	EXPECT_EQ(0, sealshm_event_clear(e));
 	EXPECT_EQ(-ETIMEDOUT, sealshm_event_wait(e, &t, 0));
-	ASSERT_EQ(0, sealshm_object_info(e, sizeof(*e), &info));
+	ASSERT_EQ(0, sealshm_object_info(e, sizeof(*e), NULL, &info));
 	EXPECT_EQ(0u, info.flags);
 	EXPECT_EQ(0u, info.waiters);
 
@@ -231,7 +231,7 @@ TEST_F_TIMEOUT(event, set_wakes_every_waiter, 60)
 	for (int i = 0; i < WAITERS; i++)
 		EXPECT_EQ(0, reap_code(&self->kids[i], 10000));
 	EXPECT_EQ((uint32_t)WAITERS, s->woke);
-	ASSERT_EQ(0, sealshm_object_info(&s->ev, sizeof(s->ev), &info));
+	ASSERT_EQ(0, sealshm_object_info(&s->ev, sizeof(s->ev), NULL, &info));
 	EXPECT_EQ(0u, info.waiters);
 	EXPECT_EQ(SEALSHM_OBJECT_SET, info.flags);
 
@@ -247,7 +247,7 @@ TEST_F_TIMEOUT(event, set_wakes_every_waiter, 60)
 		ASSERT_LT(0, self->kids[i] = spawn(waiter, s, 200));
 	for (int i = 0; i < WAITERS; i++)
 		EXPECT_EQ(code_of(-ETIMEDOUT), reap_code(&self->kids[i], 10000));
-	ASSERT_EQ(0, sealshm_object_info(&s->ev, sizeof(s->ev), &info));
+	ASSERT_EQ(0, sealshm_object_info(&s->ev, sizeof(s->ev), NULL, &info));
 	EXPECT_EQ(0u, info.waiters);
 }
 
@@ -343,7 +343,7 @@ TEST_F_TIMEOUT(event, signal_interrupts_wait, 60)
 	EXPECT_EQ(-EINTR, r);
 	EXPECT_EQ(EINTR, errno);
 	EXPECT_GT(10000000000LL, mono_ns() - t0);
-	ASSERT_EQ(0, sealshm_object_info(&self->s->ev, sizeof(self->s->ev), &info));
+	ASSERT_EQ(0, sealshm_object_info(&self->s->ev, sizeof(self->s->ev), NULL, &info));
 	EXPECT_EQ(0u, info.waiters);
 	EXPECT_EQ(0, sealshm_event_is_set(&self->s->ev));
 }
@@ -484,7 +484,7 @@ TEST_F(event, bad_objects)
 
 	memset(mem, 0, sizeof(mem));
 	EXPECT_ALL_CALLS(-EBADMSG, (struct sealshm_event *)(void *)mem);
-	EXPECT_EQ(-EBADMSG, sealshm_object_info(mem, sizeof(mem), &info));
+	EXPECT_EQ(-EBADMSG, sealshm_object_info(mem, sizeof(mem), NULL, &info));
 
 	/* A semaphore is no event. */
 	ASSERT_EQ(0, sealshm_sem_init(&self->s->not_an_event, 0, 0, 0, NULL));
@@ -500,7 +500,7 @@ TEST_F(event, bad_objects)
 	mem[offsetof(struct sealshm__event, __reserved) + 3] = 1;
 	EXPECT_ALL_CALLS(-EBADMSG, (struct sealshm_event *)(void *)mem);
 	/* A size that runs past what info may read. */
-	EXPECT_EQ(-EBADMSG, sealshm_object_info(e, sizeof(*e) - 1, &info));
+	EXPECT_EQ(-EBADMSG, sealshm_object_info(e, sizeof(*e) - 1, NULL, &info));
 	EXPECT_EQ(0, sealshm_event_is_set(e));
 }
 
@@ -519,7 +519,7 @@ TEST_F(event, read_only_mapping)
 	EXPECT_ALL_CALLS(-EROFS, &s->ev);
 	EXPECT_EQ(EROFS, errno);
 	EXPECT_EQ(-EROFS, sealshm_event_init(&s->ev, NULL));
-	EXPECT_EQ(0, sealshm_object_info(&s->ev, sizeof(s->ev), &info));
+	EXPECT_EQ(0, sealshm_object_info(&s->ev, sizeof(s->ev), NULL, &info));
 	EXPECT_EQ(SEALSHM_OBJECT_SET, info.flags);
 	sealshm_close(r1);
 	EXPECT_EQ(1, sealshm_event_is_set(&self->s->ev));
@@ -554,7 +554,7 @@ TEST_F_TIMEOUT(event, object_create_attach_info, 60)
 	snprintf(name, sizeof(name), "%s_obj", self->name);
 	ASSERT_EQ(0, sealshm_object_create(name, &p, NULL, &o));
 	EXPECT_EQ(sizeof(struct sealshm_event), sealshm_size(o));
-	ASSERT_EQ(0, sealshm_object_info(sealshm_buf(o), sealshm_size(o), &info));
+	ASSERT_EQ(0, sealshm_object_info(sealshm_buf(o), sealshm_size(o), NULL, &info));
 	EXPECT_EQ(SEALSHM_OBJECT_EVENT, info.type);
 	EXPECT_EQ(0u, info.flags);
 	snprintf(self->s->name, sizeof(self->s->name), "%s", name);

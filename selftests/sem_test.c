@@ -302,7 +302,7 @@ TEST_F(sem, uncontended)
 	ASSERT_EQ(0, sealshm_sem_init(s, 2, 0, variant->flags, NULL));
 	ASSERT_EQ(0, sealshm_sem_value(s, &v));
 	EXPECT_EQ(2u, v);
-	ASSERT_EQ(0, sealshm_object_info(s, sizeof(*s), &info));
+	ASSERT_EQ(0, sealshm_object_info(s, sizeof(*s), NULL, &info));
 	EXPECT_EQ(SEALSHM_OBJECT_SEM, info.type);
 	EXPECT_EQ(sizeof(*s), info.size);
 	EXPECT_EQ(variant->flags ? SEALSHM_OBJECT_ROBUST : 0u, info.flags);
@@ -337,7 +337,7 @@ TEST_F(sem, uncontended)
 		}
 	}
 	EXPECT_EQ(2u, value_of(s));
-	ASSERT_EQ(0, sealshm_object_info(s, sizeof(*s), &info));
+	ASSERT_EQ(0, sealshm_object_info(s, sizeof(*s), NULL, &info));
 	EXPECT_EQ(2u, info.value);
 }
 
@@ -355,7 +355,7 @@ TEST_F(sem, bounded)
 	EXPECT_EQ(-EOVERFLOW, sealshm_sem_release(s));
 	EXPECT_EQ(EOVERFLOW, errno);
 	EXPECT_EQ(2u, value_of(s));
-	ASSERT_EQ(0, sealshm_object_info(s, sizeof(*s), &info));
+	ASSERT_EQ(0, sealshm_object_info(s, sizeof(*s), NULL, &info));
 	EXPECT_EQ(2u, info.max);
 	EXPECT_EQ(2u, info.value);
 	EXPECT_EQ(0, sealshm_sem_acquire(s, NULL, 0));
@@ -517,7 +517,7 @@ TEST_F_TIMEOUT(sem, each_release_wakes_one, 60)
 		ASSERT_LT(0, self->kids[i] = spawn(acquire_and_stay, s, CHILD_WAIT_S * 1000));
 	/* All asleep (or about to be): counted as waiters. */
 	for (uint64_t end = helper_now_ms() + 10000; helper_now_ms() < end; usleep(1000)) {
-		ASSERT_EQ(0, sealshm_object_info(&s->sem, sizeof(s->sem), &info));
+		ASSERT_EQ(0, sealshm_object_info(&s->sem, sizeof(s->sem), NULL, &info));
 		if (info.waiters == PROCS)
 			break;
 	}
@@ -530,14 +530,14 @@ TEST_F_TIMEOUT(sem, each_release_wakes_one, 60)
 	usleep(50000);
 	EXPECT_EQ((uint32_t)PROCS / 2, s->entered);
 	EXPECT_EQ(0u, value_of(&s->sem));
-	ASSERT_EQ(0, sealshm_object_info(&s->sem, sizeof(s->sem), &info));
+	ASSERT_EQ(0, sealshm_object_info(&s->sem, sizeof(s->sem), NULL, &info));
 	EXPECT_EQ((uint32_t)(PROCS - PROCS / 2), info.waiters);
 
 	for (int i = 0; i < PROCS - PROCS / 2; i++)
 		EXPECT_EQ(0, sealshm_sem_release(&s->sem));
 	EXPECT_TRUE(wait_count(&s->entered, PROCS, 10000));
 	EXPECT_EQ(0u, value_of(&s->sem));
-	ASSERT_EQ(0, sealshm_object_info(&s->sem, sizeof(s->sem), &info));
+	ASSERT_EQ(0, sealshm_object_info(&s->sem, sizeof(s->sem), NULL, &info));
 	EXPECT_EQ(0u, info.waiters);
 	__atomic_store_n(&s->go, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < PROCS; i++)
@@ -635,7 +635,7 @@ TEST_F_TIMEOUT(sem, signal_interrupts_wait, 60)
 	EXPECT_EQ(EINTR, errno);
 	EXPECT_GT(10000000000LL, dt);
 	EXPECT_EQ(0u, value_of(s));
-	ASSERT_EQ(0, sealshm_object_info(s, sizeof(*s), &info));
+	ASSERT_EQ(0, sealshm_object_info(s, sizeof(*s), NULL, &info));
 	EXPECT_EQ(0u, info.waiters);
 	EXPECT_EQ(0, sealshm_sem_release(s));
 	EXPECT_EQ(0, sealshm_sem_tryacquire(s));
@@ -1143,7 +1143,7 @@ TEST_F_TIMEOUT(sem, releaser_killed_before_wake, 90)
 		s->ready = 0;
 		ASSERT_LT(0, self->kids[1] = spawn(acquire_child, s, 10000));
 		for (uint64_t end = helper_now_ms() + 10000; helper_now_ms() < end; usleep(1000)) {
-			ASSERT_EQ(0, sealshm_object_info(&s->sem, sizeof(s->sem), &info));
+			ASSERT_EQ(0, sealshm_object_info(&s->sem, sizeof(s->sem), NULL, &info));
 			if (info.waiters == 1)
 				break;
 		}
@@ -1194,7 +1194,7 @@ TEST_F(sem, bad_objects)
 	/* Never set up. */
 	memset(mem, 0, sizeof(mem));
 	EXPECT_ALL_CALLS(-EBADMSG, (struct sealshm_sem *)(void *)mem);
-	EXPECT_EQ(-EBADMSG, sealshm_object_info(mem, sizeof(mem), &info));
+	EXPECT_EQ(-EBADMSG, sealshm_object_info(mem, sizeof(mem), NULL, &info));
 
 	/* Another type: an Event is no semaphore, nor the other way round. */
 	ASSERT_EQ(0, sealshm_event_init(&self->s->not_a_sem, NULL));
@@ -1273,7 +1273,7 @@ TEST_F(sem, read_only_mapping)
 	EXPECT_ALL_CALLS(-EROFS, &s->sem);
 	EXPECT_EQ(EROFS, errno);
 	EXPECT_EQ(-EROFS, sealshm_sem_init(&s->sem, 0, 0, variant->flags, NULL));
-	EXPECT_EQ(0, sealshm_object_info(&s->sem, sizeof(s->sem), &info));
+	EXPECT_EQ(0, sealshm_object_info(&s->sem, sizeof(s->sem), NULL, &info));
 	EXPECT_EQ(2u, info.value);
 	EXPECT_EQ(3u, info.max);
 	sealshm_close(r1);
@@ -1309,7 +1309,7 @@ TEST_F(sem, object_create_attach_info)
 	snprintf(name, sizeof(name), "%s_obj", self->name);
 	ASSERT_EQ(0, sealshm_object_create(name, &p, NULL, &o));
 	EXPECT_EQ(sizeof(struct sealshm_sem), sealshm_size(o));
-	ASSERT_EQ(0, sealshm_object_info(sealshm_buf(o), sealshm_size(o), &info));
+	ASSERT_EQ(0, sealshm_object_info(sealshm_buf(o), sealshm_size(o), NULL, &info));
 	EXPECT_EQ(SEALSHM_OBJECT_SEM, info.type);
 	EXPECT_EQ(1u, info.value);
 	EXPECT_EQ(2u, info.max);
