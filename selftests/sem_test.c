@@ -12,11 +12,13 @@
  * overstays is killed.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -748,6 +750,104 @@ TEST_F_TIMEOUT(sem, more_holders_than_entries, 90)
 	}
 	for (int i = 0; i < n; i++)
 		helper_kill_reap(&kids[i]);
+}
+
+/* --- pid namespaces ------------------------------------------------------------------ */
+
+/* Fork a child that unshares a new pid namespace and forks its pid 1,
+ * which runs @fn(@s, @arg); the child waits for it and leaves with its
+ * exit code (100: unshare() refused, 102: not pid 1).  Our pid of that
+ * pid 1 goes to *@inner (shared memory). */
+static pid_t spawn_in_pidns(int (*fn)(struct shared *, long), struct shared *s, long arg,
+			    pid_t *inner)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		pid_t in;
+		int st;
+
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (unshare(CLONE_NEWPID) < 0)
+			_exit(100);
+		in = fork();
+		if (in < 0)
+			_exit(101);
+		if (in == 0) {
+			(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+			_exit(getpid() == 1 ? fn(s, arg) : 102);
+		}
+		__atomic_store_n(inner, in, __ATOMIC_RELEASE);
+		if (waitpid(in, &st, 0) != in)
+			_exit(103);
+		_exit(helper_exit_code(st));
+	}
+	return pid;
+}
+
+/* Whether this process may make pid namespaces (CAP_SYS_ADMIN). */
+static bool pidns_allowed(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWPID) == 0 ? 0 : 1);
+	return pid > 0 && helper_exit_code(helper_reap(pid, 5000)) == 0;
+}
+
+/* Two holders that are both pid 1, of two pid namespaces: one is killed
+ * and only its unit comes back (robust mode), the other's stays its own
+ * until it dies too; and two pid 1s count exactly under a Semaphore(1). */
+TEST_F_TIMEOUT(sem, pid_namespaces, 120)
+{
+	struct shared *s = self->s;
+	pid_t *inner;
+	uint32_t ids[2];
+
+	if (!pidns_allowed())
+		SKIP(return, "unshare(CLONE_NEWPID) is not permitted here (needs CAP_SYS_ADMIN)");
+	inner = mmap(NULL, 2 * sizeof(*inner), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		     -1, 0);
+	ASSERT_NE(MAP_FAILED, inner);
+	ASSERT_EQ(0, sealshm_sem_init(&s->sem, 3, 0, variant->flags, NULL));
+	for (int i = 0; i < 2; i++) {
+		s->ready = 0;
+		inner[i] = 0;
+		ASSERT_LT(0, self->kids[i] = spawn_in_pidns(hold_and_wait, s, 1, &inner[i]));
+		ASSERT_TRUE(wait_count(&s->ready, 1, 10000));
+		ids[i] = s->ids[0];
+		ASSERT_LT(0, inner[i]);
+	}
+	EXPECT_NE(ids[0], ids[1]);
+	EXPECT_EQ(1u, value_of(&s->sem));
+	if (variant->flags) {
+		EXPECT_EQ(1u, units_of(&s->sem, ids[0]));
+		EXPECT_EQ(1u, units_of(&s->sem, ids[1]));
+	}
+	ASSERT_EQ(0, kill(inner[0], SIGKILL));
+	EXPECT_EQ(128 + SIGKILL, reap_code(&self->kids[0], 10000));
+	ASSERT_TRUE(wait_dead(ids[0], 5000));
+	EXPECT_EQ(variant->flags ? 2u : 1u, value_of(&s->sem));
+	if (variant->flags)
+		EXPECT_EQ(1u, units_of(&s->sem, ids[1]));
+	ASSERT_EQ(0, kill(inner[1], SIGKILL));
+	EXPECT_EQ(128 + SIGKILL, reap_code(&self->kids[1], 10000));
+	ASSERT_TRUE(wait_dead(ids[1], 5000));
+	EXPECT_EQ(variant->flags ? 3u : 1u, value_of(&s->sem));
+
+	/* Two pid 1s (same pid, same thread id) as a mutex. */
+	ASSERT_EQ(0, sealshm_sem_init(&s->sem, 1, 0, variant->flags, NULL));
+	s->k = 1;
+	s->counter = s->violations = 0;
+	for (int i = 0; i < 2; i++)
+		ASSERT_LT(0, self->kids[i] = spawn_in_pidns(counting_child, s, PROC_ROUNDS,
+							     &inner[i]));
+	for (int i = 0; i < 2; i++)
+		EXPECT_EQ(0, reap_code(&self->kids[i], 90000));
+	EXPECT_EQ(2ull * PROC_ROUNDS, s->counter);
+	EXPECT_EQ(0u, s->violations);
+	EXPECT_EQ(1u, value_of(&s->sem));
+	munmap(inner, 2 * sizeof(*inner));
 }
 
 /* --- kill -9 at random moments ------------------------------------------------------ */
