@@ -11,6 +11,9 @@
  * bounded: an acquire a child makes has a timeout, and a child that
  * overstays is killed.
  */
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -20,6 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,6 +34,10 @@
 #include "helpers.h"
 #include "holder.h"
 #include "sem.h"
+
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
 
 /* Worker slots of the kill test: never reused, so at most this many
  * workers in one run (a bit each in inside_mask). */
@@ -1263,6 +1271,86 @@ TEST_F_TIMEOUT(sem, releaser_killed_before_wake, 90)
 		EXPECT_EQ(variant->flags ? 1u : 0u, wait_value(&s->sem, variant->flags ? 1 : 0, 5000));
 	}
 }
+
+/* --- without futex_waitv(2) ------------------------------------------------------------- */
+
+#if defined(__x86_64__)
+#define AUDIT_ARCH_NATIVE AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define AUDIT_ARCH_NATIVE AUDIT_ARCH_AARCH64
+#endif
+
+#ifdef AUDIT_ARCH_NATIVE
+/* Make futex_waitv(2) fail with ENOSYS in this process, as on a kernel
+ * before 5.16. */
+static int deny_futex_waitv(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_NATIVE, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_futex_waitv, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = ELEMENTSOF(f), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		return -errno;
+	if (syscall(SYS_futex_waitv, NULL, 0, 0, NULL, 0) != -1 || errno != ENOSYS)
+		return -EIO;
+	return 0;
+}
+
+/* A child without futex_waitv(2): a timed acquire ends in time, then it
+ * waits (10 s) for a unit; exit code as code_of(), 50 + n on a failed
+ * step. */
+static int old_kernel_waiter(struct shared *s, long arg)
+{
+	struct timespec t = rel_ms(100);
+	int64_t t0;
+
+	(void)arg;
+	if (deny_futex_waitv() < 0)
+		return 50;
+	t0 = mono_ns();
+	if (sealshm_sem_acquire(&s->sem, &t, 0) != -ETIMEDOUT)
+		return 51;
+	if (mono_ns() - t0 < 100000000)
+		return 52;
+	__atomic_fetch_add(&s->ready, 1, __ATOMIC_RELEASE);
+	t = rel_ms(10000);
+	return code_of(sealshm_sem_acquire(&s->sem, &t, 0));
+}
+
+/* On a kernel without futex_waitv(2) a waiter still times out, and gets
+ * a unit a release gives, or (robust mode) the unit of a holder that dies
+ * while it sleeps. */
+TEST_F_TIMEOUT(sem, without_futex_waitv, 60)
+{
+	struct shared *s = self->s;
+	uint32_t id;
+
+	ASSERT_EQ(0, sealshm_sem_init(&s->sem, 1, 0, variant->flags, NULL));
+	s->ready = 0;
+	ASSERT_LT(0, self->kids[0] = spawn(hold_and_wait, s, 1));
+	ASSERT_TRUE(wait_count(&s->ready, 1, 10000));
+	id = s->ids[0];
+	ASSERT_LT(0, self->kids[1] = spawn(old_kernel_waiter, s, 0));
+	ASSERT_TRUE(wait_count(&s->ready, 2, 10000));
+	usleep(50000);
+	helper_kill_reap(&self->kids[0]);
+	if (!variant->flags) {
+		/* Lost with the dead: a release gives one. */
+		ASSERT_TRUE(wait_dead(id, 5000));
+		usleep(50000);
+		EXPECT_EQ(0, sealshm_sem_release(&s->sem));
+	}
+	EXPECT_EQ(0, reap_code(&self->kids[1], 20000));
+}
+#endif
 
 /* --- bad input ----------------------------------------------------------------------- */
 
