@@ -8,20 +8,18 @@
  */
 #include "barrier.h"
 #include "cond.h"
+#include "event.h"
 #include "internal.h"
 #include "lock.h"
 #include "object.h"
+#include "sem.h"
 
-/*
- * Every type, by its SEALSHM_OBJECT_* number.
- *
- * To add when their files land (one row each, and their header above):
- *   [SEALSHM_OBJECT_SEM]     = &sealshm__sem_type      (sem.h)
- *   [SEALSHM_OBJECT_EVENT]   = &sealshm__event_type    (event.h)
- */
+/* Every type, by its SEALSHM_OBJECT_* number. */
 static const struct sealshm__type *const types[] = {
 	[SEALSHM_OBJECT_LOCK] = &sealshm__lock_type,
 	[SEALSHM_OBJECT_RLOCK] = &sealshm__rlock_type,
+	[SEALSHM_OBJECT_SEM] = &sealshm__sem_type,
+	[SEALSHM_OBJECT_EVENT] = &sealshm__event_type,
 	[SEALSHM_OBJECT_COND] = &sealshm__cond_type,
 	[SEALSHM_OBJECT_BARRIER] = &sealshm__barrier_type,
 };

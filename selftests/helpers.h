@@ -17,6 +17,8 @@
  *   fake_trackerd.h  a fake trackerd that lists the names it is given, as
  *               they are (struct fake_trackerd)
  *   registry.h  waiting on what the registry holds
+ *   step.h      a child run one instruction at a time (ptrace), looked at
+ *               after each
  *   peer.h      the exec'd peer helper (run_peer(), struct peer)
  *   fixture.h   through the harness: the set-up and teardown of fixtures with
  *               a private trackerd, and their checks (EXPECT_REGISTRY_EMPTY, ...)
@@ -44,6 +46,7 @@
 #include "lib/raw.h"
 #include "lib/registry.h"
 #include "lib/run.h"
+#include "lib/step.h"
 #include "lib/trackerd.h"
 #include "lib/fake_trackerd.h"
 
