@@ -8,6 +8,8 @@
  *   slist.c     SList (struct sealshm_slist) and item conversion
  *   manager.c   Manager (struct sealshm_manager)
  *   registry.c  registry_list(), stat(), registry_stats()
+ *   sync.c      Lock, RLock, Semaphore, Event, Condition, Barrier (the
+ *               synchronisation objects) and OwnerDiedWarning
  *
  * Rules every file keeps:
  *  - the GIL is released around each library call that may talk to
@@ -39,6 +41,8 @@
 /* The module's state: what it imported at init. */
 struct ext_state {
 	PyObject *struct_error;		/* struct.error */
+	PyObject *broken_barrier;	/* threading.BrokenBarrierError */
+	PyObject *owner_died;		/* sealshm.OwnerDiedWarning (made here) */
 };
 
 /* The state of the loaded module (single-phase init: found by its def). */
@@ -190,6 +194,10 @@ void ext_items_release(struct ext_items *it);
 /* A new SList (the base type) owning @l (taken as for ext_segment_wrap()). */
 PyObject *ext_slist_wrap(struct sealshm_slist *l, bool created, uint32_t id_flags,
 			 PyObject *socket);
+
+/* sync.c: add the synchronisation object types and OwnerDiedWarning to
+ * @module, and fill their part of @st.  0, or -1 with an exception set. */
+int ext_sync_add(PyObject *module, struct ext_state *st);
 
 /* registry.c */
 PyObject *ext_registry_list(PyObject *module, PyObject *args, PyObject *kwds);

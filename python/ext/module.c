@@ -379,8 +379,11 @@ static int ext_traverse(PyObject *m, visitproc visit, void *arg)
 {
 	struct ext_state *st = PyModule_GetState(m);
 
-	if (st)
+	if (st) {
 		Py_VISIT(st->struct_error);
+		Py_VISIT(st->broken_barrier);
+		Py_VISIT(st->owner_died);
+	}
 	return 0;
 }
 
@@ -388,8 +391,11 @@ static int ext_clear(PyObject *m)
 {
 	struct ext_state *st = PyModule_GetState(m);
 
-	if (st)
+	if (st) {
 		Py_CLEAR(st->struct_error);
+		Py_CLEAR(st->broken_barrier);
+		Py_CLEAR(st->owner_died);
+	}
 	return 0;
 }
 
@@ -400,8 +406,9 @@ static void ext_free(void *m)
 
 PyDoc_STRVAR(module_doc,
 	     "The C extension over libsealshm: thin (arguments, the GIL, errors,\n"
-	     "the buffer protocol).  sealshm.shared_memory and sealshm.managers\n"
-	     "are built on it; see _sealshm.pyi for its contract.");
+	     "the buffer protocol, waits).  sealshm.shared_memory, sealshm.managers\n"
+	     "and sealshm.synchronize are built on it; see _sealshm.pyi for its\n"
+	     "contract.");
 
 /* Single-phase init: the types are static (what Python 3.8 can give a
  * buffer protocol), and the state is found with PyState_FindModule(). */
@@ -477,7 +484,8 @@ PyMODINIT_FUNC PyInit__sealshm(void)
 	if (add_constants(m) < 0 ||
 	    add_type(m, "Segment", &ext_segment_type) < 0 ||
 	    add_type(m, "SList", &ext_slist_type) < 0 ||
-	    add_type(m, "Manager", &ext_manager_type) < 0)
+	    add_type(m, "Manager", &ext_manager_type) < 0 ||
+	    ext_sync_add(m, st) < 0)
 		goto fail;
 	/* PyState_FindModule() finds it once this returns; import does the
 	 * PyState_AddModule() itself for a single-phase module. */
