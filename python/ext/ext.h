@@ -41,8 +41,8 @@
 /* The module's state: what it imported at init. */
 struct ext_state {
 	PyObject *struct_error;		/* struct.error */
-	PyObject *broken_barrier;	/* threading.BrokenBarrierError */
-	PyObject *owner_died;		/* sealshm.OwnerDiedWarning (made here) */
+	PyObject *broken_barrier_error;	/* threading.BrokenBarrierError */
+	PyObject *owner_died_warning;	/* sealshm.OwnerDiedWarning (made at init) */
 };
 
 /* The state of the loaded module (single-phase init: found by its def). */
@@ -130,6 +130,9 @@ typedef struct SListObject {
 extern PyTypeObject ext_segment_type;
 extern PyTypeObject ext_slist_type;
 extern PyTypeObject ext_manager_type;
+/* sync.c */
+extern PyTypeObject ext_lock_type, ext_rlock_type, ext_sem_type, ext_event_type, ext_cond_type,
+	ext_barrier_type;
 
 /* --- errors (module.c) --------------------------------------------------- */
 
@@ -194,10 +197,6 @@ void ext_items_release(struct ext_items *it);
 /* A new SList (the base type) owning @l (taken as for ext_segment_wrap()). */
 PyObject *ext_slist_wrap(struct sealshm_slist *l, bool created, uint32_t id_flags,
 			 PyObject *socket);
-
-/* sync.c: add the synchronisation object types and OwnerDiedWarning to
- * @module, and fill their part of @st.  0, or -1 with an exception set. */
-int ext_sync_add(PyObject *module, struct ext_state *st);
 
 /* registry.c */
 PyObject *ext_registry_list(PyObject *module, PyObject *args, PyObject *kwds);

@@ -56,6 +56,23 @@ static void sync_atfork_child(void)
 	sync_pid = getpid();
 }
 
+/* Before the first object: sync_pid set, and kept in forked children. */
+static int sync_setup(void)
+{
+	int r;
+
+	if (sync_pid)
+		return 0;
+	r = pthread_atfork(NULL, NULL, sync_atfork_child);
+	if (r) {
+		errno = r;
+		PyErr_SetFromErrno(PyExc_OSError);
+		return -1;
+	}
+	sync_pid = getpid();
+	return 0;
+}
+
 /* A Python exception is set (a signal handler raised one). */
 #define SYNC_RAISED INT_MIN
 
@@ -90,9 +107,6 @@ typedef struct SyncObject {
 	PyObject *lock;			/* Condition: its Lock or RLock */
 	PyObject *weakreflist;
 } SyncObject;
-
-PyTypeObject ext_lock_type, ext_rlock_type, ext_sem_type, ext_event_type, ext_cond_type,
-	ext_barrier_type;
 
 static const char *type_name(uint32_t type)
 {
@@ -542,9 +556,10 @@ static PyObject *sync_get_created(SyncObject *self, void *closure)
 	{ "close", (PyCFunction)sync_close, METH_NOARGS, close_doc },	\
 	{ "info", (PyCFunction)sync_info_method, METH_NOARGS, info_doc }
 
-/* tp_new's common arguments: name=None, *, create=True, socket=None. */
 static SyncObject *sync_alloc(PyTypeObject *tp)
 {
+	if (sync_setup() < 0)
+		return NULL;
 	return (SyncObject *)tp->tp_alloc(tp, 0);
 }
 
@@ -603,7 +618,7 @@ static int lock_owner_died(SyncObject *self, unsigned long depth, bool give_back
 	lock_local(self);
 	self->owner_died = true;
 	self->died_depth = depth;
-	if (!st || PyErr_WarnFormat(st->owner_died, 1,
+	if (!st || PyErr_WarnFormat(st->owner_died_warning, 1,
 				    "the process holding %s %R died holding it: acquired, and "
 				    "the lock is consistent again, but what it guards may be "
 				    "half-changed", type_name(self->type), self->id.name) < 0) {
@@ -1350,12 +1365,11 @@ static int wait_barrier_action(SyncObject *self, const struct timespec *ts, uint
 	return sealshm_barrier_wait(self->obj, ts, flags | SEALSHM_BARRIER_ACTION);
 }
 
-static PyObject *broken_barrier(SyncObject *self)
+static PyObject *raise_broken(void)
 {
 	struct ext_state *st = ext_state();
 
-	(void)self;
-	PyErr_SetNone(st ? st->broken_barrier : PyExc_RuntimeError);
+	PyErr_SetNone(st ? st->broken_barrier_error : PyExc_RuntimeError);
 	return NULL;
 }
 
@@ -1398,7 +1412,7 @@ static PyObject *barrier_wait(SyncObject *self, PyObject *const *args, Py_ssize_
 	if (r >= 0)
 		return PyLong_FromLong(r);
 	if (r == -EPIPE || r == -ETIMEDOUT)
-		return broken_barrier(self);
+		return raise_broken();
 	return sync_error(self, r);
 }
 
@@ -1581,67 +1595,3 @@ PyDoc_STRVAR(barrier_doc,
 	     "waiting breaks it.");
 SYNC_TYPE(ext_barrier_type, "Barrier", barrier_doc, barrier_methods, barrier_getset,
 	  barrier_new);
-
-PyDoc_STRVAR(owner_died_doc,
-	     "Warned when an acquire inherits a Lock or RLock whose holder died\n"
-	     "holding it.  The acquire succeeded and the lock is consistent again\n"
-	     "(its owner_died attribute is True until it is released); what the\n"
-	     "lock guards may have been left half-changed by the dead holder.\n"
-	     "CPython has no such case: there such a lock stays held for ever.");
-
-int ext_sync_add(PyObject *m, struct ext_state *st)
-{
-	static bool atfork;
-	static const struct {
-		const char *name;
-		PyTypeObject *type;
-	} types[] = {
-		{ "Lock", &ext_lock_type },
-		{ "RLock", &ext_rlock_type },
-		{ "Semaphore", &ext_sem_type },
-		{ "Event", &ext_event_type },
-		{ "Condition", &ext_cond_type },
-		{ "Barrier", &ext_barrier_type },
-	};
-	PyObject *mod;
-
-	sync_pid = getpid();
-	if (!atfork) {
-		int r = pthread_atfork(NULL, NULL, sync_atfork_child);
-
-		if (r) {
-			errno = r;
-			PyErr_SetFromErrno(PyExc_OSError);
-			return -1;
-		}
-		atfork = true;
-	}
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if (PyType_Ready(types[i].type) < 0)
-			return -1;
-		Py_INCREF(types[i].type);
-		if (PyModule_AddObject(m, types[i].name, (PyObject *)types[i].type) < 0) {
-			Py_DECREF(types[i].type);
-			return -1;
-		}
-	}
-
-	mod = PyImport_ImportModule("threading");
-	if (!mod)
-		return -1;
-	st->broken_barrier = PyObject_GetAttrString(mod, "BrokenBarrierError");
-	Py_DECREF(mod);
-	if (!st->broken_barrier)
-		return -1;
-
-	st->owner_died = PyErr_NewExceptionWithDoc("sealshm.OwnerDiedWarning", owner_died_doc,
-						   PyExc_RuntimeWarning, NULL);
-	if (!st->owner_died)
-		return -1;
-	Py_INCREF(st->owner_died);
-	if (PyModule_AddObject(m, "OwnerDiedWarning", st->owner_died) < 0) {
-		Py_DECREF(st->owner_died);
-		return -1;
-	}
-	return PyModule_AddIntConstant(m, "BARRIER_PARTIES_MAX", SEALSHM_BARRIER_PARTIES_MAX);
-}
