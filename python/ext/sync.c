@@ -1385,8 +1385,8 @@ PyDoc_STRVAR(barrier_wait_doc,
 	     "it).  With @action true, the last party to arrive returns at once\n"
 	     "(index parties - 1) with the others still waiting: it runs the\n"
 	     "action, then calls pass_() or abort().  A signal handler's exception\n"
-	     "(KeyboardInterrupt) ends the wait and breaks the barrier, which can\n"
-	     "no longer pass with a party gone.");
+	     "(KeyboardInterrupt) ends the wait, the party out of the barrier and\n"
+	     "the barrier unbroken, as in CPython.");
 
 static PyObject *barrier_wait(SyncObject *self, PyObject *const *args, Py_ssize_t nargs,
 			      PyObject *kwnames)
@@ -1402,12 +1402,10 @@ static PyObject *barrier_wait(SyncObject *self, PyObject *const *args, Py_ssize_
 		return NULL;
 	if (sync_begin(self) < 0)
 		return NULL;
+	/* After a signal the party is out of the barrier (unbroken, as an
+	 * exception leaves CPython's): an exception ends the wait there, else
+	 * the party arrives again. */
 	r = sync_block(self, action ? wait_barrier_action : wait_barrier, &dl, true);
-	if (r == SYNC_RAISED) {
-		/* Still counted as arrived: the barrier breaks rather than pass
-		 * without this party or wait for it for ever. */
-		(void)sealshm_barrier_abort(self->obj);
-	}
 	sync_end(self);
 	if (r >= 0)
 		return PyLong_FromLong(r);

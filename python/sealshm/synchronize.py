@@ -43,8 +43,7 @@ Differences from CPython, all on purpose:
 * ``Semaphore.get_value()`` works everywhere (CPython raises
   ``NotImplementedError`` on macOS); ``Semaphore(value, robust=True)``
   gives the units a dead process held back to the semaphore;
-* a ``Barrier`` takes 1 to 240 parties; a ``KeyboardInterrupt`` during
-  ``wait`` breaks it (the interrupted party cannot leave it otherwise);
+* a ``Barrier`` takes 1 to 240 parties;
 * ``BoundedSemaphore(0)`` is refused (``ValueError``);
 * keyword-only extra: ``socket`` (another trackerd, e.g. a sidecar's);
   ``ctx`` is accepted and ignored.
