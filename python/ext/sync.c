@@ -391,14 +391,21 @@ static int sync_open(SyncObject *self, uint32_t type, PyObject *name_obj, int cr
 	return 0;
 }
 
-/* An object's figures (sealshm_object_info()); -1 with an exception. */
+/* An object's figures (sealshm_object_info()); -1 with an exception.
+ * The GIL is released: asking its trackerd for the holder's pid may take
+ * a round trip.  Inside sync_begin()/sync_end(), or on a new object. */
 static int sync_info(SyncObject *self, struct sealshm_object_info *info)
 {
+	SEALSHM_OPTS(sealshm_opts, opts, .socket = ext_socket_str(self->id.socket));
+	size_t len = sealshm_size(self->shm);
+	void *obj = self->obj;
 	int r;
 
 	memset(info, 0, sizeof(*info));
 	info->sz = sizeof(*info);
-	r = sealshm_object_info(self->obj, sealshm_size(self->shm), info);
+	Py_BEGIN_ALLOW_THREADS
+	r = sealshm_object_info(obj, len, &opts, info);
+	Py_END_ALLOW_THREADS
 	if (r < 0) {
 		sync_error(self, r);
 		return -1;
@@ -493,11 +500,14 @@ static PyObject *sync_info_method(SyncObject *self, PyObject *unused)
 {
 	struct sealshm_object_info info;
 	const char *tn;
+	int r;
 
 	(void)unused;
-	if (!self->shm || self->closing)
-		return closed_error(self);
-	if (sync_info(self, &info) < 0)
+	if (sync_begin(self) < 0)
+		return NULL;
+	r = sync_info(self, &info);
+	sync_end(self);
+	if (r < 0)
 		return NULL;
 	tn = sealshm_object_type_name(info.type);
 	return Py_BuildValue("{s:s,s:I,s:O,s:O,s:O,s:O,s:O,s:O,s:I,s:I,s:I,s:I,s:I,s:K}",
