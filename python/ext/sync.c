@@ -264,6 +264,17 @@ static int deadline_from(PyObject *timeout, struct sync_deadline *dl)
 	return 0;
 }
 
+static bool deadline_passed(const struct sync_deadline *dl)
+{
+	struct timespec now;
+
+	if (dl->forever)
+		return false;
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > dl->ts.tv_sec ||
+	       (now.tv_sec == dl->ts.tv_sec && now.tv_nsec >= dl->ts.tv_nsec);
+}
+
 /* One wait of the library, with @ts (NULL: for ever) and @flags. */
 typedef int (*sync_wait_fn)(SyncObject *self, const struct timespec *ts, uint32_t flags);
 
@@ -1222,7 +1233,9 @@ static PyObject *cond_wait(SyncObject *self, PyObject *const *args, Py_ssize_t n
 	if (r == -EOWNERDEAD) {
 		if (lock_owner_died(lk, lk->count, false) < 0)
 			goto out;
-		r = 0;
+		/* Whether it was notified is lost: past the deadline, say it
+		 * timed out. */
+		r = deadline_passed(&dl) ? -ETIMEDOUT : 0;
 	}
 	if (r == 0 || r == -EINTR) {
 		ret = Py_True;
