@@ -244,6 +244,7 @@ class Condition(_sealshm.Condition):
         return self
 
     def _make_methods(self):
+        "The lock's acquire and release, as this object's (CPython's way)."
         self.acquire = self.lock.acquire
         self.release = self.lock.release
 

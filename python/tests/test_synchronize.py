@@ -231,6 +231,18 @@ class LockTest(unittest.TestCase):
         for name in synchronize.__all__:
             self.assertTrue(getattr(synchronize, name).__doc__, name)
 
+    def test_docs(self):
+        ext = sealshm._sealshm
+        for cls in (ext.Lock, ext.RLock, ext.Semaphore, ext.Event, ext.Condition, ext.Barrier,
+                    Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier):
+            self.assertTrue(cls.__doc__, cls)
+            for name in dir(cls):
+                if not name.startswith('__') and name not in ('_lock', '_action', '_timeout',
+                                                             'acquire', 'release'):
+                    self.assertTrue(getattr(cls, name).__doc__, '%s.%s' % (cls.__name__, name))
+        self.assertTrue(synchronize.__doc__)
+        self.assertTrue(OwnerDiedWarning.__doc__)
+
     def test_context_manager(self):
         lock = Lock()
         with lock as got:
