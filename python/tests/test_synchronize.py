@@ -136,6 +136,20 @@ def child_release(lock, conn):
         conn.send(type(e).__name__)
 
 
+def child_churn(lock, counter, seconds):
+    # Take and give back the lock until time is up or this process is
+    # killed; a dead holder's lock is taken over silently.  Exit 3 when an
+    # acquire waits as long as a test may: that is a hang.
+    warnings.simplefilter('ignore', OwnerDiedWarning)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if not lock.acquire(timeout=TIMEOUT):
+            os._exit(3)
+        counter.bump()
+        lock.release()
+    counter.close()
+
+
 def child_event_wait(event, ready, timeout):
     ready.release()
     sys.exit(0 if event.wait(timeout) else 1)
@@ -621,6 +635,37 @@ class OwnerDeathTest(unittest.TestCase):
         p.join(TIMEOUT)
         self.assertEqual(got, [True, [OwnerDiedWarning]])
         lock.release()
+
+    def test_holders_killed_at_random_moments(self):
+        # Contending processes, one killed at a random moment again and
+        # again (inside acquire, holding the lock, inside release): the
+        # others never hang, and the lock works afterwards.
+        import random
+        ctx = multiprocessing.get_context('fork')
+        for cls in (Lock, RLock):
+            with self.subTest(cls=cls.__name__):
+                lock, counter = cls(), Counter()
+                self.addCleanup(counter.close, True)
+                procs = [start(ctx, child_churn, lock, counter, 30) for _ in range(3)]
+                for _ in range(15):
+                    time.sleep(random.uniform(0, 0.02))
+                    victim = procs.pop(random.randrange(len(procs)))
+                    victim.kill()
+                    victim.join(TIMEOUT)
+                    self.assertEqual(victim.exitcode, -signal.SIGKILL)
+                    procs.append(start(ctx, child_churn, lock, counter, 30))
+                last = start(ctx, child_churn, lock, counter, 0.3)
+                for p in procs:
+                    p.kill()
+                    p.join(TIMEOUT)
+                self.assertEqual(join(last), 0, 'the last one hung or failed')
+                self.assertGreater(counter.value, 0)
+                with warnings.catch_warnings():
+                    warnings.simplefilter('ignore', OwnerDiedWarning)
+                    self.assertIs(lock.acquire(timeout=TIMEOUT), True)
+                lock.release()
+                self.assertIs(lock.acquire(False), True)
+                lock.release()
 
     def test_warning_as_error_raises_and_leaves_the_lock_free(self):
         ctx = multiprocessing.get_context('fork')
