@@ -333,8 +333,8 @@ static int parse_args(const char *fn, const char *const *names, Py_ssize_t n,
 			if (PyUnicode_CompareWithASCIIString(key, names[i]) == 0)
 				break;
 		if (i == n) {
-			PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%S'",
-				     fn, key);
+			PyErr_Format(PyExc_TypeError,
+				     "%s() got an unexpected keyword argument '%S'", fn, key);
 			return -1;
 		}
 		if (ret[i]) {
@@ -524,7 +524,8 @@ static PyObject *sync_info_method(SyncObject *self, PyObject *unused)
 	return Py_BuildValue("{s:s,s:I,s:O,s:O,s:O,s:O,s:O,s:O,s:I,s:I,s:I,s:I,s:I,s:K}",
 			     "type", tn ? tn : "?", "size", info.size,
 			     "held", info.flags & SEALSHM_OBJECT_HELD ? Py_True : Py_False,
-			     "owner_died", info.flags & SEALSHM_OBJECT_OWNER_DIED ? Py_True : Py_False,
+			     "owner_died",
+			     info.flags & SEALSHM_OBJECT_OWNER_DIED ? Py_True : Py_False,
 			     "notrecoverable",
 			     info.flags & SEALSHM_OBJECT_NOTRECOVERABLE ? Py_True : Py_False,
 			     "set", info.flags & SEALSHM_OBJECT_SET ? Py_True : Py_False,
