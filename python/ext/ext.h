@@ -8,6 +8,8 @@
  *   slist.c     SList (struct sealshm_slist) and item conversion
  *   manager.c   Manager (struct sealshm_manager)
  *   registry.c  registry_list(), stat(), registry_stats()
+ *   sync.c      Lock, RLock, Semaphore, Event, Condition, Barrier (the
+ *               synchronisation objects) and OwnerDiedWarning
  *
  * Rules every file keeps:
  *  - the GIL is released around each library call that may talk to
@@ -39,6 +41,8 @@
 /* The module's state: what it imported at init. */
 struct ext_state {
 	PyObject *struct_error;		/* struct.error */
+	PyObject *broken_barrier_error;	/* threading.BrokenBarrierError */
+	PyObject *owner_died_warning;	/* sealshm.OwnerDiedWarning (made at init) */
 };
 
 /* The state of the loaded module (single-phase init: found by its def). */
@@ -126,6 +130,9 @@ typedef struct SListObject {
 extern PyTypeObject ext_segment_type;
 extern PyTypeObject ext_slist_type;
 extern PyTypeObject ext_manager_type;
+/* sync.c */
+extern PyTypeObject ext_lock_type, ext_rlock_type, ext_sem_type, ext_event_type, ext_cond_type,
+	ext_barrier_type;
 
 /* --- errors (module.c) --------------------------------------------------- */
 

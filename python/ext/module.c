@@ -379,8 +379,11 @@ static int ext_traverse(PyObject *m, visitproc visit, void *arg)
 {
 	struct ext_state *st = PyModule_GetState(m);
 
-	if (st)
+	if (st) {
 		Py_VISIT(st->struct_error);
+		Py_VISIT(st->broken_barrier_error);
+		Py_VISIT(st->owner_died_warning);
+	}
 	return 0;
 }
 
@@ -388,8 +391,11 @@ static int ext_clear(PyObject *m)
 {
 	struct ext_state *st = PyModule_GetState(m);
 
-	if (st)
+	if (st) {
 		Py_CLEAR(st->struct_error);
+		Py_CLEAR(st->broken_barrier_error);
+		Py_CLEAR(st->owner_died_warning);
+	}
 	return 0;
 }
 
@@ -400,8 +406,9 @@ static void ext_free(void *m)
 
 PyDoc_STRVAR(module_doc,
 	     "The C extension over libsealshm: thin (arguments, the GIL, errors,\n"
-	     "the buffer protocol).  sealshm.shared_memory and sealshm.managers\n"
-	     "are built on it; see _sealshm.pyi for its contract.");
+	     "the buffer protocol, waits).  sealshm.shared_memory, sealshm.managers\n"
+	     "and sealshm.synchronize are built on it; see _sealshm.pyi for its\n"
+	     "contract.");
 
 /* Single-phase init: the types are static (what Python 3.8 can give a
  * buffer protocol), and the state is found with PyState_FindModule(). */
@@ -448,12 +455,45 @@ static int add_constants(PyObject *m)
 		{ "SEAL_EXEC", SEALSHM_SEAL_EXEC },
 		{ "NAME_MAX", SEALSHM_NAME_MAX },
 		{ "MANAGER_KEY_MAX", SEALSHM_MANAGER_KEY_MAX },
+		{ "BARRIER_PARTIES_MAX", SEALSHM_BARRIER_PARTIES_MAX },
 	};
 
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
 		if (PyModule_AddIntConstant(m, ints[i].name, ints[i].value) < 0)
 			return -1;
 	return PyModule_AddStringConstant(m, "SESSION_ENV", SEALSHM_SESSION_ENV);
+}
+
+PyDoc_STRVAR(owner_died_doc,
+	     "Warned when an acquire inherits a Lock or RLock whose holder died\n"
+	     "holding it.  The acquire succeeded and the lock is consistent again\n"
+	     "(its owner_died attribute is True until it is released); what the\n"
+	     "lock guards may have been left half-changed by the dead holder.\n"
+	     "CPython has no such case: there such a lock stays held for ever.");
+
+/* What the synchronisation objects raise and warn: threading's
+ * BrokenBarrierError, and OwnerDiedWarning, made here. */
+static int add_sync_errors(PyObject *m, struct ext_state *st)
+{
+	PyObject *mod = PyImport_ImportModule("threading");
+
+	if (!mod)
+		return -1;
+	st->broken_barrier_error = PyObject_GetAttrString(mod, "BrokenBarrierError");
+	Py_DECREF(mod);
+	if (!st->broken_barrier_error)
+		return -1;
+	st->owner_died_warning = PyErr_NewExceptionWithDoc("sealshm.OwnerDiedWarning",
+							   owner_died_doc, PyExc_RuntimeWarning,
+							   NULL);
+	if (!st->owner_died_warning)
+		return -1;
+	Py_INCREF(st->owner_died_warning);
+	if (PyModule_AddObject(m, "OwnerDiedWarning", st->owner_died_warning) < 0) {
+		Py_DECREF(st->owner_died_warning);
+		return -1;
+	}
+	return 0;
 }
 
 PyMODINIT_FUNC PyInit__sealshm(void)
@@ -477,7 +517,14 @@ PyMODINIT_FUNC PyInit__sealshm(void)
 	if (add_constants(m) < 0 ||
 	    add_type(m, "Segment", &ext_segment_type) < 0 ||
 	    add_type(m, "SList", &ext_slist_type) < 0 ||
-	    add_type(m, "Manager", &ext_manager_type) < 0)
+	    add_type(m, "Manager", &ext_manager_type) < 0 ||
+	    add_type(m, "Lock", &ext_lock_type) < 0 ||
+	    add_type(m, "RLock", &ext_rlock_type) < 0 ||
+	    add_type(m, "Semaphore", &ext_sem_type) < 0 ||
+	    add_type(m, "Event", &ext_event_type) < 0 ||
+	    add_type(m, "Condition", &ext_cond_type) < 0 ||
+	    add_type(m, "Barrier", &ext_barrier_type) < 0 ||
+	    add_sync_errors(m, st) < 0)
 		goto fail;
 	/* PyState_FindModule() finds it once this returns; import does the
 	 * PyState_AddModule() itself for a single-phase module. */

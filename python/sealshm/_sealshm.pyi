@@ -188,3 +188,121 @@ def session_export(*, socket: Optional[str] = None) -> Tuple[int, str]:
     """(fd, value): a new close-on-exec fd of this family's session and the
     value of $SEALSHM_SESSION naming it, for a program about to be exec'd
     (sealshm_session_export()).  The caller owns the fd."""
+
+# --- synchronisation objects (sync.c) -----------------------------------
+#
+# One type per object, each over a segment of its own holding the object
+# at offset 0: made by sealshm_object_create() when create is true (name
+# None: a generated 'psm_' name, tracked in the family's session), else
+# attached by name with sealshm_object_attach() (untracked: the name is
+# its creator's; ValueError when the segment holds no object of the
+# type).  The handle that created a name unlinks it when collected, in the
+# creating process only.  sealshm.synchronize derives multiprocessing's
+# classes from them.
+#
+# Waits release the GIL; a signal handler's exception (KeyboardInterrupt)
+# ends them, else they go on to the same CLOCK_MONOTONIC deadline.
+# Timeouts are seconds (float() of the argument; None: no limit; <= 0:
+# do not wait; NaN: ValueError).  close() frees the handle (after the
+# waits running in other threads return); later calls raise ValueError
+# ('operation on a closed Lock', ...).  Other errors: OSError, e.g.
+# ENXIO when the object's trackerd cannot be reached from this process.
+
+BARRIER_PARTIES_MAX: int   # 240
+
+class OwnerDiedWarning(RuntimeWarning):
+    """An acquire (or a Condition's wait) inherited a Lock or RLock whose
+    holder died holding it: it succeeded, and the lock was marked
+    consistent.  As an error (-W error), the lock is released first."""
+
+class _Object:
+    @property
+    def name(self) -> str: ...
+    @property
+    def socket(self) -> Optional[bytes]: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def created(self) -> bool: ...   # this handle unlinks the name when collected
+    def close(self) -> None: ...
+    def info(self) -> dict:
+        """sealshm_object_info(): type ('lock', 'rlock', 'semaphore',
+        'event', 'condition', 'barrier'), size, held, owner_died,
+        notrecoverable, set, broken, robust, holder, holder_pid, waiters,
+        value, max, instance."""
+
+class _LockBase(_Object):
+    """What Lock and RLock (two types) both have."""
+    def __init__(self, name: Optional[str] = None, *, create: bool = True,
+                 socket: Optional[str] = None) -> None: ...
+    def acquire(self, block: bool = True, timeout: Optional[float] = None) -> bool:
+        """True once held, False if not (block false, or timeout).  A dead
+        holder's lock: True, OwnerDiedWarning, owner_died set."""
+    def release(self) -> None:
+        """Lock: ValueError('semaphore or lock released too many times')
+        when not held, PermissionError when another process holds it.
+        RLock: AssertionError('attempt to release recursive lock not owned
+        by thread') unless the calling thread holds it."""
+    def __enter__(self) -> bool: ...
+    def __exit__(self, *args: Any) -> None: ...
+    def _is_mine(self) -> bool: ...     # held through this handle by the calling thread
+    def _count(self) -> int: ...        # acquires through this handle not released
+    @property
+    def owner_died(self) -> bool: ...
+
+class Lock(_LockBase): ...
+class RLock(_LockBase): ...
+
+class Semaphore(_Object):
+    def __init__(self, name: Optional[str] = None, *, create: bool = True, value: int = 1,
+                 max: int = 0, robust: bool = False, socket: Optional[str] = None) -> None: ...
+        # value 0 .. 2**31-1 (ValueError); max 0 (unbounded) or >= value
+    def acquire(self, block: bool = True, timeout: Optional[float] = None) -> bool: ...
+    def release(self) -> None:
+        """A bounded one at its most: ValueError('semaphore or lock released
+        too many times'); any at 2**31 - 1: OSError(EOVERFLOW)."""
+    def __enter__(self) -> bool: ...
+    def __exit__(self, *args: Any) -> None: ...
+    def get_value(self) -> int: ...
+    @property
+    def maxvalue(self) -> int: ...      # 0: unbounded
+
+class Event(_Object):
+    def __init__(self, name: Optional[str] = None, *, create: bool = True,
+                 socket: Optional[str] = None) -> None: ...
+    def set(self) -> None: ...
+    def clear(self) -> None: ...
+    def is_set(self) -> bool: ...
+    def wait(self, timeout: Optional[float] = None) -> bool: ...
+
+class Condition(_Object):
+    def __init__(self, lock: Lock, name: Optional[str] = None, *, create: bool = True,
+                 socket: Optional[str] = None) -> None: ...
+        # lock: a Lock or RLock of this module (TypeError otherwise)
+    @property
+    def lock(self) -> Lock: ...
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """False on timeout, else True (maybe spuriously).  RuntimeError
+        ('cannot wait on un-acquired lock') unless the calling thread holds
+        the lock (as _is_mine() says).  Returns with the lock held, also
+        when a signal handler's exception ends it."""
+    def notify(self, n: int = 1) -> None: ...   # RuntimeError('cannot notify on un-acquired lock')
+    def notify_all(self) -> None: ...
+
+class Barrier(_Object):
+    def __init__(self, parties: int = 0, name: Optional[str] = None, *, create: bool = True,
+                 socket: Optional[str] = None) -> None: ...
+        # create: 1 <= parties <= BARRIER_PARTIES_MAX (ValueError)
+    def wait(self, timeout: Optional[float] = None, action: bool = False) -> int:
+        """The arrival index; threading.BrokenBarrierError when broken or
+        timed out.  action=True: the last to arrive returns at once (index
+        parties - 1), runs the action and calls pass_() or abort()."""
+    def pass_(self) -> None: ...
+    def abort(self) -> None: ...
+    def reset(self) -> None: ...
+    @property
+    def parties(self) -> int: ...
+    @property
+    def n_waiting(self) -> int: ...
+    @property
+    def broken(self) -> bool: ...

@@ -55,9 +55,9 @@ class ReadmeExamples(unittest.TestCase):
                               timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
 
-    def test_there_are_three_programs_with_promised_output(self):
+    def test_there_are_five_programs_with_promised_output(self):
         programs = readme_programs()
-        self.assertEqual(len(programs), 3)
+        self.assertEqual(len(programs), 5)
         for code in programs:
             self.assertTrue(expected_output(code), code)
 
@@ -84,6 +84,12 @@ class ReadmeExamples(unittest.TestCase):
 
     def test_shared_memory_manager(self):
         self.check_program(2)
+
+    def test_counter_under_a_lock(self):
+        self.check_program(3)
+
+    def test_lock_of_a_killed_holder(self):
+        self.check_program(4)
 
 
 if __name__ == '__main__':
