@@ -75,11 +75,11 @@ TRACKERD_CFLAGS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --cflags $(TRACKE
 TRACKERD_LIBS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --libs $(TRACKERD_PKGS) 2>/dev/null))
 
 # --- sources ----------------------------------------------------------------
-LIB_SRCS	:= $(addprefix lib/,autostart.c conn.c fastpath.c fdpass.c launch.c locate.c \
+LIB_SRCS	:= $(addprefix lib/,autostart.c conn.c fastpath.c fdpass.c holder.c launch.c locate.c \
 			manager.c memfd.c name.c peer.c pidfd.c posix.c query.c seal.c segment.c \
 			reserve.c session.c siphash.c slist.c testhook.c version.c)
-TRACKERD_SRCS	:= $(addprefix trackerd/,client.c daemon.c index.c listen.c log.c loop.c main.c \
-			manager.c notify.c options.c registry.c request.c reserve.c sandbox.c \
+TRACKERD_SRCS	:= $(addprefix trackerd/,client.c daemon.c holder.c index.c listen.c log.c loop.c \
+			main.c manager.c notify.c options.c registry.c request.c reserve.c sandbox.c \
 			session.c)
 # One program per tools/<name>/: its sources are <name>_SRCS.
 TOOLS		:= sealshm shmtop

@@ -37,7 +37,9 @@ struct sealshm__holder {
  * other fields are ignored), with its id: asked for on first use, again
  * in a forked child.  *@ret stays valid for the process's life.
  * Errors: those of reaching trackerd (sealshm_attach(3)), -EUSERS (no
- * slot left), -EBADMSG (a liveness segment that is not one).
+ * slot left), -EBADMSG (a liveness segment that is not one, or a trackerd
+ * too old to know HOLDER), -EOPNOTSUPP (a trackerd that could not make its
+ * liveness segment), -ENOMEM.
  */
 int sealshm__holder_get(const struct sealshm_opts *opts, const struct sealshm__holder **ret);
 

@@ -22,7 +22,8 @@
  *
  * Holder @id lives iff  (id & SEALSHM_HOLDER_SLOT_MASK) < n_slots  and
  * slots[id & SEALSHM_HOLDER_SLOT_MASK].holder == id  (one load).  trackerd
- * writes slots[s].holder = id (then .pid) when it gives the id out, and
+ * writes slots[s].pid, then slots[s].holder = id (a release store, so a
+ * reader that sees the id sees its pid) when it gives the id out, and
  * when the holder's connection ends: slots[s].holder = 0, then
  * death_epoch += 1, then FUTEX_WAKE(death_epoch, INT_MAX).  A waiter
  * sleeps on its object's word and death_epoch together (futex_waitv(2)),

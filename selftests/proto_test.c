@@ -2,7 +2,8 @@
 /*
  * proto_test: static properties of the wire protocol in lib/proto.h, the one
  * definition both libsealshm and trackerd build from, and of the published
- * index format in lib/index.h, shared the same way.  A change to either
+ * index format in lib/index_format.h and the liveness segment's in
+ * lib/liveness_format.h, shared the same way.  A change to either
  * that breaks a layout or the request table fails here.
  */
 #include <stddef.h>
@@ -11,12 +12,14 @@
 #include "kselftest_harness.h"
 
 #include "index_format.h"
+#include "liveness_format.h"
 #include "proto.h"
 
 static const uint32_t request_types[] = {
 	SEALSHM_MSG_HELLO, SEALSHM_MSG_CREATE, SEALSHM_MSG_ATTACH,
 	SEALSHM_MSG_UNLINK, SEALSHM_MSG_STAT, SEALSHM_MSG_LIST, SEALSHM_MSG_SESSION,
 	SEALSHM_MSG_INDEX, SEALSHM_MSG_AUTH, SEALSHM_MSG_SHUTDOWN, SEALSHM_MSG_STATS,
+	SEALSHM_MSG_HOLDER,
 };
 
 /* The header layout is what both ends agree on: 16 bytes, fixed offsets. */
@@ -112,6 +115,9 @@ TEST(message_layouts_are_fixed)
 	EXPECT_EQ(156, offsetof(struct sealshm_wire_stats, flags));
 	EXPECT_EQ(16 + 160, sizeof(struct sealshm_msg_stats_reply));
 	EXPECT_EQ(16, offsetof(struct sealshm_msg_stats_reply, stats));
+	EXPECT_EQ(32, sizeof(struct sealshm_msg_holder_reply));
+	EXPECT_EQ(16, offsetof(struct sealshm_msg_holder_reply, holder));
+	EXPECT_EQ(24, offsetof(struct sealshm_msg_holder_reply, size));
 }
 
 /* Refusal buckets: the public indexes are the wire's, in the same order,
@@ -164,6 +170,49 @@ TEST(index_layouts_are_fixed)
 	EXPECT_EQ(0, sizeof(struct sealshm_index_header) % 8);
 }
 
+/* The liveness segment's header and slots, and the holder id's bits: 30
+ * of them, slot below generation, 0 and all ones never an id. */
+TEST(liveness_layouts_are_fixed)
+{
+	EXPECT_EQ(64, sizeof(struct sealshm_liveness_header));
+	EXPECT_EQ(0, offsetof(struct sealshm_liveness_header, magic));
+	EXPECT_EQ(4, offsetof(struct sealshm_liveness_header, version));
+	EXPECT_EQ(8, offsetof(struct sealshm_liveness_header, instance));
+	EXPECT_EQ(16, offsetof(struct sealshm_liveness_header, death_epoch));
+	EXPECT_EQ(20, offsetof(struct sealshm_liveness_header, n_slots));
+	EXPECT_EQ(24, offsetof(struct sealshm_liveness_header, slots_off));
+	EXPECT_EQ(32, offsetof(struct sealshm_liveness_header, size));
+	EXPECT_EQ(40, offsetof(struct sealshm_liveness_header, server_pid));
+	EXPECT_EQ(44, offsetof(struct sealshm_liveness_header, holders));
+	EXPECT_EQ(8, sizeof(struct sealshm_liveness_slot));
+	EXPECT_EQ(0, offsetof(struct sealshm_liveness_slot, holder));
+	EXPECT_EQ(4, offsetof(struct sealshm_liveness_slot, pid));
+
+	EXPECT_EQ(0x3fffffffu, SEALSHM_HOLDER_MASK);
+	EXPECT_EQ(SEALSHM_HOLDER_MASK, SEALSHM_HOLDER_NONE);
+	EXPECT_EQ(0xffffu, SEALSHM_HOLDER_SLOT_MASK);
+	/* The largest generation with the largest slot is no SEALSHM_HOLDER_NONE. */
+	EXPECT_GT(SEALSHM_HOLDER_NONE, SEALSHM_HOLDER_GEN_MAX << SEALSHM_HOLDER_SLOT_BITS |
+				       SEALSHM_HOLDER_SLOT_MASK);
+	EXPECT_EQ(0, (SEALSHM_HOLDER_GEN_MAX << SEALSHM_HOLDER_SLOT_BITS) & ~SEALSHM_HOLDER_MASK);
+}
+
+/* The liveness magic spells "SLIV" in memory on a little-endian host. */
+TEST(liveness_magic)
+{
+	union {
+		uint32_t u;
+		char c[4];
+	} m = { .u = SEALSHM_LIVENESS_MAGIC };
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	EXPECT_EQ(0, memcmp(m.c, "SLIV", 4));
+#else
+	EXPECT_EQ(0, memcmp(m.c, "VILS", 4));
+#endif
+	EXPECT_EQ(1, SEALSHM_LIVENESS_VERSION);
+}
+
 /* The index magic spells "SIDX" in memory on a little-endian host. */
 TEST(index_magic)
 {
@@ -191,7 +240,7 @@ TEST(name_fields_fit_longest_name)
 }
 
 /* Every request type has a spec whose size is its struct's (SESSION,
- * INDEX, SHUTDOWN and STATS: the header alone) and whose fd range is 1 to
+ * INDEX, SHUTDOWN, STATS and HOLDER: the header alone) and whose fd range is 1 to
  * 2 for CREATE (the memfd and its optional read-only twin), none for the
  * others. */
 TEST(every_request_has_a_spec)
@@ -227,6 +276,8 @@ TEST(every_request_has_a_spec)
 		  sealshm_proto_request_spec(SEALSHM_MSG_SHUTDOWN)->size);
 	EXPECT_EQ(sizeof(struct sealshm_msg_hdr),
 		  sealshm_proto_request_spec(SEALSHM_MSG_STATS)->size);
+	EXPECT_EQ(sizeof(struct sealshm_msg_hdr),
+		  sealshm_proto_request_spec(SEALSHM_MSG_HOLDER)->size);
 }
 
 /* Session tokens are 16 bytes in every message that carries one, and info
@@ -251,7 +302,7 @@ TEST(token_and_pid_fields_agree)
 TEST(non_requests_have_no_spec)
 {
 	EXPECT_EQ(NULL, sealshm_proto_request_spec(0));
-	EXPECT_EQ(NULL, sealshm_proto_request_spec(SEALSHM_MSG_STATS + 1));
+	EXPECT_EQ(NULL, sealshm_proto_request_spec(SEALSHM_MSG_HOLDER + 1));
 	EXPECT_EQ(NULL, sealshm_proto_request_spec(SEALSHM_MSG_TRACK));
 	EXPECT_EQ(NULL, sealshm_proto_request_spec(UINT32_MAX));
 	for (size_t i = 0; i < ARRAY_SIZE(request_types); i++)
@@ -279,6 +330,7 @@ TEST(replies_fit_message_max)
 	EXPECT_LE(sizeof(struct sealshm_msg_session_reply), SEALSHM_PROTO_MSG_MAX);
 	EXPECT_LE(sizeof(struct sealshm_msg_index_reply), SEALSHM_PROTO_MSG_MAX);
 	EXPECT_LE(sizeof(struct sealshm_msg_stats_reply), SEALSHM_PROTO_MSG_MAX);
+	EXPECT_LE(sizeof(struct sealshm_msg_holder_reply), SEALSHM_PROTO_MSG_MAX);
 	/* TRACK fits the receive buffer of a session (trackerd's requests). */
 	EXPECT_LE(sizeof(struct sealshm_msg_track), sizeof(struct sealshm_msg_create));
 	EXPECT_GE(SEALSHM_PROTO_LIST_PAGE, 1);

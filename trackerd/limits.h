@@ -4,7 +4,7 @@
  * grow without bound or starve the others.
  *
  * File descriptors: trackerd holds the lock file, the listening socket,
- * epoll, a signalfd, a few timerfds and the index memfd, one fd per
+ * epoll, a signalfd, a few timerfds, the index and liveness memfds, one fd per
  * connected client (--max-clients), at most one queued fd per client, a
  * few in flight (a request's LIMIT_FDS_PER_MSG, a read-only reopen), and
  * one fd per registered name, two for a name whose read-only twin it keeps
@@ -20,6 +20,7 @@
 #ifndef TRACKERD_LIMITS_H
 #define TRACKERD_LIMITS_H
 
+#include "liveness_format.h"
 #include "proto.h"
 
 /* Connected clients, tracking sessions included (a session is a
@@ -88,6 +89,12 @@
 #define LIMIT_FD_RESERVE(clients)	(2 * (uint64_t)(clients) + LIMIT_FD_OWN)
 #define LIMIT_FD_CLIENTS(fds)		((fds) > LIMIT_FD_OWN + 2 ? \
 					 ((fds) - LIMIT_FD_OWN) / 2 : 1)
+
+/* Holder ids alive at once (--max-holders): every slot the id's 16 bits
+ * name (lib/liveness_format.h), 512 KiB of liveness segment, paid for as
+ * slots are first used. A holder is a connection: --max-clients caps them
+ * first unless it is raised. */
+#define LIMIT_HOLDERS_MAX	(1u << SEALSHM_HOLDER_SLOT_BITS)
 
 /* After accept() fails for lack of fds, wait this long before trying again
  * (the listening socket stays readable, polling it would spin). */

@@ -18,6 +18,7 @@
 #include "client.h"
 #include "clock.h"
 #include "daemon.h"
+#include "holder.h"
 #include "index.h"
 #include "internal.h"
 #include "limits.h"
@@ -58,6 +59,7 @@ struct trackerd {
 	struct loop_source *signal_source;
 	struct loop_source *owner_source;	/* --owner-pidfd */
 	struct index *index;		/* NULL: none (a manager, or it failed) */
+	struct holders *holders;	/* NULL: none (it failed) */
 	struct registry *registry;
 	struct sessions *sessions;
 	struct requests *requests;
@@ -313,7 +315,7 @@ static int make_loop(struct trackerd *t)
 }
 
 /* The published index (when there can be one), the registry it mirrors,
- * and the sessions tracking its names. */
+ * the sessions tracking its names, and the liveness segment of holder ids. */
 static int make_registry(struct trackerd *t)
 {
 	const struct options *o = &t->opts;
@@ -339,6 +341,12 @@ static int make_registry(struct trackerd *t)
 		log_warn("Failed to set up sessions: %s", strerror(-r));
 		return r;
 	}
+	/* Without it trackerd still serves names; shared objects (locks,
+	 * semaphores...) need holder ids and fail (HOLDER: -EOPNOTSUPP). */
+	r = holders_new(o->max_holders, &t->holders);
+	if (r < 0)
+		log_warn("Failed to create the liveness segment: %s; no holder ids",
+			 strerror(-r));
 	return 0;
 }
 
@@ -403,6 +411,7 @@ static int serve_clients(struct trackerd *t)
 			.registry = t->registry,
 			.sessions = t->sessions,
 			.index = t->index,
+			.holders = t->holders,
 			.max_name_fds = max_name_fds,
 			/*
 			 * INDEX goes to those who can use it: pidfd_getfd(2)
@@ -533,6 +542,9 @@ static int run(struct trackerd *t)
 static void teardown(struct trackerd *t)
 {
 	notify_stop();
+	/* trackerd stopping is no holder's end either: a lock's holder that
+	 * lives on must not be taken for dead. */
+	holders_stop(t->holders);
 	/* Sessions first: trackerd stopping is no session's end, no name is
 	 * cleaned up one by one (they all go with the registry). Then clients
 	 * (their sources live in the loop) and the requests they were handed
@@ -541,6 +553,8 @@ static void teardown(struct trackerd *t)
 	t->sessions = sessions_free(t->sessions);
 	t->clients = clients_free(t->clients);
 	t->requests = requests_free(t->requests);
+	/* After the clients: closing a holder connection ends its id. */
+	t->holders = holders_free(t->holders);
 	t->registry = registry_free(t->registry);
 	t->index = index_free(t->index);
 	t->idle_check = loop_source_free(t->idle_check);

@@ -32,6 +32,7 @@ static void help(void)
 	       "                          --max-clients)\n"
 	       "      --hello-timeout MS  close a connection that has sent nothing after MS\n"
 	       "                          milliseconds (default %u)\n"
+	       "      --max-holders N     give at most N holder ids at a time (default %u)\n"
 	       "      --socket-mode MODE  permission bits of the socket file (default 0666)\n"
 	       "      --socket-group GROUP\n"
 	       "                          group of the socket file\n"
@@ -46,7 +47,7 @@ static void help(void)
 	       "      --auth-fd FD        with --manager: read the auth key from FD until EOF\n"
 	       "  -h, --help              show this help\n"
 	       "      --version           show the version\n", LIMIT_NAMES_DEFAULT, LIMIT_CLIENTS,
-	       LIMIT_FIRST_MESSAGE_MS, sandbox_seccomp_name(SANDBOX_SECCOMP_DEFAULT));
+	       LIMIT_FIRST_MESSAGE_MS, LIMIT_HOLDERS_MAX, sandbox_seccomp_name(SANDBOX_SECCOMP_DEFAULT));
 }
 
 /* A name count of 1..LIMIT_NAMES_MAX for @opt. */
@@ -206,7 +207,7 @@ int options_parse(int argc, char *argv[], struct options *o)
 		ARG_LOG = 0x100, ARG_IDLE_EXIT, ARG_VERSION, ARG_MAX_NAMES, ARG_MAX_NAMES_PER_UID,
 		ARG_MAX_BYTES_PER_UID, ARG_MAX_CLIENTS, ARG_MAX_CLIENTS_PER_UID, ARG_HELLO_TIMEOUT,
 		ARG_SOCKET_MODE, ARG_SOCKET_GROUP, ARG_USER, ARG_SECCOMP, ARG_MANAGER,
-		ARG_OWNER_PIDFD, ARG_AUTH_FD,
+		ARG_OWNER_PIDFD, ARG_AUTH_FD, ARG_MAX_HOLDERS,
 	};
 	static const struct option options[] = {
 		{ "socket",	required_argument,	NULL, 's' },
@@ -220,6 +221,7 @@ int options_parse(int argc, char *argv[], struct options *o)
 		{ "max-clients", required_argument,	NULL, ARG_MAX_CLIENTS },
 		{ "max-clients-per-uid", required_argument, NULL, ARG_MAX_CLIENTS_PER_UID },
 		{ "hello-timeout", required_argument,	NULL, ARG_HELLO_TIMEOUT },
+		{ "max-holders", required_argument,	NULL, ARG_MAX_HOLDERS },
 		{ "socket-mode", required_argument,	NULL, ARG_SOCKET_MODE },
 		{ "socket-group", required_argument,	NULL, ARG_SOCKET_GROUP },
 		{ "user",	required_argument,	NULL, ARG_USER },
@@ -238,6 +240,7 @@ int options_parse(int argc, char *argv[], struct options *o)
 		.max_names = LIMIT_NAMES_DEFAULT,
 		.max_clients = LIMIT_CLIENTS,
 		.hello_timeout_ms = LIMIT_FIRST_MESSAGE_MS,
+		.max_holders = LIMIT_HOLDERS_MAX,
 		.max_bytes_per_uid = LIMIT_BYTES_PER_UID_DEFAULT,
 		.socket_mode = 0666,
 		.socket_group = (gid_t)-1,
@@ -290,6 +293,11 @@ int options_parse(int argc, char *argv[], struct options *o)
 			if (parse_u64("--hello-timeout", optarg, LIMIT_FIRST_MESSAGE_MS_MAX, &u) < 0)
 				return -EINVAL;
 			o->hello_timeout_ms = (uint32_t)u;
+			break;
+		case ARG_MAX_HOLDERS:
+			if (parse_u64("--max-holders", optarg, LIMIT_HOLDERS_MAX, &u) < 0)
+				return -EINVAL;
+			o->max_holders = (uint32_t)u;
 			break;
 		case ARG_SOCKET_MODE:
 			if (parse_mode(optarg, &o->socket_mode) < 0)

@@ -27,6 +27,7 @@ struct options {
 	uint32_t max_clients;
 	uint32_t max_clients_per_uid;	/* 0: LIMIT_CLIENTS_PER_UID(max_clients) */
 	uint32_t hello_timeout_ms;	/* a connection's first message, > 0 */
+	uint32_t max_holders;		/* holder ids alive at once, 1..LIMIT_HOLDERS_MAX */
 	uint64_t max_bytes_per_uid;	/* 0: no limit */
 	mode_t socket_mode;
 	gid_t socket_group;		/* (gid_t)-1: ours */

@@ -26,6 +26,14 @@
  * attached through the published index says so with a one-way TRACK on its
  * session, the only message a session may carry.
  *
+ * Holders: HOLDER turns a fresh connection into this process's holder
+ * connection (holder.h): the reply carries its holder id and a read-only
+ * fd of the liveness segment, and the id lives exactly as long as the
+ * connection. Nothing is sent on it afterwards; any message that comes on
+ * it ends it, without a reply. The segment goes to every client, whatever
+ * its uid: a lock is shared between uids, and the segment says only which
+ * ids live and their pids.
+ *
  * INDEX hands the published index (index.h) to clients of trackerd's own
  * uid or root: those could take any of trackerd's fds with pidfd_getfd(2)
  * anyway, so the fast path it enables gives nobody more access.
@@ -45,6 +53,7 @@
 #include <sys/stat.h>
 
 #include "clock.h"
+#include "holder.h"
 #include "index.h"
 #include "internal.h"
 #include "listen.h"
@@ -93,6 +102,7 @@ struct request_conn {
 				 * the connection can no longer become a session */
 	struct session *session;	/* the session it is, if any; session.c
 					 * clears this when the session ends */
+	uint32_t holder;	/* the holder id it is (holder.h), 0 if none */
 };
 
 /* The request being handled: what its handler, its refusals and its reply
@@ -832,6 +842,48 @@ static int handle_session(struct request *rq)
 	return reply(rq, &rep, sizeof(rep));
 }
 
+static int handle_holder(struct request *rq)
+{
+	const struct request_config *cfg = &rq->rs->cfg;
+	struct sealshm_msg_holder_reply rep;
+	uint32_t id;
+	int fd, r;
+
+	/* A connection of its own, as a session is: it must end when the
+	 * process does, and never carry replies to other requests. */
+	if (rq->conn->used)
+		return refuse_connection(rq, -EPROTO, "holder on a connection used for requests");
+	if (!cfg->holders)
+		return refuse(rq, NULL, -EOPNOTSUPP, "no liveness segment");
+
+	/* A new open file description, O_RDONLY, for each client, as INDEX
+	 * gives the index: the seals refuse a writable mapping anyway. */
+	fd = sealshm__memfd_reopen(holders_fd(cfg->holders), O_RDONLY);
+	if (fd < 0) {
+		rq->rs->refused[SEALSHM_PROTO_REFUSED_OTHER]++;
+		log_warn("Failed to reopen the liveness segment read-only: %s", strerror(-fd));
+		return reply_status(rq, fd);
+	}
+	r = holder_open(cfg->holders, rq->cred->pid, &id);
+	if (r < 0) {
+		safe_close(fd);
+		return refuse(rq, NULL, r, r == -EUSERS ? "no holder slot left (--max-holders)" :
+							  strerror(-r));
+	}
+	rq->conn->holder = id;
+	log_debug("holder %u (slot %u) given to pid %d (uid %u)", id,
+		  id & SEALSHM_HOLDER_SLOT_MASK, (int)rq->cred->pid, (unsigned)rq->cred->ids.uid);
+
+	rep = (struct sealshm_msg_holder_reply){
+		.hdr = reply_hdr(rq, sizeof(rep)),
+		.holder = id,
+		.size = holders_size(cfg->holders),
+	};
+	/* The last thing sent on it. A failure closes the connection, which
+	 * ends the id (request_closed()). */
+	return client_send(rq->client, &rep, sizeof(rep), fd, true);
+}
+
 static int handle_index(struct request *rq)
 {
 	const struct request_config *cfg = &rq->rs->cfg;
@@ -921,6 +973,7 @@ static const struct request_type {
 	 * session. */
 	[SEALSHM_MSG_AUTH]	= { .handle = handle_auth, .before_auth = true },
 	[SEALSHM_MSG_SESSION]	= { .handle = handle_session },
+	[SEALSHM_MSG_HOLDER]	= { .handle = handle_holder },
 	[SEALSHM_MSG_CREATE]	= { .handle = handle_create, .uses = true },
 	[SEALSHM_MSG_ATTACH]	= { .handle = handle_attach, .uses = true },
 	[SEALSHM_MSG_UNLINK]	= { .handle = handle_unlink, .uses = true },
@@ -1080,6 +1133,14 @@ static int request_handle(struct client *c, struct client_msg *m, void *userdata
 
 	if (rq.conn->session)
 		return session_message(rq.rs, c, rq.conn->session, m, rq.hdr.type);
+	if (rq.conn->holder) {
+		/* Nothing may come on a holder connection: a peer that sends
+		 * anyway is not the library, and its id ends with it. */
+		rq.rs->refused[SEALSHM_PROTO_REFUSED_PROTO]++;
+		log_info("message on the connection of holder %u of pid %d; ending it",
+			 rq.conn->holder, (int)rq.cred->pid);
+		return -EPROTO;
+	}
 
 	if (m->error == -EXFULL)
 		return refuse_connection(&rq, -EXFULL, "message too large");
@@ -1118,7 +1179,8 @@ static int request_handle(struct client *c, struct client_msg *m, void *userdata
 static void request_closed(struct client *c, void *userdata)
 {
 	struct requests *rs = userdata;
-	struct session *s = conn_of(c)->session;
+	struct request_conn *conn = conn_of(c);
+	struct session *s = conn->session;
 
 	/* SHUTDOWN's reply has left (or its client has gone): exit now. */
 	if (c == rs->shutdown_by) {
@@ -1132,6 +1194,14 @@ static void request_closed(struct client *c, void *userdata)
 	if (s) {
 		clients_drain(client_clients(c));
 		session_end(rs->cfg.sessions, s);
+	}
+
+	/* Its process ended (or closed it, or exec'd): the id dies, and every
+	 * process waiting on one of its objects is woken. */
+	if (conn->holder) {
+		log_debug("holder %u of pid %d ended", conn->holder, (int)client_cred(c)->pid);
+		holder_end(rs->cfg.holders, conn->holder);
+		conn->holder = 0;
 	}
 }
 

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct holders;
 struct index;
 struct listener;
 struct loop;
@@ -31,6 +32,7 @@ struct request_config {
 	struct registry *registry;
 	struct sessions *sessions;
 	struct index *index;		/* NULL when none could be made: INDEX fails */
+	struct holders *holders;	/* NULL when none could be made: HOLDER fails */
 	uint64_t max_name_fds;		/* names may hold this many fds (limits.h) */
 	uid_t euid;			/* INDEX and SHUTDOWN are for this uid and root */
 
@@ -55,11 +57,13 @@ struct requests *requests_free(struct requests *rs);
 /* The request layer as the transport's user, with a struct requests as
  * userdata (clients_new()). Its handler sends exactly one reply per
  * message, except on a session, where TRACK gets none and any other message
- * ends the session (and the connection, without a reply); it returns a
+ * ends the session (and the connection, without a reply), and on a holder
+ * connection, where any message ends it without a reply; it returns a
  * negative errno only when the connection must close at once (the reply
  * could not even be queued). A session's connection ending ends the
- * session; the connection that asked a manager to SHUTDOWN closing (its
- * reply sent, or it went away) ends the loop. */
+ * session, a holder connection's its holder id; the connection that asked
+ * a manager to SHUTDOWN closing (its reply sent, or it went away) ends the
+ * loop. */
 extern const struct client_ops request_client_ops;
 
 #endif /* TRACKERD_REQUEST_H */

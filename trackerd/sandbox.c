@@ -59,6 +59,7 @@ static const char *const allowed_syscalls[] = {
 	"getpid",		/* the log's trackerd[PID] */
 	"geteuid",		/* HELLO reply's server_uid (request.c) */
 	"getrandom",		/* session tokens (session.c), GRND_NONBLOCK */
+	"futex",		/* a holder's end wakes the death epoch's waiters (holder.c) */
 	"dup2",			/* ready(): stderr to /dev/null */
 	"dup3",			/* ready(), arches without dup2 */
 	"write",		/* log lines to stderr; the readiness pipe */

@@ -5,7 +5,8 @@
  * trackerd's objects (all but main.c, listen.c, log.c and sandbox.c) run
  * their event loop in a thread of their own, exactly as in the daemon:
  * clients.c accepts, reads with sealshm__recv(), request.c validates and
- * answers, sessions and the registry and the index are the real ones.
+ * answers, sessions, the registry, the index and the holder ids are the
+ * real ones.
  * Only two things are replaced: the listener (an eventfd that says "a
  * connection is waiting", handing over one end of a socketpair), and the
  * log (silent; FUZZ_LOG=1 writes it to stderr).
@@ -49,6 +50,7 @@
 #include "internal.h"
 #include "proto.h"
 #include "../../trackerd/client.h"
+#include "../../trackerd/holder.h"
 #include "../../trackerd/index.h"
 #include "../../trackerd/listen.h"
 #include "../../trackerd/log.h"
@@ -145,6 +147,7 @@ void listener_unlink(struct listener *l)
 /* --- trackerd, in its own thread ---------------------------------------- */
 static struct loop *loop;
 static struct index *idx;
+static struct holders *holders;
 static struct registry *registry;
 static struct sessions *sessions;
 static struct clients *clients;
@@ -287,6 +290,8 @@ static void fuzz_init(void)
 		die("loop_new");
 	if (index_new(FUZZ_MAX_NAMES, &idx) < 0)
 		idx = NULL;	/* as trackerd: serve without one */
+	if (holders_new(FUZZ_MAX_NAMES, &holders) < 0)
+		holders = NULL;	/* as trackerd: serve without holder ids */
 	r = registry_new(FUZZ_MAX_NAMES, FUZZ_MAX_NAMES, 0, idx, &registry);
 	if (r < 0)
 		die("registry_new");
@@ -296,6 +301,7 @@ static void fuzz_init(void)
 				 .registry = registry,
 				 .sessions = sessions,
 				 .index = idx,
+				 .holders = holders,
 				 .max_name_fds = FUZZ_MAX_NAMES,
 				 .euid = geteuid(),
 			 }, &requests) < 0)
