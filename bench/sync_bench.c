@@ -12,7 +12,8 @@
  *   round trips      2 processes hand a turn back and forth, A wakes B, B
  *                    wakes A (us per round trip): a raw futex ping-pong on
  *                    one shared word (the baseline), sem_t, glibc's robust
- *                    mutex + process-shared condvar; sealshm's Semaphore,
+ *                    mutex + process-shared condvar, pthread_barrier_t of 2
+ *                    (two generations); sealshm's Semaphore,
  *                    Event, Condition (a turn under a Lock) and Barrier(2)
  *                    (two generations: each party wakes the other once)
  *   owner death      a holder is SIGKILLed while the next acquirer already
@@ -27,8 +28,11 @@
  * every variant runs in processes started alike.  Each repetition runs
  * every variant once, in a rotating order, so they share the machine's
  * noise; rows show the median and the 90th percentile over repetitions,
- * the ratio of medians against the baseline of the same run, and the
- * median of the per-repetition ratios ("paired").  Nothing is pinned.
+ * the ratio of medians against the baseline of the same run, the median
+ * of the per-repetition ratios ("paired"), and for two processes how
+ * often they slept (voluntary context switches of both, per 1000 pairs or
+ * per round trip: a handoff that finds the turn already back sleeps not
+ * at all).  Nothing is pinned.
  *
  *   sync_bench [-n REPETITIONS] [-k KILLS]
  */
@@ -52,10 +56,11 @@ static const char *const c_names[C_N] = {
 	"glibc robust pshared mutex", "glibc pshared mutex", "sealshm Lock", "sealshm RLock",
 };
 
-enum { P_FUTEX, P_SEMT, P_PCOND, P_SEM, P_EVENT, P_COND, P_BARRIER, P_N };
+enum { P_FUTEX, P_SEMT, P_PCOND, P_PBARRIER, P_SEM, P_EVENT, P_COND, P_BARRIER, P_N };
 static const char *const p_names[P_N] = {
 	"raw futex ping-pong", "glibc sem_t post/wait", "glibc robust mutex + condvar",
-	"sealshm Semaphore", "sealshm Event", "sealshm Condition", "sealshm Barrier(2)",
+	"glibc pthread_barrier(2)", "sealshm Semaphore", "sealshm Event", "sealshm Condition",
+	"sealshm Barrier(2)",
 };
 
 enum { D_GLIBC, D_LOCK, D_GLIBC_NS, D_LOCK_NS, D_N };
@@ -143,6 +148,7 @@ struct shared {
 	_Alignas(64) pthread_mutex_t pc_mutex;
 	pthread_cond_t pc_cond;
 	int pc_turn;
+	_Alignas(64) pthread_barrier_t pbarrier;
 	_Alignas(64) uint32_t turn;	/* raw futex: bit 0 whose turn, bit 1 a sleeper */
 	_Alignas(64) struct sealshm_lock lock;
 	_Alignas(64) struct sealshm_rlock rlock;
@@ -189,7 +195,16 @@ struct rep {
 	int64_t t0, t1;		/* CLOCK_MONOTONIC ns, the same in every pid namespace */
 	int64_t rc;
 	int64_t pid;		/* OP_HELLO: the worker's pid as seen from the main process */
+	int64_t sleeps;		/* voluntary context switches between t0 and t1 */
 };
+
+static int64_t sleeps_now(void)
+{
+	struct rusage ru;
+
+	(void)getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_nvcsw;
+}
 
 static _Noreturn void worker_fail(const char *what, int r)
 {
@@ -347,6 +362,13 @@ static void ping(int v, int me)
 		check_pt(pthread_cond_signal(&sh->pc_cond), "signal a condvar");
 		check_pt(pthread_mutex_unlock(&sh->pc_mutex), "unlock");
 		break;
+	case P_PBARRIER:
+		for (int g = 0; g < 2; g++) {
+			r = pthread_barrier_wait(&sh->pbarrier);
+			if (r != 0 && r != PTHREAD_BARRIER_SERIAL_THREAD)
+				worker_fail("wait at a pthread_barrier", r);
+		}
+		break;
 	case P_SEM:
 		if (me == 0) {
 			check(sealshm_sem_release(&sh->sem_ping), "release a Semaphore");
@@ -440,16 +462,20 @@ static _Noreturn void worker_main(int sock)
 			break;
 		case OP_CONT:
 			rendezvous();
+			rep.sleeps = sleeps_now();
 			rep.t0 = (int64_t)bench_now_ns();
 			contended((int)q.v, q.n);
 			rep.t1 = (int64_t)bench_now_ns();
+			rep.sleeps = sleeps_now() - rep.sleeps;
 			break;
 		case OP_PING:
 			rendezvous();
+			rep.sleeps = sleeps_now();
 			rep.t0 = (int64_t)bench_now_ns();
 			for (uint64_t i = 0; i < q.n; i++)
 				ping((int)q.v, (int)q.side);
 			rep.t1 = (int64_t)bench_now_ns();
+			rep.sleeps = sleeps_now() - rep.sleeps;
 			break;
 		case OP_DWAIT:
 			rep = death_wait((int)q.v);
@@ -707,18 +733,23 @@ static double paired_ratio(const double *v, const double *base, size_t n)
 	return m;
 }
 
-static void print_head(const char *title, const char *unit)
+/* @extra: the title of a last column of figures that explain the time
+ * (sleeps), or NULL. */
+static void print_head(const char *title, const char *unit, const char *extra)
 {
 	printf("\n%s (%s)\n", title, unit);
-	printf("  %-38s %10s %10s %9s %9s\n", "variant", "median", "p90", "ratio", "paired");
+	printf("  %-38s %10s %10s %9s %9s %9s\n", "variant", "median", "p90", "ratio", "paired",
+	       extra ? extra : "");
 }
 
-/* A row; @base is the baseline's samples (NULL for the baseline's own row).
- * Returns the ratio of medians (0 when there is none). */
+/* A row; @base is the baseline's samples (NULL for the baseline's own row),
+ * @extra the samples of the last column (or NULL).  Returns the ratio of
+ * medians (0 when there is none). */
 static double print_row(const char *name, bool have, const double *v, const double *base,
-			size_t n)
+			const double *extra, size_t n)
 {
 	struct bench_stats s, b;
+	double ratio = 0;
 
 	if (!have) {
 		printf("  %-38s %10s\n", name, "not built yet");
@@ -727,13 +758,17 @@ static double print_row(const char *name, bool have, const double *v, const doub
 	s = stats_of(v, n);
 	printf("  %-38s %10.2f %10.2f", name, s.median, s.p90);
 	if (!base) {
-		printf(" %9s %9s\n", "-", "-");
-		return 0;
+		printf(" %9s %9s", "-", "-");
+	} else {
+		b = stats_of(base, n);
+		bench_print_ratio(s.median, b.median);
+		printf(" %8.3fx", paired_ratio(v, base, n));
+		ratio = bench_ratio(s.median, b.median);
 	}
-	b = stats_of(base, n);
-	bench_print_ratio(s.median, b.median);
-	printf(" %8.3fx\n", paired_ratio(v, base, n));
-	return bench_ratio(s.median, b.median);
+	if (extra)
+		printf(" %9.2f", stats_of(extra, n).median);
+	printf("\n");
+	return ratio;
 }
 
 static void print_target(const char *what, bool have, double ratio, double limit)
@@ -749,6 +784,7 @@ static void init_glibc(void)
 {
 	pthread_mutexattr_t ma;
 	pthread_condattr_t ca;
+	pthread_barrierattr_t ba;
 
 	if (pthread_mutexattr_init(&ma) || pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED) ||
 	    pthread_mutex_init(&sh->plain, &ma) ||
@@ -761,6 +797,11 @@ static void init_glibc(void)
 	    pthread_cond_init(&sh->pc_cond, &ca))
 		bench_die("set up the glibc condvar", -EINVAL);
 	(void)pthread_condattr_destroy(&ca);
+	if (pthread_barrierattr_init(&ba) ||
+	    pthread_barrierattr_setpshared(&ba, PTHREAD_PROCESS_SHARED) ||
+	    pthread_barrier_init(&sh->pbarrier, &ba, 2))
+		bench_die("set up the glibc barrier", -EINVAL);
+	(void)pthread_barrierattr_destroy(&ba);
 	if (sem_init(&sh->semt, 1, 1) < 0 || sem_init(&sh->semt_ping, 1, 0) < 0 ||
 	    sem_init(&sh->semt_pong, 1, 0) < 0)
 		bench_die("set up the sem_t", -errno);
@@ -812,6 +853,7 @@ int main(int argc, char **argv)
 	struct worker wa, wb, wns = { 0 };
 	bool have_ns;
 	double *u[U_N], *c[C_N], *p[P_N], *d[D_N], *reap;
+	double *c_sleeps[C_N], *p_sleeps[P_N];
 	size_t nd[D_N] = { 0 }, nreap = 0;
 	unsigned long wrong[D_N] = { 0 };
 	int64_t wrong_rc[D_N] = { 0 };
@@ -847,10 +889,14 @@ int main(int argc, char **argv)
 
 	for (int v = 0; v < U_N; v++)
 		u[v] = bench_calloc(reps, sizeof(double));
-	for (int v = 0; v < C_N; v++)
+	for (int v = 0; v < C_N; v++) {
 		c[v] = bench_calloc(reps, sizeof(double));
-	for (int v = 0; v < P_N; v++)
+		c_sleeps[v] = bench_calloc(reps, sizeof(double));
+	}
+	for (int v = 0; v < P_N; v++) {
 		p[v] = bench_calloc(reps, sizeof(double));
+		p_sleeps[v] = bench_calloc(reps, sizeof(double));
+	}
 	for (int v = 0; v < D_N; v++)
 		d[v] = bench_calloc(kills, sizeof(double));
 	reap = bench_calloc(2 * kills, sizeof(double));
@@ -886,13 +932,16 @@ int main(int argc, char **argv)
 					(unsigned long long)(2 * n_cont));
 				bench_die("count under a lock", -EPROTO);
 			}
-			if (i >= 0)
+			if (i >= 0) {
 				c[v][i] = (double)((a.t1 > b.t1 ? a.t1 : b.t1) -
 						   (a.t0 < b.t0 ? a.t0 : b.t0)) / (double)(2 * n_cont);
+				c_sleeps[v][i] = (double)(a.sleeps + b.sleeps) * 1000 /
+						 (double)(2 * n_cont);
+			}
 		}
 		for (int k = 0; k < P_N; k++) {
 			int v = (int)((i + 1 + k) % P_N);
-			struct rep a;
+			struct rep a, b;
 
 			if (!p_have(v))
 				continue;
@@ -904,9 +953,11 @@ int main(int argc, char **argv)
 						       .n = n_ping });
 			a = worker_ask(&wa, (struct req){ .op = OP_PING, .v = (uint32_t)v, .side = 0,
 							  .n = n_ping });
-			(void)worker_reply(&wb);
-			if (i >= 0)
+			b = worker_reply(&wb);
+			if (i >= 0) {
 				p[v][i] = (double)(a.t1 - a.t0) / (double)n_ping / 1000;
+				p_sleeps[v][i] = (double)(a.sleeps + b.sleeps) / (double)n_ping;
+			}
 		}
 	}
 
@@ -943,27 +994,28 @@ int main(int argc, char **argv)
 	{
 		double t_unc = 0, t_cont = 0, t_p[P_N] = { 0 }, t_d[D_N] = { 0 };
 
-		print_head("uncontended acquire+release, 1 process", "ns per pair");
+		print_head("uncontended acquire+release, 1 process", "ns per pair", NULL);
 		for (int v = 0; v < U_N; v++) {
 			double x = print_row(u_names[v], u_have(v), u[v],
-					     v == U_ROBUST ? NULL : u[U_ROBUST], reps);
+					     v == U_ROBUST ? NULL : u[U_ROBUST], NULL, reps);
 
 			if (v == U_LOCK)
 				t_unc = x;
 		}
-		print_head("2 processes contending, lock; counter++; unlock", "ns per pair");
+		print_head("2 processes contending, lock; counter++; unlock", "ns per pair",
+			   "sleeps/1k");
 		for (int v = 0; v < C_N; v++) {
 			double x = print_row(c_names[v], c_have(v), c[v],
-					     v == C_ROBUST ? NULL : c[C_ROBUST], reps);
+					     v == C_ROBUST ? NULL : c[C_ROBUST], c_sleeps[v], reps);
 
 			if (v == C_LOCK)
 				t_cont = x;
 		}
 		print_head("wake round trips between 2 processes, A wakes B, B wakes A",
-			   "us per round trip");
+			   "us per round trip", "sleeps/rt");
 		for (int v = 0; v < P_N; v++)
 			t_p[v] = print_row(p_names[v], p_have(v), p[v],
-					   v == P_FUTEX ? NULL : p[P_FUTEX], reps);
+					   v == P_FUTEX ? NULL : p[P_FUTEX], p_sleeps[v], reps);
 
 		printf("\nowner death: SIGKILL of the holder to the waiter holding the lock "
 		       "(us, EOWNERDEAD)\n");
