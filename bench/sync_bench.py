@@ -83,9 +83,15 @@ def uncontended_with(make, n):
 
 # --- round trips -----------------------------------------------------------------------
 
+def _timed_out(signum, frame):
+    raise TimeoutError('no progress in 60 s')
+
+
 def partner(active, passive, warm, n):
     """Fork a process that runs warm() then passive(n); after it is ready,
-    time active(n) here.  Returns ns per round trip."""
+    time active(n) here.  Returns ns per round trip.  A round that hangs
+    (a partner that died, a lost wake-up) ends in TimeoutError after 60 s,
+    its partner killed."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -99,6 +105,9 @@ def partner(active, passive, warm, n):
         finally:
             os._exit(code)
     os.close(w)
+    old = signal.signal(signal.SIGALRM, _timed_out)
+    signal.alarm(60)
+    ok = False
     try:
         if os.read(r, 1) != b'r':
             raise RuntimeError('the partner process failed to start')
@@ -106,8 +115,13 @@ def partner(active, passive, warm, n):
         t0 = time.perf_counter_ns()
         active(n)
         t = time.perf_counter_ns() - t0
+        ok = True
     finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
         os.close(r)
+        if not ok:
+            os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f'the partner process failed: status {status:#x}')
@@ -182,34 +196,37 @@ def rt_barrier(mk, n):
 
 # --- rows ------------------------------------------------------------------------------
 
-def alternate(fs, fc, rounds):
-    """Samples of fs() and fc() over @rounds, the order alternating."""
-    s, c = [], []
-    for r in range(rounds):
-        if r % 2 == 0:
-            s.append(fs())
-            c.append(fc())
-        else:
-            c.append(fc())
-            s.append(fs())
-    return s, c
-
-
 def p90(v):
     v = sorted(v)
     return v[max(0, -(-len(v) * 90 // 100) - 1)]
 
 
-def row(what, s, c, scale, unit):
-    """Print a row; returns the ratio of medians, or None (not built)."""
-    mc = statistics.median(c) / scale
-    if s is None:
-        print(f'  {what:<34} {"not built yet":>21} {mc:>10.2f} {p90(c) / scale:>9.2f} {unit}')
-        return None
+def figure(what, name, run, rounds, scale, unit):
+    """run(mod) -> one sample (ns) with sealshm's or CPython's objects;
+    rounds alternate which goes first.  Prints a row; returns the ratio of
+    medians, 'not built yet' (no sealshm.<name>) or 'FAILED' (sealshm's
+    run raised: the row says why)."""
+    s, c, failed = [], [], None
+    have = ours(name) is not None
+    for r in range(rounds):
+        for mod in ((sealshm, CP) if r % 2 == 0 else (CP, sealshm)):
+            if mod is CP:
+                c.append(run(CP))
+            elif have and failed is None:
+                try:
+                    s.append(run(sealshm))
+                except Exception as e:          # noqa: BLE001 (reported)
+                    failed = f'{type(e).__name__}: {e}'
+    mc, pc = statistics.median(c) / scale, p90(c) / scale
+    if not have or failed:
+        status = 'not built yet' if not have else 'FAILED'
+        print(f'  {what:<34} {status:>21} {mc:>10.2f} {pc:>9.2f} {unit}'
+              + (f'  ({failed})' if failed else ''))
+        return status
     ms = statistics.median(s) / scale
     ratio = ms / mc
     paired = statistics.median(x / y for x, y in zip(s, c))
-    print(f'  {what:<34} {ms:>10.2f} {p90(s) / scale:>10.2f} {mc:>10.2f} {p90(c) / scale:>9.2f}'
+    print(f'  {what:<34} {ms:>10.2f} {p90(s) / scale:>10.2f} {mc:>10.2f} {pc:>9.2f}'
           f' {unit} {ratio:>7.3f}x {paired:>7.3f}x')
     return ratio
 
@@ -231,31 +248,23 @@ def main():
                            ('Lock', uncontended_with, 'Lock `with lock:`'),
                            ('RLock', uncontended, 'RLock acquire+release'),
                            ('Semaphore', uncontended, 'Semaphore acquire+release')):
-        if ours(name):
-            s, c = alternate(lambda: fn(getattr(sealshm, name), n),
-                             lambda: fn(getattr(CP, name), n), rounds)
-        else:
-            s, c = None, [fn(getattr(CP, name), n) for _ in range(rounds)]
-        ratios[what] = row(what, s, c, 1, 'ns')
+        ratios[what] = figure(what, name, lambda mod: fn(getattr(mod, name), n), rounds,
+                              1, 'ns')
 
     n = 1000
     for name, fn, what in (('Semaphore', rt_semaphore, 'Semaphore round trip'),
                            ('Event', rt_event, 'Event round trip'),
                            ('Condition', rt_condition, 'Condition round trip'),
                            ('Barrier', rt_barrier, 'Barrier(2) round trip')):
-        if ours(name):
-            s, c = alternate(lambda: fn(maker(sealshm), n), lambda: fn(maker(CP), n), rounds)
-        else:
-            s, c = None, [fn(maker(CP), n) for _ in range(rounds)]
-        ratios[what] = row(what, s, c, 1000, 'us')
+        ratios[what] = figure(what, name, lambda mod: fn(maker(mod), n), rounds, 1000, 'us')
 
     print('targets (ratios of medians, this run):')
     for what, limit in (('Lock acquire+release', 1.0), ('Event round trip', 0.5),
                         ('Condition round trip', 0.5), ('Barrier(2) round trip', 0.5)):
         r = ratios[what]
         label = f'{what} <= {limit}x CPython'
-        if r is None:
-            print(f'  {label:<44} not built yet')
+        if isinstance(r, str):
+            print(f'  {label:<44} {r}')
         else:
             print(f'  {label:<44} {r:7.3f}x {"met" if r <= limit else "MISSED"}')
 
