@@ -580,13 +580,16 @@ struct sealshm_object_info {
 #define sealshm_object_info__last_field instance
 
 /*
- * Describe the object at @mem (@len bytes readable there) without
- * changing it or waiting: for tools and debuggers.  Never reads past
- * @len.  holder_pid is filled only when this process reaches the
- * object's trackerd (it never starts one).  Errors: -EBADMSG (no object
- * there), -EINVAL.
+ * Describe the object at @mem (@len bytes readable there, a read-only
+ * mapping is fine) without changing it or waiting: for tools and
+ * debuggers.  Never reads past @len.  holder_pid is filled when this
+ * process has a holder id of the object's trackerd, or else when the
+ * trackerd @opts chooses is that one (asked with SEALSHM_NO_AUTOSTART
+ * added: it never starts one); @opts may be NULL.  Errors: -EBADMSG (no
+ * object there), -EINVAL.
  */
-SEALSHM_API int sealshm_object_info(const void *mem, size_t len, struct sealshm_object_info *info);
+SEALSHM_API int sealshm_object_info(const void *mem, size_t len, const struct sealshm_opts *opts,
+				    struct sealshm_object_info *info);
 /* "lock", "rlock", "semaphore", "event", "condition", "barrier", or NULL. */
 SEALSHM_API const char *sealshm_object_type_name(uint32_t type);
 
