@@ -8,7 +8,8 @@
  *                    process-shared mutex, sem_t; sealshm's Lock (blocking
  *                    and try), RLock, Semaphore
  *   contended        2 processes, each n x (lock; counter++; unlock), wall
- *                    time from the first start to the last end over 2n (ns)
+ *                    time from the first start to the last end over 2n (ns);
+ *                    they start once both are seen running, on two CPUs
  *   round trips      2 processes hand a turn back and forth, A wakes B, B
  *                    wakes A (us per round trip): a raw futex ping-pong on
  *                    one shared word (the baseline), sem_t, glibc's robust
@@ -172,6 +173,10 @@ struct shared {
 	/* the contended counter and the rendezvous of two workers */
 	_Alignas(64) uint64_t counter;
 	_Alignas(64) uint32_t ready;
+	uint32_t go;
+	struct {
+		_Alignas(64) uint64_t n;
+	} beat[2];			/* each worker's heartbeat at the start */
 };
 static struct shared *sh;
 
@@ -186,7 +191,7 @@ enum { OP_HELLO, OP_UNC, OP_CONT, OP_PING, OP_DWAIT, OP_QUIT };
 struct req {
 	uint32_t op;
 	uint32_t v;		/* variant */
-	uint32_t side;		/* OP_PING: 0 (times the round trips) or 1 */
+	uint32_t side;		/* OP_PING, OP_CONT: which worker, 0 or 1 (0 times a round trip) */
 	uint32_t __pad;
 	uint64_t n;
 };
@@ -234,6 +239,51 @@ static void rendezvous(void)
 	(void)__atomic_add_fetch(&sh->ready, 1, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE) < 2)
 		sched_yield();
+}
+
+/*
+ * The same, and both running at that moment, on two CPUs: each beats a
+ * heartbeat and watches the other's, and the first to see it move 100
+ * times within 200 us says go.  Workers that the main process wakes may
+ * share its CPU for a while (the scheduler pulls a wakee towards its
+ * waker), and a contended run started there would time two halves taking
+ * turns, not two processes contending.  Returns false when they were not
+ * seen running together within a second (the run goes on anyway).
+ */
+static bool rendezvous_running(int me)
+{
+	uint64_t seen, window, end;
+	bool together = true;
+	int moves = 0;
+
+	rendezvous();
+	seen = __atomic_load_n(&sh->beat[!me].n, __ATOMIC_RELAXED);
+	window = bench_now_ns();
+	end = window + 1000000000u;
+	for (unsigned long i = 1; !__atomic_load_n(&sh->go, __ATOMIC_ACQUIRE); i++) {
+		uint64_t b;
+
+		__atomic_store_n(&sh->beat[me].n, i, __ATOMIC_RELAXED);
+		b = __atomic_load_n(&sh->beat[!me].n, __ATOMIC_RELAXED);
+		if (b != seen) {
+			seen = b;
+			moves++;
+		}
+		if (moves >= 100) {
+			__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
+		} else if (!(i & 255)) {
+			uint64_t now = bench_now_ns();
+
+			if (now > end) {
+				together = false;
+				__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
+			} else if (now - window > 200000) {
+				window = now;
+				moves = 0;
+			}
+		}
+	}
+	return together;
 }
 
 static void uncontended(int v, uint64_t n)
@@ -461,7 +511,7 @@ static _Noreturn void worker_main(int sock)
 			rep.t1 = (int64_t)bench_now_ns();
 			break;
 		case OP_CONT:
-			rendezvous();
+			rep.rc = !rendezvous_running((int)q.side);
 			rep.sleeps = sleeps_now();
 			rep.t0 = (int64_t)bench_now_ns();
 			contended((int)q.v, q.n);
@@ -855,7 +905,7 @@ int main(int argc, char **argv)
 	double *u[U_N], *c[C_N], *p[P_N], *d[D_N], *reap;
 	double *c_sleeps[C_N], *p_sleeps[P_N];
 	size_t nd[D_N] = { 0 }, nreap = 0;
-	unsigned long wrong[D_N] = { 0 };
+	unsigned long wrong[D_N] = { 0 }, apart[C_N] = { 0 };
 	int64_t wrong_rc[D_N] = { 0 };
 	char segname[64];
 	int opt, r;
@@ -922,7 +972,9 @@ int main(int argc, char **argv)
 				continue;
 			sh->counter = 0;
 			sh->ready = 0;
+			sh->go = 0;
 			worker_send(&wa, q);
+			q.side = 1;
 			worker_send(&wb, q);
 			a = worker_reply(&wa);
 			b = worker_reply(&wb);
@@ -932,6 +984,8 @@ int main(int argc, char **argv)
 					(unsigned long long)(2 * n_cont));
 				bench_die("count under a lock", -EPROTO);
 			}
+			if (i >= 0 && (a.rc || b.rc))
+				apart[v]++;
 			if (i >= 0) {
 				c[v][i] = (double)((a.t1 > b.t1 ? a.t1 : b.t1) -
 						   (a.t0 < b.t0 ? a.t0 : b.t0)) / (double)(2 * n_cont);
@@ -1011,6 +1065,10 @@ int main(int argc, char **argv)
 			if (v == C_LOCK)
 				t_cont = x;
 		}
+		for (int v = 0; v < C_N; v++)
+			if (apart[v])
+				printf("  %s: in %lu of %lu runs the two processes were not seen "
+				       "running at once\n", c_names[v], apart[v], reps);
 		print_head("wake round trips between 2 processes, A wakes B, B wakes A",
 			   "us per round trip", "sleeps/rt");
 		for (int v = 0; v < P_N; v++)
