@@ -30,7 +30,9 @@
  * every variant once, in a rotating order, so they share the machine's
  * noise; rows show the median and the 90th percentile over repetitions,
  * the ratio of medians against the baseline of the same run, the median
- * of the per-repetition ratios ("paired"), and for two processes how
+ * of the per-repetition ratios ("paired"), the paired ratio against
+ * glibc's counterpart of a sealshm object ("/glibc": robust mutex, sem_t,
+ * condvar, pthread_barrier), and for two processes how
  * often they slept (voluntary context switches of both, per 1000 pairs or
  * per round trip: a handoff that finds the turn already back sleeps not
  * at all).  Nothing is pinned.
@@ -52,6 +54,9 @@ static const char *const u_names[U_N] = {
 	"sealshm Lock", "sealshm Lock (tryacquire)", "sealshm RLock", "sealshm Semaphore",
 };
 
+/* glibc's counterpart of each of sealshm's (-1: none), in the enum's order. */
+static const int u_like[U_N] = { -1, -1, -1, U_ROBUST, U_ROBUST, U_ROBUST, U_SEMT };
+
 enum { C_ROBUST, C_PLAIN, C_LOCK, C_RLOCK, C_N };
 static const char *const c_names[C_N] = {
 	"glibc robust pshared mutex", "glibc pshared mutex", "sealshm Lock", "sealshm RLock",
@@ -63,6 +68,8 @@ static const char *const p_names[P_N] = {
 	"glibc pthread_barrier(2)", "sealshm Semaphore", "sealshm Event", "sealshm Condition",
 	"sealshm Barrier(2)",
 };
+
+static const int p_like[P_N] = { -1, -1, -1, -1, P_SEMT, -1, P_PCOND, P_PBARRIER };
 
 enum { D_GLIBC, D_LOCK, D_GLIBC_NS, D_LOCK_NS, D_N };
 static const char *const d_names[D_N] = {
@@ -138,6 +145,11 @@ static bool d_in_ns(int v)
 {
 	return v == D_GLIBC_NS || v == D_LOCK_NS;
 }
+
+/* Round trips jump between two regimes as the scheduler places the two
+ * processes (each sleeping at every hand-over, or not): more, shorter
+ * runs per repetition let every variant meet both alike. */
+#define PING_RUNS	3
 
 /* --- the shared segment ------------------------------------------------------------ */
 struct shared {
@@ -788,15 +800,16 @@ static double paired_ratio(const double *v, const double *base, size_t n)
 static void print_head(const char *title, const char *unit, const char *extra)
 {
 	printf("\n%s (%s)\n", title, unit);
-	printf("  %-38s %10s %10s %9s %9s %9s\n", "variant", "median", "p90", "ratio", "paired",
-	       extra ? extra : "");
+	printf("  %-38s %10s %10s %9s %9s %9s %9s\n", "variant", "median", "p90", "ratio", "paired",
+	       "/glibc", extra ? extra : "");
 }
 
 /* A row; @base is the baseline's samples (NULL for the baseline's own row),
- * @extra the samples of the last column (or NULL).  Returns the ratio of
- * medians (0 when there is none). */
+ * @like those of glibc's counterpart (its paired ratio; NULL: none), @extra
+ * the samples of the last column (or NULL).  Returns the ratio of medians
+ * against the baseline (0 when there is none). */
 static double print_row(const char *name, bool have, const double *v, const double *base,
-			const double *extra, size_t n)
+			const double *like, const double *extra, size_t n)
 {
 	struct bench_stats s, b;
 	double ratio = 0;
@@ -815,6 +828,10 @@ static double print_row(const char *name, bool have, const double *v, const doub
 		printf(" %8.3fx", paired_ratio(v, base, n));
 		ratio = bench_ratio(s.median, b.median);
 	}
+	if (like)
+		printf(" %8.3fx", paired_ratio(v, like, n));
+	else
+		printf(" %9s", "-");
 	if (extra)
 		printf(" %9.2f", stats_of(extra, n).median);
 	printf("\n");
@@ -896,8 +913,8 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	SEALSHM_OPTS(sealshm_opts, untracked, .flags = SEALSHM_NO_TRACK);
-	const uint64_t n_unc = 1000000, n_cont = 300000, n_ping = 2000;
-	unsigned long reps = 11, kills = 50;
+	const uint64_t n_unc = 1000000, n_cont = 300000, n_ping = 1000;
+	unsigned long reps = 11, kills = 50, reps_p;
 	struct sealshm *seg = NULL;
 	struct bench_trackerd td;
 	struct worker wa, wb, wns = { 0 };
@@ -920,6 +937,7 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || reps < 1 || kills < 1)
 		usage();
+	reps_p = reps * PING_RUNS;
 	bench_machine("sync_bench");
 	find_objects();
 
@@ -944,8 +962,8 @@ int main(int argc, char **argv)
 		c_sleeps[v] = bench_calloc(reps, sizeof(double));
 	}
 	for (int v = 0; v < P_N; v++) {
-		p[v] = bench_calloc(reps, sizeof(double));
-		p_sleeps[v] = bench_calloc(reps, sizeof(double));
+		p[v] = bench_calloc(reps_p, sizeof(double));
+		p_sleeps[v] = bench_calloc(reps_p, sizeof(double));
 	}
 	for (int v = 0; v < D_N; v++)
 		d[v] = bench_calloc(kills, sizeof(double));
@@ -993,8 +1011,9 @@ int main(int argc, char **argv)
 						 (double)(2 * n_cont);
 			}
 		}
-		for (int k = 0; k < P_N; k++) {
+		for (int k = 0; k < PING_RUNS * P_N; k++) {
 			int v = (int)((i + 1 + k) % P_N);
+			long j = i * PING_RUNS + k / P_N;
 			struct rep a, b;
 
 			if (!p_have(v))
@@ -1008,9 +1027,9 @@ int main(int argc, char **argv)
 			a = worker_ask(&wa, (struct req){ .op = OP_PING, .v = (uint32_t)v, .side = 0,
 							  .n = n_ping });
 			b = worker_reply(&wb);
-			if (i >= 0) {
-				p[v][i] = (double)(a.t1 - a.t0) / (double)n_ping / 1000;
-				p_sleeps[v][i] = (double)(a.sleeps + b.sleeps) / (double)n_ping;
+			if (j >= 0) {
+				p[v][j] = (double)(a.t1 - a.t0) / (double)n_ping / 1000;
+				p_sleeps[v][j] = (double)(a.sleeps + b.sleeps) / (double)n_ping;
 			}
 		}
 	}
@@ -1027,9 +1046,9 @@ int main(int argc, char **argv)
 			if (res.handover_us < 0) {
 				wrong[v]++;
 				wrong_rc[v] = res.rc;
-			}
-			else
+			} else {
 				d[v][nd[v]++] = res.handover_us;
+			}
 			if (res.reap_us >= 0)
 				reap[nreap++] = res.reap_us;
 		}
@@ -1040,9 +1059,9 @@ int main(int argc, char **argv)
 	(void)sealshm_close(seg);
 	bench_trackerd_stop(&td);
 
-	printf("sync_bench: %lu repetitions (acquire+release x %llu, contended 2 x %llu, "
-	       "round trips x %llu), %lu kills per owner-death variant; not pinned\n",
-	       reps, (unsigned long long)n_unc, (unsigned long long)n_cont,
+	printf("sync_bench: %lu repetitions (acquire+release x %llu, contended 2 x %llu; "
+	       "%lu of round trips x %llu), %lu kills per owner-death variant; not pinned\n",
+	       reps, (unsigned long long)n_unc, (unsigned long long)n_cont, reps_p,
 	       (unsigned long long)n_ping, kills);
 
 	{
@@ -1051,7 +1070,8 @@ int main(int argc, char **argv)
 		print_head("uncontended acquire+release, 1 process", "ns per pair", NULL);
 		for (int v = 0; v < U_N; v++) {
 			double x = print_row(u_names[v], u_have(v), u[v],
-					     v == U_ROBUST ? NULL : u[U_ROBUST], NULL, reps);
+					     v == U_ROBUST ? NULL : u[U_ROBUST],
+					     u_like[v] >= 0 ? u[u_like[v]] : NULL, NULL, reps);
 
 			if (v == U_LOCK)
 				t_unc = x;
@@ -1060,7 +1080,8 @@ int main(int argc, char **argv)
 			   "sleeps/1k");
 		for (int v = 0; v < C_N; v++) {
 			double x = print_row(c_names[v], c_have(v), c[v],
-					     v == C_ROBUST ? NULL : c[C_ROBUST], c_sleeps[v], reps);
+					     v == C_ROBUST ? NULL : c[C_ROBUST],
+					     v >= C_LOCK ? c[C_ROBUST] : NULL, c_sleeps[v], reps);
 
 			if (v == C_LOCK)
 				t_cont = x;
@@ -1073,7 +1094,8 @@ int main(int argc, char **argv)
 			   "us per round trip", "sleeps/rt");
 		for (int v = 0; v < P_N; v++)
 			t_p[v] = print_row(p_names[v], p_have(v), p[v],
-					   v == P_FUTEX ? NULL : p[P_FUTEX], p_sleeps[v], reps);
+					   v == P_FUTEX ? NULL : p[P_FUTEX],
+					   p_like[v] >= 0 ? p[p_like[v]] : NULL, p_sleeps[v], reps_p);
 
 		printf("\nowner death: SIGKILL of the holder to the waiter holding the lock "
 		       "(us, EOWNERDEAD)\n");
