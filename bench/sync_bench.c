@@ -77,70 +77,6 @@ static const char *const d_names[D_N] = {
 	"glibc robust mutex, 2 pid namespaces", "sealshm Lock, 2 pid namespaces",
 };
 
-/* Which object types the library was built with.  Until every one has
- * landed, the bench links against those present (weak references) and
- * says "not built yet" for the others. */
-#pragma weak sealshm_lock_init
-#pragma weak sealshm_lock_acquire
-#pragma weak sealshm_lock_tryacquire
-#pragma weak sealshm_lock_release
-#pragma weak sealshm_lock_consistent
-#pragma weak sealshm_rlock_init
-#pragma weak sealshm_rlock_acquire
-#pragma weak sealshm_rlock_release
-#pragma weak sealshm_sem_init
-#pragma weak sealshm_sem_acquire
-#pragma weak sealshm_sem_release
-#pragma weak sealshm_event_init
-#pragma weak sealshm_event_set
-#pragma weak sealshm_event_clear
-#pragma weak sealshm_event_wait
-#pragma weak sealshm_cond_init
-#pragma weak sealshm_cond_wait
-#pragma weak sealshm_cond_notify
-#pragma weak sealshm_barrier_init
-#pragma weak sealshm_barrier_wait
-
-static bool have_lock, have_rlock, have_sem, have_event, have_cond, have_barrier;
-
-static void find_objects(void)
-{
-	have_lock = sealshm_lock_init && sealshm_lock_acquire && sealshm_lock_tryacquire &&
-		    sealshm_lock_release && sealshm_lock_consistent;
-	have_rlock = sealshm_rlock_init && sealshm_rlock_acquire && sealshm_rlock_release;
-	have_sem = sealshm_sem_init && sealshm_sem_acquire && sealshm_sem_release;
-	have_event = sealshm_event_init && sealshm_event_set && sealshm_event_clear &&
-		     sealshm_event_wait;
-	have_cond = have_lock && sealshm_cond_init && sealshm_cond_wait && sealshm_cond_notify;
-	have_barrier = sealshm_barrier_init && sealshm_barrier_wait;
-}
-
-static bool u_have(int v)
-{
-	return v < U_LOCK || (v == U_RLOCK ? have_rlock : v == U_SEM ? have_sem : have_lock);
-}
-
-static bool c_have(int v)
-{
-	return v < C_LOCK || (v == C_RLOCK ? have_rlock : have_lock);
-}
-
-static bool p_have(int v)
-{
-	switch (v) {
-	case P_SEM: return have_sem;
-	case P_EVENT: return have_event;
-	case P_COND: return have_cond;
-	case P_BARRIER: return have_barrier;
-	default: return true;
-	}
-}
-
-static bool d_have(int v)
-{
-	return v == D_GLIBC || v == D_GLIBC_NS || have_lock;
-}
-
 static bool d_in_ns(int v)
 {
 	return v == D_GLIBC_NS || v == D_LOCK_NS;
@@ -510,7 +446,7 @@ static _Noreturn void worker_main(int sock)
 	struct req q;
 
 	/* Warm up: this process's holder id, asked for on first use. */
-	if (have_lock && sealshm_lock_tryacquire(&sh->d_lock) == 0)
+	if (sealshm_lock_tryacquire(&sh->d_lock) == 0)
 		check(sealshm_lock_release(&sh->d_lock), "release a Lock");
 	bench_write_all(sock, &rep, sizeof(rep));
 	for (;;) {
@@ -808,16 +744,12 @@ static void print_head(const char *title, const char *unit, const char *extra)
  * @like those of glibc's counterpart (its paired ratio; NULL: none), @extra
  * the samples of the last column (or NULL).  Returns the ratio of medians
  * against the baseline (0 when there is none). */
-static double print_row(const char *name, bool have, const double *v, const double *base,
+static double print_row(const char *name, const double *v, const double *base,
 			const double *like, const double *extra, size_t n)
 {
 	struct bench_stats s, b;
 	double ratio = 0;
 
-	if (!have) {
-		printf("  %-38s %10s\n", name, "not built yet");
-		return 0;
-	}
 	s = stats_of(v, n);
 	printf("  %-38s %10.2f %10.2f", name, s.median, s.p90);
 	if (!base) {
@@ -838,12 +770,9 @@ static double print_row(const char *name, bool have, const double *v, const doub
 	return ratio;
 }
 
-static void print_target(const char *what, bool have, double ratio, double limit)
+static void print_target(const char *what, double ratio, double limit)
 {
-	if (!have)
-		printf("  %-58s not built yet\n", what);
-	else
-		printf("  %-58s %7.3fx %s\n", what, ratio, ratio <= limit ? "met" : "MISSED");
+	printf("  %-58s %7.3fx %s\n", what, ratio, ratio <= limit ? "met" : "MISSED");
 }
 
 /* --- set-up -------------------------------------------------------------------------- */
@@ -876,29 +805,28 @@ static void init_glibc(void)
 
 static void init_sealshm(void)
 {
-	int r = 0;
+	int r;
 
-	if (have_lock && r >= 0)
-		r = sealshm_lock_init(&sh->lock, NULL);
-	if (have_lock && r >= 0)
+	r = sealshm_lock_init(&sh->lock, NULL);
+	if (r >= 0)
 		r = sealshm_lock_init(&sh->d_lock, NULL);
-	if (have_lock && r >= 0)
+	if (r >= 0)
 		r = sealshm_lock_init(&sh->cond_lock, NULL);
-	if (have_rlock && r >= 0)
+	if (r >= 0)
 		r = sealshm_rlock_init(&sh->rlock, NULL);
-	if (have_sem && r >= 0)
+	if (r >= 0)
 		r = sealshm_sem_init(&sh->sem, 1, 0, 0, NULL);
-	if (have_sem && r >= 0)
+	if (r >= 0)
 		r = sealshm_sem_init(&sh->sem_ping, 0, 0, 0, NULL);
-	if (have_sem && r >= 0)
+	if (r >= 0)
 		r = sealshm_sem_init(&sh->sem_pong, 0, 0, 0, NULL);
-	if (have_event && r >= 0)
+	if (r >= 0)
 		r = sealshm_event_init(&sh->ev_ping, NULL);
-	if (have_event && r >= 0)
+	if (r >= 0)
 		r = sealshm_event_init(&sh->ev_pong, NULL);
-	if (have_cond && r >= 0)
+	if (r >= 0)
 		r = sealshm_cond_init(&sh->cond, NULL);
-	if (have_barrier && r >= 0)
+	if (r >= 0)
 		r = sealshm_barrier_init(&sh->barrier, 2, NULL);
 	if (r < 0)
 		bench_die("set up sealshm's objects", r);
@@ -939,7 +867,6 @@ int main(int argc, char **argv)
 		usage();
 	reps_p = reps * PING_RUNS;
 	bench_machine("sync_bench");
-	find_objects();
 
 	bench_trackerd_start(&td, NULL, true);
 	snprintf(segname, sizeof(segname), "syncbench-%d", (int)getpid());
@@ -975,8 +902,6 @@ int main(int argc, char **argv)
 			int v = (int)((i + 1 + k) % U_N);
 			struct rep a;
 
-			if (!u_have(v))
-				continue;
 			a = worker_ask(&wa, (struct req){ .op = OP_UNC, .v = (uint32_t)v, .n = n_unc });
 			if (i >= 0)
 				u[v][i] = (double)(a.t1 - a.t0) / (double)n_unc;
@@ -986,8 +911,6 @@ int main(int argc, char **argv)
 			struct req q = { .op = OP_CONT, .v = (uint32_t)v, .n = n_cont };
 			struct rep a, b;
 
-			if (!c_have(v))
-				continue;
 			sh->counter = 0;
 			sh->ready = 0;
 			sh->go = 0;
@@ -1016,8 +939,6 @@ int main(int argc, char **argv)
 			long j = i * PING_RUNS + k / P_N;
 			struct rep a, b;
 
-			if (!p_have(v))
-				continue;
 			sh->ready = 0;
 			sh->turn = 0;
 			sh->pc_turn = 0;
@@ -1040,7 +961,7 @@ int main(int argc, char **argv)
 			int v = (int)((i + (unsigned long)k) % D_N);
 			struct kill_result res;
 
-			if (!d_have(v) || (d_in_ns(v) && !have_ns))
+			if (d_in_ns(v) && !have_ns)
 				continue;
 			res = one_kill(v, d_in_ns(v) ? &wns : &wa);
 			if (res.handover_us < 0) {
@@ -1069,7 +990,7 @@ int main(int argc, char **argv)
 
 		print_head("uncontended acquire+release, 1 process", "ns per pair", NULL);
 		for (int v = 0; v < U_N; v++) {
-			double x = print_row(u_names[v], u_have(v), u[v],
+			double x = print_row(u_names[v], u[v],
 					     v == U_ROBUST ? NULL : u[U_ROBUST],
 					     u_like[v] >= 0 ? u[u_like[v]] : NULL, NULL, reps);
 
@@ -1079,7 +1000,7 @@ int main(int argc, char **argv)
 		print_head("2 processes contending, lock; counter++; unlock", "ns per pair",
 			   "sleeps/1k");
 		for (int v = 0; v < C_N; v++) {
-			double x = print_row(c_names[v], c_have(v), c[v],
+			double x = print_row(c_names[v], c[v],
 					     v == C_ROBUST ? NULL : c[C_ROBUST],
 					     v >= C_LOCK ? c[C_ROBUST] : NULL, c_sleeps[v], reps);
 
@@ -1093,7 +1014,7 @@ int main(int argc, char **argv)
 		print_head("wake round trips between 2 processes, A wakes B, B wakes A",
 			   "us per round trip", "sleeps/rt");
 		for (int v = 0; v < P_N; v++)
-			t_p[v] = print_row(p_names[v], p_have(v), p[v],
+			t_p[v] = print_row(p_names[v], p[v],
 					   v == P_FUTEX ? NULL : p[P_FUTEX],
 					   p_like[v] >= 0 ? p[p_like[v]] : NULL, p_sleeps[v], reps_p);
 
@@ -1108,10 +1029,6 @@ int main(int argc, char **argv)
 				struct bench_stats s, b = d_in_ns(v) ? gns : g;
 				double max;
 
-				if (!d_have(v)) {
-					printf("  %-38s %10s\n", d_names[v], "not built yet");
-					continue;
-				}
 				if (d_in_ns(v) && !have_ns) {
 					printf("  %-38s skipped: unshare(CLONE_NEWPID): %s\n",
 					       d_names[v], strerror(sh->ns_errno));
@@ -1142,21 +1059,17 @@ int main(int argc, char **argv)
 		}
 
 		printf("\ntargets (ratios of medians, this run):\n");
-		print_target("Lock uncontended <= 1.0x glibc robust mutex", have_lock, t_unc, 1.0);
-		print_target("Lock 2 processes contending <= 1.0x glibc robust mutex", have_lock,
-			     t_cont, 1.0);
-		print_target("Semaphore round trip <= 1.2x raw futex", have_sem, t_p[P_SEM], 1.2);
-		print_target("Event round trip <= 1.2x raw futex", have_event, t_p[P_EVENT], 1.2);
-		print_target("Condition round trip <= 1.2x raw futex", have_cond, t_p[P_COND], 1.2);
-		print_target("Barrier(2) round trip <= 1.2x raw futex", have_barrier, t_p[P_BARRIER],
-			     1.2);
+		print_target("Lock uncontended <= 1.0x glibc robust mutex", t_unc, 1.0);
+		print_target("Lock 2 processes contending <= 1.0x glibc robust mutex", t_cont, 1.0);
+		print_target("Semaphore round trip <= 1.2x raw futex", t_p[P_SEM], 1.2);
+		print_target("Event round trip <= 1.2x raw futex", t_p[P_EVENT], 1.2);
+		print_target("Condition round trip <= 1.2x raw futex", t_p[P_COND], 1.2);
+		print_target("Barrier(2) round trip <= 1.2x raw futex", t_p[P_BARRIER], 1.2);
 		for (int v = D_LOCK; v < D_N; v += 2) {
 			const char *what = v == D_LOCK ? "owner-died hand-over <= 2 ms (median)" :
 					   "owner-died hand-over, 2 pid namespaces <= 2 ms";
 
-			if (!have_lock)
-				printf("  %-58s not built yet\n", what);
-			else if (d_in_ns(v) && !have_ns)
+			if (d_in_ns(v) && !have_ns)
 				printf("  %-58s skipped (no pid namespace)\n", what);
 			else if (t_d[v] < 0)
 				printf("  %-58s MISSED (%lu kills without EOWNERDEAD)\n", what,

@@ -42,18 +42,6 @@ import sealshm                                    # noqa: E402
 from sealshm import _sealshm                      # noqa: E402
 
 CP = multiprocessing.get_context('fork')
-_USED = False           # whether sealshm's objects (and so trackerd) were used
-
-
-def ours(name):
-    """sealshm's class @name, or None while it is not built yet."""
-    global _USED
-    cls = getattr(sealshm, name, None)
-    if cls is not None:
-        _USED = True
-    return cls
-
-
 def maker(mod):
     """mk('Event'), mk('Semaphore', 0), ...: objects of @mod, sealshm or
     CPython's fork context."""
@@ -201,28 +189,24 @@ def p90(v):
     return v[max(0, -(-len(v) * 90 // 100) - 1)]
 
 
-def figure(what, name, run, rounds, scale, unit):
+def figure(what, run, rounds, scale, unit):
     """run(mod) -> one sample (ns) with sealshm's or CPython's objects;
     rounds alternate which goes first.  Prints a row; returns the ratio of
-    medians, 'not built yet' (no sealshm.<name>) or 'FAILED' (sealshm's
-    run raised: the row says why)."""
+    medians, or 'FAILED' (sealshm's run raised: the row says why)."""
     s, c, failed = [], [], None
-    have = ours(name) is not None
     for r in range(rounds):
         for mod in ((sealshm, CP) if r % 2 == 0 else (CP, sealshm)):
             if mod is CP:
                 c.append(run(CP))
-            elif have and failed is None:
+            elif failed is None:
                 try:
                     s.append(run(sealshm))
                 except Exception as e:          # noqa: BLE001 (reported)
                     failed = f'{type(e).__name__}: {e}'
     mc, pc = statistics.median(c) / scale, p90(c) / scale
-    if not have or failed:
-        status = 'not built yet' if not have else 'FAILED'
-        print(f'  {what:<34} {status:>21} {mc:>10.2f} {pc:>9.2f} {unit}'
-              + (f'  ({failed})' if failed else ''))
-        return status
+    if failed:
+        print(f'  {what:<34} {"FAILED":>21} {mc:>10.2f} {pc:>9.2f} {unit}  ({failed})')
+        return 'FAILED'
     ms = statistics.median(s) / scale
     ratio = ms / mc
     paired = statistics.median(x / y for x, y in zip(s, c))
@@ -248,7 +232,7 @@ def main():
                            ('Lock', uncontended_with, 'Lock `with lock:`'),
                            ('RLock', uncontended, 'RLock acquire+release'),
                            ('Semaphore', uncontended, 'Semaphore acquire+release')):
-        ratios[what] = figure(what, name, lambda mod: fn(getattr(mod, name), n), rounds,
+        ratios[what] = figure(what, lambda mod: fn(getattr(mod, name), n), rounds,
                               1, 'ns')
 
     n = 1000
@@ -256,7 +240,7 @@ def main():
                            ('Event', rt_event, 'Event round trip'),
                            ('Condition', rt_condition, 'Condition round trip'),
                            ('Barrier', rt_barrier, 'Barrier(2) round trip')):
-        ratios[what] = figure(what, name, lambda mod: fn(maker(mod), n), rounds, 1000, 'us')
+        ratios[what] = figure(what, lambda mod: fn(maker(mod), n), rounds, 1000, 'us')
 
     print('targets (ratios of medians, this run):')
     for what, limit in (('Lock acquire+release', 1.0), ('Event round trip', 0.5),
@@ -272,11 +256,10 @@ def main():
 def stop_private_trackerd():
     if _PRIVATE is None:
         return
-    if _USED:
-        try:
-            os.kill(_sealshm.registry_stats()['pid'], signal.SIGTERM)
-        except (OSError, KeyError):
-            pass
+    try:
+        os.kill(_sealshm.registry_stats()['pid'], signal.SIGTERM)
+    except (OSError, KeyError):
+        pass
     _PRIVATE.cleanup()
 
 
