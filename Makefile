@@ -8,7 +8,7 @@
 #                       + ABI check + man pages
 #   make check-python   only the Python package's tests, its install and pip tests
 #   make demo           the two-process Fibonacci example, trackerd started on demand
-#   make bench          build bench/*.c and run each (not part of check)
+#   make bench          build bench/*.c and run each, then bench/*.py (not part of check)
 #   make fuzz           libFuzzer targets (clang), FUZZ_SECONDS=60 in total
 #   make install        PREFIX=/usr/local DESTDIR= (BINDIR SBINDIR LIBDIR ... derive from PREFIX;
 #                       PYTHONDIR: where $(PYTHON) finds packages installed under PREFIX)
@@ -90,7 +90,7 @@ sealshm_SRCS	:= tools/sealshm/main.c tools/escape.c
 shmtop_SRCS	:= $(addprefix tools/shmtop/,batch.c collect.c main.c mappers.c screen.c) \
 		   tools/escape.c
 EXAMPLES	:= fib_owner fib_peer manager_workers slist_from_python slist_share
-BENCHES		:= cpython_bench scale_bench segment_bench shmtop_bench slist_bench \
+BENCHES		:= cpython_bench scale_bench segment_bench shmtop_bench slist_bench sync_bench \
 		   throughput_bench tracking_bench
 FUZZ_NAMES	:= parsers_fuzz slist_fuzz trackerd_fuzz
 
@@ -428,18 +428,26 @@ demo: deps
 # Each benchmark starts its own trackerd (the one just built) on a private
 # socket; figures go to stdout (bench/bench.h: shared helpers).  BENCH=NAME...
 # runs only those (e.g. BENCH=segment_bench); BENCH_ARGS are passed to each.
+# bench/NAME.py (PY_BENCHES) run with $(PYTHON) and the package just built;
+# BENCH=NAME runs both bench/NAME.c and bench/NAME.py where both exist.
+PY_BENCHES	:= python_bench sync_bench
+BENCH_C		 = $(if $(BENCH),$(addprefix $(O)/bench/,$(filter-out \
+			$(filter-out $(BENCHES),$(PY_BENCHES)),$(BENCH))),$(BENCH_BINS))
+BENCH_PY	 = $(if $(PY_SKIP),,$(if $(BENCH),$(filter $(PY_BENCHES),$(BENCH)),$(PY_BENCHES)))
 bench: deps
 	$(Q)$(MAKE) --no-print-directory lib trackerd tools $(BENCH_BINS)
-	$(Q)for b in $(if $(BENCH),$(addprefix $(O)/bench/,$(filter-out python_bench,$(BENCH))),$(BENCH_BINS)); do \
+	$(Q)for b in $(BENCH_C); do \
 		echo "--- $$b $(BENCH_ARGS)"; start=$$(date +%s); \
 		SEALSHM_TRACKERD=$(abspath $(O)/trackerd/trackerd) $$b $(BENCH_ARGS) || exit 1; \
 		echo "--- $$b: $$(( $$(date +%s) - start )) s"; \
 	done
-	$(if $(and $(if $(BENCH),$(filter python_bench,$(BENCH)),1),$(if $(PY_SKIP),,1)),\
+	$(if $(BENCH_PY),\
 	$(Q)$(MAKE) --no-print-directory python && \
-		echo "--- bench/python_bench.py ($(PYTHON))" && \
-		env -u SEALSHM_SOCKET -u SEALSHM_TRACKERD PYTHONPATH=$(abspath $(O)/python) \
-		$(PYTHON) bench/python_bench.py)
+		for b in $(BENCH_PY); do \
+			echo "--- bench/$$b.py ($(PYTHON))"; \
+			env -u SEALSHM_SOCKET -u SEALSHM_TRACKERD PYTHONPATH=$(abspath $(O)/python) \
+			$(PYTHON) bench/$$b.py || exit 1; \
+		done)
 
 # --- fuzz ---------------------------------------------------------------------
 # libFuzzer targets selftests/fuzz/*_fuzz.c, built with clang (FUZZ_CC) and

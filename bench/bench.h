@@ -78,8 +78,17 @@ static inline void *bench_calloc(size_t n, size_t size)
 struct bench_stats {
 	double median;		/* in the unit of the samples divided by @scale */
 	double min;
+	double p90;		/* 90th percentile (nearest rank) */
 	size_t n;
 };
+
+/* The nearest-rank index of the @pct-th percentile of @n sorted samples. */
+static inline size_t bench_rank(size_t n, unsigned int pct)
+{
+	size_t k = (n * pct + 99) / 100;
+
+	return k ? k - 1 : 0;
+}
 
 static inline int bench_cmp_u64(const void *a, const void *b)
 {
@@ -88,8 +97,8 @@ static inline int bench_cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Median and min of @n samples divided by @scale (1000 turns ns into us).
- * Sorts @v. */
+/* Median, min and 90th percentile of @n samples divided by @scale (1000
+ * turns ns into us).  Sorts @v. */
 static inline struct bench_stats bench_stats_of(uint64_t *v, size_t n, double scale)
 {
 	struct bench_stats s = { .n = n };
@@ -98,6 +107,7 @@ static inline struct bench_stats bench_stats_of(uint64_t *v, size_t n, double sc
 		return s;
 	qsort(v, n, sizeof(*v), bench_cmp_u64);
 	s.min = (double)v[0] / scale;
+	s.p90 = (double)v[bench_rank(n, 90)] / scale;
 	s.median = n % 2 ? (double)v[n / 2] / scale : ((double)v[n / 2 - 1] + v[n / 2]) / 2 / scale;
 	return s;
 }
@@ -118,6 +128,7 @@ static inline struct bench_stats bench_stats_of_double(double *v, size_t n)
 		return s;
 	qsort(v, n, sizeof(*v), bench_cmp_double);
 	s.min = v[0];
+	s.p90 = v[bench_rank(n, 90)];
 	s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	return s;
 }
