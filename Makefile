@@ -86,9 +86,9 @@ TRACKERD_SRCS	:= $(addprefix trackerd/,client.c daemon.c holder.c index.c listen
 TOOLS		:= sealshm shmtop
 # tools/*.c: what the tools share (each links the objects it uses); every
 # directory tools/NAME/ is a program.
-sealshm_SRCS	:= tools/sealshm/main.c tools/escape.c
+sealshm_SRCS	:= tools/sealshm/main.c tools/escape.c tools/objects.c
 shmtop_SRCS	:= $(addprefix tools/shmtop/,batch.c collect.c main.c mappers.c screen.c) \
-		   tools/escape.c
+		   tools/escape.c tools/objects.c
 EXAMPLES	:= fib_owner fib_peer manager_workers slist_from_python slist_share
 BENCHES		:= cpython_bench scale_bench segment_bench shmtop_bench slist_bench sync_bench \
 		   throughput_bench tracking_bench

@@ -20,8 +20,11 @@
 #include <sealshm.h>
 
 #include "../escape.h"
+#include "../objects.h"
 
 #define EXIT_USAGE 2
+/* Objects listed by stat; more are counted. */
+#define STAT_OBJECTS_MAX 64
 #define _unused_ __attribute__((unused))
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -474,6 +477,30 @@ static int cmd_cat(int n _unused_, char **args)
 	return ret;
 }
 
+/* stat's last lines: the shared objects the segment holds, when the
+ * caller may read it. */
+static void print_objects(const char *name)
+{
+	struct shown_object v[STAT_OBJECTS_MAX];
+	struct object_scan scan;
+	char line[160];
+	int r;
+
+	r = objects_scan(name, &arg_opts, v, STAT_OBJECTS_MAX, &scan);
+	if (r < 0) {
+		printf("objects:  not read (%s)\n", strerror(-r));
+		return;
+	}
+	if (scan.n == 0)
+		printf("objects:  none%s\n", scan.partial ? " in the first 16 MiB" : "");
+	else
+		printf("objects:  %zu%s\n", scan.n, scan.partial ? " in the first 16 MiB" : "");
+	for (size_t i = 0; i < scan.n && i < STAT_OBJECTS_MAX; i++)
+		printf("  %s\n", object_describe(&v[i], line, sizeof(line)));
+	if (scan.n > STAT_OBJECTS_MAX)
+		printf("  ... %zu more\n", scan.n - STAT_OBJECTS_MAX);
+}
+
 static int cmd_stat(int n _unused_, char **args)
 {
 	const char *name = args[0];
@@ -508,6 +535,7 @@ static int cmd_stat(int n _unused_, char **args)
 	       "attached: %s\n",
 	       escape_name(info.name, shown, sizeof(shown)), info.size, info.resident, info.uid, info.gid, info.mode, seals, ctime,
 	       info.creator_pid, info.ino, lifetime(&info), trackers, info.n_attaches, atime);
+	print_objects(name);
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : fail("write", "stdout", -errno);
 }
 

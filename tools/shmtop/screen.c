@@ -22,6 +22,7 @@
 #include <wctype.h>
 
 #include "../escape.h"
+#include "../objects.h"
 #include "screen.h"
 
 #define HEADER_ROWS	5		/* global figures */
@@ -32,6 +33,7 @@
 #define INTERVAL_MAX	3600.0
 #define KEY_ESC		27
 #define KEY_CTRL(c)	((c) & 0x1f)
+#define DETAIL_OBJECTS_MAX 8	/* objects listed in the details; more are counted */
 
 enum view_mode { VIEW_LIST, VIEW_DETAILS, VIEW_HELP };
 enum prompt { PROMPT_NONE, PROMPT_FILTER, PROMPT_INTERVAL };
@@ -441,6 +443,30 @@ static void draw_list(struct screen *sc)
 						  "(no segments)");
 }
 
+/* The details' lines of the shared objects in the segment; returns the
+ * next row. */
+static int draw_objects(struct screen *sc, int y)
+{
+	struct sealshm_opts opts = { .sz = sizeof(opts), .socket = sc->cfg->collect.socket,
+				     .flags = SEALSHM_NO_AUTOSTART };
+	struct shown_object v[DETAIL_OBJECTS_MAX];
+	struct object_scan scan;
+	char line[160];
+	int r;
+
+	r = objects_scan(sc->det_name, &opts, v, DETAIL_OBJECTS_MAX, &scan);
+	if (r < 0) {
+		putf(y++, 0, "objects:     not read (%s)", strerror(-r));
+		return y;
+	}
+	putf(y++, 0, "objects:     %zu%s", scan.n, scan.partial ? " in the first 16 MiB" : "");
+	for (size_t i = 0; i < scan.n && i < DETAIL_OBJECTS_MAX; i++)
+		putf(y++, 0, "  %s", object_describe(&v[i], line, sizeof(line)));
+	if (scan.n > DETAIL_OBJECTS_MAX)
+		putf(y++, 0, "  ... %zu more (sealshm stat lists them)", scan.n - DETAIL_OBJECTS_MAX);
+	return y;
+}
+
 static void draw_details(struct screen *sc)
 {
 	const struct segment *g = snapshot_find(sc->snap, sc->det_name, sc->det_ino);
@@ -493,6 +519,7 @@ static void draw_details(struct screen *sc)
 		     in->n_sessions == 1 ? "" : "s", shown == 1 ? "" : "s", pids,
 		     in->n_sessions > shown ? ", ..." : "");
 	}
+	y = draw_objects(sc, y);
 	if (!sc->snap->mappers_scanned) {
 		put(y++, 0, "mappers:     not scanned (--no-mappers)");
 		return;
