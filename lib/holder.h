@@ -24,7 +24,7 @@
 
 struct sealshm__holder {
 	/* This process's id; 0 until asked for (and again after fork()).
-	 * Read with sealshm__holder_id(). */
+	 * Read it once per call (a relaxed load): 0 means ask again. */
 	uint32_t id;
 	uint32_t n_slots;
 	uint64_t instance;	/* the liveness segment's */
