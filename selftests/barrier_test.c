@@ -437,7 +437,7 @@ static int loop_child(void *arg, int i)
 	struct sealshm_object_info info = { .sz = sizeof(info) };
 
 	if (sealshm_lock_acquire(&s->idlk[i], NULL, 0) < 0 ||
-	    sealshm_object_info(&s->idlk[i], sizeof(s->idlk[i]), &info) < 0)
+	    sealshm_object_info(&s->idlk[i], sizeof(s->idlk[i]), NULL, &info) < 0)
 		return 3;
 	__atomic_store_n(&s->ids[i], info.holder, __ATOMIC_RELEASE);
 	for (;;) {
@@ -635,7 +635,7 @@ static int guard_dier_child(void *arg, int i)
 	(void)i;
 	/* Its holder id, as a held Lock shows it. */
 	if (sealshm_lock_acquire(&s->lk, NULL, 0) < 0 ||
-	    sealshm_object_info(&s->lk, sizeof(s->lk), &info) < 0 || !info.holder)
+	    sealshm_object_info(&s->lk, sizeof(s->lk), NULL, &info) < 0 || !info.holder)
 		return 1;
 	/* Inside the guard, halfway through an arrival: its entry
 	 * written, not yet counted.  Then it dies. */
@@ -691,7 +691,7 @@ TEST_F(barrier, object_and_info)
 	b = sealshm_buf(shm);
 	EXPECT_STREQ("barrier", sealshm_object_type_name(SEALSHM_OBJECT_BARRIER));
 	EXPECT_EQ(3, sealshm_barrier_parties(b));
-	ASSERT_EQ(0, sealshm_object_info(b, sizeof(*b), &info));
+	ASSERT_EQ(0, sealshm_object_info(b, sizeof(*b), NULL, &info));
 	EXPECT_EQ(SEALSHM_OBJECT_BARRIER, info.type);
 	EXPECT_EQ(sizeof(*b), info.size);
 	EXPECT_EQ(3, info.max);
@@ -707,12 +707,12 @@ TEST_F(barrier, object_and_info)
 		_exit(sealshm_barrier_wait(b, &t, 0) == -EPIPE ? 0 : 1);
 	}
 	ASSERT_TRUE(wait_n_waiting(b, 1, 10000));
-	ASSERT_EQ(0, sealshm_object_info(b, sizeof(*b), &info));
+	ASSERT_EQ(0, sealshm_object_info(b, sizeof(*b), NULL, &info));
 	EXPECT_EQ(1, info.value);
 	EXPECT_EQ(1, info.waiters);
 	EXPECT_EQ(0, sealshm_barrier_abort(b));
 	EXPECT_EQ(1, reap_all(self->pids, 1, 10000));
-	ASSERT_EQ(0, sealshm_object_info(b, sizeof(*b), &info));
+	ASSERT_EQ(0, sealshm_object_info(b, sizeof(*b), NULL, &info));
 	EXPECT_EQ(SEALSHM_OBJECT_BROKEN, info.flags & SEALSHM_OBJECT_BROKEN);
 	EXPECT_EQ(0, info.value);
 	EXPECT_EQ(0, sealshm_barrier_reset(b));

@@ -625,7 +625,7 @@ TEST_F(cond, object_and_info)
 	ASSERT_EQ(0, sealshm_object_create(NULL, &p, NULL, &shm));
 	c = sealshm_buf(shm);
 	EXPECT_STREQ("condition", sealshm_object_type_name(SEALSHM_OBJECT_COND));
-	ASSERT_EQ(0, sealshm_object_info(c, sizeof(*c), &info));
+	ASSERT_EQ(0, sealshm_object_info(c, sizeof(*c), NULL, &info));
 	EXPECT_EQ(SEALSHM_OBJECT_COND, info.type);
 	EXPECT_EQ(sizeof(*c), info.size);
 	EXPECT_EQ(0, info.waiters);
@@ -649,11 +649,11 @@ TEST_F(cond, object_and_info)
 	}
 	ASSERT_TRUE(locked_wait_for(self->s, &self->s->ready, 1, 10000));
 	ASSERT_EQ(0, helper_wait_futex_sleepers(self->pids, 1, 10000));
-	ASSERT_EQ(0, sealshm_object_info(c, sizeof(*c), &info));
+	ASSERT_EQ(0, sealshm_object_info(c, sizeof(*c), NULL, &info));
 	EXPECT_EQ(1, info.waiters);
 	EXPECT_EQ(0, sealshm_cond_notify(c, 1));
 	EXPECT_EQ(1, reap_all(self->pids, 1, 10000));
-	ASSERT_EQ(0, sealshm_object_info(c, sizeof(*c), &info));
+	ASSERT_EQ(0, sealshm_object_info(c, sizeof(*c), NULL, &info));
 	EXPECT_EQ(0, info.waiters);
 	EXPECT_EQ(0, sealshm_unlink(shm));
 	sealshm_close(shm);
