@@ -9,6 +9,7 @@
  *   fds.h       counting fds (the leak checks), memfds made without the library
  *   files.h     reading a whole file, removing a temp directory
  *   process.h   reaping, exit codes, forked children (run_child(), CHILD_CHECK)
+ *   seccomp.h   helper_deny_futex_waitv(): a process without futex_waitv(2)
  *   spawn.h     children in the background (spawn_child()), futex sleepers
  *   run.h       running a program to its end (helper_run())
  *   raw.h       a raw protocol client (raw_*)
@@ -42,6 +43,7 @@
 #include "lib/paths.h"
 #include "lib/peer.h"
 #include "lib/process.h"
+#include "lib/seccomp.h"
 #include "lib/spawn.h"
 #include "lib/raw.h"
 #include "lib/registry.h"

@@ -1015,36 +1015,7 @@ TEST_F_TIMEOUT(lock, pid_namespaces, 120)
 
 /* --- without futex_waitv(2) ---------------------------------------------------------------- */
 
-#if defined(__x86_64__)
-#define AUDIT_ARCH_NATIVE AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define AUDIT_ARCH_NATIVE AUDIT_ARCH_AARCH64
-#endif
-
 #ifdef AUDIT_ARCH_NATIVE
-/* Make futex_waitv(2) fail with ENOSYS in this process, as on a kernel
- * before 5.16. */
-static int deny_futex_waitv(void)
-{
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_NATIVE, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_futex_waitv, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { .len = ELEMENTSOF(f), .filter = f };
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
-		return -errno;
-	if (syscall(SYS_futex_waitv, NULL, 0, 0, NULL, 0) != -1 || errno != ENOSYS)
-		return -EIO;
-	return 0;
-}
-
 /* A child without futex_waitv(2): a timed wait ends in time, then it
  * waits (10 s) for the lock; exit code as code_of(), 50 + n on a
  * failed step. */
@@ -1054,7 +1025,7 @@ static int old_kernel_waiter(struct shared *s, long kind)
 	int64_t t0;
 	int r;
 
-	if (deny_futex_waitv() < 0)
+	if (helper_deny_futex_waitv() < 0)
 		return 50;
 	t0 = mono_ns();
 	r = kind ? sealshm_rlock_acquire(&s->rlock, &t, 0) : sealshm_lock_acquire(&s->lock, &t, 0);
