@@ -507,6 +507,7 @@ enum sealshm_object_type {
 	SEALSHM_OBJECT_EVENT = 4,
 	SEALSHM_OBJECT_COND = 5,
 	SEALSHM_OBJECT_BARRIER = 6,
+	SEALSHM_OBJECT_ARRAY = 7,	/* Value and Array: sealshm_array(3) */
 };
 
 /* Sizes are fixed for the ABI; the contents are documented, not public. */
@@ -575,9 +576,12 @@ struct sealshm_object_info {
 	uint32_t value;		/* SEM: value; RLOCK: recursion count; BARRIER: n_waiting */
 	uint32_t max;		/* SEM: most value (0 = unbounded); BARRIER: parties */
 	uint64_t instance;	/* its trackerd's liveness instance */
+	uint64_t length;	/* ARRAY: items */
+	uint32_t item_size;	/* ARRAY: bytes of an item */
+	uint32_t typecode;	/* ARRAY: its typecode ('d', ...; 0: a caller's struct) */
 	size_t :0;
 };
-#define sealshm_object_info__last_field instance
+#define sealshm_object_info__last_field typecode
 
 /*
  * Describe the object at @mem (@len bytes readable there, a read-only
@@ -662,6 +666,170 @@ SEALSHM_API int sealshm_barrier_reset(struct sealshm_barrier *b);
 SEALSHM_API int sealshm_barrier_parties(struct sealshm_barrier *b);
 SEALSHM_API int sealshm_barrier_n_waiting(struct sealshm_barrier *b);
 SEALSHM_API int sealshm_barrier_broken(struct sealshm_barrier *b);
+
+/* ------------------------------------------------------------------------
+ * Arenas (sealshm_arena(3))
+ *
+ * Many small shared objects in few segments, as multiprocessing.heap keeps
+ * ctypes objects: an arena is one process's allocator of blocks in
+ * segments it creates through the trackerd its @opts chooses, with those
+ * opts' mode and tracking (tracked by default: a family killed with -9
+ * leaves nothing).  Another process finds a block by its reference
+ * (struct sealshm_ref, what pickling sends).
+ *
+ * Every process holding a block holds one counted reference to it: the
+ * one sealshm_block_alloc() returns, or one taken with
+ * sealshm_block_attach(); sealshm_block_release() drops it.  A block is
+ * reused when the last reference to it is dropped; a segment's name goes
+ * when its arena is closed and none of its blocks is held any more (or
+ * with the family that tracks it); its memory when nobody maps it.  The
+ * references of a process that dies without releasing them are dropped
+ * only with its family.  A forked child shares its parent's blocks
+ * through the inherited mappings but holds none of its references: it
+ * may not release them (-EPERM) and takes its own with
+ * sealshm_block_attach(); an arena used in a forked child starts
+ * segments of its own.
+ * --------------------------------------------------------------------- */
+struct sealshm_arena;
+
+/* Where a block is: enough for any process reaching the same trackerd. */
+struct sealshm_ref {
+	char name[SEALSHM_NAME_MAX + 1];	/* its segment's name */
+	uint64_t offset;	/* of its first byte in that segment */
+	uint64_t size;		/* its bytes, as allocated */
+	uint64_t generation;	/* changes whenever the block is reused */
+};
+
+/* An arena making segments with @opts (NULL: defaults); nothing is
+ * created before the first block.  Errors: -EINVAL, -ENOMEM. */
+SEALSHM_API int sealshm_arena_open(const struct sealshm_opts *opts, struct sealshm_arena **ret);
+/* No more blocks from @arena; the blocks already given out stay valid
+ * (see above for when their segments go).  NULL is accepted.  Returns 0. */
+SEALSHM_API int sealshm_arena_close(struct sealshm_arena *arena);
+/* @size (> 0) zeroed bytes aligned to 16, in a shared segment, with this
+ * process's reference to them.  Errors: -EINVAL, -ENOMEM, -EMFILE,
+ * those of sealshm_create(). */
+SEALSHM_API int sealshm_block_alloc(struct sealshm_arena *arena, size_t size, void **ret);
+/* The reference of @block, which this process holds.  Errors: -EINVAL
+ * (not a block this process holds). */
+SEALSHM_API int sealshm_block_ref(const void *block, struct sealshm_ref *ref);
+/* Take a reference of this process's to the block @ref names, through the
+ * trackerd @opts chooses; *@ret is where it is mapped here (a process maps
+ * each segment once, however many of its blocks it holds).  Errors:
+ * -ESTALE (the block was released by everyone, or reused), -EBADMSG (no
+ * arena block there), those of sealshm_attach(). */
+SEALSHM_API int sealshm_block_attach(const struct sealshm_ref *ref, const struct sealshm_opts *opts,
+				     void **ret);
+/* Drop this process's reference to @block.  Errors: -EINVAL (not a
+ * block), -EPERM (this process holds no reference to it: a forked
+ * child's inherited block). */
+SEALSHM_API int sealshm_block_release(void *block);
+
+/* ------------------------------------------------------------------------
+ * Values and arrays (sealshm_array(3))
+ *
+ * multiprocessing.sharedctypes' Value, Array, RawValue and RawArray: a
+ * fixed number of items of one type, and optionally a Lock or an RLock of
+ * their own, in a segment of their own (_create/_attach), in an arena
+ * block (_alloc/_attach_ref), or at any aligned place of a segment mapped
+ * read-write (_init, then _open).  A Value is an array of one item.
+ *
+ * A struct sealshm_array is this process's handle: it keeps a checked
+ * copy of the array's type and length, so that no access path that takes
+ * an index trusts the shared memory for its bounds.  Items are read and
+ * written without locking; hold the array's lock (or one of the
+ * caller's) around what must be atomic.
+ *
+ * Typecodes, as array and ctypes name them: 'c' char, 'b' signed char,
+ * 'B' unsigned char, '?' _Bool, 'h' short, 'H' unsigned short, 'i' int,
+ * 'I' unsigned int, 'l' long, 'L' unsigned long, 'q' long long,
+ * 'Q' unsigned long long, 'f' float, 'd' double; or 0 for items of a
+ * caller's struct (item_size and item_align say its size and alignment).
+ * --------------------------------------------------------------------- */
+struct sealshm_array;
+
+/* struct sealshm_array_params.flags: which lock the array carries (at
+ * most one; none by default, like RawValue and RawArray). */
+#define SEALSHM_ARRAY_LOCK	(1u << 0)	/* a struct sealshm_lock */
+#define SEALSHM_ARRAY_RLOCK	(1u << 1)	/* a struct sealshm_rlock (CPython's default) */
+/* A Value rather than an Array of one (for tools; length must be 1). */
+#define SEALSHM_ARRAY_VALUE	(1u << 2)
+
+struct sealshm_array_params {
+	size_t sz;		/* sizeof(struct sealshm_array_params) */
+	uint32_t typecode;	/* one of the typecodes above, or 0 */
+	uint32_t flags;		/* SEALSHM_ARRAY_* */
+	uint64_t length;	/* items, >= 1 */
+	uint32_t item_size;	/* typecode 0: bytes of an item (> 0); else 0 */
+	uint32_t item_align;	/* typecode 0: its alignment (power of 2, <= 16); else 0 */
+	const void *init;	/* length * item size bytes to start with; NULL: zeros */
+	size_t :0;
+};
+#define sealshm_array_params__last_field init
+
+/* Bytes an array described by @params takes (to place it with _init()).
+ * Errors: -EINVAL (bad params), -EOVERFLOW (too large). */
+SEALSHM_API int sealshm_array_size(const struct sealshm_array_params *params, size_t *ret);
+/* Set up an array at @mem (SEALSHM_OBJECT_ALIGN-aligned, @len bytes
+ * there, at least sealshm_array_size()), its lock's holders named by the
+ * trackerd @opts chooses.  Errors: -EINVAL, -ENOSPC (@len too small),
+ * -EROFS, those of sealshm_lock_init(). */
+SEALSHM_API int sealshm_array_init(void *mem, size_t len, const struct sealshm_array_params *params,
+				   const struct sealshm_opts *opts);
+/* A handle on the array set up at @mem, checked against @len (the bytes
+ * mapped there).  Errors: -EINVAL, -EBADMSG (no array there, or one that
+ * does not fit in @len), -EROFS, -ENXIO (its lock's trackerd cannot be
+ * reached from here). */
+SEALSHM_API int sealshm_array_open(void *mem, size_t len, struct sealshm_array **ret);
+/* An array in a segment of its own named @name; @name and @opts as
+ * sealshm_create().  Errors: those of sealshm_create() and _init(). */
+SEALSHM_API int sealshm_array_create(const char *name, const struct sealshm_array_params *params,
+				     const struct sealshm_opts *opts, struct sealshm_array **ret);
+/* The array of the segment @name (made by _create()).  Errors: those of
+ * sealshm_attach() and _open(); -EROFS with SEALSHM_RDONLY when the
+ * array has a lock. */
+SEALSHM_API int sealshm_array_attach(const char *name, const struct sealshm_opts *opts,
+				     struct sealshm_array **ret);
+/* An array in a block of @arena (the handle holds the block's reference).
+ * Errors: those of sealshm_block_alloc() and _init(). */
+SEALSHM_API int sealshm_array_alloc(struct sealshm_arena *arena,
+				    const struct sealshm_array_params *params,
+				    const struct sealshm_opts *opts, struct sealshm_array **ret);
+/* The array in the block @ref names (a reference of this process's is
+ * taken).  Errors: those of sealshm_block_attach() and _open(). */
+SEALSHM_API int sealshm_array_attach_ref(const struct sealshm_ref *ref,
+					 const struct sealshm_opts *opts,
+					 struct sealshm_array **ret);
+/* The reference of an array made by _alloc() or _attach_ref().  Errors:
+ * -EINVAL (the array is not in a block). */
+SEALSHM_API int sealshm_array_ref(const struct sealshm_array *a, struct sealshm_ref *ref);
+/* Free the handle, and what it holds: the block reference or the
+ * segment's mapping (the name is left alone).  NULL is accepted.
+ * Returns 0. */
+SEALSHM_API int sealshm_array_close(struct sealshm_array *a);
+/* The segment of an array made by _create() or _attach(), else NULL. */
+SEALSHM_API struct sealshm *sealshm_array_shm(const struct sealshm_array *a);
+
+SEALSHM_API uint64_t sealshm_array_length(const struct sealshm_array *a);
+SEALSHM_API uint32_t sealshm_array_typecode(const struct sealshm_array *a);
+SEALSHM_API size_t sealshm_array_item_size(const struct sealshm_array *a);
+SEALSHM_API uint32_t sealshm_array_flags(const struct sealshm_array *a);	/* SEALSHM_ARRAY_* */
+/* The first item (aligned to the items' alignment, at least 8):
+ * sealshm_array_length() items, for zero-copy access. */
+SEALSHM_API void *sealshm_array_data(const struct sealshm_array *a);
+/* The array's Lock (SEALSHM_ARRAY_LOCK) or RLock (SEALSHM_ARRAY_RLOCK),
+ * else NULL. */
+SEALSHM_API struct sealshm_lock *sealshm_array_lock(const struct sealshm_array *a);
+SEALSHM_API struct sealshm_rlock *sealshm_array_rlock(const struct sealshm_array *a);
+
+/* Copy @count items from index @start out to @buf (@size bytes, exactly
+ * count * item size), or in from it.  @typecode must be the array's (and
+ * for 0, @size the struct's multiple).  No lock is taken.  Errors:
+ * -EINVAL (typecode or size mismatch), -ERANGE (index out of range). */
+SEALSHM_API int sealshm_array_read(const struct sealshm_array *a, uint64_t start, uint64_t count,
+				   uint32_t typecode, void *buf, size_t size);
+SEALSHM_API int sealshm_array_write(struct sealshm_array *a, uint64_t start, uint64_t count,
+				    uint32_t typecode, const void *buf, size_t size);
 
 /* For __attribute__((cleanup(sealshm_closep))). */
 static inline void sealshm_closep(struct sealshm **shmp)
