@@ -707,12 +707,21 @@ TEST_F(cond, notifier_dies_before_wake)
 }
 
 /* Waits again and again, counting each wake-up (a return of 0) in
- * s->woken, until s->stop. */
+ * s->woken, until s->stop; without futex_waitv(2) when @i says so
+ * (OLD_KERNEL). */
+#define OLD_KERNEL	0x100
 static int rewaiter_child(void *arg, int i)
 {
 	struct shared *s = arg;
 
-	(void)i;
+	if (i & OLD_KERNEL) {
+#ifdef AUDIT_ARCH_NATIVE
+		if (helper_deny_futex_waitv() < 0)
+			return 4;
+#else
+		return 4;
+#endif
+	}
 	if (lock_take(s) < 0)
 		return 1;
 	s->ready++;
@@ -777,25 +786,27 @@ static bool deaths_after(struct shared *s, uint32_t since, uint32_t n)
 	return true;
 }
 
-/* Waiters that wait again as soon as they are woken, while processes
- * with holder ids of the same trackerd exit or are killed one after the
- * other (each death moves the death epoch the sleepers also sleep on):
- * k notify(1) are exactly k wake-ups, and a notify(2) exactly 2 more. */
-TEST_F_TIMEOUT(cond, notify_one_exact_while_holders_die, 120)
+/* Waiters that wait again as soon as they are woken (@flags: OLD_KERNEL
+ * or 0), while processes with holder ids of the same trackerd exit or
+ * are killed one after the other (each death moves the death epoch the
+ * sleepers also sleep on, or look at between slices): k notify(1) are
+ * exactly k wake-ups, and a notify(2) exactly 2 more. */
+static void notify_one_exact(struct __test_metadata *_metadata, struct shared *s, pid_t *pids,
+			     int flags)
 {
-	struct shared *s = self->s;
 	const int churn = EXACT_WAITERS;
 	uint32_t d0, k;
 
 	s->ready = s->woken = s->stop = s->failures = s->deaths = s->churn_stop = 0;
 	for (int i = 0; i < EXACT_WAITERS; i++) {
-		self->pids[i] = spawn_child(rewaiter_child, s, i);
-		ASSERT_LT(0, self->pids[i]);
+		pids[i] = spawn_child(rewaiter_child, s, i | flags);
+		ASSERT_LT(0, pids[i]);
 	}
 	ASSERT_TRUE(locked_wait_for(s, &s->ready, EXACT_WAITERS, 10000));
-	ASSERT_EQ(0, helper_wait_futex_sleepers(self->pids, EXACT_WAITERS, 10000));
-	self->pids[churn] = spawn_child(churn_child, s, 0);
-	ASSERT_LT(0, self->pids[churn]);
+	if (!flags)
+		ASSERT_EQ(0, helper_wait_futex_sleepers(pids, EXACT_WAITERS, 10000));
+	pids[churn] = spawn_child(churn_child, s, 0);
+	ASSERT_LT(0, pids[churn]);
 	ASSERT_TRUE(deaths_after(s, 0, 3));
 	EXPECT_EQ(0, locked_get(s, &s->woken)) {
 		TH_LOG("deaths woke waiters no notify had come for");
@@ -826,15 +837,29 @@ TEST_F_TIMEOUT(cond, notify_one_exact_while_holders_die, 120)
 	EXPECT_EQ(EXACT_NOTIFIES + 2, locked_get(s, &s->woken));
 
 	__atomic_store_n(&s->churn_stop, 1, __ATOMIC_RELEASE);
-	EXPECT_EQ(1, reap_all(self->pids + churn, 1, 20000));
+	EXPECT_EQ(1, reap_all(pids + churn, 1, 20000));
 	ASSERT_EQ(0, lock_take(s));
 	s->stop = 1;
 	EXPECT_EQ(0, sealshm_cond_notify_all(&s->c));
 	EXPECT_EQ(0, sealshm_lock_release(&s->lk));
-	EXPECT_EQ(EXACT_WAITERS, reap_all(self->pids, EXACT_WAITERS, 20000));
+	EXPECT_EQ(EXACT_WAITERS, reap_all(pids, EXACT_WAITERS, 20000));
 	EXPECT_EQ(0, s->failures);
 	TH_LOG("%u deaths", s->deaths);
 }
+
+TEST_F_TIMEOUT(cond, notify_one_exact_while_holders_die, 120)
+{
+	notify_one_exact(_metadata, self->s, self->pids, 0);
+}
+
+#ifdef AUDIT_ARCH_NATIVE
+/* The same on a kernel without futex_waitv(2): sleepers wait in slices
+ * and look at the death epoch between them. */
+TEST_F_TIMEOUT(cond, notify_one_exact_without_futex_waitv, 120)
+{
+	notify_one_exact(_metadata, self->s, self->pids, OLD_KERNEL);
+}
+#endif
 
 /* A waiter killed in its wait: a wake-up handed out that it did not
  * take goes to another waiter (its death wakes them); its own count
