@@ -393,9 +393,9 @@ static int sleeper_child(void *arg, int i)
 	s->woken++;
 	if (sealshm_lock_release(&s->lk) < 0)
 		return 2;
-	/* Alive until told: an exit would move the death epoch, and
-	 * sleepers that an earlier notify passed over would wake with it
-	 * (a spurious wake-up, allowed, but not what is counted here). */
+	/* Alive until told, or at once with s->stop set: an exit moves
+	 * the death epoch, through which the sleepers a notify passed over
+	 * must sleep on (notifier_dies_before_wake counts that). */
 	for (int k = 0; k < 2000 && !__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE); k++)
 		helper_sleep_ms(10);
 	return r == 0 ? 0 : 3;
@@ -633,10 +633,9 @@ TEST_F_TIMEOUT(cond, waiter_and_notifier_deaths, 150)
 	}
 	TH_LOG("%d kills, %u tokens taken", kills, s->taken);
 
-	/* The Condition still counts and wakes exactly.  (The last deaths
-	 * reach trackerd first: an epoch moving during the count would wake
-	 * sleepers an earlier notify passed over.) */
-	helper_sleep_ms(300);
+	/* The Condition still counts and wakes exactly, while the last
+	 * deaths reach trackerd (the notify_all above dropped the counts of
+	 * the dead waiters). */
 	notify_counts(_metadata, s, self->pids);
 }
 
