@@ -121,17 +121,12 @@ FIXTURE(objects) {
 
 FIXTURE_SETUP(objects)
 {
-	const struct sealshm__holder *h;
-
 	ASSERT_EQ(0, unsetenv(SEALSHM_SESSION_ENV));
-	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before, NULL);
-	/* This process's holder connection lives as long as it does: part
-	 * of the baseline. */
-	ASSERT_EQ(0, sealshm__holder_get(NULL, &h));
+	trackerd_fixture_setup(_metadata, &self->d, NULL, TRACKERD_FIXTURE_HOLDER,
+			       &self->fds_before, NULL);
 	self->ctl = mmap(NULL, sizeof(*self->ctl), PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->ctl);
-	self->fds_before = helper_count_fds(0);
 	snprintf(self->name, sizeof(self->name), "objects_test_%d", (int)getpid());
 }
 
@@ -248,28 +243,6 @@ static bool start(FIXTURE_DATA(objects) *self, int slot, enum child_action actio
 {
 	self->kids[slot] = spawn_child(child, self->ctl, action);
 	return self->kids[slot] > 0;
-}
-
-/* Exit code of kids[@slot], waiting WAIT_MS at most (then killed). */
-static int reap_code(FIXTURE_DATA(objects) *self, int slot)
-{
-	int rc = helper_exit_code(helper_reap(self->kids[slot], WAIT_MS));
-
-	self->kids[slot] = 0;
-	return rc;
-}
-
-/* Until ctl->ready reaches @n, WAIT_MS at most. */
-static bool wait_ready(struct ctl *ctl, uint32_t n)
-{
-	uint64_t end = helper_now_ms() + WAIT_MS;
-
-	while (__atomic_load_n(&ctl->ready, __ATOMIC_ACQUIRE) < n)
-		if (helper_now_ms() > end)
-			return false;
-		else
-			usleep(500);
-	return true;
 }
 
 /* Until what sealshm_object_info() says of @obj (@len bytes) matches:
@@ -435,7 +408,7 @@ TEST_F_TIMEOUT(objects, info_holder_pid_by_opts, 60)
 	self->ctl->opts = &other;
 	self->ctl->lk = &o->held_lock;
 	ASSERT_TRUE(start(self, 0, CHILD_INIT_LOCK));
-	ASSERT_TRUE(wait_ready(self->ctl, 1));
+	ASSERT_TRUE(helper_wait_count(&self->ctl->ready, 1, WAIT_MS));
 	ASSERT_EQ(0, sealshm_lock_init(&o->free_lock, NULL));
 	ASSERT_EQ(0, sealshm_lock_acquire(&o->free_lock, NULL, 0));
 
@@ -469,7 +442,7 @@ TEST_F_TIMEOUT(objects, info_holder_pid_by_opts, 60)
 	}
 	EXPECT_EQ(0, sealshm_lock_release(&o->free_lock));
 	__atomic_store_n(&self->ctl->go, 1, __ATOMIC_RELEASE);
-	EXPECT_EQ(0, reap_code(self, 0));
+	EXPECT_EQ(0, helper_reap_code(&self->kids[0], WAIT_MS));
 }
 
 /* --- sealshm stat --------------------------------------------------------------------------- */
@@ -497,7 +470,7 @@ TEST_F_TIMEOUT(objects, stat_shows_each_type_and_state, 90)
 	*ctl = (struct ctl){ .lk = &o->held_lock, .ev = &o->clear_ev, .sem = &o->bsem,
 			     .b = &o->barrier, .c = &o->cond, .clk = &o->cond_lock };
 	ASSERT_TRUE(start(self, 0, CHILD_HOLD_LOCK));
-	ASSERT_TRUE(wait_ready(ctl, 1));
+	ASSERT_TRUE(helper_wait_count(&ctl->ready, 1, WAIT_MS));
 	holder = self->kids[0];
 	ASSERT_TRUE(start(self, 1, CHILD_ACQUIRE_LOCK));
 	ASSERT_TRUE(start(self, 2, CHILD_WAIT_EVENT));
@@ -540,7 +513,7 @@ TEST_F_TIMEOUT(objects, stat_shows_each_type_and_state, 90)
 	ASSERT_EQ(0, sealshm_cond_notify(&o->cond, 1));
 	ASSERT_EQ(0, sealshm_lock_release(&o->cond_lock));
 	for (int i = 0; i < 8; i++) {
-		EXPECT_EQ(0, reap_code(self, i)) {
+		EXPECT_EQ(0, helper_reap_code(&self->kids[i], WAIT_MS)) {
 			TH_LOG("child %d", i);
 		}
 	}
@@ -581,7 +554,7 @@ TEST_F_TIMEOUT(objects, stat_after_kill9, 90)
 	*ctl = (struct ctl){ .lk = &o->held_lock, .rl = &o->rlock, .b = &o->barrier };
 	ASSERT_TRUE(start(self, 0, CHILD_HOLD_LOCK));
 	ASSERT_TRUE(start(self, 1, CHILD_HOLD_RLOCK));
-	ASSERT_TRUE(wait_ready(ctl, 2));
+	ASSERT_TRUE(helper_wait_count(&ctl->ready, 2, WAIT_MS));
 	ASSERT_TRUE(start(self, 2, CHILD_WAIT_BARRIER));
 	ASSERT_TRUE(start(self, 3, CHILD_WAIT_BARRIER));
 	WAIT_INFO(&o->barrier, 2, -1);
@@ -596,7 +569,7 @@ TEST_F_TIMEOUT(objects, stat_after_kill9, 90)
 	helper_kill_reap(&self->kids[0]);
 	helper_kill_reap(&self->kids[1]);
 	helper_kill_reap(&self->kids[2]);
-	EXPECT_EQ(3, reap_code(self, 3));	/* the other party: broken */
+	EXPECT_EQ(3, helper_reap_code(&self->kids[3], WAIT_MS));	/* the other party: broken */
 	ASSERT_TRUE(wait_info(&o->held_lock, 32, 0, 0, &lk));
 	ASSERT_TRUE(wait_info(&o->rlock, 32, 0, 0, &rl));
 	ASSERT_NE(0u, lk.holder);
@@ -830,7 +803,7 @@ TEST_F_TIMEOUT(objects, shmtop_details_show_objects, 120)
 	self->ctl->lk = &o->held_lock;
 	self->ctl->sem = &o->sem;
 	ASSERT_TRUE(start(self, 0, CHILD_HOLD_LOCK));
-	ASSERT_TRUE(wait_ready(self->ctl, 1));
+	ASSERT_TRUE(helper_wait_count(&self->ctl->ready, 1, WAIT_MS));
 	ASSERT_TRUE(start(self, 1, CHILD_ACQUIRE_SEM));
 	WAIT_INFO(&o->sem, 1, -1);
 
@@ -867,7 +840,7 @@ TEST_F_TIMEOUT(objects, shmtop_details_show_objects, 120)
 	/* Its heir; the semaphore's waiter gets a unit and goes. */
 	ASSERT_EQ(-EOWNERDEAD, sealshm_lock_acquire(&o->held_lock, NULL, 0));
 	ASSERT_EQ(0, sealshm_sem_release(&o->sem));
-	EXPECT_EQ(0, reap_code(self, 1));
+	EXPECT_EQ(0, helper_reap_code(&self->kids[1], WAIT_MS));
 	PANE("  lock at 32: held by pid %d, inherited from a dead holder", getpid());
 	PANE("  semaphore at 224: value 1 of 4 (bounded)");
 	ASSERT_EQ(0, sealshm_lock_consistent(&o->held_lock));
