@@ -91,13 +91,17 @@ char *object_describe(const struct shown_object *o, char *buf, size_t len)
 {
 	const struct sealshm_object_info *in = &o->info;
 	const char *type = sealshm_object_type_name(in->type);
-	char who[48], waiters[32] = "", *start = buf;
+	char who[64], waiters[32] = "", *start = buf;
 	int n;
 
+	/* No pid: no live process has that id at the trackerd asked, so
+	 * its holder died (the next acquirer inherits the lock), or the
+	 * object is another trackerd's; the tool cannot tell which. */
 	if (in->holder_pid)
 		snprintf(who, sizeof(who), "pid %" PRIu32, in->holder_pid);
 	else
-		snprintf(who, sizeof(who), "holder %#" PRIx32, in->holder);
+		snprintf(who, sizeof(who), "holder %#" PRIx32 " (dead, or of another trackerd)",
+			 in->holder);
 	if (in->waiters)
 		snprintf(waiters, sizeof(waiters), ", %" PRIu32 " waiter%s", in->waiters,
 			 plural(in->waiters));
