@@ -973,11 +973,29 @@ int sealshm_block_attach(const struct sealshm_ref *ref, const struct sealshm_opt
 	if (!h)
 		return sealshm__err(-ENOMEM);
 	table_lock();
-	r = held_reserve();
-	if (r < 0)
-		goto out;
-	s = seg_by_name(n, socket);
-	if (s && ref->offset <= s->size) {
+	for (;;) {
+		r = held_reserve();
+		if (r < 0)
+			goto out;
+		s = seg_by_name(n, socket);
+		if (s)
+			break;
+		if (shm) {
+			r = seg_map(shm, socket, &s);
+			if (r < 0)
+				goto out;
+			fresh = true;
+			break;
+		}
+		/* No trackerd round trip under the lock; another thread may
+		 * map the segment meanwhile (then its mapping is used). */
+		table_unlock();
+		r = sealshm_attach(n, opts, &shm);
+		table_lock();
+		if (r < 0)
+			goto out;
+	}
+	if (!fresh && ref->offset <= s->size) {
 		struct held *old = held_find((uintptr_t)(s->base + ref->offset));
 
 		if (old) {
@@ -988,41 +1006,9 @@ int sealshm_block_attach(const struct sealshm_ref *ref, const struct sealshm_opt
 				goto out;
 			}
 			old->count++;
-			table_unlock();
-			free(h);
 			*ret = (void *)old->addr;
-			return 0;
-		}
-	}
-	if (!s) {
-		struct seg *same;
-
-		table_unlock();
-		/* No trackerd round trip under the lock. */
-		r = sealshm_attach(n, opts, &shm);
-		table_lock();
-		if (r < 0)
+			r = 0;
 			goto out;
-		r = held_reserve();
-		if (r < 0)
-			goto out;
-		/* Another thread may have mapped it meanwhile. */
-		same = seg_by_name(n, socket);
-		if (same) {
-			s = same;
-		} else {
-			r = seg_map(shm, socket, &s);
-			if (r < 0)
-				goto out;
-			fresh = true;
-		}
-		sealshm_close(shm);
-		shm = NULL;
-		if (!fresh && held_find((uintptr_t)(s->base + ref->offset))) {
-			/* Raced with ourselves; simplest is to try again. */
-			table_unlock();
-			free(h);
-			return sealshm_block_attach(ref, opts, ret);
 		}
 	}
 	r = blk_attach(s, ref, &size);

@@ -621,4 +621,211 @@ TEST_F(arena, family_killed_leaves_no_name)
 	}
 }
 
+static unsigned char *corrupt_block;
+static struct sealshm_ref corrupt_ref;
+
+/* In a forked child (which holds none of its parent's references). */
+static int attach_corrupt_header(const void *arg)
+{
+	unsigned char *hdr = corrupt_block - 32, saved[32];
+	void *p = NULL;
+
+	(void)arg;
+	memcpy(saved, hdr, 32);
+	hdr[0] ^= 0xff;				/* magic */
+	CHILD_CHECK(1, sealshm_block_attach(&corrupt_ref, NULL, &p) == -EBADMSG);
+	memcpy(hdr, saved, 32);
+	memset(hdr + 8, 0xff, 8);		/* size: past the segment */
+	CHILD_CHECK(2, sealshm_block_attach(&corrupt_ref, NULL, &p) == -EBADMSG);
+	memcpy(hdr, saved, 32);
+	hdr[8] ^= 0x10;				/* size: another */
+	CHILD_CHECK(3, sealshm_block_attach(&corrupt_ref, NULL, &p) == -ESTALE);
+	memcpy(hdr, saved, 32);
+	memset(hdr + 16, 0, 8);			/* generation and count: free */
+	CHILD_CHECK(4, sealshm_block_attach(&corrupt_ref, NULL, &p) == -ESTALE);
+	memcpy(hdr, saved, 32);
+	CHILD_CHECK(5, p == NULL);
+	CHILD_CHECK(6, sealshm_block_attach(&corrupt_ref, NULL, &p) == 0 && p == corrupt_block);
+	CHILD_CHECK(7, sealshm_block_release(p) == 0);
+	return 0;
+}
+
+/* References that name no block, or a block of another generation or
+ * size, and segments that are no arena's or hold garbage: a clear error,
+ * never an access out of bounds (run under ASan) nor a crash. */
+TEST_F(arena, corrupt_references)
+{
+	struct sealshm_ref ref, bad;
+	struct sealshm *plain = NULL, *tiny = NULL;
+	unsigned char *b;
+	uint64_t seg_size;
+	void *p = NULL;
+
+	ASSERT_EQ(0, sealshm_block_alloc(self->a, 40, (void **)&b));
+	ASSERT_EQ(0, sealshm_block_ref(b, &ref));
+	{
+		struct sealshm_info info;
+
+		ASSERT_EQ(0, sealshm_stat(ref.name, NULL, &info));
+		seg_size = info.size;
+	}
+
+	/* Where: out of range, misaligned, inside the headers. */
+	const uint64_t offsets[] = { 0, 8, 16, 64, 80, ref.offset + 8, ref.offset + 16,
+				     seg_size - 16, seg_size, seg_size + 16, UINT64_MAX - 15,
+				     UINT64_MAX, 1ull << 63 };
+	for (size_t i = 0; i < ELEMENTSOF(offsets); i++) {
+		bad = ref;
+		bad.offset = offsets[i];
+		EXPECT_EQ(-EBADMSG, sealshm_block_attach(&bad, NULL, &p)) {
+			TH_LOG("offset %" PRIu64, offsets[i]);
+		}
+	}
+	/* Which: another generation or size. */
+	bad = ref;
+	bad.generation++;
+	EXPECT_EQ(-ESTALE, sealshm_block_attach(&bad, NULL, &p));
+	bad.generation = UINT64_MAX;
+	EXPECT_EQ(-ESTALE, sealshm_block_attach(&bad, NULL, &p));
+	bad = ref;
+	bad.size++;
+	EXPECT_EQ(-ESTALE, sealshm_block_attach(&bad, NULL, &p));
+	/* Names: none, bad, unterminated. */
+	bad = ref;
+	strcpy(bad.name, "no_such_arena");
+	EXPECT_EQ(-ENOENT, sealshm_block_attach(&bad, NULL, &p));
+	bad.name[0] = 0;
+	EXPECT_EQ(-EINVAL, sealshm_block_attach(&bad, NULL, &p));
+	memset(bad.name, 'a', sizeof(bad.name));
+	EXPECT_EQ(-EINVAL, sealshm_block_attach(&bad, NULL, &p));
+	EXPECT_EQ(NULL, p);
+
+	/* Garbage in the block's header, as another process could write it,
+	 * seen by a process that does not hold the block. */
+	corrupt_block = b;
+	corrupt_ref = ref;
+	EXPECT_EQ(0, run_child(attach_corrupt_header, NULL, CHILD_MS));
+
+	/* A segment that is no arena's, and one too small for a header. */
+	ASSERT_EQ(0, sealshm_create("arena_test_plain", 4096, NULL, &plain));
+	ASSERT_EQ(0, sealshm_create("arena_test_tiny", 16, NULL, &tiny));
+	bad = ref;
+	strcpy(bad.name, "arena_test_plain");
+	bad.offset = 96;
+	EXPECT_EQ(-EBADMSG, sealshm_block_attach(&bad, NULL, &p));
+	strcpy(bad.name, "arena_test_tiny");
+	bad.offset = 0;
+	EXPECT_EQ(-EBADMSG, sealshm_block_attach(&bad, NULL, &p));
+	bad.offset = 96;
+	EXPECT_EQ(-EBADMSG, sealshm_block_attach(&bad, NULL, &p));
+
+	/* An arena segment's header and random bytes everywhere else,
+	 * attached at every 16th offset with the generation and size the
+	 * bytes there would need: whatever succeeds is released again. */
+	{
+		unsigned char *m = sealshm_buf(plain);
+		uint32_t x = 2463534242u;
+		int ok = 0;
+
+		memcpy(m, b - ref.offset, 64);	/* this arena's segment header */
+		for (size_t i = 64; i < 4096; i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			m[i] = (unsigned char)x;
+		}
+		strcpy(bad.name, "arena_test_plain");
+		for (uint64_t off = 0; off <= 4096 + 32; off += 16) {
+			uint64_t word = 0, size = 0;
+			int r;
+
+			if (off >= 96 && off <= 4096) {
+				memcpy(m + off - 32, b - 32, 4);	/* block magic */
+				memcpy(&size, m + off - 24, 8);
+				memcpy(&word, m + off - 16, 8);
+				if (off % 64 == 0) {	/* some plausible sizes */
+					size = 4096 - off;
+					memcpy(m + off - 24, &size, 8);
+				}
+			}
+			bad.offset = off;
+			bad.size = size;
+			bad.generation = word >> 24;
+			r = sealshm_block_attach(&bad, NULL, &p);
+			EXPECT_TRUE(r == 0 || r == -EBADMSG || r == -ESTALE) {
+				TH_LOG("offset %" PRIu64 ": %d", off, r);
+			}
+			if (r == 0) {
+				ok++;
+				EXPECT_EQ(0, sealshm_block_release(p));
+			}
+		}
+		TH_LOG("%d garbage blocks attached and released", ok);
+	}
+	EXPECT_EQ(0, sealshm_unlink(plain));
+	EXPECT_EQ(0, sealshm_unlink(tiny));
+	sealshm_close(plain);
+	sealshm_close(tiny);
+
+	/* The real block is still fine. */
+	ASSERT_EQ(0, sealshm_block_attach(&ref, NULL, &p));
+	EXPECT_EQ(b, p);
+	EXPECT_EQ(0, sealshm_block_release(p));
+	EXPECT_EQ(0, sealshm_block_release(b));
+}
+
+/* Threads allocating, attaching and releasing on one arena at once. */
+struct thread_arg {
+	struct sealshm_arena *a;
+	int id;
+	int failures;
+};
+
+static void *thread_work(void *arg)
+{
+	struct thread_arg *t = arg;
+	void *b[16];
+
+	for (int round = 0; round < 200; round++) {
+		for (int i = 0; i < 16; i++) {
+			struct sealshm_ref ref;
+			void *p;
+
+			if (sealshm_block_alloc(t->a, 16 + (size_t)(i * 40 + t->id), &b[i]) < 0) {
+				t->failures++;
+				b[i] = NULL;
+				continue;
+			}
+			memset(b[i], t->id, 16);
+			if (sealshm_block_ref(b[i], &ref) < 0 ||
+			    sealshm_block_attach(&ref, NULL, &p) < 0 || p != b[i] ||
+			    sealshm_block_release(p) < 0)
+				t->failures++;
+		}
+		for (int i = 0; i < 16; i++) {
+			if (b[i] && ((unsigned char *)b[i])[15] != t->id)
+				t->failures++;
+			if (b[i] && sealshm_block_release(b[i]) < 0)
+				t->failures++;
+		}
+	}
+	return NULL;
+}
+
+TEST_F(arena, threads)
+{
+	struct thread_arg args[4];
+	pthread_t th[4];
+
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct thread_arg){ .a = self->a, .id = i + 1 };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, thread_work, &args[i]));
+	}
+	for (int i = 0; i < 4; i++) {
+		ASSERT_EQ(0, pthread_join(th[i], NULL));
+		EXPECT_EQ(0, args[i].failures);
+	}
+	EXPECT_EQ(1, count_names());
+}
+
 TEST_HARNESS_MAIN
