@@ -530,12 +530,16 @@ static void arena_remove(struct sealshm_arena *a, struct seg *s)
 
 /* Find the blocks of @a released by everyone (perhaps by other
  * processes) and put them on the free lists; forget the large blocks'
- * segments nobody holds any more. */
-static void arena_reclaim(struct sealshm_arena *a)
+ * segments nobody holds any more.  @singles_only: only those. */
+static void arena_reclaim(struct sealshm_arena *a, bool singles_only)
 {
 	for (size_t i = 0; i < a->n_segs;) {
 		struct seg *s = a->segs[i];
 
+		if (singles_only && !s->single) {
+			i++;
+			continue;
+		}
 		for (size_t j = 0; j < s->n_blks; j++) {
 			struct blk *b = &s->blks[j];
 
@@ -708,6 +712,8 @@ static int arena_get(struct sealshm_arena *a, uint64_t size, struct seg **ret_s,
 		if (total < size || total > INT64_MAX - (uint64_t)page || total > SIZE_MAX / 2)
 			return -ENOMEM;
 		total = (total + (uint64_t)page - 1) & ~((uint64_t)page - 1);
+		/* Large blocks freed elsewhere: their mappings go first. */
+		arena_reclaim(a, true);
 		r = arena_new_seg(a, total, true, &s);
 		if (r < 0)
 			return r;
@@ -755,7 +761,7 @@ static int arena_get(struct sealshm_arena *a, uint64_t size, struct seg **ret_s,
 			break;
 		}
 		if (pass == 0)
-			arena_reclaim(a);
+			arena_reclaim(a, false);
 	}
 	r = arena_new_seg(a, SEG_SIZE, false, &s);
 	if (r < 0)

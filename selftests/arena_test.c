@@ -462,28 +462,11 @@ static int release_when_told(const void *arg)
 	return 0;
 }
 
-struct child_args {
-	int fds[4];	/* to the child (r, w), back (r, w) */
-};
-
-static void *run_child_thread(void *arg)
-{
-	struct child_args *c = arg;
-
-	/* The child reads its reference and its word to go from the same
-	 * pipe. */
-	return (void *)(intptr_t)run_child(release_when_told,
-					   (int[4]){ c->fds[0], c->fds[1], c->fds[0], c->fds[3] },
-					   CHILD_MS);
-}
-
 TEST_F(arena, name_goes_after_close_and_last_release)
 {
 	struct sealshm_ref ref, small, big;
 	struct sealshm_arena *a;
-	struct child_args args;
-	int to_child[2], from_child[2];
-	pthread_t th;
+	int to_child[2], from_child[2], status;
 	char text[400], c;
 	void *b, *l, *r;
 
@@ -523,8 +506,15 @@ TEST_F(arena, name_goes_after_close_and_last_release)
 	ASSERT_EQ(0, sealshm_arena_open(NULL, &a));
 	ASSERT_EQ(0, sealshm_block_alloc(a, 10, &b));
 	ASSERT_EQ(0, sealshm_block_ref(b, &ref));
-	args = (struct child_args){ { to_child[0], to_child[1], from_child[0], from_child[1] } };
-	ASSERT_EQ(0, pthread_create(&th, NULL, run_child_thread, &args));
+	self->kids[0] = fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
+		/* Its reference and its word to go come on the same pipe. */
+		int fds[4] = { to_child[0], to_child[1], to_child[0], from_child[1] };
+
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		_exit(release_when_told(fds));
+	}
 	ref_format(&ref, text, sizeof(text));
 	ASSERT_EQ((ssize_t)strlen(text) + 1, write(to_child[1], text, strlen(text) + 1));
 	ASSERT_EQ(1, read(from_child[0], &c, 1));
@@ -532,9 +522,9 @@ TEST_F(arena, name_goes_after_close_and_last_release)
 	EXPECT_EQ(0, sealshm_block_release(b));
 	EXPECT_TRUE(name_exists(ref.name));
 	ASSERT_EQ(1, write(to_child[1], "g", 1));
-	void *res;
-	ASSERT_EQ(0, pthread_join(th, &res));
-	EXPECT_EQ(0, (int)(intptr_t)res);
+	status = helper_reap(self->kids[0], CHILD_MS);
+	self->kids[0] = 0;
+	EXPECT_EQ(0, helper_exit_code(status));
 	EXPECT_FALSE(name_exists(ref.name));
 	for (int i = 0; i < 2; i++) {
 		close(to_child[i]);
@@ -576,6 +566,61 @@ TEST_F(arena, many_small_few_segments)
 	EXPECT_EQ(1, count_names());
 	for (int i = 0; i < 1000; i++)
 		EXPECT_EQ(0, sealshm_block_release(b[i]));
+}
+
+/* A large block released last by another process: its name goes then,
+ * though the arena is open, and the arena forgets its segment. */
+TEST_F(arena, large_block_released_elsewhere)
+{
+	struct sealshm_ref ref;
+	unsigned char *l;
+	void *m;
+
+	ASSERT_EQ(0, sealshm_block_alloc(self->a, 1000000, (void **)&l));
+	l[999999] = 0x5a;
+	ASSERT_EQ(0, sealshm_block_ref(l, &ref));
+	/* The child attaches while this process holds it, then this
+	 * process releases first: the child's release is the last. */
+	self->kids[0] = fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
+		void *p;
+
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (sealshm_block_attach(&ref, NULL, &p) < 0)
+			_exit(10);
+		raise(SIGSTOP);
+		if (sealshm_block_release(p) < 0 || name_exists(ref.name))
+			_exit(11);
+		_exit(0);
+	}
+	{
+		int status;
+
+		ASSERT_EQ(self->kids[0], waitpid(self->kids[0], &status, WUNTRACED));
+		ASSERT_TRUE(WIFSTOPPED(status));
+	}
+	EXPECT_EQ(0, sealshm_block_release(l));
+	EXPECT_TRUE(name_exists(ref.name));
+	ASSERT_EQ(0, kill(self->kids[0], SIGCONT));
+	EXPECT_EQ(0, helper_exit_code(helper_reap(self->kids[0], CHILD_MS)));
+	self->kids[0] = 0;
+	EXPECT_FALSE(name_exists(ref.name));
+	/* Another large block: a new segment; the old one is forgotten. */
+	ASSERT_EQ(0, sealshm_block_alloc(self->a, 1000000, &m));
+	EXPECT_EQ(1, count_names());
+	EXPECT_EQ(0, sealshm_block_release(m));
+	EXPECT_EQ(0, count_names());
+	/* Attached again here: the name goes with the second release. */
+	ASSERT_EQ(0, sealshm_block_alloc(self->a, 1000000, (void **)&l));
+	l[999999] = 0x5a;
+	ASSERT_EQ(0, sealshm_block_ref(l, &ref));
+	ASSERT_EQ(0, sealshm_block_attach(&ref, NULL, &m));
+	EXPECT_EQ((void *)l, m);
+	EXPECT_EQ(0, sealshm_block_release(m));
+	EXPECT_TRUE(name_exists(ref.name));
+	EXPECT_EQ(0, sealshm_block_release(l));
+	EXPECT_FALSE(name_exists(ref.name));
 }
 
 /* kill -9 of a whole family that made a tracked arena (its forked child
