@@ -1064,7 +1064,7 @@ TEST_F_TIMEOUT(array, object_info_and_stat, 60)
 	struct sealshm_array *a = NULL;
 	struct sealshm *shm = NULL;
 	struct sealshm_info si;
-	char name[80], other[80], out[4096];
+	char name[80], other[80], out[4096] = "";
 	const char *args[] = { "stat", name, NULL };
 	double *d;
 	char *mem;
