@@ -838,7 +838,13 @@ static int syncvalue_set_value(SyncValueObject *self, PyObject *v, void *closure
 
 	(void)closure;
 	if (!v) {
+		/* What deleting a property without a deleter raises. */
+#if PY_VERSION_HEX >= 0x030B0000
+		PyErr_Format(PyExc_AttributeError, "property 'value' of '%.100s' object has no deleter",
+			     _PyType_Name(Py_TYPE(self)));
+#else
 		PyErr_SetString(PyExc_AttributeError, "can't delete attribute");
+#endif
 		return -1;
 	}
 	if (!self->lock) {

@@ -122,6 +122,7 @@ class _Buffer(_sealshm.SharedArray):
         return memoryview(self)
 
     def __reduce__(self):
+        assert_spawning(self)
         return (_attach, (self.__class__, self.ref(), self.socket))
 
 
@@ -143,6 +144,11 @@ class _ArrayPlainLock(_ArrayLock, synchronize.Lock):
     __slots__ = ('_owner',)
 
 
+# As their repr() shows them: an RLock, a Lock.
+_ArrayRLock.__name__ = _ArrayRLock.__qualname__ = 'RLock'
+_ArrayPlainLock.__name__ = _ArrayPlainLock.__qualname__ = 'Lock'
+
+
 def _array_lock(buf):
     lock = buf.make_lock(_ArrayRLock if buf.lock_kind == 'rlock' else _ArrayPlainLock)
     lock._owner = buf
@@ -153,6 +159,10 @@ def _geometry(type_):
     """(typecode, length, item_size, item_align) of the shared array that
     holds one object of ctypes type @type_."""
     size = ctypes.sizeof(type_)
+    if size == 0:
+        # An empty array or structure takes a byte, as CPython's heap
+        # gives it one.
+        return '', 1, 1, 1
     if issubclass(type_, ctypes.Array) and type_._length_ > 0:
         code = _TYPECODE.get(type_._type_)
         if code is not None:
@@ -163,9 +173,8 @@ def _geometry(type_):
     code = _TYPECODE.get(type_)
     if code is not None:
         return code, 1, 0, 0
-    # A struct of the object's size (at least one byte: an empty array or
-    # structure takes one, as CPython's heap gives it one).
-    return '', 1, max(size, 1), min(max(ctypes.alignment(type_), 1), 16)
+    # A struct of the object's size.
+    return '', 1, size, min(ctypes.alignment(type_), 16)
 
 
 def _new_value(type_, lock=None, socket=None, value=False):
