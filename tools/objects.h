@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The shared objects (locks, semaphores, events, conditions, barriers) a
- * segment holds, as the tools show them: found by scanning the segment,
- * described with sealshm_object_info().  Shared by `sealshm stat` and
- * shmtop's details; public API only.
+ * The shared objects (locks, semaphores, events, conditions, barriers,
+ * values and arrays) a segment holds, as the tools show them: found by
+ * scanning the segment, described with sealshm_object_info().  Shared by
+ * `sealshm stat` and shmtop's details; public API only.
  */
 #ifndef SEALSHM_TOOLS_OBJECTS_H
 #define SEALSHM_TOOLS_OBJECTS_H
