@@ -12,7 +12,10 @@
  *                    operation; against glibc's robust process-shared mutex
  *                    around an int64 in shared memory (the baseline), a
  *                    plain unlocked increment (the floor) and an atomic
- *                    fetch-and-add
+ *                    fetch-and-add; timed in the worker's CPU time
+ *                    (CLOCK_THREAD_CPUTIME_ID: a shared machine's other
+ *                    load preempts the loop without adding to it), the
+ *                    wall time beside it
  *   contended        2 processes, each n x the same on the same value, wall
  *                    time from the first start to the last end over 2n (the
  *                    total is checked); they start once both are seen
@@ -127,10 +130,20 @@ struct req {
 
 struct rep {
 	int64_t t0, t1;		/* CLOCK_MONOTONIC ns */
+	int64_t cpu;		/* OP_UNC: this thread's CPU time between t0 and t1, ns */
 	int64_t rc;		/* 0, or what failed (-errno) */
 	int64_t apart;		/* OP_CONT: the two were not seen running at once */
 	int64_t sleeps;		/* voluntary context switches between t0 and t1 */
 };
+
+/* This thread's CPU time (user + system), ns. */
+static int64_t cpu_now(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static int64_t sleeps_now(void)
 {
@@ -443,9 +456,11 @@ static _Noreturn void worker_main(int sock, bool have_values)
 		memset(&rep, 0, sizeof(rep));
 		switch (q.op) {
 		case OP_UNC:
+			rep.cpu = cpu_now();
 			rep.t0 = (int64_t)bench_now_ns();
 			uncontended((int)q.v, q.n);
 			rep.t1 = (int64_t)bench_now_ns();
+			rep.cpu = cpu_now() - rep.cpu;
 			break;
 		case OP_CONT:
 			rep.apart = !rendezvous_running((int)q.side);
@@ -657,7 +672,7 @@ int main(int argc, char **argv)
 	struct sealshm_array *main_lock = NULL, *main_rlock = NULL;
 	struct bench_trackerd td;
 	struct worker wa, wb;
-	double *u[U_N], *c[C_N], *c_sleeps[C_N], *ar[A_N];
+	double *u[U_N], *u_wall[U_N], *c[C_N], *c_sleeps[C_N], *ar[A_N];
 	int a_err[A_N] = { 0 };
 	char segname[64];
 	int opt, r, values_err;
@@ -688,8 +703,10 @@ int main(int argc, char **argv)
 	worker_start(&wa, values_err == 0);
 	worker_start(&wb, values_err == 0);
 
-	for (int v = 0; v < U_N; v++)
+	for (int v = 0; v < U_N; v++) {
 		u[v] = bench_calloc(reps, sizeof(double));
+		u_wall[v] = bench_calloc(reps, sizeof(double));
+	}
 	for (int v = 0; v < C_N; v++) {
 		c[v] = bench_calloc(reps, sizeof(double));
 		c_sleeps[v] = bench_calloc(reps, sizeof(double));
@@ -706,8 +723,10 @@ int main(int argc, char **argv)
 			if (is_sealshm_u(v) && values_err)
 				continue;
 			a = worker_ask(&wa, (struct req){ .op = OP_UNC, .v = (uint32_t)v, .n = n_unc });
-			if (i >= 0)
-				u[v][i] = (double)(a.t1 - a.t0) / (double)n_unc;
+			if (i >= 0) {
+				u[v][i] = (double)a.cpu / (double)n_unc;
+				u_wall[v][i] = (double)(a.t1 - a.t0) / (double)n_unc;
+			}
 		}
 		for (int k = 0; k < C_N; k++) {
 			int v = (int)((i + 1 + k) % C_N);
@@ -776,8 +795,8 @@ int main(int argc, char **argv)
 	{
 		double m_lock = 0, m_rlock = 0, m_robust = 0;
 
-		print_head("uncontended read-modify-write, 1 process (ratios: speed-up over "
-			   "the glibc robust mutex)", "x robust", NULL);
+		print_head("uncontended read-modify-write, 1 process (CPU time of the worker; "
+			   "ratios: speed-up over the glibc robust mutex)", "x robust", "wall ns");
 		for (int v = 0; v < U_N; v++) {
 			double m;
 
@@ -785,8 +804,8 @@ int main(int argc, char **argv)
 				print_unavailable(u_names[v], values_err);
 				continue;
 			}
-			m = print_row(u_names[v], u[v], v == U_ROBUST ? NULL : u[U_ROBUST], NULL,
-				      reps);
+			m = print_row(u_names[v], u[v], v == U_ROBUST ? NULL : u[U_ROBUST],
+				      u_wall[v], reps);
 			if (v == U_LOCK)
 				m_lock = m;
 			else if (v == U_RLOCK)
