@@ -27,7 +27,8 @@
  *                    whole Value('q') with a Lock (sealshm_array_alloc() +
  *                    _close()) and an array in a segment of its own
  *                    (sealshm_array_create() + _close() + unlink: what an
- *                    arena saves)
+ *                    arena saves); timed in wall time (segments are made
+ *                    through trackerd), the worker's CPU time beside it
  *
  * The values live in blocks of the main process's arena; each worker (two,
  * forked once) takes its own reference with sealshm_array_attach_ref().
@@ -130,7 +131,7 @@ struct req {
 
 struct rep {
 	int64_t t0, t1;		/* CLOCK_MONOTONIC ns */
-	int64_t cpu;		/* OP_UNC: this thread's CPU time between t0 and t1, ns */
+	int64_t cpu;		/* OP_UNC, OP_ARENA: this thread's CPU time between t0 and t1 */
 	int64_t rc;		/* 0, or what failed (-errno) */
 	int64_t apart;		/* OP_CONT: the two were not seen running at once */
 	int64_t sleeps;		/* voluntary context switches between t0 and t1 */
@@ -434,9 +435,11 @@ static struct rep arena_op(int v, uint64_t n)
 			return rep;
 		}
 	}
+	rep.cpu = cpu_now();
 	rep.t0 = (int64_t)bench_now_ns();
 	rep.rc = arena_run(v, n);
 	rep.t1 = (int64_t)bench_now_ns();
+	rep.cpu = cpu_now() - rep.cpu;
 	return rep;
 }
 
@@ -672,7 +675,7 @@ int main(int argc, char **argv)
 	struct sealshm_array *main_lock = NULL, *main_rlock = NULL;
 	struct bench_trackerd td;
 	struct worker wa, wb;
-	double *u[U_N], *u_wall[U_N], *c[C_N], *c_sleeps[C_N], *ar[A_N];
+	double *u[U_N], *u_wall[U_N], *c[C_N], *c_sleeps[C_N], *ar[A_N], *ar_cpu[A_N];
 	int a_err[A_N] = { 0 };
 	char segname[64];
 	int opt, r, values_err;
@@ -711,8 +714,10 @@ int main(int argc, char **argv)
 		c[v] = bench_calloc(reps, sizeof(double));
 		c_sleeps[v] = bench_calloc(reps, sizeof(double));
 	}
-	for (int v = 0; v < A_N; v++)
+	for (int v = 0; v < A_N; v++) {
 		ar[v] = bench_calloc(reps, sizeof(double));
+		ar_cpu[v] = bench_calloc(reps, sizeof(double));
+	}
 
 	/* Repetition -1 warms every variant up and is not kept. */
 	for (long i = -1; i < (long)reps; i++) {
@@ -775,8 +780,10 @@ int main(int argc, char **argv)
 							  .n = n_arena[v] });
 			if (a.rc < 0)
 				a_err[v] = (int)a.rc;
-			else if (i >= 0)
+			else if (i >= 0) {
 				ar[v][i] = (double)(a.t1 - a.t0) / (double)n_arena[v];
+				ar_cpu[v][i] = (double)a.cpu / (double)n_arena[v];
+			}
 		}
 	}
 
@@ -829,15 +836,15 @@ int main(int argc, char **argv)
 				printf("  %s: in %lu of %lu runs the two processes were not seen "
 				       "running at once\n", c_names[v], apart[v], reps);
 
-		print_head("arena allocation, per operation (ratios: speed-up over calloc/free)",
-			   "x calloc", NULL);
+		print_head("arena allocation, per operation (wall time, this worker's CPU time "
+			   "beside it; ratios: speed-up over calloc/free)", "x calloc", "cpu ns");
 		for (int v = 0; v < A_N; v++) {
 			if (a_err[v]) {
 				print_unavailable(a_names[v], a_err[v]);
 				continue;
 			}
-			print_row(a_names[v], ar[v], a_base[v] >= 0 ? ar[a_base[v]] : NULL, NULL,
-				  reps);
+			print_row(a_names[v], ar[v], a_base[v] >= 0 ? ar[a_base[v]] : NULL,
+				  ar_cpu[v], reps);
 		}
 
 		printf("\ntargets (medians, this run; glibc robust mutex: %.1f M ops/s):\n", m_robust);
