@@ -75,7 +75,7 @@ TRACKERD_CFLAGS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --cflags $(TRACKE
 TRACKERD_LIBS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --libs $(TRACKERD_PKGS) 2>/dev/null))
 
 # --- sources ----------------------------------------------------------------
-LIB_SRCS	:= $(addprefix lib/,autostart.c barrier.c cond.c conn.c event.c fastpath.c fdpass.c \
+LIB_SRCS	:= $(addprefix lib/,arena.c array.c autostart.c barrier.c cond.c conn.c event.c fastpath.c fdpass.c \
 			holder.c launch.c locate.c lock.c manager.c memfd.c name.c object.c objects.c \
 			peer.c pidfd.c posix.c query.c seal.c segment.c reserve.c sem.c session.c \
 			siphash.c slist.c testhook.c version.c)

@@ -2,24 +2,40 @@
 /*
  * Condition: multiprocessing.Condition over a sealshm Lock or RLock.
  *
- * A sequence word and a count of waiters (layout in
- * Documentation/objects.md).  wait: count itself in, read seq, release
- * the lock, sleep while seq is unchanged, count itself out, re-acquire
- * the lock.  notify: when anyone is counted, bump seq and wake up to n
- * sleepers on it.  Reading seq before the lock is released and bumping it
- * before the wake is what makes a notify that comes between the release
- * and the sleep visible: the sleep then does not happen.
+ * One 64-bit state word, every change of it one compare-and-swap (layout
+ * in Documentation/objects.md): two 16-bit notify counters that together
+ * are the futex word waiters sleep on, the waiters not yet woken, and the
+ * wake-ups handed out but not yet taken.
  *
- * Deaths.  A waiter holds nothing while it sleeps: the kernel takes a
- * killed sleeper off the futex queue, so it never swallows a later
- * wake-up.  It leaves the count one too high, which costs later notifies
- * a futex call they could have skipped, never a wake-up (the count only
- * decides whether to make the call).  A notifier killed between its bump
- * and its wake leaves sleepers on the old value: the death epoch wakes
- * them (sealshm__object_wait() sleeps on it too), they see seq moved and
- * return, as they would at the next notify or their timeout.  A notifier
- * that dies holding the lock hands it over with -EOWNERDEAD, which a
- * waiter's re-acquire returns.
+ * wait: count itself among the waiters, noting the counters (one CAS),
+ * release the lock, then sleep until it is woken, and take the lock back.
+ * A waiter is woken when a notify that woke everyone came after it began
+ * (`gen` moved), or when it takes one of the wake-ups (a CAS on
+ * `wakeups`) after some notify came after it began (the counters moved).
+ * notify(n): when n covers every waiter not yet woken, `gen += 1` and the
+ * counts go to 0 (everyone counted is woken); otherwise n waiters move
+ * from `waiters` to `wakeups` and `seq += 1`; then FUTEX_WAKE.  So a notify
+ * wakes at most n, never one that began after it, and a sleeper that
+ * wakes for another reason (a death moved the death epoch, a signal, a
+ * wake-up another waiter took) finds nothing to take and sleeps again.
+ * Wake-ups are anyone's who began before the notify that made them: the
+ * kernel wakes n sleepers, but a waiter that was awake anyway may take
+ * one first, and the sleeper that then finds none sleeps on.
+ *
+ * Leaving early (timeout, signal): a waiter already woken by a notify of
+ * everyone is notified; else one that could take a wake-up takes it and
+ * says it was notified (it was there before that notify, and a wake-up
+ * left behind could only go to a waiter that began after it); else it
+ * takes itself out of `waiters`.
+ *
+ * Deaths.  A killed waiter stays counted, in `waiters` or as a wake-up
+ * nobody takes for it, until the next notify that wakes everyone resets
+ * both; until then a notify may hand its share to a live waiter (one
+ * wake-up more than asked).  A notifier killed after its CAS and before
+ * its wake leaves sleepers on the old counters: the death epoch wakes
+ * them (sealshm__object_wait() sleeps on it too) and they find what it
+ * handed out.  One that dies holding the lock hands it over with
+ * -EOWNERDEAD, which a waiter's re-acquire returns.
  *
  * notify_all wakes every sleeper (FUTEX_WAKE) rather than requeueing them
  * onto the lock word: the call does not name the lock, whose address in
@@ -31,6 +47,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -39,15 +56,35 @@
 #include "lock.h"
 #include "object.h"
 
+/*
+ * The state word.  seq and gen side by side are the futex word (word[0],
+ * whatever the byte order); waiters + wakeups count the processes (and
+ * threads) between counting themselves in and leaving, the dead ones
+ * until a notify of everyone.
+ */
+union cond_state {
+	uint64_t all;
+	struct {
+		uint16_t seq;		/* +1 by a notify that wakes some waiters */
+		uint16_t gen;		/* +1 by a notify that wakes every waiter */
+		uint16_t waiters;	/* counted in, not yet woken */
+		uint16_t wakeups;	/* handed out by notifies, not yet taken */
+	} f;
+	uint32_t word[2];
+};
+
+/* At most this many counted at once (waiters + wakeups); beyond, a wait
+ * returns at once, as a spurious wake-up. */
+#define COND_COUNT_MAX	UINT16_MAX
+
 struct cond {
 	struct sealshm__object_hdr hdr;
-	uint32_t seq;		/* futex word: +1 by every notify that finds waiters */
-	uint32_t waiters;	/* processes between counting in and out of a wait */
+	union cond_state st;
 	uint64_t __reserved;	/* 0 */
 };
 _Static_assert(sizeof(struct cond) == sizeof(struct sealshm_cond), "cond size");
-_Static_assert(offsetof(struct cond, seq) == 16, "cond seq offset");
-_Static_assert(offsetof(struct cond, waiters) == 20, "cond waiters offset");
+_Static_assert(sizeof(union cond_state) == 8, "cond state size");
+_Static_assert(offsetof(struct cond, st) == 16, "cond state offset");
 _Static_assert(_Alignof(struct cond) <= SEALSHM_OBJECT_ALIGN, "cond alignment");
 
 /* The lock a wait is over: exactly one of the two. */
@@ -70,8 +107,7 @@ static int cond_setup(void *obj, const struct sealshm_opts *opts)
 	r = sealshm__object_init_begin(obj, sizeof(*c), opts, &h);
 	if (r < 0)
 		return r;
-	__atomic_store_n(&c->seq, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->waiters, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->st.all, 0, __ATOMIC_RELAXED);
 	c->__reserved = 0;
 	sealshm__object_init_end(obj, SEALSHM_OBJECT_COND, sizeof(*c), h);
 	return 0;
@@ -113,13 +149,98 @@ static int cond_lock_reacquire(const struct cond_lock *l, uint32_t count)
 	return r;
 }
 
+static uint64_t cond_load(const struct cond *c)
+{
+	return __atomic_load_n(&c->st.all, __ATOMIC_ACQUIRE);
+}
+
+static bool cond_cas(struct cond *c, union cond_state *cur, union cond_state next)
+{
+	return __atomic_compare_exchange_n(&c->st.all, &cur->all, next.all, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Count a waiter in; *@ret_start is the state it began at.  -EAGAIN when
+ * COND_COUNT_MAX are counted already.
+ */
+static int cond_count_in(struct cond *c, union cond_state *ret_start)
+{
+	union cond_state cur = { .all = cond_load(c) }, next;
+
+	do {
+		if (cur.f.waiters + cur.f.wakeups >= COND_COUNT_MAX)
+			return -EAGAIN;
+		next = cur;
+		next.f.waiters++;
+	} while (!cond_cas(c, &cur, next));
+	*ret_start = cur;
+	return 0;
+}
+
+/* Whether a waiter that began at @start may take a wake-up in @cur: a
+ * notify came since. */
+static bool cond_after(union cond_state cur, union cond_state start)
+{
+	return cur.word[0] != start.word[0];
+}
+
+/*
+ * Take a wake-up, for a waiter that began at @start, from @cur (loaded
+ * by the caller): true when it is woken (by a notify of everyone, or a
+ * wake-up it took), false when there is none for it now.
+ */
+static bool cond_take(struct cond *c, union cond_state cur, union cond_state start)
+{
+	union cond_state next;
+
+	for (;;) {
+		if (cur.f.gen != start.f.gen)
+			return true;
+		if (!cur.f.wakeups || !cond_after(cur, start))
+			return false;
+		next = cur;
+		next.f.wakeups--;
+		if (cond_cas(c, &cur, next))
+			return true;
+	}
+}
+
+/*
+ * A waiter that began at @start leaves without having been woken in its
+ * loop (timeout, signal, or the lock's release failed): it takes itself
+ * out of the counts.  With @take, it takes a wake-up it may take rather
+ * than leave it behind (see the top of the file).  True when it turns out
+ * woken: by a notify of everyone, or it took a wake-up.
+ */
+static bool cond_leave(struct cond *c, union cond_state start, bool take)
+{
+	union cond_state cur = { .all = cond_load(c) }, next;
+
+	do {
+		if (cur.f.gen != start.f.gen)
+			return true;	/* counted out by that notify */
+		next = cur;
+		if (take && cur.f.wakeups && cond_after(cur, start))
+			next.f.wakeups--;
+		else if (cur.f.waiters)
+			next.f.waiters--;
+		else if (cur.f.wakeups)
+			next.f.wakeups--;	/* all handed out: one is ours */
+		else
+			return false;	/* not counted: only if the word was trampled */
+	} while (!cond_cas(c, &cur, next));
+	return next.f.wakeups != cur.f.wakeups;
+}
+
 static int cond_wait(struct sealshm_cond *obj, const struct cond_lock *l,
 		     const struct timespec *timeout, uint32_t flags)
 {
 	const struct sealshm__holder *h;
 	struct cond *c = (struct cond *)obj;
+	union cond_state start, cur;
 	int64_t deadline;
-	uint32_t seq, count = 0;
+	uint32_t count = 0;
 	int r, rl;
 
 	r = sealshm__deadline(timeout, flags, SEALSHM_WAIT_ABSTIME, &deadline);
@@ -129,14 +250,20 @@ static int cond_wait(struct sealshm_cond *obj, const struct cond_lock *l,
 	if (r < 0)
 		return r;
 
-	/* Counted in before seq is read, both sequentially consistent, as a
-	 * notify bumps seq before it reads the count: either it sees us, or
-	 * we see its bump. */
-	__atomic_add_fetch(&c->waiters, 1, __ATOMIC_SEQ_CST);
-	seq = __atomic_load_n(&c->seq, __ATOMIC_SEQ_CST);
+	/* Counted in, and the counters noted, before the lock is released:
+	 * a notify after the release sees this waiter. */
+	if (cond_count_in(c, &start) < 0) {
+		/* Full: a wake-up at once (spurious, which the contract
+		 * allows), after a release that checks the lock is held. */
+		r = cond_lock_release(l, &count);
+		if (r < 0)
+			return r;
+		rl = cond_lock_reacquire(l, count);
+		return rl < 0 ? rl : 0;
+	}
 	r = cond_lock_release(l, &count);
 	if (r < 0) {
-		__atomic_sub_fetch(&c->waiters, 1, __ATOMIC_RELEASE);
+		(void)cond_leave(c, start, false);
 		return r;
 	}
 
@@ -144,19 +271,21 @@ static int cond_wait(struct sealshm_cond *obj, const struct cond_lock *l,
 		/* The epoch is read before the check that decides to sleep. */
 		uint32_t epoch = sealshm__holder_epoch(h);
 
-		if (__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) != seq) {
+		cur.all = cond_load(c);
+		if (cond_take(c, cur, start)) {
 			r = 0;
 			break;
 		}
-		r = sealshm__object_wait(&c->seq, seq, h, epoch, deadline);
+		/* Sleep while no notify comes, as the counters are now: a
+		 * notify since @start that left nothing to take is past. */
+		r = sealshm__object_wait(&c->st.word[0], cur.word[0], h, epoch, deadline);
 		if (r < 0) {
 			/* -ETIMEDOUT or -EINTR; notified meanwhile: say so. */
-			if (__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) != seq)
+			if (cond_leave(c, start, true))
 				r = 0;
 			break;
 		}
 	}
-	__atomic_sub_fetch(&c->waiters, 1, __ATOMIC_RELEASE);
 
 	rl = cond_lock_reacquire(l, count);
 	return rl < 0 ? rl : r;
@@ -184,6 +313,8 @@ static int cond_notify(struct sealshm_cond *obj, uint32_t n)
 {
 	const struct sealshm__holder *h;
 	struct cond *c = (struct cond *)obj;
+	union cond_state cur, next;
+	bool all;
 	int r;
 
 	r = cond_enter(obj, &h);
@@ -191,12 +322,27 @@ static int cond_notify(struct sealshm_cond *obj, uint32_t n)
 		return r;
 	if (n == 0)
 		return 0;
-	/* Nobody counted: nothing to wake, and a waiter that counts itself
-	 * in later began waiting after this notify. */
-	if (__atomic_load_n(&c->waiters, __ATOMIC_SEQ_CST) == 0)
-		return 0;
-	__atomic_add_fetch(&c->seq, 1, __ATOMIC_SEQ_CST);
-	r = sealshm__object_wake(&c->seq, n > INT_MAX ? INT_MAX : (int)n);
+	cur.all = cond_load(c);
+	do {
+		/* Nobody waiting and not yet woken: nothing to do, and a
+		 * waiter that counts itself in later began after this. */
+		if (cur.f.waiters == 0)
+			return 0;
+		next = cur;
+		all = n >= cur.f.waiters;
+		if (all) {
+			/* Everyone counted is woken, those already handed a
+			 * wake-up too (and the dead, whose counts go). */
+			next.f.gen++;
+			next.f.waiters = 0;
+			next.f.wakeups = 0;
+		} else {
+			next.f.seq++;
+			next.f.waiters -= n;
+			next.f.wakeups += n;
+		}
+	} while (!cond_cas(c, &cur, next));
+	r = sealshm__object_wake(&c->st.word[0], all ? INT_MAX : (int)n);
 	return r < 0 ? r : 0;
 }
 
@@ -226,8 +372,10 @@ static void cond_type_info(const void *obj, const struct sealshm__holder *h,
 {
 	const struct cond *c = obj;
 
+	union cond_state st = { .all = __atomic_load_n(&c->st.all, __ATOMIC_RELAXED) };
+
 	(void)h;
-	info->waiters = __atomic_load_n(&c->waiters, __ATOMIC_RELAXED);
+	info->waiters = (uint32_t)st.f.waiters + st.f.wakeups;
 }
 
 const struct sealshm__type sealshm__cond_type = {

@@ -142,6 +142,13 @@ static inline int writable(const void *obj, size_t size)
 	return writable_slow(gen, a, first, last);
 }
 
+int sealshm__object_writable(const void *mem, size_t size)
+{
+	if (!mem || ((uintptr_t)mem & 3) || size == 0)
+		return -EINVAL;
+	return writable(mem, size);
+}
+
 /* --- this process's holder ------------------------------------------------------ */
 
 /* The holder last found, so that the common case costs no call: its

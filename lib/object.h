@@ -63,6 +63,11 @@ void sealshm__object_init_end(void *obj, uint32_t type, size_t size,
 int sealshm__object_enter(void *obj, uint32_t type, size_t size,
 			  const struct sealshm__holder **ret);
 
+/* Whether [@mem, @mem + @size) may be written (-EROFS when not), found
+ * without a fault, as sealshm__object_enter() finds it: for objects of
+ * more than a header (an array's items).  @mem is 4-aligned, @size > 0. */
+int sealshm__object_writable(const void *mem, size_t size);
+
 /* Only the checks of the header (no holder, no writability): for
  * sealshm_object_info() over @len readable bytes. */
 int sealshm__object_check(const void *obj, size_t len, uint32_t *ret_type, size_t *ret_size);

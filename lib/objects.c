@@ -6,6 +6,7 @@
  * file (lock.c, ...) sets its objects up and describes them through its
  * struct sealshm__type (object.h); this file knows none of their layouts.
  */
+#include "array.h"
 #include "barrier.h"
 #include "cond.h"
 #include "event.h"
@@ -22,6 +23,7 @@ static const struct sealshm__type *const types[] = {
 	[SEALSHM_OBJECT_EVENT] = &sealshm__event_type,
 	[SEALSHM_OBJECT_COND] = &sealshm__cond_type,
 	[SEALSHM_OBJECT_BARRIER] = &sealshm__barrier_type,
+	[SEALSHM_OBJECT_ARRAY] = &sealshm__array_type,
 };
 
 static const struct sealshm__type *type_of(uint32_t type)

@@ -415,12 +415,15 @@ TEST_F(barrier, action_protocol)
 	EXPECT_EQ(0, sealshm_barrier_reset(b));
 
 	/* Waiters whose timeout runs out during the action wait for it
-	 * (CPython: they wait for the lock the action runs under). */
-	self->s->wait_ms = 50;
+	 * (CPython: they wait for the lock the action runs under).  Their
+	 * timeout is long enough for both to arrive on a loaded machine
+	 * (else the first one's runs out before the second comes, and
+	 * breaks the barrier), and the action outlasts it. */
+	self->s->wait_ms = 1000;
 	spawn_once(_metadata, self, 0, 2);
 	ASSERT_TRUE(wait_n_waiting(b, 2, 10000));
 	EXPECT_EQ(2, sealshm_barrier_wait(b, &t, SEALSHM_BARRIER_ACTION));
-	helper_sleep_ms(200);
+	helper_sleep_ms(1500);
 	EXPECT_EQ(0, sealshm_barrier_pass(b));
 	EXPECT_EQ(2, reap_all(self->pids, 2, 10000));
 	EXPECT_EQ(1, self->s->result[0] + self->s->result[1]);

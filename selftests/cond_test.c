@@ -5,8 +5,9 @@
  * item, notify(n) waking n sleepers and notify_all all, timeouts that
  * return with the lock held, -EPERM without the lock, an RLock held
  * recursively, deaths of waiters and notifiers at random moments (the
- * survivors go on, later notifies still wake exactly as many), and bad
- * input.  Every wait is bounded.
+ * survivors go on, later notifies still wake exactly as many), notify(1)
+ * waking exactly one while other processes of the trackerd die, what a
+ * dead waiter's share becomes, and bad input.  Every wait is bounded.
  */
 #include <errno.h>
 #include <signal.h>
@@ -29,9 +30,46 @@
 #define WAITERS_MAX	8
 #define NOTIFIERS	2
 #define KILLS		40
+#define EXACT_WAITERS	4
+#define EXACT_NOTIFIES	25
 
-/* The layout's seq word (Documentation/objects.md). */
-#define COND_SEQ_OFF	16
+/* The layout's state word (Documentation/objects.md): at offset 16, 64
+ * bits changed whole by a compare-and-swap. */
+#define COND_STATE_OFF	16
+union cond_state {
+	uint64_t all;
+	struct {
+		uint16_t seq, gen, waiters, wakeups;
+	} f;
+};
+
+static uint64_t *cond_state_word(struct sealshm_cond *c)
+{
+	return (uint64_t *)((char *)c + COND_STATE_OFF);
+}
+
+static union cond_state cond_state(struct sealshm_cond *c)
+{
+	return (union cond_state){ .all = __atomic_load_n(cond_state_word(c), __ATOMIC_ACQUIRE) };
+}
+
+/* The compare-and-swap of a notify(@n) that wakes some but not all, as
+ * the layout says, without the futex wake that follows it. */
+static bool cond_hand_out(struct sealshm_cond *c, uint16_t n)
+{
+	union cond_state cur = cond_state(c), next;
+
+	do {
+		if (cur.f.waiters <= n)
+			return false;
+		next = cur;
+		next.f.seq++;
+		next.f.waiters -= n;
+		next.f.wakeups += n;
+	} while (!__atomic_compare_exchange_n(cond_state_word(c), &cur.all, next.all, false,
+					      __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE));
+	return true;
+}
 
 /* What the processes share, in a MAP_SHARED mapping. */
 struct shared {
@@ -44,6 +82,7 @@ struct shared {
 	uint32_t ring[RING];
 	uint32_t tokens, produced, taken;
 	uint32_t failures;
+	uint32_t churn_stop, deaths, gc_ready;
 	uint8_t seen[PRODUCERS * ITEMS];
 };
 
@@ -232,9 +271,35 @@ TEST_F(cond, eperm_without_lock)
 	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
 	EXPECT_EQ(1, reap_all(self->pids, 1, 10000));
 
-	/* Nobody counted: a notify finds no one and changes nothing. */
-	EXPECT_EQ(0, __atomic_load_n((uint32_t *)((char *)&s->c + COND_SEQ_OFF + 4),
-				     __ATOMIC_RELAXED));
+	/* Nobody left counted, and no notify came. */
+	EXPECT_EQ(0, cond_state(&s->c).all);
+}
+
+/* 65535 counted (waiters and wake-ups not taken, as dead waiters could
+ * leave them): a wait returns at once, as a spurious wake-up, with the
+ * lock held; a notify of everyone drops the counts and waits sleep
+ * again. */
+TEST_F(cond, counts_full)
+{
+	struct shared *s = self->s;
+	struct timespec t = ms_ts(30);
+	union cond_state st = { .f = { .waiters = 65000, .wakeups = 535 } };
+
+	__atomic_store_n(cond_state_word(&s->c), st.all, __ATOMIC_SEQ_CST);
+	ASSERT_EQ(0, lock_take(s));
+	EXPECT_EQ(0, sealshm_cond_wait(&s->c, &s->lk, &t, 0));
+	EXPECT_EQ(-EBUSY, sealshm_lock_tryacquire(&s->lk));
+	EXPECT_EQ(0, sealshm_lock_release(&s->lk));
+	EXPECT_EQ(-EPERM, sealshm_cond_wait(&s->c, &s->lk, &t, 0));
+	EXPECT_EQ(st.all, cond_state(&s->c).all);
+
+	EXPECT_EQ(0, sealshm_cond_notify_all(&s->c));
+	st = cond_state(&s->c);
+	EXPECT_EQ(1, st.f.gen);
+	EXPECT_EQ(0, st.f.waiters + st.f.wakeups);
+	ASSERT_EQ(0, lock_take(s));
+	EXPECT_EQ(-ETIMEDOUT, sealshm_cond_wait(&s->c, &s->lk, &t, 0));
+	EXPECT_EQ(0, sealshm_lock_release(&s->lk));
 }
 
 /* Timeouts, relative and absolute, return -ETIMEDOUT with the lock held
@@ -328,9 +393,9 @@ static int sleeper_child(void *arg, int i)
 	s->woken++;
 	if (sealshm_lock_release(&s->lk) < 0)
 		return 2;
-	/* Alive until told: an exit would move the death epoch, and
-	 * sleepers that an earlier notify passed over would wake with it
-	 * (a spurious wake-up, allowed, but not what is counted here). */
+	/* Alive until told, or at once with s->stop set: an exit moves
+	 * the death epoch, through which the sleepers a notify passed over
+	 * must sleep on (notifier_dies_before_wake counts that). */
 	for (int k = 0; k < 2000 && !__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE); k++)
 		helper_sleep_ms(10);
 	return r == 0 ? 0 : 3;
@@ -568,47 +633,285 @@ TEST_F_TIMEOUT(cond, waiter_and_notifier_deaths, 150)
 	}
 	TH_LOG("%d kills, %u tokens taken", kills, s->taken);
 
-	/* The Condition still counts and wakes exactly.  (The last deaths
-	 * reach trackerd first: an epoch moving during the count would wake
-	 * sleepers an earlier notify passed over.) */
-	helper_sleep_ms(300);
+	/* The Condition still counts and wakes exactly, while the last
+	 * deaths reach trackerd (the notify_all above dropped the counts of
+	 * the dead waiters). */
 	notify_counts(_metadata, s, self->pids);
 }
 
-static int seq_bumper_child(void *arg, int i)
+/* Gets a holder id of its own (a notify of the other Condition, which
+ * nobody waits on), so that its end moves the death epoch; then ends as
+ * @i says: 0 exits, 1 kills itself, 2 waits to be killed. */
+static int holder_child(void *arg, int i)
 {
 	struct shared *s = arg;
-	uint32_t *seq = (uint32_t *)((char *)&s->c + COND_SEQ_OFF);
 
-	(void)i;
-	/* A holder id of its own, so that its death moves the epoch. */
 	if (sealshm_cond_notify(&s->c2, 1) < 0)
 		return 1;
-	/* What a notifier killed between its bump and its wake leaves. */
-	__atomic_add_fetch(seq, 1, __ATOMIC_SEQ_CST);
-	raise(SIGKILL);
-	return 2;
+	__atomic_store_n(&s->gc_ready, 1, __ATOMIC_RELEASE);
+	if (i == 1)
+		raise(SIGKILL);
+	if (i == 2)
+		for (int k = 0; k < 2000; k++)
+			helper_sleep_ms(10);
+	return 0;
 }
 
-/* A notifier that dies between bumping seq and waking: the sleeper wakes
- * with its death (the epoch), not at its timeout. */
+static int bumper_child(void *arg, int i)
+{
+	struct shared *s = arg;
+
+	(void)i;
+	if (sealshm_cond_notify(&s->c2, 1) < 0)
+		return 1;
+	/* What a notifier killed between its compare-and-swap and its
+	 * wake leaves. */
+	if (!cond_hand_out(&s->c, 1))
+		return 2;
+	raise(SIGKILL);
+	return 3;
+}
+
+/* A notifier that dies between handing out a wake-up and waking: a
+ * sleeper wakes with its death (the epoch), not at its timeout, and only
+ * one of them. */
 TEST_F(cond, notifier_dies_before_wake)
 {
 	struct shared *s = self->s;
+	const int n = 3;
 
 	s->ready = s->woken = 0;
-	s->stop = 1;	/* the sleeper exits once woken */
-	self->pids[0] = spawn_child(sleeper_child, s, 0);
-	ASSERT_LT(0, self->pids[0]);
-	ASSERT_TRUE(locked_wait_for(s, &s->ready, 1, 10000));
-	ASSERT_EQ(0, helper_wait_futex_sleepers(self->pids, 1, 10000));
-	self->pids[1] = spawn_child(seq_bumper_child, s, 1);
-	ASSERT_LT(0, self->pids[1]);
-	EXPECT_EQ(128 + SIGKILL, helper_exit_code(helper_reap(self->pids[1], 10000)));
-	self->pids[1] = 0;
-	/* Its wait is 20 s: back well before means the death woke it. */
+	s->stop = 1;	/* the sleepers exit once woken */
+	for (int i = 0; i < n; i++) {
+		self->pids[i] = spawn_child(sleeper_child, s, i);
+		ASSERT_LT(0, self->pids[i]);
+	}
+	ASSERT_TRUE(locked_wait_for(s, &s->ready, n, 10000));
+	ASSERT_EQ(0, helper_wait_futex_sleepers(self->pids, n, 10000));
+	for (uint32_t k = 1; k < (uint32_t)n; k++) {
+		self->pids[n] = spawn_child(bumper_child, s, 0);
+		ASSERT_LT(0, self->pids[n]);
+		EXPECT_EQ(128 + SIGKILL, helper_exit_code(helper_reap(self->pids[n], 10000)));
+		self->pids[n] = 0;
+		/* The waits are 20 s: back well before means the death woke
+		 * one; the woken one's exit wakes the others, who find
+		 * nothing for them. */
+		EXPECT_TRUE(locked_wait_for(s, &s->woken, k, 10000));
+		helper_sleep_ms(150);
+		EXPECT_EQ(k, locked_get(s, &s->woken));
+	}
+	EXPECT_EQ(0, sealshm_cond_notify_all(&s->c));
+	EXPECT_EQ(n, reap_all(self->pids, n, 10000));
+	EXPECT_EQ(n, s->woken);
+}
+
+/* Waits again and again, counting each wake-up (a return of 0) in
+ * s->woken, until s->stop; without futex_waitv(2) when @i says so
+ * (OLD_KERNEL). */
+#define OLD_KERNEL	0x100
+static int rewaiter_child(void *arg, int i)
+{
+	struct shared *s = arg;
+
+	if (i & OLD_KERNEL) {
+#ifdef AUDIT_ARCH_NATIVE
+		if (helper_deny_futex_waitv() < 0)
+			return 4;
+#else
+		return 4;
+#endif
+	}
+	if (lock_take(s) < 0)
+		return 1;
+	s->ready++;
+	while (!s->stop) {
+		int r = wait_c(s, &s->c, 30000);
+
+		if (r == 0)
+			s->woken++;
+		else if (r == -ETIMEDOUT)
+			s->failures++;
+		else if (r != -EINTR)
+			return 2;
+	}
+	return sealshm_lock_release(&s->lk) == 0 ? 0 : 3;
+}
+
+/* Processes with holder ids of the trackerd, one after the other, each
+ * exiting, killing itself or killed, until s->churn_stop. */
+static int churn_child(void *arg, int i)
+{
+	struct shared *s = arg;
+	unsigned int seed = (unsigned int)getpid() * 31u + (unsigned int)i;
+
+	while (!__atomic_load_n(&s->churn_stop, __ATOMIC_ACQUIRE)) {
+		int how = (int)(rand_r(&seed) % 3);
+		uint64_t end;
+		pid_t p;
+		int st;
+
+		__atomic_store_n(&s->gc_ready, 0, __ATOMIC_RELEASE);
+		p = spawn_child(holder_child, s, how);
+		if (p < 0)
+			return 1;
+		if (how == 2) {
+			end = helper_now_ms() + 10000;
+			while (!__atomic_load_n(&s->gc_ready, __ATOMIC_ACQUIRE) &&
+			       helper_now_ms() < end)
+				helper_sleep_ms(1);
+			(void)kill(p, SIGKILL);
+		}
+		st = helper_reap(p, 10000);
+		if (st < 0)
+			return 2;
+		if (!__atomic_load_n(&s->gc_ready, __ATOMIC_ACQUIRE))
+			return 3;	/* it never had an id */
+		__atomic_add_fetch(&s->deaths, 1, __ATOMIC_RELEASE);
+		helper_sleep_ms(rand_r(&seed) % 3);
+	}
+	return 0;
+}
+
+/* Wait up to 10 s until the churn has ended @n more processes. */
+static bool deaths_after(struct shared *s, uint32_t since, uint32_t n)
+{
+	uint64_t end = helper_now_ms() + 10000;
+
+	while (__atomic_load_n(&s->deaths, __ATOMIC_ACQUIRE) - since < n)
+		if (helper_now_ms() >= end)
+			return false;
+		else
+			helper_sleep_ms(1);
+	return true;
+}
+
+/* Waiters that wait again as soon as they are woken (@flags: OLD_KERNEL
+ * or 0), while processes with holder ids of the same trackerd exit or
+ * are killed one after the other (each death moves the death epoch the
+ * sleepers also sleep on, or look at between slices): k notify(1) are
+ * exactly k wake-ups, and a notify(2) exactly 2 more. */
+static void notify_one_exact(struct __test_metadata *_metadata, struct shared *s, pid_t *pids,
+			     int flags)
+{
+	const int churn = EXACT_WAITERS;
+	uint32_t d0, k;
+
+	s->ready = s->woken = s->stop = s->failures = s->deaths = s->churn_stop = 0;
+	for (int i = 0; i < EXACT_WAITERS; i++) {
+		pids[i] = spawn_child(rewaiter_child, s, i | flags);
+		ASSERT_LT(0, pids[i]);
+	}
+	ASSERT_TRUE(locked_wait_for(s, &s->ready, EXACT_WAITERS, 10000));
+	if (!flags)
+		ASSERT_EQ(0, helper_wait_futex_sleepers(pids, EXACT_WAITERS, 10000));
+	pids[churn] = spawn_child(churn_child, s, 0);
+	ASSERT_LT(0, pids[churn]);
+	ASSERT_TRUE(deaths_after(s, 0, 3));
+	EXPECT_EQ(0, locked_get(s, &s->woken)) {
+		TH_LOG("deaths woke waiters no notify had come for");
+	}
+
+	for (k = 1; k <= EXACT_NOTIFIES; k++) {
+		uint64_t end = helper_now_ms() + 10000;
+
+		ASSERT_EQ(0, lock_take(s));
+		EXPECT_EQ(0, sealshm_cond_notify(&s->c, 1));
+		EXPECT_EQ(0, sealshm_lock_release(&s->lk));
+		while (locked_get(s, &s->woken) < k && helper_now_ms() < end)
+			helper_sleep_ms(1);
+		/* Deaths between this notify and the next: the waiters it
+		 * passed over wake with each and must sleep on. */
+		d0 = __atomic_load_n(&s->deaths, __ATOMIC_ACQUIRE);
+		ASSERT_TRUE(deaths_after(s, d0, 2));
+		ASSERT_EQ(k, locked_get(s, &s->woken)) {
+			TH_LOG("notify(1) number %u: %u wake-ups", k, locked_get(s, &s->woken));
+		}
+	}
+	ASSERT_EQ(0, lock_take(s));
+	EXPECT_EQ(0, sealshm_cond_notify(&s->c, 2));
+	EXPECT_EQ(0, sealshm_lock_release(&s->lk));
+	EXPECT_TRUE(locked_wait_for(s, &s->woken, EXACT_NOTIFIES + 2, 10000));
+	d0 = __atomic_load_n(&s->deaths, __ATOMIC_ACQUIRE);
+	ASSERT_TRUE(deaths_after(s, d0, 5));
+	EXPECT_EQ(EXACT_NOTIFIES + 2, locked_get(s, &s->woken));
+
+	__atomic_store_n(&s->churn_stop, 1, __ATOMIC_RELEASE);
+	EXPECT_EQ(1, reap_all(pids + churn, 1, 20000));
+	ASSERT_EQ(0, lock_take(s));
+	s->stop = 1;
+	EXPECT_EQ(0, sealshm_cond_notify_all(&s->c));
+	EXPECT_EQ(0, sealshm_lock_release(&s->lk));
+	EXPECT_EQ(EXACT_WAITERS, reap_all(pids, EXACT_WAITERS, 20000));
+	EXPECT_EQ(0, s->failures);
+	TH_LOG("%u deaths", s->deaths);
+}
+
+TEST_F_TIMEOUT(cond, notify_one_exact_while_holders_die, 120)
+{
+	notify_one_exact(_metadata, self->s, self->pids, 0);
+}
+
+#ifdef AUDIT_ARCH_NATIVE
+/* The same on a kernel without futex_waitv(2): sleepers wait in slices
+ * and look at the death epoch between them. */
+TEST_F_TIMEOUT(cond, notify_one_exact_without_futex_waitv, 120)
+{
+	notify_one_exact(_metadata, self->s, self->pids, OLD_KERNEL);
+}
+#endif
+
+/* A waiter killed in its wait: a wake-up handed out that it did not
+ * take goes to another waiter (its death wakes them); its own count
+ * stays, so a notify(1) still wakes one, until a notify of everyone
+ * drops it. */
+TEST_F(cond, dead_waiter_share)
+{
+	struct shared *s = self->s;
+	union cond_state st;
+
+	s->ready = s->woken = s->stop = 0;
+	for (int i = 0; i < 2; i++) {
+		self->pids[i] = spawn_child(sleeper_child, s, i);
+		ASSERT_LT(0, self->pids[i]);
+	}
+	ASSERT_TRUE(locked_wait_for(s, &s->ready, 2, 10000));
+	ASSERT_EQ(0, helper_wait_futex_sleepers(self->pids, 2, 10000));
+
+	/* One wake-up handed out, nobody woken to take it yet; the first
+	 * waiter dies: the second takes it. */
+	ASSERT_TRUE(cond_hand_out(&s->c, 1));
+	helper_sleep_ms(50);
+	EXPECT_EQ(0, locked_get(s, &s->woken));
+	ASSERT_EQ(0, kill(self->pids[0], SIGKILL));
+	helper_kill_reap(&self->pids[0]);
 	EXPECT_TRUE(locked_wait_for(s, &s->woken, 1, 10000));
-	EXPECT_EQ(1, reap_all(self->pids, 1, 10000));
+	st = cond_state(&s->c);
+	EXPECT_EQ(1, st.f.waiters + st.f.wakeups) {
+		TH_LOG("the dead waiter stays counted");
+	}
+
+	/* Two more; notify(1) wakes one, also when a holder dies after. */
+	for (int i = 2; i < 4; i++) {
+		self->pids[i] = spawn_child(sleeper_child, s, i);
+		ASSERT_LT(0, self->pids[i]);
+	}
+	ASSERT_TRUE(locked_wait_for(s, &s->ready, 4, 10000));
+	ASSERT_EQ(0, helper_wait_futex_sleepers(self->pids + 2, 2, 10000));
+	EXPECT_EQ(0, sealshm_cond_notify(&s->c, 1));
+	EXPECT_TRUE(locked_wait_for(s, &s->woken, 2, 10000));
+	self->pids[4] = spawn_child(holder_child, s, 0);
+	ASSERT_LT(0, self->pids[4]);
+	EXPECT_EQ(1, reap_all(self->pids + 4, 1, 10000));
+	helper_sleep_ms(100);
+	EXPECT_EQ(2, locked_get(s, &s->woken));
+
+	/* notify_all: the last one, and the dead one's count goes. */
+	EXPECT_EQ(0, sealshm_cond_notify_all(&s->c));
+	EXPECT_TRUE(locked_wait_for(s, &s->woken, 3, 10000));
+	st = cond_state(&s->c);
+	EXPECT_EQ(0, st.f.waiters + st.f.wakeups);
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	EXPECT_EQ(3, reap_all(self->pids, 4, 10000));
 }
 
 /* As an object of its own (sealshm_object_create()) and described by

@@ -49,13 +49,10 @@ FIXTURE(event) {
 
 FIXTURE_SETUP(event)
 {
-	const struct sealshm__holder *h;
-
 	memset(self->kids, 0, sizeof(self->kids));
 	self->shm = NULL;
-	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before, NULL);
-	ASSERT_EQ(0, sealshm__holder_get(NULL, &h));
-	self->fds_before = helper_count_fds(0);
+	trackerd_fixture_setup(_metadata, &self->d, NULL, TRACKERD_FIXTURE_HOLDER,
+			       &self->fds_before, NULL);
 	snprintf(self->name, sizeof(self->name), "event_test_%d", (int)getpid());
 	ASSERT_EQ(0, sealshm_create(self->name, sizeof(struct shared), NULL, &self->shm));
 	self->s = sealshm_buf(self->shm);
@@ -75,19 +72,6 @@ FIXTURE_TEARDOWN(event)
 
 /* --- helpers ---------------------------------------------------------------- */
 
-static struct timespec rel_ms(long ms)
-{
-	return (struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static pid_t spawn(int (*fn)(struct shared *, long), struct shared *s, long arg)
 {
 	pid_t pid = fork();
@@ -97,26 +81,6 @@ static pid_t spawn(int (*fn)(struct shared *, long), struct shared *s, long arg)
 		_exit(fn(s, arg));
 	}
 	return pid;
-}
-
-static int reap_code(pid_t *pid, unsigned int ms)
-{
-	int rc = helper_exit_code(helper_reap(*pid, ms));
-
-	*pid = 0;
-	return rc;
-}
-
-static bool wait_count(const uint32_t *word, uint32_t n, unsigned int ms)
-{
-	uint64_t end = helper_now_ms() + ms;
-
-	while (__atomic_load_n(word, __ATOMIC_ACQUIRE) < n)
-		if (helper_now_ms() > end)
-			return false;
-		else
-			usleep(200);
-	return true;
 }
 
 /* Wait until the event counts @n waiters (@ms at most). */
@@ -144,7 +108,7 @@ static int code_of(int r)
 /* A child: wait @arg ms for the event; exit code as code_of(). */
 static int waiter(struct shared *s, long arg)
 {
-	struct timespec t = rel_ms(arg);
+	struct timespec t = helper_rel_ms(arg);
 	int r;
 
 	__atomic_fetch_add(&s->ready, 1, __ATOMIC_RELEASE);
@@ -170,7 +134,7 @@ TEST_F(event, set_clear_is_set)
 	struct sealshm_object_info info = { .sz = sizeof(info) };
 	struct sealshm_event *e = &self->s->ev;
 	const struct sealshm__holder *h;
-	struct timespec t = rel_ms(0);
+	struct timespec t = helper_rel_ms(0);
 
 	ASSERT_EQ(0, sealshm__holder_get(NULL, &h));
 	EXPECT_EQ(0, sealshm_event_is_set(e));
@@ -229,7 +193,7 @@ TEST_F_TIMEOUT(event, set_wakes_every_waiter, 60)
 	EXPECT_EQ(0u, s->woke);
 	EXPECT_EQ(0, sealshm_event_set(&s->ev));
 	for (int i = 0; i < WAITERS; i++)
-		EXPECT_EQ(0, reap_code(&self->kids[i], 10000));
+		EXPECT_EQ(0, helper_reap_code(&self->kids[i], 10000));
 	EXPECT_EQ((uint32_t)WAITERS, s->woke);
 	ASSERT_EQ(0, sealshm_object_info(&s->ev, sizeof(s->ev), NULL, &info));
 	EXPECT_EQ(0u, info.waiters);
@@ -239,14 +203,14 @@ TEST_F_TIMEOUT(event, set_wakes_every_waiter, 60)
 	for (int i = 0; i < WAITERS; i++)
 		ASSERT_LT(0, self->kids[i] = spawn(waiter, s, 0));
 	for (int i = 0; i < WAITERS; i++)
-		EXPECT_EQ(0, reap_code(&self->kids[i], 10000));
+		EXPECT_EQ(0, helper_reap_code(&self->kids[i], 10000));
 
 	/* Cleared: they time out. */
 	EXPECT_EQ(0, sealshm_event_clear(&s->ev));
 	for (int i = 0; i < WAITERS; i++)
 		ASSERT_LT(0, self->kids[i] = spawn(waiter, s, 200));
 	for (int i = 0; i < WAITERS; i++)
-		EXPECT_EQ(code_of(-ETIMEDOUT), reap_code(&self->kids[i], 10000));
+		EXPECT_EQ(code_of(-ETIMEDOUT), helper_reap_code(&self->kids[i], 10000));
 	ASSERT_EQ(0, sealshm_object_info(&s->ev, sizeof(s->ev), NULL, &info));
 	EXPECT_EQ(0u, info.waiters);
 }
@@ -267,7 +231,7 @@ TEST_F_TIMEOUT(event, set_then_clear_still_wakes, 60)
 		EXPECT_EQ(0, sealshm_event_set(&s->ev));
 		EXPECT_EQ(0, sealshm_event_clear(&s->ev));
 		for (int i = 0; i < WAITERS; i++) {
-			EXPECT_EQ(0, reap_code(&self->kids[i], 10000)) {
+			EXPECT_EQ(0, helper_reap_code(&self->kids[i], 10000)) {
 				TH_LOG("round %d, waiter %d", round, i);
 			}
 		}
@@ -284,13 +248,13 @@ TEST_F_TIMEOUT(event, set_then_clear_still_wakes, 60)
 TEST_F_TIMEOUT(event, timeouts, 60)
 {
 	struct sealshm_event *e = &self->s->ev;
-	struct timespec t = rel_ms(150), abs;
+	struct timespec t = helper_rel_ms(150), abs;
 	int64_t t0, dt;
 
-	t0 = mono_ns();
+	t0 = helper_now_ns();
 	EXPECT_EQ(-ETIMEDOUT, sealshm_event_wait(e, &t, 0));
 	EXPECT_EQ(ETIMEDOUT, errno);
-	dt = mono_ns() - t0;
+	dt = helper_now_ns() - t0;
 	EXPECT_LE(150000000, dt);
 	EXPECT_GT(10000000000LL, dt);
 
@@ -301,7 +265,7 @@ TEST_F_TIMEOUT(event, timeouts, 60)
 		abs.tv_nsec -= 1000000000;
 	}
 	EXPECT_EQ(-ETIMEDOUT, sealshm_event_wait(e, &abs, SEALSHM_WAIT_ABSTIME));
-	EXPECT_LE((int64_t)abs.tv_sec * 1000000000 + abs.tv_nsec, mono_ns());
+	EXPECT_LE((int64_t)abs.tv_sec * 1000000000 + abs.tv_nsec, helper_now_ns());
 	abs.tv_sec -= 5;
 	EXPECT_EQ(-ETIMEDOUT, sealshm_event_wait(e, &abs, SEALSHM_WAIT_ABSTIME));
 
@@ -309,15 +273,15 @@ TEST_F_TIMEOUT(event, timeouts, 60)
 	EXPECT_EQ(-EINVAL, sealshm_event_wait(e, &t, 0));
 	t = (struct timespec){ .tv_sec = -1 };
 	EXPECT_EQ(-EINVAL, sealshm_event_wait(e, &t, 0));
-	t = rel_ms(10);
+	t = helper_rel_ms(10);
 	EXPECT_EQ(-EINVAL, sealshm_event_wait(e, &t, 1u << 6));
 
 	ASSERT_LT(0, self->kids[0] = spawn(setter, self->s, 100000));
-	t = rel_ms(CHILD_WAIT_S * 1000);
-	t0 = mono_ns();
+	t = helper_rel_ms(CHILD_WAIT_S * 1000);
+	t0 = helper_now_ns();
 	EXPECT_EQ(0, sealshm_event_wait(e, &t, 0));
-	EXPECT_LE(50000000, mono_ns() - t0);
-	EXPECT_EQ(0, reap_code(&self->kids[0], 10000));
+	EXPECT_LE(50000000, helper_now_ns() - t0);
+	EXPECT_EQ(0, helper_reap_code(&self->kids[0], 10000));
 }
 
 static void on_alarm(int sig)
@@ -331,18 +295,18 @@ TEST_F_TIMEOUT(event, signal_interrupts_wait, 60)
 	struct sigaction sa = { .sa_handler = on_alarm }, old;
 	struct itimerval it = { .it_value = { .tv_usec = 100000 } };
 	struct sealshm_object_info info = { .sz = sizeof(info) };
-	struct timespec t = rel_ms(CHILD_WAIT_S * 1000);
+	struct timespec t = helper_rel_ms(CHILD_WAIT_S * 1000);
 	int64_t t0;
 	int r;
 
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
-	t0 = mono_ns();
+	t0 = helper_now_ns();
 	r = sealshm_event_wait(&self->s->ev, &t, 0);
 	sigaction(SIGALRM, &old, NULL);
 	EXPECT_EQ(-EINTR, r);
 	EXPECT_EQ(EINTR, errno);
-	EXPECT_GT(10000000000LL, mono_ns() - t0);
+	EXPECT_GT(10000000000LL, helper_now_ns() - t0);
 	ASSERT_EQ(0, sealshm_object_info(&self->s->ev, sizeof(self->s->ev), NULL, &info));
 	EXPECT_EQ(0u, info.waiters);
 	EXPECT_EQ(0, sealshm_event_is_set(&self->s->ev));
@@ -370,7 +334,7 @@ TEST_F_TIMEOUT(event, kill9_at_random_moments, 120)
 		s->ready = s->woke = 0;
 		for (int i = 0; i < KILL_WAITERS; i++)
 			ASSERT_LT(0, self->kids[i] = spawn(waiter, s, CHILD_WAIT_S * 1000));
-		ASSERT_TRUE(wait_count(&s->ready, KILL_WAITERS, 10000));
+		ASSERT_TRUE(helper_wait_count(&s->ready, KILL_WAITERS, 10000));
 		for (int n = 0; n < 2; n++) {
 			int victim = (int)(rand_r(&seed) % KILL_WAITERS);
 
@@ -394,7 +358,7 @@ TEST_F_TIMEOUT(event, kill9_at_random_moments, 120)
 		for (int i = 0; i < KILL_WAITERS; i++) {
 			if (!self->kids[i])
 				continue;
-			EXPECT_EQ(0, reap_code(&self->kids[i], 10000)) {
+			EXPECT_EQ(0, helper_reap_code(&self->kids[i], 10000)) {
 				TH_LOG("round %d, waiter %d", round, i);
 			}
 		}
@@ -455,7 +419,7 @@ TEST_F_TIMEOUT(event, setter_killed_before_wake, 60)
 	EXPECT_TRUE(WIFSIGNALED(status));
 	EXPECT_EQ(1, sealshm_event_is_set(&s->ev));
 	for (int i = 0; i < 3; i++)
-		EXPECT_EQ(0, reap_code(&self->kids[i], 10000));
+		EXPECT_EQ(0, helper_reap_code(&self->kids[i], 10000));
 	TH_LOG("the setter stored after %ld instructions", steps);
 }
 
@@ -547,7 +511,7 @@ TEST_F_TIMEOUT(event, object_create_attach_info, 60)
 {
 	SEALSHM_OPTS(sealshm_object_params, p, .type = SEALSHM_OBJECT_EVENT);
 	struct sealshm_object_info info = { .sz = sizeof(info) };
-	struct timespec t = rel_ms(CHILD_WAIT_S * 1000);
+	struct timespec t = helper_rel_ms(CHILD_WAIT_S * 1000);
 	struct sealshm *o = NULL;
 	char name[80];
 
@@ -560,7 +524,7 @@ TEST_F_TIMEOUT(event, object_create_attach_info, 60)
 	snprintf(self->s->name, sizeof(self->s->name), "%s", name);
 	ASSERT_LT(0, self->kids[0] = spawn(attach_and_set, self->s, 0));
 	EXPECT_EQ(0, sealshm_event_wait(sealshm_buf(o), &t, 0));
-	EXPECT_EQ(0, reap_code(&self->kids[0], 10000));
+	EXPECT_EQ(0, helper_reap_code(&self->kids[0], 10000));
 	EXPECT_EQ(1, sealshm_event_is_set(sealshm_buf(o)));
 	EXPECT_EQ(0, sealshm_unlink(o));
 	sealshm_close(o);

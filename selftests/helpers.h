@@ -20,6 +20,7 @@
  *   registry.h  waiting on what the registry holds
  *   step.h      a child run one instruction at a time (ptrace), looked at
  *               after each
+ *   text.h      whether a program's output has a given line
  *   peer.h      the exec'd peer helper (run_peer(), struct peer)
  *   fixture.h   through the harness: the set-up and teardown of fixtures with
  *               a private trackerd, and their checks (EXPECT_REGISTRY_EMPTY, ...)
@@ -49,6 +50,7 @@
 #include "lib/registry.h"
 #include "lib/run.h"
 #include "lib/step.h"
+#include "lib/text.h"
 #include "lib/trackerd.h"
 #include "lib/fake_trackerd.h"
 

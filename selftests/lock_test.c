@@ -67,15 +67,10 @@ FIXTURE(lock) {
 
 FIXTURE_SETUP(lock)
 {
-	const struct sealshm__holder *h;
-
 	memset(self->kids, 0, sizeof(self->kids));
 	self->shm = NULL;
-	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before, NULL);
-	/* This process's holder connection lives as long as it does: part
-	 * of the baseline. */
-	ASSERT_EQ(0, sealshm__holder_get(NULL, &h));
-	self->fds_before = helper_count_fds(0);
+	trackerd_fixture_setup(_metadata, &self->d, NULL, TRACKERD_FIXTURE_HOLDER,
+			       &self->fds_before, NULL);
 	snprintf(self->name, sizeof(self->name), "lock_test_%d", (int)getpid());
 	ASSERT_EQ(0, sealshm_create(self->name, sizeof(struct shared), NULL, &self->shm));
 	self->s = sealshm_buf(self->shm);
@@ -101,19 +96,6 @@ static struct timespec rel_s(time_t s)
 	return (struct timespec){ .tv_sec = s };
 }
 
-static struct timespec rel_ms(long ms)
-{
-	return (struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Fork a child that dies with the test and runs @fn(@s, @arg), leaving
  * with its result as exit code. */
 static pid_t spawn(int (*fn)(struct shared *, long), struct shared *s, long arg)
@@ -125,28 +107,6 @@ static pid_t spawn(int (*fn)(struct shared *, long), struct shared *s, long arg)
 		_exit(fn(s, arg));
 	}
 	return pid;
-}
-
-/* Wait until @s->ready reaches @n (10 s at most). */
-static bool wait_ready(struct shared *s, uint32_t n)
-{
-	uint64_t end = helper_now_ms() + 10000;
-
-	while (__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) < n)
-		if (helper_now_ms() > end)
-			return false;
-		else
-			usleep(200);
-	return true;
-}
-
-/* Exit code of our child @pid, waiting up to @ms (then killed: 128 + 9). */
-static int reap_code(pid_t *pid, unsigned int ms)
-{
-	int rc = helper_exit_code(helper_reap(*pid, ms));
-
-	*pid = 0;
-	return rc;
 }
 
 /* SIGKILL our child and reap it. */
@@ -394,7 +354,7 @@ TEST_F_TIMEOUT(lock, processes_count_exactly, 120)
 		for (int i = 0; i < PROCS; i++)
 			ASSERT_LT(0, self->kids[i] = spawn(counting_child, self->s, kind));
 		for (int i = 0; i < PROCS; i++)
-			EXPECT_EQ(0, reap_code(&self->kids[i], 90000));
+			EXPECT_EQ(0, helper_reap_code(&self->kids[i], 90000));
 		EXPECT_EQ((uint64_t)PROCS * PROC_ROUNDS, self->s->counter) {
 			TH_LOG("%s", kind ? "RLock" : "Lock");
 		}
@@ -409,13 +369,13 @@ TEST_F_TIMEOUT(lock, processes_count_exactly, 120)
 TEST_F_TIMEOUT(lock, tries_and_timeouts, 60)
 {
 	for (long kind = 0; kind < 2; kind++) {
-		struct timespec t = rel_ms(150), abs;
+		struct timespec t = helper_rel_ms(150), abs;
 		int64_t t0, dt;
 		int r;
 
 		self->s->ready = self->s->go = 0;
 		ASSERT_LT(0, self->kids[0] = spawn(hold_until_go, self->s, kind));
-		ASSERT_TRUE(wait_ready(self->s, 1));
+		ASSERT_TRUE(helper_wait_count(&self->s->ready, 1, 10000));
 
 #define ACQ(to, fl) (kind ? sealshm_rlock_acquire(&self->s->rlock, to, fl) \
 			  : sealshm_lock_acquire(&self->s->lock, to, fl))
@@ -427,9 +387,9 @@ TEST_F_TIMEOUT(lock, tries_and_timeouts, 60)
 		EXPECT_EQ(-EBUSY, TRY());
 		EXPECT_EQ(-EPERM, REL());
 
-		t0 = mono_ns();
+		t0 = helper_now_ns();
 		r = ACQ(&t, 0);
-		dt = mono_ns() - t0;
+		dt = helper_now_ns() - t0;
 		EXPECT_EQ(-ETIMEDOUT, r);
 		EXPECT_EQ(ETIMEDOUT, errno);
 		EXPECT_LE(150000000, dt);
@@ -443,26 +403,26 @@ TEST_F_TIMEOUT(lock, tries_and_timeouts, 60)
 		}
 		r = ACQ(&abs, SEALSHM_WAIT_ABSTIME);
 		EXPECT_EQ(-ETIMEDOUT, r);
-		EXPECT_LE((int64_t)abs.tv_sec * 1000000000 + abs.tv_nsec, mono_ns());
+		EXPECT_LE((int64_t)abs.tv_sec * 1000000000 + abs.tv_nsec, helper_now_ns());
 
 		/* A deadline passed already, and a zero interval. */
 		abs.tv_sec -= 5;
 		EXPECT_EQ(-ETIMEDOUT, ACQ(&abs, SEALSHM_WAIT_ABSTIME));
-		t = rel_ms(0);
+		t = helper_rel_ms(0);
 		EXPECT_EQ(-ETIMEDOUT, ACQ(&t, 0));
 
 		t = (struct timespec){ .tv_nsec = 1000000000 };
 		EXPECT_EQ(-EINVAL, ACQ(&t, 0));
 		t = (struct timespec){ .tv_sec = -1 };
 		EXPECT_EQ(-EINVAL, ACQ(&t, 0));
-		t = rel_ms(10);
+		t = helper_rel_ms(10);
 		EXPECT_EQ(-EINVAL, ACQ(&t, 1u << 7));
 
 		/* The holder lets go while we wait. */
 		__atomic_store_n(&self->s->go, 1, __ATOMIC_RELEASE);
 		t = rel_s(CHILD_WAIT_S);
 		EXPECT_EQ(0, ACQ(&t, 0));
-		EXPECT_EQ(0, reap_code(&self->kids[0], 10000));
+		EXPECT_EQ(0, helper_reap_code(&self->kids[0], 10000));
 		EXPECT_EQ(0, REL());
 #undef ACQ
 #undef TRY
@@ -494,12 +454,12 @@ TEST_F_TIMEOUT(lock, signal_interrupts_wait, 60)
 
 		self->s->ready = 0;
 		ASSERT_LT(0, self->kids[0] = spawn(hold_and_wait, self->s, kind));
-		ASSERT_TRUE(wait_ready(self->s, 1));
+		ASSERT_TRUE(helper_wait_count(&self->s->ready, 1, 10000));
 		ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
-		t0 = mono_ns();
+		t0 = helper_now_ns();
 		r = kind ? sealshm_rlock_acquire(&self->s->rlock, &t, 0)
 			 : sealshm_lock_acquire(&self->s->lock, &t, 0);
-		dt = mono_ns() - t0;
+		dt = helper_now_ns() - t0;
 		ASSERT_EQ(0, setitimer(ITIMER_REAL, &off, NULL));
 		EXPECT_EQ(-EINTR, r);
 		EXPECT_EQ(EINTR, errno);
@@ -531,7 +491,7 @@ struct other_thread {
 static void *other_thread_fn(void *p)
 {
 	struct other_thread *o = p;
-	struct timespec t = rel_ms(50);
+	struct timespec t = helper_rel_ms(50);
 
 	o->r_try = sealshm_lock_tryacquire(&o->s->lock);
 	o->r_timed = sealshm_lock_acquire(&o->s->lock, &t, 0);
@@ -575,14 +535,14 @@ TEST_F_TIMEOUT(lock, who_may_release, 60)
 	self->s->ready = self->s->go = 0;
 	ASSERT_LT(0, self->kids[0] = spawn(hold_until_go, self->s, 0));
 	ASSERT_LT(0, self->kids[1] = spawn(hold_until_go, self->s, 1));
-	ASSERT_TRUE(wait_ready(self->s, 2));
+	ASSERT_TRUE(helper_wait_count(&self->s->ready, 2, 10000));
 	EXPECT_EQ(-EPERM, sealshm_lock_release(&self->s->lock));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(-EPERM, sealshm_rlock_release(&self->s->rlock));
 	EXPECT_EQ(-EINVAL, sealshm_lock_consistent(&self->s->lock));
 	__atomic_store_n(&self->s->go, 1, __ATOMIC_RELEASE);
-	EXPECT_EQ(0, reap_code(&self->kids[0], 10000));
-	EXPECT_EQ(0, reap_code(&self->kids[1], 10000));
+	EXPECT_EQ(0, helper_reap_code(&self->kids[0], 10000));
+	EXPECT_EQ(0, helper_reap_code(&self->kids[1], 10000));
 }
 
 struct rlock_thread {
@@ -649,7 +609,7 @@ TEST_F_TIMEOUT(lock, owner_death, 60)
 		/* Killed while nobody waits: found by the next try. */
 		self->s->ready = 0;
 		ASSERT_LT(0, self->kids[0] = spawn(hold_and_wait, self->s, arg));
-		ASSERT_TRUE(wait_ready(self->s, 1));
+		ASSERT_TRUE(helper_wait_count(&self->s->ready, 1, 10000));
 		EXPECT_EQ(-EBUSY, TRY());
 		kill9(&self->kids[0]);
 		/* trackerd sees the death shortly after the kill. */
@@ -678,7 +638,7 @@ TEST_F_TIMEOUT(lock, owner_death, 60)
 		/* Killed while we sleep on it. */
 		self->s->ready = 0;
 		ASSERT_LT(0, self->kids[0] = spawn(hold_and_wait, self->s, arg));
-		ASSERT_TRUE(wait_ready(self->s, 1));
+		ASSERT_TRUE(helper_wait_count(&self->s->ready, 1, 10000));
 		self->kids[1] = fork();
 		if (self->kids[1] == 0) {
 			usleep(100000);
@@ -687,7 +647,7 @@ TEST_F_TIMEOUT(lock, owner_death, 60)
 		}
 		ASSERT_LT(0, self->kids[1]);
 		EXPECT_EQ(-EOWNERDEAD, ACQ());
-		EXPECT_EQ(0, reap_code(&self->kids[1], 10000));
+		EXPECT_EQ(0, helper_reap_code(&self->kids[1], 10000));
 		kill9(&self->kids[0]);
 		/* Recursion by the heir, then released without _consistent(). */
 		if (kind) {
@@ -740,13 +700,13 @@ TEST_F_TIMEOUT(lock, owner_death_wakes_one_heir, 60)
 
 		self->s->ready = 0;
 		ASSERT_LT(0, self->kids[0] = spawn(hold_and_wait, self->s, kind));
-		ASSERT_TRUE(wait_ready(self->s, 1));
+		ASSERT_TRUE(helper_wait_count(&self->s->ready, 1, 10000));
 		for (int i = 1; i <= 3; i++)
 			ASSERT_LT(0, self->kids[i] = spawn(wait_for_lock, self->s, kind));
 		usleep(200000);
 		kill9(&self->kids[0]);
 		for (int i = 1; i <= 3; i++) {
-			int rc = reap_code(&self->kids[i], 20000);
+			int rc = helper_reap_code(&self->kids[i], 20000);
 
 			if (rc == 1) {
 				heirs++;
@@ -918,16 +878,6 @@ static pid_t spawn_in_pidns(int (*fn)(struct shared *, long), struct shared *s, 
 	return pid;
 }
 
-/* Whether this process may make pid namespaces (CAP_SYS_ADMIN). */
-static bool pidns_allowed(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(unshare(CLONE_NEWPID) == 0 ? 0 : 1);
-	return pid > 0 && helper_exit_code(helper_reap(pid, 5000)) == 0;
-}
-
 /* Where the children in pid namespaces write their pid 1's number. */
 struct pidns_slots {
 	pid_t inner[2];
@@ -957,7 +907,7 @@ TEST_F_TIMEOUT(lock, pid_namespaces, 120)
 	struct timespec t = rel_s(10);
 	struct sealshm_object_info info = { .sz = sizeof(info) };
 
-	if (!pidns_allowed())
+	if (!helper_pidns_allowed())
 		SKIP(return, "unshare(CLONE_NEWPID) is not permitted here (needs CAP_SYS_ADMIN)");
 	slots = mmap(NULL, sizeof(*slots), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		     -1, 0);
@@ -971,7 +921,7 @@ TEST_F_TIMEOUT(lock, pid_namespaces, 120)
 		slots->inner[0] = 0;
 		ASSERT_LT(0, self->kids[0] = spawn_in_pidns(hold_and_wait, self->s, kind,
 							     &slots->inner[0]));
-		ASSERT_TRUE(wait_ready(self->s, 1));
+		ASSERT_TRUE(helper_wait_count(&self->s->ready, 1, 10000));
 		ASSERT_LT(0, slots->inner[0]);
 		/* trackerd names the holder by its pid in trackerd's namespace. */
 		ASSERT_EQ(0, sealshm_object_info(obj, 32, NULL, &info));
@@ -979,7 +929,7 @@ TEST_F_TIMEOUT(lock, pid_namespaces, 120)
 		EXPECT_EQ(-EBUSY, kind ? sealshm_rlock_tryacquire(&self->s->rlock)
 				       : sealshm_lock_tryacquire(&self->s->lock));
 		ASSERT_EQ(0, kill(slots->inner[0], SIGKILL));
-		EXPECT_EQ(128 + SIGKILL, reap_code(&self->kids[0], 10000));
+		EXPECT_EQ(128 + SIGKILL, helper_reap_code(&self->kids[0], 10000));
 		EXPECT_EQ(-EOWNERDEAD, kind ? sealshm_rlock_acquire(&self->s->rlock, &t, 0)
 					    : sealshm_lock_acquire(&self->s->lock, &t, 0));
 		EXPECT_EQ(0, kind ? sealshm_rlock_consistent(&self->s->rlock)
@@ -992,11 +942,11 @@ TEST_F_TIMEOUT(lock, pid_namespaces, 120)
 	self->s->ready = self->s->go = 0;
 	ASSERT_LT(0, self->kids[0] = spawn_in_pidns(hold_rlock_until_go, self->s, 0,
 						     &slots->inner[0]));
-	ASSERT_TRUE(wait_ready(self->s, 1));
+	ASSERT_TRUE(helper_wait_count(&self->s->ready, 1, 10000));
 	ASSERT_LT(0, self->kids[1] = spawn_in_pidns(try_rlock, self->s, 0, &slots->inner[1]));
-	EXPECT_EQ(0, reap_code(&self->kids[1], 10000));
+	EXPECT_EQ(0, helper_reap_code(&self->kids[1], 10000));
 	__atomic_store_n(&self->s->go, 1, __ATOMIC_RELEASE);
-	EXPECT_EQ(0, reap_code(&self->kids[0], 10000));
+	EXPECT_EQ(0, helper_reap_code(&self->kids[0], 10000));
 
 	/* Two pid 1s count together under each lock. */
 	for (long kind = 0; kind < 2; kind++) {
@@ -1005,7 +955,7 @@ TEST_F_TIMEOUT(lock, pid_namespaces, 120)
 			ASSERT_LT(0, self->kids[i] = spawn_in_pidns(counting_child, self->s, kind,
 								     &slots->inner[i]));
 		for (int i = 0; i < 2; i++)
-			EXPECT_EQ(0, reap_code(&self->kids[i], 90000));
+			EXPECT_EQ(0, helper_reap_code(&self->kids[i], 90000));
 		EXPECT_EQ(2ull * PROC_ROUNDS, self->s->counter) {
 			TH_LOG("%s", kind ? "RLock" : "Lock");
 		}
@@ -1021,17 +971,17 @@ TEST_F_TIMEOUT(lock, pid_namespaces, 120)
  * failed step. */
 static int old_kernel_waiter(struct shared *s, long kind)
 {
-	struct timespec t = rel_ms(100);
+	struct timespec t = helper_rel_ms(100);
 	int64_t t0;
 	int r;
 
 	if (helper_deny_futex_waitv() < 0)
 		return 50;
-	t0 = mono_ns();
+	t0 = helper_now_ns();
 	r = kind ? sealshm_rlock_acquire(&s->rlock, &t, 0) : sealshm_lock_acquire(&s->lock, &t, 0);
 	if (r != -ETIMEDOUT)
 		return 51;
-	if (mono_ns() - t0 < 100000000)
+	if (helper_now_ns() - t0 < 100000000)
 		return 52;
 	__atomic_fetch_add(&s->ready, 1, __ATOMIC_RELEASE);
 	return wait_for_lock(s, kind);
@@ -1045,23 +995,23 @@ TEST_F_TIMEOUT(lock, without_futex_waitv, 60)
 		/* The holder dies. */
 		self->s->ready = 0;
 		ASSERT_LT(0, self->kids[0] = spawn(hold_and_wait, self->s, kind));
-		ASSERT_TRUE(wait_ready(self->s, 1));
+		ASSERT_TRUE(helper_wait_count(&self->s->ready, 1, 10000));
 		ASSERT_LT(0, self->kids[1] = spawn(old_kernel_waiter, self->s, kind));
-		ASSERT_TRUE(wait_ready(self->s, 2));
+		ASSERT_TRUE(helper_wait_count(&self->s->ready, 2, 10000));
 		usleep(50000);
 		kill9(&self->kids[0]);
-		EXPECT_EQ(1, reap_code(&self->kids[1], 20000));
+		EXPECT_EQ(1, helper_reap_code(&self->kids[1], 20000));
 
 		/* The holder lets go. */
 		self->s->ready = self->s->go = 0;
 		ASSERT_LT(0, self->kids[0] = spawn(hold_until_go, self->s, kind));
-		ASSERT_TRUE(wait_ready(self->s, 1));
+		ASSERT_TRUE(helper_wait_count(&self->s->ready, 1, 10000));
 		ASSERT_LT(0, self->kids[1] = spawn(old_kernel_waiter, self->s, kind));
-		ASSERT_TRUE(wait_ready(self->s, 2));
+		ASSERT_TRUE(helper_wait_count(&self->s->ready, 2, 10000));
 		usleep(50000);
 		__atomic_store_n(&self->s->go, 1, __ATOMIC_RELEASE);
-		EXPECT_EQ(0, reap_code(&self->kids[0], 10000));
-		EXPECT_EQ(0, reap_code(&self->kids[1], 20000));
+		EXPECT_EQ(0, helper_reap_code(&self->kids[0], 10000));
+		EXPECT_EQ(0, helper_reap_code(&self->kids[1], 20000));
 	}
 }
 #endif
@@ -1071,7 +1021,7 @@ TEST_F_TIMEOUT(lock, without_futex_waitv, 60)
 /* Every call on each object type, expecting @err. */
 #define EXPECT_ALL_CALLS(err, lk, rl)						\
 	do {									\
-		struct timespec t_ = rel_ms(10);				\
+		struct timespec t_ = helper_rel_ms(10);				\
 										\
 		EXPECT_EQ(err, sealshm_lock_acquire(lk, &t_, 0));		\
 		EXPECT_EQ(err, sealshm_lock_tryacquire(lk));			\

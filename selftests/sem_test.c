@@ -90,15 +90,10 @@ FIXTURE_VARIANT_ADD(sem, robust) {
 
 FIXTURE_SETUP(sem)
 {
-	const struct sealshm__holder *h;
-
 	memset(self->kids, 0, sizeof(self->kids));
 	self->shm = NULL;
-	trackerd_fixture_setup(_metadata, &self->d, NULL, 0, &self->fds_before, NULL);
-	/* This process's holder connection lives as long as it does: part
-	 * of the baseline. */
-	ASSERT_EQ(0, sealshm__holder_get(NULL, &h));
-	self->fds_before = helper_count_fds(0);
+	trackerd_fixture_setup(_metadata, &self->d, NULL, TRACKERD_FIXTURE_HOLDER,
+			       &self->fds_before, NULL);
 	snprintf(self->name, sizeof(self->name), "sem_test_%d", (int)getpid());
 	ASSERT_EQ(0, sealshm_create(self->name, sizeof(struct shared), NULL, &self->shm));
 	self->s = sealshm_buf(self->shm);
@@ -118,19 +113,6 @@ FIXTURE_TEARDOWN(sem)
 
 /* --- helpers ---------------------------------------------------------------- */
 
-static struct timespec rel_ms(long ms)
-{
-	return (struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Fork a child that dies with the test and runs @fn(@s, @arg), leaving
  * with its result as exit code. */
 static pid_t spawn(int (*fn)(struct shared *, long), struct shared *s, long arg)
@@ -142,28 +124,6 @@ static pid_t spawn(int (*fn)(struct shared *, long), struct shared *s, long arg)
 		_exit(fn(s, arg));
 	}
 	return pid;
-}
-
-/* Exit code of our child *@pid, waiting up to @ms (then killed: 128 + 9). */
-static int reap_code(pid_t *pid, unsigned int ms)
-{
-	int rc = helper_exit_code(helper_reap(*pid, ms));
-
-	*pid = 0;
-	return rc;
-}
-
-/* Wait until *@word reaches @n (@ms at most). */
-static bool wait_count(const uint32_t *word, uint32_t n, unsigned int ms)
-{
-	uint64_t end = helper_now_ms() + ms;
-
-	while (__atomic_load_n(word, __ATOMIC_ACQUIRE) < n)
-		if (helper_now_ms() > end)
-			return false;
-		else
-			usleep(200);
-	return true;
 }
 
 static const struct sealshm__holder *holder(void)
@@ -243,7 +203,7 @@ static int code_of(int r)
  * then wait to be killed. */
 static int hold_and_wait(struct shared *s, long arg)
 {
-	struct timespec t = rel_ms(CHILD_WAIT_S * 1000);
+	struct timespec t = helper_rel_ms(CHILD_WAIT_S * 1000);
 	const struct sealshm__holder *h = holder();
 
 	if (!h)
@@ -264,7 +224,7 @@ static int hold_and_wait(struct shared *s, long arg)
 /* A child: one acquire of @arg ms (0: a try); exit code as code_of(). */
 static int acquire_child(struct shared *s, long arg)
 {
-	struct timespec t = rel_ms(arg);
+	struct timespec t = helper_rel_ms(arg);
 
 	__atomic_fetch_add(&s->ready, 1, __ATOMIC_RELEASE);
 	return code_of(arg ? sealshm_sem_acquire(&s->sem, &t, 0) : sealshm_sem_tryacquire(&s->sem));
@@ -274,7 +234,7 @@ static int acquire_child(struct shared *s, long arg)
  * (10 s at most) before it leaves with its unit. */
 static int acquire_and_stay(struct shared *s, long arg)
 {
-	struct timespec t = rel_ms(arg);
+	struct timespec t = helper_rel_ms(arg);
 	uint64_t end;
 	int r;
 
@@ -433,7 +393,7 @@ static void inside(struct shared *s)
 /* A child: @arg rounds of acquire, inside(), release. */
 static int counting_child(struct shared *s, long arg)
 {
-	struct timespec to = rel_ms(CHILD_WAIT_S * 1000);
+	struct timespec to = helper_rel_ms(CHILD_WAIT_S * 1000);
 
 	for (long i = 0; i < arg; i++) {
 		int r = sealshm_sem_acquire(&s->sem, &to, 0);
@@ -462,7 +422,7 @@ TEST_F_TIMEOUT(sem, processes_never_exceed_k, 150)
 		for (int i = 0; i < PROCS; i++)
 			ASSERT_LT(0, self->kids[i] = spawn(counting_child, s, PROC_ROUNDS));
 		for (int i = 0; i < PROCS; i++)
-			EXPECT_EQ(0, reap_code(&self->kids[i], 120000));
+			EXPECT_EQ(0, helper_reap_code(&self->kids[i], 120000));
 		EXPECT_EQ((uint64_t)PROCS * PROC_ROUNDS, s->counter);
 		EXPECT_EQ(0u, s->violations);
 		EXPECT_GE(ks[j], s->max_inside);
@@ -536,7 +496,7 @@ TEST_F_TIMEOUT(sem, each_release_wakes_one, 60)
 	/* Half the units: half of them get in, the rest sleep on. */
 	for (int i = 0; i < PROCS / 2; i++)
 		EXPECT_EQ(0, sealshm_sem_release(&s->sem));
-	EXPECT_TRUE(wait_count(&s->entered, PROCS / 2, 10000));
+	EXPECT_TRUE(helper_wait_count(&s->entered, PROCS / 2, 10000));
 	usleep(50000);
 	EXPECT_EQ((uint32_t)PROCS / 2, s->entered);
 	EXPECT_EQ(0u, value_of(&s->sem));
@@ -545,13 +505,13 @@ TEST_F_TIMEOUT(sem, each_release_wakes_one, 60)
 
 	for (int i = 0; i < PROCS - PROCS / 2; i++)
 		EXPECT_EQ(0, sealshm_sem_release(&s->sem));
-	EXPECT_TRUE(wait_count(&s->entered, PROCS, 10000));
+	EXPECT_TRUE(helper_wait_count(&s->entered, PROCS, 10000));
 	EXPECT_EQ(0u, value_of(&s->sem));
 	ASSERT_EQ(0, sealshm_object_info(&s->sem, sizeof(s->sem), NULL, &info));
 	EXPECT_EQ(0u, info.waiters);
 	__atomic_store_n(&s->go, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < PROCS; i++)
-		EXPECT_EQ(0, reap_code(&self->kids[i], 10000));
+		EXPECT_EQ(0, helper_reap_code(&self->kids[i], 10000));
 	EXPECT_EQ(variant->flags ? (uint32_t)PROCS : 0u,
 		  wait_value(&s->sem, variant->flags ? PROCS : 0, 5000));
 }
@@ -564,16 +524,16 @@ TEST_F_TIMEOUT(sem, each_release_wakes_one, 60)
 TEST_F_TIMEOUT(sem, tries_and_timeouts, 60)
 {
 	struct sealshm_sem *s = &self->s->sem;
-	struct timespec t = rel_ms(150), abs;
+	struct timespec t = helper_rel_ms(150), abs;
 	int64_t t0, dt;
 	int r;
 
 	ASSERT_EQ(0, sealshm_sem_init(s, 0, 0, variant->flags, NULL));
 	EXPECT_EQ(-EAGAIN, sealshm_sem_tryacquire(s));
 
-	t0 = mono_ns();
+	t0 = helper_now_ns();
 	r = sealshm_sem_acquire(s, &t, 0);
-	dt = mono_ns() - t0;
+	dt = helper_now_ns() - t0;
 	EXPECT_EQ(-ETIMEDOUT, r);
 	EXPECT_EQ(ETIMEDOUT, errno);
 	EXPECT_LE(150000000, dt);
@@ -586,34 +546,34 @@ TEST_F_TIMEOUT(sem, tries_and_timeouts, 60)
 		abs.tv_nsec -= 1000000000;
 	}
 	EXPECT_EQ(-ETIMEDOUT, sealshm_sem_acquire(s, &abs, SEALSHM_WAIT_ABSTIME));
-	EXPECT_LE((int64_t)abs.tv_sec * 1000000000 + abs.tv_nsec, mono_ns());
+	EXPECT_LE((int64_t)abs.tv_sec * 1000000000 + abs.tv_nsec, helper_now_ns());
 
 	/* A deadline passed already, and a zero interval. */
 	abs.tv_sec -= 5;
 	EXPECT_EQ(-ETIMEDOUT, sealshm_sem_acquire(s, &abs, SEALSHM_WAIT_ABSTIME));
-	t = rel_ms(0);
+	t = helper_rel_ms(0);
 	EXPECT_EQ(-ETIMEDOUT, sealshm_sem_acquire(s, &t, 0));
 
 	t = (struct timespec){ .tv_nsec = 1000000000 };
 	EXPECT_EQ(-EINVAL, sealshm_sem_acquire(s, &t, 0));
 	t = (struct timespec){ .tv_sec = -1 };
 	EXPECT_EQ(-EINVAL, sealshm_sem_acquire(s, &t, 0));
-	t = rel_ms(10);
+	t = helper_rel_ms(10);
 	EXPECT_EQ(-EINVAL, sealshm_sem_acquire(s, &t, 1u << 7));
 	EXPECT_EQ(0u, value_of(s));
 
 	/* With a unit there, a passed deadline still takes it. */
 	EXPECT_EQ(0, sealshm_sem_release(s));
-	t = rel_ms(0);
+	t = helper_rel_ms(0);
 	EXPECT_EQ(0, sealshm_sem_acquire(s, &t, 0));
 
 	/* Another process releases while we wait. */
 	ASSERT_LT(0, self->kids[0] = spawn(release_later, self->s, 100));
-	t = rel_ms(CHILD_WAIT_S * 1000);
-	t0 = mono_ns();
+	t = helper_rel_ms(CHILD_WAIT_S * 1000);
+	t0 = helper_now_ns();
 	EXPECT_EQ(0, sealshm_sem_acquire(s, &t, 0));
-	EXPECT_LE(50000000, mono_ns() - t0);
-	EXPECT_EQ(0, reap_code(&self->kids[0], 10000));
+	EXPECT_LE(50000000, helper_now_ns() - t0);
+	EXPECT_EQ(0, helper_reap_code(&self->kids[0], 10000));
 	EXPECT_EQ(0u, value_of(s));
 }
 
@@ -630,16 +590,16 @@ TEST_F_TIMEOUT(sem, signal_interrupts_wait, 60)
 	struct itimerval it = { .it_value = { .tv_usec = 100000 } };
 	struct sealshm_object_info info = { .sz = sizeof(info) };
 	struct sealshm_sem *s = &self->s->sem;
-	struct timespec t = rel_ms(CHILD_WAIT_S * 1000);
+	struct timespec t = helper_rel_ms(CHILD_WAIT_S * 1000);
 	int64_t t0, dt;
 	int r;
 
 	ASSERT_EQ(0, sealshm_sem_init(s, 0, 0, variant->flags, NULL));
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
-	t0 = mono_ns();
+	t0 = helper_now_ns();
 	r = sealshm_sem_acquire(s, &t, 0);
-	dt = mono_ns() - t0;
+	dt = helper_now_ns() - t0;
 	sigaction(SIGALRM, &old, NULL);
 	EXPECT_EQ(-EINTR, r);
 	EXPECT_EQ(EINTR, errno);
@@ -662,7 +622,7 @@ TEST_F_TIMEOUT(sem, dead_holder_units, 60)
 
 	ASSERT_EQ(0, sealshm_sem_init(&s->sem, 3, 0, variant->flags, NULL));
 	ASSERT_LT(0, self->kids[0] = spawn(hold_and_wait, s, 2));
-	ASSERT_TRUE(wait_count(&s->ready, 1, 10000));
+	ASSERT_TRUE(helper_wait_count(&s->ready, 1, 10000));
 	id = s->ids[0];
 	EXPECT_EQ(0, sealshm_sem_acquire(&s->sem, NULL, 0));
 	EXPECT_EQ(0u, value_of(&s->sem));
@@ -672,14 +632,14 @@ TEST_F_TIMEOUT(sem, dead_holder_units, 60)
 	/* A sleeper in another process, then the holder's death. */
 	s->ready = 0;
 	ASSERT_LT(0, self->kids[1] = spawn(acquire_child, s, variant->flags ? 10000 : 1000));
-	ASSERT_TRUE(wait_count(&s->ready, 1, 10000));
+	ASSERT_TRUE(helper_wait_count(&s->ready, 1, 10000));
 	usleep(20000);
 	helper_kill_reap(&self->kids[0]);
 	ASSERT_TRUE(wait_dead(id, 5000));
 	if (variant->flags) {
 		/* One unit to the sleeper (which leaves with it: it comes
 		 * back too), one left. */
-		EXPECT_EQ(0, reap_code(&self->kids[1], 10000));
+		EXPECT_EQ(0, helper_reap_code(&self->kids[1], 10000));
 		EXPECT_EQ(0u, units_of(&s->sem, id));
 		EXPECT_EQ(2u, wait_value(&s->sem, 2, 5000));
 		EXPECT_EQ(1, entries_used(&s->sem));
@@ -687,7 +647,7 @@ TEST_F_TIMEOUT(sem, dead_holder_units, 60)
 		EXPECT_EQ(3u, value_of(&s->sem));
 		EXPECT_EQ(0, entries_used(&s->sem));
 	} else {
-		EXPECT_EQ(code_of(-ETIMEDOUT), reap_code(&self->kids[1], 10000));
+		EXPECT_EQ(code_of(-ETIMEDOUT), helper_reap_code(&self->kids[1], 10000));
 		EXPECT_EQ(0u, value_of(&s->sem));
 		EXPECT_EQ(0, sealshm_sem_release(&s->sem));
 		EXPECT_EQ(1u, value_of(&s->sem));
@@ -703,7 +663,7 @@ TEST_F_TIMEOUT(sem, release_without_holding, 60)
 
 	ASSERT_EQ(0, sealshm_sem_init(&s->sem, 1, 1, variant->flags, NULL));
 	ASSERT_LT(0, self->kids[0] = spawn(hold_and_wait, s, 1));
-	ASSERT_TRUE(wait_count(&s->ready, 1, 10000));
+	ASSERT_TRUE(helper_wait_count(&s->ready, 1, 10000));
 	id = s->ids[0];
 	EXPECT_EQ(0u, value_of(&s->sem));
 	EXPECT_EQ(0, sealshm_sem_release(&s->sem));
@@ -734,7 +694,7 @@ TEST_F_TIMEOUT(sem, more_holders_than_entries, 90)
 	for (int i = 0; i < n; i++) {
 		s->ready = 0;
 		ASSERT_LT(0, kids[i] = spawn(hold_and_wait, s, 1));
-		ASSERT_TRUE(wait_count(&s->ready, 1, 10000));
+		ASSERT_TRUE(helper_wait_count(&s->ready, 1, 10000));
 	}
 	id = s->ids[0];		/* the last one's */
 	EXPECT_EQ(5u, value_of(&s->sem));
@@ -793,16 +753,6 @@ static pid_t spawn_in_pidns(int (*fn)(struct shared *, long), struct shared *s, 
 	return pid;
 }
 
-/* Whether this process may make pid namespaces (CAP_SYS_ADMIN). */
-static bool pidns_allowed(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(unshare(CLONE_NEWPID) == 0 ? 0 : 1);
-	return pid > 0 && helper_exit_code(helper_reap(pid, 5000)) == 0;
-}
-
 /* Two holders that are both pid 1, of two pid namespaces: one is killed
  * and only its unit comes back (robust mode), the other's stays its own
  * until it dies too; and two pid 1s count exactly under a Semaphore(1). */
@@ -812,7 +762,7 @@ TEST_F_TIMEOUT(sem, pid_namespaces, 120)
 	pid_t *inner;
 	uint32_t ids[2];
 
-	if (!pidns_allowed())
+	if (!helper_pidns_allowed())
 		SKIP(return, "unshare(CLONE_NEWPID) is not permitted here (needs CAP_SYS_ADMIN)");
 	inner = mmap(NULL, 2 * sizeof(*inner), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		     -1, 0);
@@ -822,7 +772,7 @@ TEST_F_TIMEOUT(sem, pid_namespaces, 120)
 		s->ready = 0;
 		inner[i] = 0;
 		ASSERT_LT(0, self->kids[i] = spawn_in_pidns(hold_and_wait, s, 1, &inner[i]));
-		ASSERT_TRUE(wait_count(&s->ready, 1, 10000));
+		ASSERT_TRUE(helper_wait_count(&s->ready, 1, 10000));
 		ids[i] = s->ids[0];
 		ASSERT_LT(0, inner[i]);
 	}
@@ -833,13 +783,13 @@ TEST_F_TIMEOUT(sem, pid_namespaces, 120)
 		EXPECT_EQ(1u, units_of(&s->sem, ids[1]));
 	}
 	ASSERT_EQ(0, kill(inner[0], SIGKILL));
-	EXPECT_EQ(128 + SIGKILL, reap_code(&self->kids[0], 10000));
+	EXPECT_EQ(128 + SIGKILL, helper_reap_code(&self->kids[0], 10000));
 	ASSERT_TRUE(wait_dead(ids[0], 5000));
 	EXPECT_EQ(variant->flags ? 2u : 1u, value_of(&s->sem));
 	if (variant->flags)
 		EXPECT_EQ(1u, units_of(&s->sem, ids[1]));
 	ASSERT_EQ(0, kill(inner[1], SIGKILL));
-	EXPECT_EQ(128 + SIGKILL, reap_code(&self->kids[1], 10000));
+	EXPECT_EQ(128 + SIGKILL, helper_reap_code(&self->kids[1], 10000));
 	ASSERT_TRUE(wait_dead(ids[1], 5000));
 	EXPECT_EQ(variant->flags ? 3u : 1u, value_of(&s->sem));
 
@@ -851,7 +801,7 @@ TEST_F_TIMEOUT(sem, pid_namespaces, 120)
 		ASSERT_LT(0, self->kids[i] = spawn_in_pidns(counting_child, s, PROC_ROUNDS,
 							     &inner[i]));
 	for (int i = 0; i < 2; i++)
-		EXPECT_EQ(0, reap_code(&self->kids[i], 90000));
+		EXPECT_EQ(0, helper_reap_code(&self->kids[i], 90000));
 	EXPECT_EQ(2ull * PROC_ROUNDS, s->counter);
 	EXPECT_EQ(0u, s->violations);
 	EXPECT_EQ(1u, value_of(&s->sem));
@@ -878,7 +828,7 @@ static int kill_worker(struct shared *s, long slot)
 		return 20;
 	__atomic_store_n(&s->ids[slot], h->id, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
-		struct timespec to = rel_ms(robust ? CHILD_WAIT_S * 1000 : 100);
+		struct timespec to = helper_rel_ms(robust ? CHILD_WAIT_S * 1000 : 100);
 		uint64_t m;
 		uint32_t n = 0;
 		int r;
@@ -940,7 +890,7 @@ TEST_F_TIMEOUT(sem, kill9_at_random_moments, 170)
 	s->k = total - 2;
 	ASSERT_EQ(0, sealshm_sem_acquire(&s->sem, NULL, 0));
 	ASSERT_LT(0, self->kids[0] = spawn(hold_and_wait, s, 1));
-	ASSERT_TRUE(wait_count(&s->ready, 1, 10000));
+	ASSERT_TRUE(helper_wait_count(&s->ready, 1, 10000));
 	keeper_id = s->ids[0];
 	s->ids[0] = 0;
 	next = 1;
@@ -978,7 +928,7 @@ TEST_F_TIMEOUT(sem, kill9_at_random_moments, 170)
 	for (int i = 1; i < next; i++) {
 		if (!workers[i])
 			continue;
-		EXPECT_EQ(0, reap_code(&workers[i], 30000)) {
+		EXPECT_EQ(0, helper_reap_code(&workers[i], 30000)) {
 			TH_LOG("worker %d", i);
 		}
 	}
@@ -1149,7 +1099,7 @@ TEST_F_TIMEOUT(sem, killed_at_every_instruction, 170)
 			/* A holder of the last three units, dead. */
 			s->ready = 0;
 			ASSERT_LT(0, self->kids[0] = spawn(hold_and_wait, s, 3));
-			ASSERT_TRUE(wait_count(&s->ready, 1, 10000));
+			ASSERT_TRUE(helper_wait_count(&s->ready, 1, 10000));
 			helper_kill_reap(&self->kids[0]);
 			ASSERT_TRUE(wait_dead(s->ids[0], 5000));
 			ASSERT_EQ(0u, l->value);
@@ -1264,7 +1214,7 @@ TEST_F_TIMEOUT(sem, releaser_killed_before_wake, 90)
 		EXPECT_TRUE(WIFSIGNALED(status)) {
 			TH_LOG("the releaser ran to its end (status %#x)", status);
 		}
-		EXPECT_EQ(0, reap_code(&self->kids[1], 10000)) {
+		EXPECT_EQ(0, helper_reap_code(&self->kids[1], 10000)) {
 			TH_LOG("round %u: the sleeper never got the unit", round);
 		}
 		/* It left with it: lost, or back in the robust mode. */
@@ -1280,19 +1230,19 @@ TEST_F_TIMEOUT(sem, releaser_killed_before_wake, 90)
  * step. */
 static int old_kernel_waiter(struct shared *s, long arg)
 {
-	struct timespec t = rel_ms(100);
+	struct timespec t = helper_rel_ms(100);
 	int64_t t0;
 
 	(void)arg;
 	if (helper_deny_futex_waitv() < 0)
 		return 50;
-	t0 = mono_ns();
+	t0 = helper_now_ns();
 	if (sealshm_sem_acquire(&s->sem, &t, 0) != -ETIMEDOUT)
 		return 51;
-	if (mono_ns() - t0 < 100000000)
+	if (helper_now_ns() - t0 < 100000000)
 		return 52;
 	__atomic_fetch_add(&s->ready, 1, __ATOMIC_RELEASE);
-	t = rel_ms(10000);
+	t = helper_rel_ms(10000);
 	return code_of(sealshm_sem_acquire(&s->sem, &t, 0));
 }
 
@@ -1307,10 +1257,10 @@ TEST_F_TIMEOUT(sem, without_futex_waitv, 60)
 	ASSERT_EQ(0, sealshm_sem_init(&s->sem, 1, 0, variant->flags, NULL));
 	s->ready = 0;
 	ASSERT_LT(0, self->kids[0] = spawn(hold_and_wait, s, 1));
-	ASSERT_TRUE(wait_count(&s->ready, 1, 10000));
+	ASSERT_TRUE(helper_wait_count(&s->ready, 1, 10000));
 	id = s->ids[0];
 	ASSERT_LT(0, self->kids[1] = spawn(old_kernel_waiter, s, 0));
-	ASSERT_TRUE(wait_count(&s->ready, 2, 10000));
+	ASSERT_TRUE(helper_wait_count(&s->ready, 2, 10000));
 	usleep(50000);
 	helper_kill_reap(&self->kids[0]);
 	if (!variant->flags) {
@@ -1319,7 +1269,7 @@ TEST_F_TIMEOUT(sem, without_futex_waitv, 60)
 		usleep(50000);
 		EXPECT_EQ(0, sealshm_sem_release(&s->sem));
 	}
-	EXPECT_EQ(0, reap_code(&self->kids[1], 20000));
+	EXPECT_EQ(0, helper_reap_code(&self->kids[1], 20000));
 }
 #endif
 
@@ -1477,7 +1427,7 @@ TEST_F(sem, object_create_attach_info)
 	/* The name travels in ids[] (any shared bytes do). */
 	snprintf((char *)self->s->ids, sizeof(self->s->ids), "%s", name);
 	ASSERT_LT(0, self->kids[0] = spawn(attach_and_take, self->s, 0));
-	EXPECT_EQ(0, reap_code(&self->kids[0], 10000));
+	EXPECT_EQ(0, helper_reap_code(&self->kids[0], 10000));
 	/* The child left with its unit: lost, or back in the robust mode. */
 	if (variant->flags) {
 		EXPECT_EQ(1u, wait_value(sealshm_buf(o), 1, 5000));

@@ -23,7 +23,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,24 +153,6 @@ static const char json_script[] =
 	"        print(p + 'mappers=%d' % len(s['mappers']))\n"
 	"        for m in s['mappers']:\n"
 	"            print(p + 'mapper.%d=%d %s' % (m['pid'], m['bytes'], m['comm']))\n";
-
-/* The line @fmt... is one of @text's lines. */
-__attribute__((format(printf, 2, 3)))
-static bool has_line(const char *text, const char *fmt, ...)
-{
-	char line[1024];
-	size_t len;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	len = strlen(line);
-	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (!strncmp(p, line, len) && (p[len] == '\n' || p[len] == '\0'))
-			return true;
-	return false;
-}
 
 /* The value after "@key=" on one of @text's lines, into @buf ("" if none). */
 static const char *value_of(const char *text, const char *key, char *buf, size_t len)
@@ -491,7 +472,7 @@ static bool json_frame(struct __test_metadata *_metadata, FIXTURE_DATA(shmtop) *
 	ASSERT_EQ(0, self->py.status) {
 		TH_LOG("json_script: %s\n%s", self->py.err, self->run.out);
 	}
-	ASSERT_TRUE(has_line(self->py.out, "schema=ok")) {
+	ASSERT_TRUE(helper_has_line(self->py.out, "schema=ok")) {
 		TH_LOG("%s", self->py.out);
 	}
 	return true;
@@ -796,7 +777,7 @@ TEST_F(shmtop, no_mappers_skips_the_scan)
 	SHMTOP_OK(ARGS("-b", "-n", "1", "--no-mappers"));
 	ASSERT_TRUE(find_row(self->run.out, "nomap_seg", &r));
 	EXPECT_STREQ("-", r.f[F_MAPS]);
-	EXPECT_TRUE(has_line(self->run.out, "mappers not-scanned"));
+	EXPECT_TRUE(helper_has_line(self->run.out, "mappers not-scanned"));
 	if (JSON(ARGS("-n", "1", "--no-mappers"))) {
 		EXPECT_STREQ("null", value_of(self->py.out, "procs", v, sizeof(v)));
 		EXPECT_STREQ("null", value_of(self->py.out, "seg.nomap_seg.mappers", v,

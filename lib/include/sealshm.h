@@ -594,7 +594,8 @@ struct sealshm_object_info {
  */
 SEALSHM_API int sealshm_object_info(const void *mem, size_t len, const struct sealshm_opts *opts,
 				    struct sealshm_object_info *info);
-/* "lock", "rlock", "semaphore", "event", "condition", "barrier", or NULL. */
+/* "lock", "rlock", "semaphore", "event", "condition", "barrier", "array",
+ * or NULL. */
 SEALSHM_API const char *sealshm_object_type_name(uint32_t type);
 
 /* Lock: multiprocessing.Lock.  acquire: 0, -EBUSY (try), -ETIMEDOUT,
@@ -754,6 +755,10 @@ struct sealshm_array;
 #define SEALSHM_ARRAY_RLOCK	(1u << 1)	/* a struct sealshm_rlock (CPython's default) */
 /* A Value rather than an Array of one (for tools; length must be 1). */
 #define SEALSHM_ARRAY_VALUE	(1u << 2)
+/* sealshm_array_flags() only, never a parameter: this handle is read-only
+ * (a lockless array in memory mapped read-only): _write() fails with
+ * -EROFS, and the items must not be written through _data(). */
+#define SEALSHM_ARRAY_RDONLY	(1u << 3)
 
 struct sealshm_array_params {
 	size_t sz;		/* sizeof(struct sealshm_array_params) */
@@ -777,9 +782,10 @@ SEALSHM_API int sealshm_array_size(const struct sealshm_array_params *params, si
 SEALSHM_API int sealshm_array_init(void *mem, size_t len, const struct sealshm_array_params *params,
 				   const struct sealshm_opts *opts);
 /* A handle on the array set up at @mem, checked against @len (the bytes
- * mapped there).  Errors: -EINVAL, -EBADMSG (no array there, or one that
- * does not fit in @len), -EROFS, -ENXIO (its lock's trackerd cannot be
- * reached from here). */
+ * mapped there).  A lockless array in read-only memory gives a read-only
+ * handle (SEALSHM_ARRAY_RDONLY).  Errors: -EINVAL, -EBADMSG (no array
+ * there, or one that does not fit in @len), -EROFS (read-only memory and
+ * a lock), -ENXIO (its lock's trackerd cannot be reached from here). */
 SEALSHM_API int sealshm_array_open(void *mem, size_t len, struct sealshm_array **ret);
 /* An array in a segment of its own named @name; @name and @opts as
  * sealshm_create().  Errors: those of sealshm_create() and _init(). */
@@ -787,7 +793,7 @@ SEALSHM_API int sealshm_array_create(const char *name, const struct sealshm_arra
 				     const struct sealshm_opts *opts, struct sealshm_array **ret);
 /* The array of the segment @name (made by _create()).  Errors: those of
  * sealshm_attach() and _open(); -EROFS with SEALSHM_RDONLY when the
- * array has a lock. */
+ * array has a lock (without one, the handle is read-only). */
 SEALSHM_API int sealshm_array_attach(const char *name, const struct sealshm_opts *opts,
 				     struct sealshm_array **ret);
 /* An array in a block of @arena (the handle holds the block's reference).
@@ -825,7 +831,8 @@ SEALSHM_API struct sealshm_rlock *sealshm_array_rlock(const struct sealshm_array
 /* Copy @count items from index @start out to @buf (@size bytes, exactly
  * count * item size), or in from it.  @typecode must be the array's (and
  * for 0, @size the struct's multiple).  No lock is taken.  Errors:
- * -EINVAL (typecode or size mismatch), -ERANGE (index out of range). */
+ * -EINVAL (typecode or size mismatch), -ERANGE (index out of range),
+ * -EROFS (_write() on a read-only handle). */
 SEALSHM_API int sealshm_array_read(const struct sealshm_array *a, uint64_t start, uint64_t count,
 				   uint32_t typecode, void *buf, size_t size);
 SEALSHM_API int sealshm_array_write(struct sealshm_array *a, uint64_t start, uint64_t count,

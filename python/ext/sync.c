@@ -1204,7 +1204,7 @@ PyDoc_STRVAR(cond_wait_doc,
 	     "Release the lock (an RLock whatever its count), wait to be notified,\n"
 	     "and acquire it again (as it was): True, or False when @timeout\n"
 	     "seconds passed first.  As with any condition variable, True may\n"
-	     "come without a notify (a signal, another process's death): recheck\n"
+	     "come without a notify (after a signal): recheck\n"
 	     "the predicate (wait_for() does).  RuntimeError('cannot wait on\n"
 	     "un-acquired lock') unless this thread holds the lock.  A signal\n"
 	     "handler's exception ends the wait with the lock held again.");

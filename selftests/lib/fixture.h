@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "sealshm.h"
+#include "holder.h"
 #include "fds.h"
 #include "registry.h"
 #include "trackerd.h"
@@ -75,6 +76,9 @@
 						 * --idle-exit from exiting */
 #define TRACKERD_FIXTURE_NO_SESSION (1u << 1)	/* no tracking session: for a test
 						 * process that never tracks */
+#define TRACKERD_FIXTURE_HOLDER     (1u << 2)	/* also this process's holder (the
+						 * shared objects): its connection
+						 * lives as long as the process */
 
 /*
  * The set-up of every fixture with a private trackerd: start @t with @extra
@@ -97,6 +101,11 @@ static inline void trackerd_fixture_setup(struct __test_metadata *_metadata, str
 		r = trackerd_connect_requests(t);
 	else if (r == 0)
 		r = trackerd_connect(t);
+	if (r >= 0 && (flags & TRACKERD_FIXTURE_HOLDER)) {
+		const struct sealshm__holder *h;
+
+		r = sealshm__holder_get(NULL, &h);
+	}
 	ASSERT_LE(0, r) {
 		TH_LOG("starting trackerd: %s", strerror(-r));
 	}

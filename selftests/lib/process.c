@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -57,6 +58,25 @@ int helper_exit_code(int status)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return -EIO;
+}
+
+int helper_reap_code(pid_t *pid, unsigned int timeout_ms)
+{
+	int rc = helper_exit_code(helper_reap(*pid, timeout_ms));
+
+	*pid = 0;
+	return rc;
+}
+
+bool helper_pidns_allowed(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return false;
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWPID) == 0 ? 0 : 1);
+	return helper_exit_code(helper_reap(pid, 5000)) == 0;
 }
 
 bool helper_pid_alive(pid_t pid)

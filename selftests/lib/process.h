@@ -22,6 +22,14 @@ void helper_kill_reap(pid_t *pid);
 /* Exit code of a wait status; 128 + signal when killed. */
 int helper_exit_code(int status);
 
+/* The exit code of our child *@pid, reaped within @timeout_ms (else
+ * SIGKILLed: 128 + 9); *@pid becomes 0. */
+int helper_reap_code(pid_t *pid, unsigned int timeout_ms);
+
+/* Whether this process may make pid namespaces (CAP_SYS_ADMIN in its
+ * user namespace): a forked child tries unshare(CLONE_NEWPID). */
+bool helper_pidns_allowed(void);
+
 /* True while @pid exists and is not a zombie. */
 bool helper_pid_alive(pid_t pid);
 

@@ -23,6 +23,18 @@ pid_t spawn_child(int (*fn)(void *arg, int i), void *arg, int i)
 	return pid;
 }
 
+bool helper_wait_count(const uint32_t *word, uint32_t n, unsigned int timeout_ms)
+{
+	uint64_t end = helper_now_ms() + timeout_ms;
+
+	while (__atomic_load_n(word, __ATOMIC_ACQUIRE) < n)
+		if (helper_now_ms() > end)
+			return false;
+		else
+			usleep(200);
+	return true;
+}
+
 /* The first line of /proc/@pid/@what, NUL-terminated, or "". */
 static void read_proc(pid_t pid, const char *what, char *buf, size_t len)
 {
