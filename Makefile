@@ -261,7 +261,8 @@ $(O)/bench/%: bench/%.c $(LIB_SO) $(FLAGS_STAMP)
 PY_DIR		:= $(O)/python/sealshm
 PY_FILES	:= $(patsubst python/sealshm/%,$(PY_DIR)/%,$(wildcard python/sealshm/*.py \
 			python/sealshm/*.pyi python/sealshm/py.typed))
-PY_EXT_SRCS	:= $(addprefix python/ext/,module.c segment.c slist.c manager.c registry.c sync.c)
+PY_EXT_SRCS	:= $(addprefix python/ext/,module.c segment.c slist.c manager.c registry.c sync.c \
+			array.c)
 PY_EXT_OBJS	:= $(PY_EXT_SRCS:python/ext/%.c=$(O)/python/ext/%.o)
 PY_EXT		:= $(PY_DIR)/_sealshm$(PY_EXT_SUFFIX)
 PY_EXT_MAP	:= python/_sealshm.map

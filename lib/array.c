@@ -360,6 +360,9 @@ int sealshm_array_close(struct sealshm_array *a)
 {
 	if (!a)
 		return 0;
+	if (a->block)
+		/* -EPERM in a forked child, which holds no reference. */
+		(void)sealshm_block_release(a->block);
 	(void)sealshm_close(a->shm);
 	free(a);
 	return 0;
@@ -419,6 +422,71 @@ int sealshm_array_attach(const char *name, const struct sealshm_opts *opts,
 	a->shm = shm;
 	*ret = a;
 	return 0;
+}
+
+/* --- arrays in arena blocks ------------------------------------------------- */
+
+int sealshm_array_alloc(struct sealshm_arena *arena, const struct sealshm_array_params *params,
+			const struct sealshm_opts *opts, struct sealshm_array **ret)
+{
+	struct sealshm_array *a = NULL;
+	struct geometry g;
+	const void *init;
+	void *mem;
+	int r;
+
+	sealshm__return_if_fail(arena && ret, -EINVAL);
+	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
+	r = params_geometry(params, &g, &init);
+	if (r < 0)
+		return sealshm__err(r);
+	r = sealshm_block_alloc(arena, g.total, &mem);
+	if (r < 0)
+		return sealshm__err(r);
+	/* A block is zeroed when it is given out. */
+	r = array_init(mem, g.total, &g, init, true, opts);
+	if (r == 0)
+		r = array_open(mem, g.total, NULL, &a);
+	if (r < 0) {
+		(void)sealshm_block_release(mem);
+		return sealshm__err(r);
+	}
+	a->block = mem;
+	*ret = a;
+	return 0;
+}
+
+int sealshm_array_attach_ref(const struct sealshm_ref *ref, const struct sealshm_opts *opts,
+			     struct sealshm_array **ret)
+{
+	struct sealshm_array *a;
+	struct sealshm_ref mine;
+	void *mem;
+	int r;
+
+	sealshm__return_if_fail(ref && ret, -EINVAL);
+	sealshm__return_if_fail(OPTS_VALID(opts, sealshm_opts), -EINVAL);
+	r = sealshm_block_attach(ref, opts, &mem);
+	if (r < 0)
+		return sealshm__err(r);
+	/* The block's size as the arena knows it bounds the array, not the
+	 * size the caller's reference claims. */
+	r = sealshm_block_ref(mem, &mine);
+	if (r == 0)
+		r = array_open(mem, mine.size < ref->size ? mine.size : ref->size, opts, &a);
+	if (r < 0) {
+		(void)sealshm_block_release(mem);
+		return sealshm__err(r);
+	}
+	a->block = mem;
+	*ret = a;
+	return 0;
+}
+
+int sealshm_array_ref(const struct sealshm_array *a, struct sealshm_ref *ref)
+{
+	sealshm__return_if_fail(a && a->block && ref, -EINVAL);
+	return sealshm__err(sealshm_block_ref(a->block, ref));
 }
 
 struct sealshm *sealshm_array_shm(const struct sealshm_array *a)

@@ -203,6 +203,35 @@ static int child_struct(const char *name)
 	return 0;
 }
 
+/* "refcount": attach the Value('q') in the arena block that NAME (its
+ * segment) and ARG ("offset:size:generation:rounds") name, and add 1
+ * to it rounds times under its Lock. */
+static int child_refcount(const char *name, const char *arg)
+{
+	struct timespec t = { .tv_sec = CHILD_WAIT_S };
+	struct sealshm_ref ref = { .offset = 0 };
+	struct sealshm_array *v = NULL;
+	unsigned long long off, size, gen, rounds;
+	long long *q;
+
+	CHILD_CHECK(40, sscanf(arg, "%llu:%llu:%llu:%llu", &off, &size, &gen, &rounds) == 4);
+	CHILD_CHECK(41, strlen(name) < sizeof(ref.name));
+	strcpy(ref.name, name);
+	ref.offset = off;
+	ref.size = size;
+	ref.generation = gen;
+	CHILD_CHECK(42, sealshm_array_attach_ref(&ref, NULL, &v) == 0);
+	CHILD_CHECK(43, sealshm_array_typecode(v) == 'q' && sealshm_array_lock(v));
+	q = sealshm_array_data(v);
+	for (unsigned long long k = 0; k < rounds; k++) {
+		CHILD_CHECK(44, sealshm_lock_acquire(sealshm_array_lock(v), &t, 0) == 0);
+		(*q)++;
+		CHILD_CHECK(45, sealshm_lock_release(sealshm_array_lock(v)) == 0);
+	}
+	sealshm_array_close(v);
+	return 0;
+}
+
 /*
  * Exec'd with CHILD_ENV set (before the harness's main() runs): do the
  * command and exit with its code; die with the test.
@@ -223,6 +252,8 @@ __attribute__((constructor)) static void exec_child(void)
 		_exit(child_classic(name, arg));
 	if (strcmp(cmd, "struct") == 0)
 		_exit(child_struct(name));
+	if (strcmp(cmd, "refcount") == 0)
+		_exit(child_refcount(name, arg));
 	_exit(2);
 }
 
@@ -1124,6 +1155,188 @@ TEST_F_TIMEOUT(array, object_info_and_stat, 60)
 	EXPECT_EQ(NULL, shm);
 	EXPECT_EQ(-ENOENT, sealshm_stat(other, NULL, &si));
 	drop(a);
+}
+
+/* --- arenas ------------------------------------------------------------------------ */
+
+/* The names in the registry now ($SEALSHM_SOCKET's trackerd). */
+static int names_now(void)
+{
+	struct sealshm_info *infos = NULL;
+	int n = sealshm_registry_list(NULL, &infos);
+
+	free(infos);
+	return n;
+}
+
+/* Many small Values in an arena share its segments (not a name each), each
+ * with its own items and lock; their references name distinct blocks; a
+ * Value made by name has none; bad parameters allocate nothing. */
+TEST_F(array, arena_values_share_segments)
+{
+#define N_VALUES 200
+	struct sealshm_array *v[N_VALUES] = { NULL }, *named = NULL, *x = NULL;
+	struct sealshm_ref refs[N_VALUES], r;
+	struct sealshm_arena *arena = NULL;
+	int names_before = names_now(), segments = 0;
+	char name[80];
+
+	ASSERT_LE(0, names_before);
+	ASSERT_EQ(0, sealshm_arena_open(NULL, &arena));
+	for (int i = 0; i < N_VALUES; i++) {
+		long long init = i;
+		SEALSHM_OPTS(sealshm_array_params, p, .typecode = 'q', .length = 1, .init = &init,
+			     .flags = (i % 2 ? SEALSHM_ARRAY_RLOCK : SEALSHM_ARRAY_LOCK) |
+				      SEALSHM_ARRAY_VALUE);
+
+		ASSERT_EQ(0, sealshm_array_alloc(arena, &p, NULL, &v[i])) {
+			TH_LOG("value %d", i);
+		}
+		ASSERT_EQ(0, sealshm_array_ref(v[i], &refs[i]));
+		EXPECT_EQ(NULL, sealshm_array_shm(v[i]));
+		EXPECT_EQ(0u, (uintptr_t)sealshm_array_data(v[i]) % 8);
+	}
+	for (int i = 0; i < N_VALUES; i++) {
+		bool seen = false;
+		long long q = -1;
+
+		EXPECT_EQ(0, sealshm_array_read(v[i], 0, 1, 'q', &q, sizeof(q)));
+		EXPECT_EQ(i, q);
+		EXPECT_EQ(104u, refs[i].size);
+		for (int j = 0; j < i; j++) {
+			if (strcmp(refs[i].name, refs[j].name) == 0) {
+				seen = true;
+				/* Distinct blocks of one segment do not overlap. */
+				EXPECT_TRUE(refs[i].offset + refs[i].size <= refs[j].offset ||
+					    refs[j].offset + refs[j].size <= refs[i].offset);
+			}
+		}
+		segments += !seen;
+	}
+	TH_LOG("%d values in %d segments", N_VALUES, segments);
+	EXPECT_LE(1, segments);
+	EXPECT_GE(N_VALUES / 10, segments);
+	EXPECT_EQ(names_before + segments, names_now());
+	/* Each lock is its own. */
+	EXPECT_EQ(0, sealshm_lock_acquire(sealshm_array_lock(v[0]), NULL, 0));
+	EXPECT_EQ(0, sealshm_lock_tryacquire(sealshm_array_lock(v[2])));
+	EXPECT_EQ(0, sealshm_lock_release(sealshm_array_lock(v[2])));
+	EXPECT_EQ(0, sealshm_lock_release(sealshm_array_lock(v[0])));
+
+	/* Not in a block; bad parameters. */
+	NAME(name, "named");
+	{
+		SEALSHM_OPTS(sealshm_array_params, p, .typecode = 'q', .length = 1);
+		SEALSHM_OPTS(sealshm_array_params, bad, .typecode = 'q', .length = 0);
+
+		ASSERT_EQ(0, sealshm_array_create(name, &p, NULL, &named));
+		EXPECT_EQ(-EINVAL, sealshm_array_ref(named, &r));
+		EXPECT_EQ(-EINVAL, sealshm_array_ref(NULL, &r));
+		EXPECT_EQ(-EINVAL, sealshm_array_ref(v[0], NULL));
+		EXPECT_EQ(-EINVAL, sealshm_array_alloc(arena, &bad, NULL, &x));
+		EXPECT_EQ(-EINVAL, sealshm_array_alloc(NULL, &p, NULL, &x));
+		EXPECT_EQ(-EINVAL, sealshm_array_alloc(arena, &p, NULL, NULL));
+		EXPECT_EQ(-EINVAL, sealshm_array_attach_ref(NULL, NULL, &x));
+		EXPECT_EQ(NULL, x);
+	}
+	drop(named);
+
+	for (int i = 0; i < N_VALUES; i++)
+		EXPECT_EQ(0, sealshm_array_close(v[i]));
+	EXPECT_EQ(0, sealshm_arena_close(arena));
+	/* Closed, with no block held: the segments' names go. */
+	EXPECT_EQ(0, helper_wait_names(names_before, 5000));
+#undef N_VALUES
+}
+
+/* A Value in an arena, attached by reference in other programs: exec'd
+ * children each add 1 ROUNDS times under its Lock, as the parent does,
+ * and the total is exact; the block stays while any of them holds it;
+ * once everyone released it, its reference is stale. */
+TEST_F_TIMEOUT(array, arena_attach_ref_counts_exactly, 300)
+{
+	SEALSHM_OPTS(sealshm_array_params, p, .typecode = 'q', .length = 1,
+		     .flags = SEALSHM_ARRAY_LOCK | SEALSHM_ARRAY_VALUE);
+	struct sealshm_array *v = NULL, *again = NULL;
+	struct sealshm_arena *arena = NULL;
+	struct timespec t = { .tv_sec = CHILD_WAIT_S };
+	struct sealshm_ref ref, ref2;
+	long long total = -1, *q;
+	char arg[128];
+	int kids = PROCS / 2;
+
+	ASSERT_EQ(0, sealshm_arena_open(NULL, &arena));
+	ASSERT_EQ(0, sealshm_array_alloc(arena, &p, NULL, &v));
+	ASSERT_EQ(0, sealshm_array_ref(v, &ref));
+	snprintf(arg, sizeof(arg), "%llu:%llu:%llu:%d", (unsigned long long)ref.offset,
+		 (unsigned long long)ref.size, (unsigned long long)ref.generation, ROUNDS);
+	for (int i = 0; i < kids; i++)
+		ASSERT_LT(0, self->kids[i] = spawn_exec("refcount", ref.name, arg));
+	q = sealshm_array_data(v);
+	for (int k = 0; k < ROUNDS; k++) {
+		ASSERT_EQ(0, sealshm_lock_acquire(sealshm_array_lock(v), &t, 0));
+		(*q)++;
+		ASSERT_EQ(0, sealshm_lock_release(sealshm_array_lock(v)));
+	}
+	for (int i = 0; i < kids; i++)
+		EXPECT_EQ(0, reap_code(&self->kids[i], REAP_MS));
+	EXPECT_EQ(0, sealshm_array_read(v, 0, 1, 'q', &total, sizeof(total)));
+	EXPECT_EQ((long long)(kids + 1) * ROUNDS, total);
+
+	/* A reference of this process's own, then the first one dropped:
+	 * the block lives on. */
+	ASSERT_EQ(0, sealshm_array_attach_ref(&ref, NULL, &again));
+	ASSERT_EQ(0, sealshm_array_ref(again, &ref2));
+	EXPECT_STREQ(ref.name, ref2.name);
+	EXPECT_EQ(ref.offset, ref2.offset);
+	EXPECT_EQ(ref.generation, ref2.generation);
+	EXPECT_EQ(0, sealshm_array_close(v));
+	EXPECT_EQ(0, sealshm_array_read(again, 0, 1, 'q', &total, sizeof(total)));
+	EXPECT_EQ((long long)(kids + 1) * ROUNDS, total);
+	EXPECT_EQ(0, sealshm_array_close(again));
+	/* Released by everyone: stale. */
+	EXPECT_EQ(-ESTALE, sealshm_array_attach_ref(&ref, NULL, &v));
+	EXPECT_EQ(0, sealshm_arena_close(arena));
+}
+
+/* A forked child uses its parent's arena Value through the inherited
+ * handle, and may close it without dropping the parent's reference. */
+TEST_F_TIMEOUT(array, arena_forked_child, 60)
+{
+	long long seven = 7, q = 0;
+	SEALSHM_OPTS(sealshm_array_params, p, .typecode = 'q', .length = 1, .init = &seven,
+		     .flags = SEALSHM_ARRAY_RLOCK | SEALSHM_ARRAY_VALUE);
+	struct sealshm_arena *arena = NULL;
+	struct sealshm_array *v = NULL, *w = NULL;
+	struct sealshm_ref ref;
+
+	ASSERT_EQ(0, sealshm_arena_open(NULL, &arena));
+	ASSERT_EQ(0, sealshm_array_alloc(arena, &p, NULL, &v));
+	ASSERT_EQ(0, sealshm_array_ref(v, &ref));
+	self->kids[0] = fork();
+	ASSERT_LE(0, self->kids[0]);
+	if (self->kids[0] == 0) {
+		struct timespec t = { .tv_sec = CHILD_WAIT_S };
+		struct sealshm_rlock *rl = sealshm_array_rlock(v);
+
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (sealshm_rlock_acquire(rl, &t, 0) != 0)
+			_exit(1);
+		*(long long *)sealshm_array_data(v) *= 6;
+		if (sealshm_rlock_release(rl) != 0)
+			_exit(2);
+		_exit(sealshm_array_close(v) == 0 ? 0 : 3);
+	}
+	EXPECT_EQ(0, reap_code(&self->kids[0], REAP_MS));
+	EXPECT_EQ(0, sealshm_array_read(v, 0, 1, 'q', &q, sizeof(q)));
+	EXPECT_EQ(42, q);
+	/* The parent's reference is still there. */
+	ASSERT_EQ(0, sealshm_array_attach_ref(&ref, NULL, &w));
+	EXPECT_EQ(0, sealshm_array_read(w, 0, 1, 'q', &q, sizeof(q)));
+	EXPECT_EQ(42, q);
+	sealshm_array_close(w);
+	sealshm_array_close(v);
+	EXPECT_EQ(0, sealshm_arena_close(arena));
 }
 
 TEST_HARNESS_MAIN

@@ -10,6 +10,8 @@
  *   registry.c  registry_list(), stat(), registry_stats()
  *   sync.c      Lock, RLock, Semaphore, Event, Condition, Barrier (the
  *               synchronisation objects) and OwnerDiedWarning
+ *   array.c     Arena, SharedArray (struct sealshm_array in an arena block)
+ *               and SyncValue (sharedctypes' Synchronized.value in C)
  *
  * Rules every file keeps:
  *  - the GIL is released around each library call that may talk to
@@ -133,6 +135,8 @@ extern PyTypeObject ext_manager_type;
 /* sync.c */
 extern PyTypeObject ext_lock_type, ext_rlock_type, ext_sem_type, ext_event_type, ext_cond_type,
 	ext_barrier_type;
+/* array.c */
+extern PyTypeObject ext_arena_type, ext_array_type, ext_syncvalue_type;
 
 /* --- errors (module.c) --------------------------------------------------- */
 
@@ -197,6 +201,16 @@ void ext_items_release(struct ext_items *it);
 /* A new SList (the base type) owning @l (taken as for ext_segment_wrap()). */
 PyObject *ext_slist_wrap(struct sealshm_slist *l, bool created, uint32_t id_flags,
 			 PyObject *socket);
+
+/* sync.c: a new object of @tp (a subtype of Lock or RLock, as @type
+ * says) over the lock at @obj, inside the memory of @owner, which it
+ * keeps alive; @name (a str, for messages) and @socket (bytes or NULL)
+ * are its owner's. */
+PyObject *ext_sync_wrap(PyTypeObject *tp, PyObject *owner, void *obj, uint32_t type,
+			PyObject *name, PyObject *socket);
+/* The lock inside a Lock or RLock object @o and its type, or NULL (not
+ * one, or closed). */
+void *ext_sync_object(PyObject *o, uint32_t *ret_type);
 
 /* registry.c */
 PyObject *ext_registry_list(PyObject *module, PyObject *args, PyObject *kwds);

@@ -524,6 +524,9 @@ PyMODINIT_FUNC PyInit__sealshm(void)
 	    add_type(m, "Event", &ext_event_type) < 0 ||
 	    add_type(m, "Condition", &ext_cond_type) < 0 ||
 	    add_type(m, "Barrier", &ext_barrier_type) < 0 ||
+	    add_type(m, "Arena", &ext_arena_type) < 0 ||
+	    add_type(m, "SharedArray", &ext_array_type) < 0 ||
+	    add_type(m, "SyncValue", &ext_syncvalue_type) < 0 ||
 	    add_sync_errors(m, st) < 0)
 		goto fail;
 	/* PyState_FindModule() finds it once this returns; import does the

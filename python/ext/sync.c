@@ -106,6 +106,9 @@ typedef struct SyncObject {
 	unsigned long died_depth;
 	PyObject *lock;			/* Condition: its Lock or RLock */
 	PyObject *weakreflist;
+	/* A Lock or RLock inside another object's memory (ext_sync_wrap()):
+	 * that object, which keeps the memory mapped; shm is NULL then. */
+	PyObject *owner;
 } SyncObject;
 
 static const char *type_name(uint32_t type)
@@ -167,7 +170,7 @@ static PyObject *sync_error(SyncObject *self, int r)
 /* Start a call on @self (GIL held): ValueError when closed. */
 static int sync_begin(SyncObject *self)
 {
-	if (!self->shm || self->closing) {
+	if (!self->obj || self->closing) {
 		closed_error(self);
 		return -1;
 	}
@@ -182,7 +185,8 @@ static int sync_begin(SyncObject *self)
 
 static void sync_free_handle(SyncObject *self)
 {
-	(void)sealshm_close(self->shm);
+	if (self->shm)
+		(void)sealshm_close(self->shm);
 	self->shm = NULL;
 	self->obj = NULL;
 	self->closing = false;
@@ -402,13 +406,23 @@ static int sync_open(SyncObject *self, uint32_t type, PyObject *name_obj, int cr
 	return 0;
 }
 
+/* The bytes mapped at self->obj: its segment's, or the object's own
+ * when it lives inside another object's memory. */
+static size_t sync_obj_len(const SyncObject *self)
+{
+	if (self->shm)
+		return sealshm_size(self->shm);
+	return self->type == SEALSHM_OBJECT_RLOCK ? sizeof(struct sealshm_rlock)
+						  : sizeof(struct sealshm_lock);
+}
+
 /* An object's figures (sealshm_object_info()); -1 with an exception.
  * The GIL is released: asking its trackerd for the holder's pid may take
  * a round trip.  Inside sync_begin()/sync_end(), or on a new object. */
 static int sync_info(SyncObject *self, struct sealshm_object_info *info)
 {
 	SEALSHM_OPTS(sealshm_opts, opts, .socket = ext_socket_str(self->id.socket));
-	size_t len = sealshm_size(self->shm);
+	size_t len = sync_obj_len(self);
 	void *obj = self->obj;
 	int r;
 
@@ -427,12 +441,18 @@ static int sync_info(SyncObject *self, struct sealshm_object_info *info)
 static int sync_traverse(SyncObject *self, visitproc visit, void *arg)
 {
 	Py_VISIT(self->lock);
+	Py_VISIT(self->owner);
 	return 0;
 }
 
 static int sync_clear(SyncObject *self)
 {
 	Py_CLEAR(self->lock);
+	if (self->owner) {
+		/* The memory goes with its owner. */
+		self->obj = NULL;
+		Py_CLEAR(self->owner);
+	}
 	return 0;
 }
 
@@ -475,7 +495,7 @@ static void sync_dealloc(SyncObject *self)
 	(void)sync_clear(self);
 	/* No call runs: each holds a reference. */
 	sync_unlink_created(self);
-	if (self->shm)
+	if (self->obj)
 		sync_free_handle(self);
 	ext_ident_clear(&self->id);
 	Py_TYPE(self)->tp_free((PyObject *)self);
@@ -492,7 +512,7 @@ PyDoc_STRVAR(close_doc,
 static PyObject *sync_close(SyncObject *self, PyObject *unused)
 {
 	(void)unused;
-	if (!self->shm || self->closing)
+	if (!self->obj || self->closing)
 		Py_RETURN_NONE;
 	if (self->busy_pid == sync_pid && self->busy > 0)
 		self->closing = true;
@@ -555,7 +575,7 @@ static PyObject *sync_get_socket(SyncObject *self, void *closure)
 static PyObject *sync_get_closed(SyncObject *self, void *closure)
 {
 	(void)closure;
-	return PyBool_FromLong(!self->shm || self->closing);
+	return PyBool_FromLong(!self->obj || self->closing);
 }
 
 static PyObject *sync_get_created(SyncObject *self, void *closure)
@@ -1617,3 +1637,46 @@ PyDoc_STRVAR(barrier_doc,
 	     "waiting breaks it.");
 SYNC_TYPE(ext_barrier_type, "Barrier", barrier_doc, barrier_methods, barrier_getset,
 	  barrier_new);
+
+/* --- a Lock or RLock inside another object's memory ------------------------ */
+
+PyObject *ext_sync_wrap(PyTypeObject *tp, PyObject *owner, void *obj, uint32_t type,
+			PyObject *name, PyObject *socket)
+{
+	SyncObject *self;
+
+	if (type != SEALSHM_OBJECT_LOCK && type != SEALSHM_OBJECT_RLOCK) {
+		PyErr_SetString(PyExc_ValueError, "only a Lock or an RLock can be wrapped");
+		return NULL;
+	}
+	if (!PyType_IsSubtype(tp, type == SEALSHM_OBJECT_RLOCK ? &ext_rlock_type
+							       : &ext_lock_type)) {
+		PyErr_Format(PyExc_TypeError, "%.100s is not a subtype of sealshm._sealshm.%s",
+			     tp->tp_name, type_name(type));
+		return NULL;
+	}
+	self = sync_alloc(tp);
+	if (!self)
+		return NULL;
+	self->type = type;
+	self->obj = obj;
+	Py_INCREF(owner);
+	self->owner = owner;
+	Py_INCREF(name);
+	self->id.name = name;
+	Py_XINCREF(socket);
+	self->id.socket = socket;
+	return (PyObject *)self;
+}
+
+void *ext_sync_object(PyObject *o, uint32_t *ret_type)
+{
+	SyncObject *self = (SyncObject *)o;
+
+	if (!PyObject_TypeCheck(o, &ext_lock_type) && !PyObject_TypeCheck(o, &ext_rlock_type))
+		return NULL;
+	if (!self->obj || self->closing)
+		return NULL;
+	*ret_type = self->type;
+	return self->obj;
+}

@@ -10,9 +10,11 @@ Change an import and nothing else:
 
 Processes that multiprocessing starts, with any start method, share their
 parent's tracking session, as they share CPython's resource tracker.
-Lock, RLock, Semaphore, BoundedSemaphore, Condition, Event and Barrier
-(sealshm.synchronize) survive the death of any process using them:
-OwnerDiedWarning says when a lock was inherited from a dead holder.
+Value, Array, RawValue and RawArray (sealshm.sharedctypes) put ctypes
+objects in shared memory.  Lock, RLock, Semaphore, BoundedSemaphore,
+Condition, Event and Barrier (sealshm.synchronize) survive the death of
+any process using them: OwnerDiedWarning says when a lock was inherited
+from a dead holder.
 """
 
 from . import _sealshm
@@ -20,10 +22,12 @@ from . import _family
 from . import shared_memory
 from . import managers
 from . import synchronize
+from . import sharedctypes
 from .synchronize import OwnerDiedWarning
 
-__all__ = ['shared_memory', 'managers', 'synchronize', 'Lock', 'RLock', 'Semaphore',
-           'BoundedSemaphore', 'Condition', 'Event', 'Barrier', 'OwnerDiedWarning']
+__all__ = ['shared_memory', 'managers', 'synchronize', 'sharedctypes', 'Lock', 'RLock',
+           'Semaphore', 'BoundedSemaphore', 'Condition', 'Event', 'Barrier', 'Value', 'Array',
+           'RawValue', 'RawArray', 'OwnerDiedWarning']
 __version__ = _sealshm.version()
 
 _family._install()
@@ -66,3 +70,23 @@ def Event():
 def Barrier(parties, action=None, timeout=None):
     """Returns a barrier object (sealshm.synchronize.Barrier)."""
     return synchronize.Barrier(parties, action, timeout)
+
+
+def RawValue(typecode_or_type, *args):
+    """Returns a shared object (sealshm.sharedctypes.RawValue)."""
+    return sharedctypes.RawValue(typecode_or_type, *args)
+
+
+def RawArray(typecode_or_type, size_or_initializer):
+    """Returns a shared array (sealshm.sharedctypes.RawArray)."""
+    return sharedctypes.RawArray(typecode_or_type, size_or_initializer)
+
+
+def Value(typecode_or_type, *args, lock=True):
+    """Returns a synchronized shared object (sealshm.sharedctypes.Value)."""
+    return sharedctypes.Value(typecode_or_type, *args, lock=lock)
+
+
+def Array(typecode_or_type, size_or_initializer, *, lock=True):
+    """Returns a synchronized shared array (sealshm.sharedctypes.Array)."""
+    return sharedctypes.Array(typecode_or_type, size_or_initializer, lock=lock)

@@ -306,3 +306,70 @@ class Barrier(_Object):
     def n_waiting(self) -> int: ...
     @property
     def broken(self) -> bool: ...
+
+# --- shared values and arrays (array.c) ---------------------------------------
+
+class Arena:
+    """This process's allocator of blocks in shared segments it creates
+    (sealshm_arena_open()), tracked like any name.  Nothing is created
+    before the first block."""
+    def __init__(self, *, socket: Optional[str] = None) -> None: ...
+    def close(self) -> None:
+        """No more blocks; those given out stay valid, and a segment's name
+        goes once none of its blocks is held.  In a forked child the
+        parent's arena is only dropped."""
+    @property
+    def closed(self) -> bool: ...       # also True in a process that did not open it
+    @property
+    def socket(self) -> Optional[bytes]: ...
+
+class SharedArray:
+    """A typed array in an arena block (struct sealshm_array): @length
+    items of @typecode (one of 'cbB?hHiIlLqQfd', or '' for items of
+    @item_size bytes aligned to @item_align <= 16), zeroed, with an
+    embedded lock when @lock is 'lock' or 'rlock'; or, with @ref, the
+    array another process made, attached through @socket's trackerd (a
+    reference of this process's is taken; FileNotFoundError when every
+    process released it).  The buffer protocol gives the items (writable,
+    format 'B', no copy, 16-aligned).  The handle's block reference is
+    dropped when it is collected, in the process that took it only (a
+    forked child's copy drops nothing)."""
+    def __init__(self, typecode: str = '', length: int = 0, *, arena: Optional[Arena] = None,
+                 item_size: int = 0, item_align: int = 0, lock: Optional[str] = None,
+                 value: bool = False, ref: Optional[Tuple[str, int, int, int]] = None,
+                 socket: Optional[str] = None) -> None: ...
+    def ref(self) -> Tuple[str, int, int, int]: ...     # (name, offset, size, generation)
+    def make_lock(self, cls: type) -> Any:
+        """An object of @cls (a subclass of Lock or RLock, as the array
+        carries) over the embedded lock, keeping this array alive;
+        ValueError without one."""
+    @property
+    def name(self) -> str: ...          # the segment holding the block
+    @property
+    def length(self) -> int: ...
+    @property
+    def item_size(self) -> int: ...
+    @property
+    def nbytes(self) -> int: ...
+    @property
+    def typecode(self) -> str: ...      # '' for a struct
+    @property
+    def lock_kind(self) -> Optional[str]: ...   # 'lock', 'rlock' or None
+    @property
+    def socket(self) -> Optional[bytes]: ...
+    @property
+    def held(self) -> bool: ...         # this process holds the block reference
+
+class SyncValue:
+    """Base of sealshm.sharedctypes.Synchronized: 'value' reads or writes
+    @obj.value holding @lock (acquire(), then release()); when @lock is
+    the embedded RLock of @array and @obj its one item of a simple
+    typecode, in C, converting as ctypes does."""
+    def __init__(self, obj: Any, lock: Any, array: Optional[SharedArray] = None) -> None: ...
+    value: Any
+    @property
+    def _obj(self) -> Any: ...
+    @property
+    def _lock(self) -> Any: ...
+    @property
+    def _fast(self) -> bool: ...

@@ -55,9 +55,9 @@ class ReadmeExamples(unittest.TestCase):
                               timeout=TIMEOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
 
-    def test_there_are_five_programs_with_promised_output(self):
+    def test_there_are_six_programs_with_promised_output(self):
         programs = readme_programs()
-        self.assertEqual(len(programs), 5)
+        self.assertEqual(len(programs), 6)
         for code in programs:
             self.assertTrue(expected_output(code), code)
 
@@ -90,6 +90,9 @@ class ReadmeExamples(unittest.TestCase):
 
     def test_lock_of_a_killed_holder(self):
         self.check_program(4)
+
+    def test_value_and_array_of_two_processes(self):
+        self.check_program(5)
 
 
 if __name__ == '__main__':
