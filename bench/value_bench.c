@@ -24,16 +24,14 @@
  *                    pairs (the block reused at once) and 1000 allocations
  *                    then their 1000 releases; against calloc() + free()
  *                    alike (blocks come zeroed); and for information a
- *                    whole Value('q') with a Lock in a block (allocated,
- *                    set up, opened, closed, released) and an array in a
- *                    segment of its own
+ *                    whole Value('q') with a Lock (sealshm_array_alloc() +
+ *                    _close()) and an array in a segment of its own
  *                    (sealshm_array_create() + _close() + unlink: what an
  *                    arena saves); timed in wall time (segments are made
  *                    through trackerd), the worker's CPU time beside it
  *
- * The values live in blocks of the main process's arena (sealshm_array_init()
- * there); each worker (two, forked once) takes its own reference with
- * sealshm_block_attach() and opens them with sealshm_array_open().
+ * The values live in blocks of the main process's arena; each worker (two,
+ * forked once) takes its own reference with sealshm_array_attach_ref().
  * glibc's mutex and the floor's counters live in an untracked segment
  * shared the same way.  The main process only orchestrates.  Each
  * repetition runs every variant once, in a rotating order, so they share
@@ -75,7 +73,7 @@ static const char *const a_names[A_N] = {
 	"sealshm_block_alloc(16) + release",
 	"1000 x calloc(16), 1000 x free",
 	"1000 x block_alloc(16), 1000 x release",
-	"Value('q')+Lock in a block, and back",
+	"sealshm_array_alloc Value('q') + close",
 	"sealshm_array_create + close + unlink",
 };
 /* The baseline of each arena row (-1: none). */
@@ -117,65 +115,8 @@ struct shared {
 };
 static struct shared *sh;
 
-/* This process's handles on the two values and their blocks (each
- * worker's own references). */
+/* This process's handles on the two values (each worker's own). */
 static struct sealshm_array *v_lock, *v_rlock;
-static void *v_lock_blk, *v_rlock_blk;
-
-static struct sealshm_array_params value_params(uint32_t lock_flag)
-{
-	return (struct sealshm_array_params){
-		.sz = sizeof(struct sealshm_array_params), .typecode = 'q', .length = 1,
-		.flags = lock_flag | SEALSHM_ARRAY_VALUE,
-	};
-}
-
-/* A Value('q') with a Lock or an RLock in a new block of @arena; *@blk is
- * the block (this process's reference). */
-static int value_new(struct sealshm_arena *arena, uint32_t lock_flag, void **blk,
-		     struct sealshm_array **ret)
-{
-	struct sealshm_array_params params = value_params(lock_flag);
-	size_t size;
-	int r;
-
-	r = sealshm_array_size(&params, &size);
-	if (r < 0)
-		return r;
-	r = sealshm_block_alloc(arena, size, blk);
-	if (r < 0)
-		return r;
-	r = sealshm_array_init(*blk, size, &params, NULL);
-	if (r >= 0)
-		r = sealshm_array_open(*blk, size, ret);
-	if (r < 0) {
-		(void)sealshm_block_release(*blk);
-		*blk = NULL;
-	}
-	return r;
-}
-
-/* Take a reference to the value in the block @ref names, and open it. */
-static int value_attach(const struct sealshm_ref *ref, void **blk, struct sealshm_array **ret)
-{
-	int r = sealshm_block_attach(ref, NULL, blk);
-
-	if (r < 0)
-		return r;
-	r = sealshm_array_open(*blk, (size_t)ref->size, ret);
-	if (r < 0) {
-		(void)sealshm_block_release(*blk);
-		*blk = NULL;
-	}
-	return r;
-}
-
-static void value_drop(struct sealshm_array *a, void *blk)
-{
-	(void)sealshm_array_close(a);
-	if (blk)
-		(void)sealshm_block_release(blk);
-}
 
 /* --- workers ------------------------------------------------------------------------ */
 enum { OP_UNC, OP_CONT, OP_ARENA, OP_QUIT };
@@ -397,7 +338,10 @@ static struct sealshm_arena *w_arena;
 static int arena_run(int v, uint64_t n)
 {
 	static void *ptrs[BATCH];
-	struct sealshm_array_params params = value_params(SEALSHM_ARRAY_LOCK);
+	struct sealshm_array_params params = {
+		.sz = sizeof(params), .typecode = 'q', .length = 1,
+		.flags = SEALSHM_ARRAY_LOCK | SEALSHM_ARRAY_VALUE,
+	};
 	char name[64];
 	int r;
 
@@ -453,12 +397,11 @@ static int arena_run(int v, uint64_t n)
 	case A_VALUE:
 		for (uint64_t i = 0; i < n; i++) {
 			struct sealshm_array *a;
-			void *blk;
 
-			r = value_new(w_arena, SEALSHM_ARRAY_LOCK, &blk, &a);
+			r = sealshm_array_alloc(w_arena, &params, NULL, &a);
 			if (r < 0)
 				return r;
-			value_drop(a, blk);
+			(void)sealshm_array_close(a);
 		}
 		break;
 	case A_SEGMENT:
@@ -506,9 +449,9 @@ static _Noreturn void worker_main(int sock, bool have_values)
 	struct req q;
 
 	if (have_values) {
-		rep.rc = value_attach(&sh->ref_lock, &v_lock_blk, &v_lock);
+		rep.rc = sealshm_array_attach_ref(&sh->ref_lock, NULL, &v_lock);
 		if (rep.rc >= 0)
-			rep.rc = value_attach(&sh->ref_rlock, &v_rlock_blk, &v_rlock);
+			rep.rc = sealshm_array_attach_ref(&sh->ref_rlock, NULL, &v_rlock);
 	}
 	bench_write_all(sock, &rep, sizeof(rep));
 	for (;;) {
@@ -534,8 +477,8 @@ static _Noreturn void worker_main(int sock, bool have_values)
 			rep = arena_op((int)q.v, q.n);
 			break;
 		case OP_QUIT:
-			value_drop(v_lock, v_lock_blk);
-			value_drop(v_rlock, v_rlock_blk);
+			(void)sealshm_array_close(v_lock);
+			(void)sealshm_array_close(v_rlock);
 			(void)sealshm_arena_close(w_arena);
 			_exit(0);
 		}
@@ -568,7 +511,7 @@ static void worker_start(struct worker *w, bool have_values)
 	w->sock = sv[0];
 	bench_read_all(w->sock, &hello, sizeof(hello));
 	if (hello.rc < 0)
-		bench_die("attach the values in a worker", (int)hello.rc);
+		bench_die("attach the values in a worker (sealshm_array_attach_ref)", (int)hello.rc);
 }
 
 static struct rep worker_ask(const struct worker *w, struct req q)
@@ -679,23 +622,29 @@ static void init_glibc(void)
 
 /* The two values, in blocks of @arena, their references in the shared
  * segment.  Returns 0 or what failed (the sealshm rows are then skipped). */
-static int init_values(struct sealshm_arena **arena)
+static int init_values(struct sealshm_arena **arena, struct sealshm_array **lk,
+		       struct sealshm_array **rl)
 {
+	struct sealshm_array_params params = {
+		.sz = sizeof(params), .typecode = 'q', .length = 1,
+		.flags = SEALSHM_ARRAY_LOCK | SEALSHM_ARRAY_VALUE,
+	};
 	int r;
 
 	r = sealshm_arena_open(NULL, arena);
 	if (r < 0)
 		return r;
-	r = value_new(*arena, SEALSHM_ARRAY_LOCK, &v_lock_blk, &v_lock);
+	r = sealshm_array_alloc(*arena, &params, NULL, lk);
 	if (r < 0)
 		return r;
-	r = value_new(*arena, SEALSHM_ARRAY_RLOCK, &v_rlock_blk, &v_rlock);
+	params.flags = SEALSHM_ARRAY_RLOCK | SEALSHM_ARRAY_VALUE;
+	r = sealshm_array_alloc(*arena, &params, NULL, rl);
 	if (r < 0)
 		return r;
-	r = sealshm_block_ref(v_lock_blk, &sh->ref_lock);
+	r = sealshm_array_ref(*lk, &sh->ref_lock);
 	if (r < 0)
 		return r;
-	return sealshm_block_ref(v_rlock_blk, &sh->ref_rlock);
+	return sealshm_array_ref(*rl, &sh->ref_rlock);
 }
 
 static int64_t value_now(struct sealshm_array *a)
@@ -723,6 +672,7 @@ int main(int argc, char **argv)
 	unsigned long reps = 11, apart[C_N] = { 0 };
 	struct sealshm *seg = NULL;
 	struct sealshm_arena *arena = NULL;
+	struct sealshm_array *main_lock = NULL, *main_rlock = NULL;
 	struct bench_trackerd td;
 	struct worker wa, wb;
 	double *u[U_N], *u_wall[U_N], *c[C_N], *c_sleeps[C_N], *ar[A_N], *ar_cpu[A_N];
@@ -748,7 +698,7 @@ int main(int argc, char **argv)
 	(void)sealshm_unlink(seg);	/* the mapping stays; workers inherit it */
 	sh = sealshm_buf(seg);
 	init_glibc();
-	values_err = init_values(&arena);
+	values_err = init_values(&arena, &main_lock, &main_rlock);
 	if (values_err < 0)
 		printf("value_bench: no sealshm values (%s): their rows are skipped\n",
 		       strerror(-values_err));
@@ -786,7 +736,7 @@ int main(int argc, char **argv)
 		for (int k = 0; k < C_N; k++) {
 			int v = (int)((i + 1 + k) % C_N);
 			struct req q = { .op = OP_CONT, .v = (uint32_t)v, .n = n_cont };
-			struct sealshm_array *val = v == C_LOCK ? v_lock : v_rlock;
+			struct sealshm_array *val = v == C_LOCK ? main_lock : main_rlock;
 			int64_t got;
 			struct rep a, b;
 
@@ -839,8 +789,8 @@ int main(int argc, char **argv)
 
 	worker_stop(&wa);
 	worker_stop(&wb);
-	value_drop(v_lock, v_lock_blk);
-	value_drop(v_rlock, v_rlock_blk);
+	(void)sealshm_array_close(main_lock);
+	(void)sealshm_array_close(main_rlock);
 	(void)sealshm_arena_close(arena);
 	(void)sealshm_close(seg);
 	bench_trackerd_stop(&td);
