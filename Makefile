@@ -91,7 +91,7 @@ shmtop_SRCS	:= $(addprefix tools/shmtop/,batch.c collect.c main.c mappers.c scre
 		   tools/escape.c tools/objects.c
 EXAMPLES	:= fib_owner fib_peer manager_workers slist_from_python slist_share
 BENCHES		:= cpython_bench scale_bench segment_bench shmtop_bench slist_bench sync_bench \
-		   throughput_bench tracking_bench
+		   throughput_bench tracking_bench value_bench
 FUZZ_NAMES	:= parsers_fuzz slist_fuzz trackerd_fuzz
 
 # --- outputs ----------------------------------------------------------------
@@ -431,7 +431,7 @@ demo: deps
 # runs only those (e.g. BENCH=segment_bench); BENCH_ARGS are passed to each.
 # bench/NAME.py (PY_BENCHES) run with $(PYTHON) and the package just built;
 # BENCH=NAME runs both bench/NAME.c and bench/NAME.py where both exist.
-PY_BENCHES	:= python_bench sync_bench
+PY_BENCHES	:= python_bench sync_bench value_bench
 BENCH_C		 = $(if $(BENCH),$(addprefix $(O)/bench/,$(filter-out \
 			$(filter-out $(BENCHES),$(PY_BENCHES)),$(BENCH))),$(BENCH_BINS))
 BENCH_PY	 = $(if $(PY_SKIP),,$(if $(BENCH),$(filter $(PY_BENCHES),$(BENCH)),$(PY_BENCHES)))
