@@ -34,7 +34,9 @@
  * the held blocks and marks every mapping inherited (kept as long as the
  * child lives: its code may use its parent's blocks through it), and an
  * arena stamped with another pid forgets its parent's segments and starts
- * its own.  An atfork handler keeps the mutex usable in the child.
+ * its own.  An atfork handler keeps the mutex usable in the child, and
+ * this process's pid (a child made by a fork that runs no handlers,
+ * _Fork() or a raw clone(), is taken for its parent).
  */
 #include <limits.h>
 #include <pthread.h>
@@ -181,11 +183,17 @@ static void atfork_parent(void)
 	(void)pthread_mutex_unlock(&table.lock);
 }
 
+/* This process's pid, kept by the child handler below (getpid() is a
+ * system call, and every call here compares pids); 0 when the handler
+ * could not be registered, then getpid() is asked each time. */
+static pid_t self_pid;
+
 static void atfork_child(void)
 {
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
 
 	table.lock = fresh;
+	self_pid = getpid();
 }
 
 static void table_init(void)
@@ -193,7 +201,17 @@ static void table_init(void)
 	/* Without the handler (ENOMEM), a fork while another thread holds
 	 * the lock would leave the child's copy locked; the pid stamp still
 	 * makes the child forget its parent's state. */
-	(void)pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	if (pthread_atfork(atfork_prepare, atfork_parent, atfork_child) == 0)
+		self_pid = getpid();
+}
+
+static pid_t my_pid(void)
+{
+	pid_t pid;
+
+	(void)pthread_once(&table.once, table_init);
+	pid = __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+	return pid ? pid : getpid();
 }
 
 static void seg_free_alloc_state(struct seg *s)
@@ -229,9 +247,8 @@ static void table_lock(void)
 {
 	pid_t pid;
 
-	(void)pthread_once(&table.once, table_init);
+	pid = my_pid();
 	(void)pthread_mutex_lock(&table.lock);
-	pid = getpid();
 	if (table.pid != pid) {
 		if (table.pid != 0)
 			table_forget_parent();
@@ -692,7 +709,7 @@ static void arena_forget_parent(struct sealshm_arena *a)
 	free(a->segs);
 	a->segs = NULL;
 	a->n_segs = a->cap_segs = 0;
-	a->pid = getpid();
+	a->pid = my_pid();
 }
 
 /* A block of @size bytes: *@ret_s, the offset of its first byte, its
@@ -808,7 +825,7 @@ int sealshm_arena_open(const struct sealshm_opts *opts, struct sealshm_arena **r
 	}
 	a->flags = flags;
 	a->mode = mode;
-	a->pid = getpid();
+	a->pid = my_pid();
 	*ret = a;
 	return 0;
 }
@@ -818,7 +835,7 @@ int sealshm_arena_close(struct sealshm_arena *a)
 	if (!a)
 		return 0;
 	table_lock();
-	if (a->pid == getpid()) {
+	if (a->pid == my_pid()) {
 		for (size_t i = 0; i < a->n_segs; i++) {
 			struct seg *s = a->segs[i];
 			struct seg_hdr *h = seg_hdr(s);
@@ -854,7 +871,7 @@ int sealshm_block_alloc(struct sealshm_arena *a, size_t size, void **ret)
 	if (!h)
 		return sealshm__err(-ENOMEM);
 	table_lock();
-	if (a->pid != getpid())
+	if (a->pid != my_pid())
 		arena_forget_parent(a);
 	r = held_reserve();
 	if (r == 0)
