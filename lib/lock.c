@@ -209,7 +209,24 @@ int sealshm_lock_init(struct sealshm_lock *lk, const struct sealshm_opts *opts)
 	return 0;
 }
 
-int sealshm__lock_acquire_until(struct sealshm_lock *lk, int64_t deadline_ns)
+/*
+ * The common path of each call, inline: every check of
+ * sealshm__object_enter() answered from its caches
+ * (sealshm__object_enter_fast()), then one compare-and-swap of the word.
+ * Anything else (a check that fails or a cache that misses, a word held,
+ * with waiters or OWNER_DIED) goes the whole way, from the start, in a
+ * function of its own.
+ */
+static inline bool lock_fast(struct sealshm_lock *lk, uint32_t *ret_id)
+{
+	const struct sealshm__holder *h;
+
+	return __builtin_expect(sealshm__object_enter_fast(lk, SEALSHM_OBJECT_LOCK, sizeof(*lk),
+							   &h, ret_id), 1);
+}
+
+static __attribute__((noinline)) int lock_acquire_slow(struct sealshm_lock *lk,
+							int64_t deadline_ns)
 {
 	struct lock_obj *o = (struct lock_obj *)lk;
 	const struct sealshm__holder *h;
@@ -224,7 +241,19 @@ int sealshm__lock_acquire_until(struct sealshm_lock *lk, int64_t deadline_ns)
 	return word_take(&o->word, h, id, false, deadline_ns);
 }
 
-int sealshm_lock_acquire(struct sealshm_lock *lk, const struct timespec *timeout, uint32_t flags)
+int sealshm__lock_acquire_until(struct sealshm_lock *lk, int64_t deadline_ns)
+{
+	struct lock_obj *o = (struct lock_obj *)lk;
+	uint32_t id, w = 0;
+
+	if (lock_fast(lk, &id) && __builtin_expect(cas_acquire(&o->word, &w, id), 1))
+		return 0;
+	return lock_acquire_slow(lk, deadline_ns);
+}
+
+static __attribute__((noinline)) int lock_acquire_timed(struct sealshm_lock *lk,
+							 const struct timespec *timeout,
+							 uint32_t flags)
 {
 	struct lock_obj *o = (struct lock_obj *)lk;
 	const struct sealshm__holder *h;
@@ -234,9 +263,9 @@ int sealshm_lock_acquire(struct sealshm_lock *lk, const struct timespec *timeout
 
 	sealshm__return_if_fail(!(flags & ~SEALSHM_WAIT_ABSTIME), -EINVAL);
 	r = lock_enter(lk, &h, &id);
-	if (__builtin_expect(r < 0, 0))
+	if (r < 0)
 		return sealshm__err(r);
-	if (__builtin_expect(cas_acquire(&o->word, &w, id), 1))
+	if (cas_acquire(&o->word, &w, id))
 		return 0;
 	/* As pthread_mutex_timedlock(), the timeout is looked at only when
 	 * the lock is not free. */
@@ -246,7 +275,18 @@ int sealshm_lock_acquire(struct sealshm_lock *lk, const struct timespec *timeout
 	return sealshm__err(word_take(&o->word, h, id, false, deadline));
 }
 
-int sealshm_lock_tryacquire(struct sealshm_lock *lk)
+int sealshm_lock_acquire(struct sealshm_lock *lk, const struct timespec *timeout, uint32_t flags)
+{
+	struct lock_obj *o = (struct lock_obj *)lk;
+	uint32_t id, w = 0;
+
+	if (__builtin_expect(!(flags & ~SEALSHM_WAIT_ABSTIME), 1) && lock_fast(lk, &id) &&
+	    __builtin_expect(cas_acquire(&o->word, &w, id), 1))
+		return 0;
+	return lock_acquire_timed(lk, timeout, flags);
+}
+
+static __attribute__((noinline)) int lock_tryacquire_slow(struct sealshm_lock *lk)
 {
 	struct lock_obj *o = (struct lock_obj *)lk;
 	const struct sealshm__holder *h;
@@ -259,22 +299,43 @@ int sealshm_lock_tryacquire(struct sealshm_lock *lk)
 	return sealshm__err(word_take(&o->word, h, id, true, -1));
 }
 
-int sealshm_lock_release(struct sealshm_lock *lk)
+int sealshm_lock_tryacquire(struct sealshm_lock *lk)
+{
+	struct lock_obj *o = (struct lock_obj *)lk;
+	uint32_t id, w = 0;
+
+	if (lock_fast(lk, &id) && __builtin_expect(cas_acquire(&o->word, &w, id), 1))
+		return 0;
+	return lock_tryacquire_slow(lk);
+}
+
+static __attribute__((noinline)) int lock_release_slow(struct sealshm_lock *lk)
 {
 	struct lock_obj *o = (struct lock_obj *)lk;
 	const struct sealshm__holder *h;
-	uint32_t id, w;
+	uint32_t id;
 	int r;
 
 	r = lock_enter(lk, &h, &id);
-	if (__builtin_expect(r < 0, 0))
+	if (r < 0)
 		return sealshm__err(r);
-	w = id;
-	if (__builtin_expect(cas_release(&o->word, &w, 0), 1))
-		return 0;
 	/* Any thread of the holding process may release (CPython's Lock is
 	 * a binary semaphore); another process may not. */
 	return sealshm__err(word_give(&o->word, id));
+}
+
+int sealshm_lock_release(struct sealshm_lock *lk)
+{
+	struct lock_obj *o = (struct lock_obj *)lk;
+	uint32_t id, w;
+
+	/* The word is our id alone: nobody waits, nobody died. */
+	if (lock_fast(lk, &id)) {
+		w = id;
+		if (__builtin_expect(cas_release(&o->word, &w, 0), 1))
+			return 0;
+	}
+	return lock_release_slow(lk);
 }
 
 int sealshm_lock_consistent(struct sealshm_lock *lk)
