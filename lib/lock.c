@@ -209,7 +209,24 @@ int sealshm_lock_init(struct sealshm_lock *lk, const struct sealshm_opts *opts)
 	return 0;
 }
 
-int sealshm__lock_acquire_until(struct sealshm_lock *lk, int64_t deadline_ns)
+/*
+ * The common path of each call, inline: every check of
+ * sealshm__object_enter() answered from its caches
+ * (sealshm__object_enter_fast()), then one compare-and-swap of the word.
+ * Anything else (a check that fails or a cache that misses, a word held,
+ * with waiters or OWNER_DIED) goes the whole way, from the start, in a
+ * function of its own.
+ */
+static inline bool lock_fast(struct sealshm_lock *lk, uint32_t *ret_id)
+{
+	const struct sealshm__holder *h;
+
+	return __builtin_expect(sealshm__object_enter_fast(lk, SEALSHM_OBJECT_LOCK, sizeof(*lk),
+							   &h, ret_id), 1);
+}
+
+static __attribute__((noinline)) int lock_acquire_slow(struct sealshm_lock *lk,
+							int64_t deadline_ns)
 {
 	struct lock_obj *o = (struct lock_obj *)lk;
 	const struct sealshm__holder *h;
@@ -224,7 +241,19 @@ int sealshm__lock_acquire_until(struct sealshm_lock *lk, int64_t deadline_ns)
 	return word_take(&o->word, h, id, false, deadline_ns);
 }
 
-int sealshm_lock_acquire(struct sealshm_lock *lk, const struct timespec *timeout, uint32_t flags)
+int sealshm__lock_acquire_until(struct sealshm_lock *lk, int64_t deadline_ns)
+{
+	struct lock_obj *o = (struct lock_obj *)lk;
+	uint32_t id, w = 0;
+
+	if (lock_fast(lk, &id) && __builtin_expect(cas_acquire(&o->word, &w, id), 1))
+		return 0;
+	return lock_acquire_slow(lk, deadline_ns);
+}
+
+static __attribute__((noinline)) int lock_acquire_timed(struct sealshm_lock *lk,
+							 const struct timespec *timeout,
+							 uint32_t flags)
 {
 	struct lock_obj *o = (struct lock_obj *)lk;
 	const struct sealshm__holder *h;
@@ -234,9 +263,9 @@ int sealshm_lock_acquire(struct sealshm_lock *lk, const struct timespec *timeout
 
 	sealshm__return_if_fail(!(flags & ~SEALSHM_WAIT_ABSTIME), -EINVAL);
 	r = lock_enter(lk, &h, &id);
-	if (__builtin_expect(r < 0, 0))
+	if (r < 0)
 		return sealshm__err(r);
-	if (__builtin_expect(cas_acquire(&o->word, &w, id), 1))
+	if (cas_acquire(&o->word, &w, id))
 		return 0;
 	/* As pthread_mutex_timedlock(), the timeout is looked at only when
 	 * the lock is not free. */
@@ -246,7 +275,18 @@ int sealshm_lock_acquire(struct sealshm_lock *lk, const struct timespec *timeout
 	return sealshm__err(word_take(&o->word, h, id, false, deadline));
 }
 
-int sealshm_lock_tryacquire(struct sealshm_lock *lk)
+int sealshm_lock_acquire(struct sealshm_lock *lk, const struct timespec *timeout, uint32_t flags)
+{
+	struct lock_obj *o = (struct lock_obj *)lk;
+	uint32_t id, w = 0;
+
+	if (__builtin_expect(!(flags & ~SEALSHM_WAIT_ABSTIME), 1) && lock_fast(lk, &id) &&
+	    __builtin_expect(cas_acquire(&o->word, &w, id), 1))
+		return 0;
+	return lock_acquire_timed(lk, timeout, flags);
+}
+
+static __attribute__((noinline)) int lock_tryacquire_slow(struct sealshm_lock *lk)
 {
 	struct lock_obj *o = (struct lock_obj *)lk;
 	const struct sealshm__holder *h;
@@ -259,22 +299,43 @@ int sealshm_lock_tryacquire(struct sealshm_lock *lk)
 	return sealshm__err(word_take(&o->word, h, id, true, -1));
 }
 
-int sealshm_lock_release(struct sealshm_lock *lk)
+int sealshm_lock_tryacquire(struct sealshm_lock *lk)
+{
+	struct lock_obj *o = (struct lock_obj *)lk;
+	uint32_t id, w = 0;
+
+	if (lock_fast(lk, &id) && __builtin_expect(cas_acquire(&o->word, &w, id), 1))
+		return 0;
+	return lock_tryacquire_slow(lk);
+}
+
+static __attribute__((noinline)) int lock_release_slow(struct sealshm_lock *lk)
 {
 	struct lock_obj *o = (struct lock_obj *)lk;
 	const struct sealshm__holder *h;
-	uint32_t id, w;
+	uint32_t id;
 	int r;
 
 	r = lock_enter(lk, &h, &id);
-	if (__builtin_expect(r < 0, 0))
+	if (r < 0)
 		return sealshm__err(r);
-	w = id;
-	if (__builtin_expect(cas_release(&o->word, &w, 0), 1))
-		return 0;
 	/* Any thread of the holding process may release (CPython's Lock is
 	 * a binary semaphore); another process may not. */
 	return sealshm__err(word_give(&o->word, id));
+}
+
+int sealshm_lock_release(struct sealshm_lock *lk)
+{
+	struct lock_obj *o = (struct lock_obj *)lk;
+	uint32_t id, w;
+
+	/* The word is our id alone: nobody waits, nobody died. */
+	if (lock_fast(lk, &id)) {
+		w = id;
+		if (__builtin_expect(cas_release(&o->word, &w, 0), 1))
+			return 0;
+	}
+	return lock_release_slow(lk);
 }
 
 int sealshm_lock_consistent(struct sealshm_lock *lk)
@@ -431,8 +492,18 @@ int sealshm_rlock_init(struct sealshm_rlock *rl, const struct sealshm_opts *opts
 	return 0;
 }
 
-int sealshm_rlock_acquire(struct sealshm_rlock *rl, const struct timespec *timeout,
-			  uint32_t flags)
+/* As lock_fast(), for an RLock. */
+static inline bool rlock_fast(struct sealshm_rlock *rl, uint32_t *ret_id)
+{
+	const struct sealshm__holder *h;
+
+	return __builtin_expect(sealshm__object_enter_fast(rl, SEALSHM_OBJECT_RLOCK, sizeof(*rl),
+							   &h, ret_id), 1);
+}
+
+static __attribute__((noinline)) int rlock_acquire_slow(struct sealshm_rlock *rl,
+							 const struct timespec *timeout,
+							 uint32_t flags)
 {
 	struct rlock_obj *o = (struct rlock_obj *)rl;
 	const struct sealshm__holder *h;
@@ -443,10 +514,10 @@ int sealshm_rlock_acquire(struct sealshm_rlock *rl, const struct timespec *timeo
 
 	sealshm__return_if_fail(!(flags & ~SEALSHM_WAIT_ABSTIME), -EINVAL);
 	r = rlock_enter(rl, &h, &id);
-	if (__builtin_expect(r < 0, 0))
+	if (r < 0)
 		return sealshm__err(r);
 	me = owner_of(id);
-	if (__builtin_expect(cas_acquire(&o->word, &w, id), 1)) {
+	if (cas_acquire(&o->word, &w, id)) {
 		rlock_own(o, me, 1);
 		return 0;
 	}
@@ -458,7 +529,21 @@ int sealshm_rlock_acquire(struct sealshm_rlock *rl, const struct timespec *timeo
 	return sealshm__err(rlock_take(o, h, id, me, 1, false, deadline));
 }
 
-int sealshm_rlock_tryacquire(struct sealshm_rlock *rl)
+int sealshm_rlock_acquire(struct sealshm_rlock *rl, const struct timespec *timeout,
+			  uint32_t flags)
+{
+	struct rlock_obj *o = (struct rlock_obj *)rl;
+	uint32_t id, w = 0;
+
+	if (__builtin_expect(!(flags & ~SEALSHM_WAIT_ABSTIME), 1) && rlock_fast(rl, &id) &&
+	    __builtin_expect(cas_acquire(&o->word, &w, id), 1)) {
+		rlock_own(o, owner_of(id), 1);
+		return 0;
+	}
+	return rlock_acquire_slow(rl, timeout, flags);
+}
+
+static __attribute__((noinline)) int rlock_tryacquire_slow(struct sealshm_rlock *rl)
 {
 	struct rlock_obj *o = (struct rlock_obj *)rl;
 	const struct sealshm__holder *h;
@@ -475,27 +560,62 @@ int sealshm_rlock_tryacquire(struct sealshm_rlock *rl)
 	return sealshm__err(rlock_take(o, h, id, me, 1, true, -1));
 }
 
-int sealshm_rlock_release(struct sealshm_rlock *rl)
+int sealshm_rlock_tryacquire(struct sealshm_rlock *rl)
 {
 	struct rlock_obj *o = (struct rlock_obj *)rl;
-	const struct sealshm__holder *h;
-	uint32_t id, c;
-	int r;
+	uint32_t id, w = 0;
 
-	r = rlock_enter(rl, &h, &id);
-	if (__builtin_expect(r < 0, 0))
-		return sealshm__err(r);
+	if (rlock_fast(rl, &id) && __builtin_expect(cas_acquire(&o->word, &w, id), 1)) {
+		rlock_own(o, owner_of(id), 1);
+		return 0;
+	}
+	return rlock_tryacquire_slow(rl);
+}
+
+/* Release by the calling thread of holder @id, checked. */
+static inline int rlock_release_checked(struct rlock_obj *o, uint32_t id)
+{
+	uint32_t c, w;
+
 	/* Only its owner thread may release it, as CPython's RLock. */
 	if (!rlock_mine(o, owner_of(id)))
-		return sealshm__err(-EPERM);
+		return -EPERM;
 	c = __atomic_load_n(&o->count, __ATOMIC_RELAXED);
 	if (c == 0)
-		return sealshm__err(-EBADMSG);
+		return -EBADMSG;
 	if (c > 1) {
 		__atomic_store_n(&o->count, c - 1, __ATOMIC_RELAXED);
 		return 0;
 	}
-	return sealshm__err(rlock_give(o, id));
+	/* rlock_give(), with its common case inline: the word is our id
+	 * alone. */
+	__atomic_store_n(&o->count, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&o->owner, 0, __ATOMIC_RELAXED);
+	w = id;
+	if (__builtin_expect(cas_release(&o->word, &w, 0), 1))
+		return 0;
+	return word_give(&o->word, id);
+}
+
+static __attribute__((noinline)) int rlock_release_slow(struct sealshm_rlock *rl)
+{
+	const struct sealshm__holder *h;
+	uint32_t id;
+	int r;
+
+	r = rlock_enter(rl, &h, &id);
+	if (r < 0)
+		return sealshm__err(r);
+	return sealshm__err(rlock_release_checked((struct rlock_obj *)rl, id));
+}
+
+int sealshm_rlock_release(struct sealshm_rlock *rl)
+{
+	uint32_t id;
+
+	if (rlock_fast(rl, &id))
+		return sealshm__err(rlock_release_checked((struct rlock_obj *)rl, id));
+	return rlock_release_slow(rl);
 }
 
 int sealshm_rlock_consistent(struct sealshm_rlock *rl)

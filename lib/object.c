@@ -32,22 +32,6 @@
 
 /* --- the header ----------------------------------------------------------- */
 
-/* The first 8 bytes of an initialised object of @type and @size, as one
- * 64-bit word in memory order (constant-folded by the compiler). */
-static inline uint64_t header_word(uint32_t type, size_t size)
-{
-	struct sealshm__object_hdr h = {
-		.magic = SEALSHM__OBJECT_MAGIC,
-		.version = SEALSHM__OBJECT_VERSION,
-		.type = (uint8_t)type,
-		.size = (uint16_t)size,
-	};
-	uint64_t w;
-
-	memcpy(&w, &h, sizeof(w));
-	return w;
-}
-
 static inline bool aligned(const void *obj)
 {
 	return ((uintptr_t)obj & (SEALSHM_OBJECT_ALIGN - 1)) == 0;
@@ -69,22 +53,10 @@ static inline bool aligned(const void *obj)
  *
  * The slot gives the granule's low bits; the rest must fit in 32 bits
  * (addresses below 2^52, which covers every user address of a 4-level
- * page table): above that, every call probes.
+ * page table): above that, every call probes.  The table is declared in
+ * object.h, whose sealshm__object_enter_fast() reads it without a call.
  */
-#define GRANULE_SHIFT	12
-#define WCACHE_BITS	4
-#define WCACHE_SLOTS	(1u << WCACHE_BITS)
-
-static uint64_t wcache[WCACHE_SLOTS];
-
-/* The entry that says granule @g was writable in generation @gen, or 0
- * when @g cannot be cached. */
-static inline uint64_t wcache_entry(uintptr_t g, uint32_t gen)
-{
-	uint64_t tag = (uint64_t)(g >> WCACHE_BITS) + 1;
-
-	return tag > UINT32_MAX ? 0 : tag << 32 | gen;
-}
+uint64_t sealshm__wcache[SEALSHM__WCACHE_SLOTS];
 
 /* A futex word nobody waits on: the first address of the probe below. */
 static uint32_t probe_anchor;
@@ -113,12 +85,13 @@ static __attribute__((noinline)) int writable_slow(uint32_t gen, uintptr_t a, ui
 						   uintptr_t last)
 {
 	for (uintptr_t g = first; g <= last; g++) {
-		uint64_t *slot = &wcache[g % WCACHE_SLOTS], e = wcache_entry(g, gen);
+		uint64_t *slot = &sealshm__wcache[g % SEALSHM__WCACHE_SLOTS];
+		uint64_t e = sealshm__wcache_entry(g, gen);
 		int r;
 
 		if (e && __atomic_load_n(slot, __ATOMIC_RELAXED) == e)
 			continue;
-		r = probe_writable(g == first ? a : g << GRANULE_SHIFT);
+		r = probe_writable(g == first ? a : g << SEALSHM__GRANULE_SHIFT);
 		if (r < 0)
 			return r;
 		__atomic_store_n(slot, e, __ATOMIC_RELAXED);
@@ -131,13 +104,15 @@ static __attribute__((noinline)) int writable_slow(uint32_t gen, uintptr_t a, ui
 static inline int writable(const void *obj, size_t size)
 {
 	uintptr_t a = (uintptr_t)obj;
-	uintptr_t first = a >> GRANULE_SHIFT, last = (a + size - 1) >> GRANULE_SHIFT;
+	uintptr_t first = a >> SEALSHM__GRANULE_SHIFT;
+	uintptr_t last = (a + size - 1) >> SEALSHM__GRANULE_SHIFT;
 	/* Acquire: an unmap before the bump shows after it. */
 	uint32_t gen = __atomic_load_n(&sealshm__unmap_gen, __ATOMIC_ACQUIRE);
-	uint64_t e = wcache_entry(first, gen);
+	uint64_t e = sealshm__wcache_entry(first, gen);
 
-	if (__builtin_expect(first == last && e &&
-			     __atomic_load_n(&wcache[first % WCACHE_SLOTS], __ATOMIC_RELAXED) == e, 1))
+	const uint64_t *slot = &sealshm__wcache[first % SEALSHM__WCACHE_SLOTS];
+
+	if (__builtin_expect(first == last && e && __atomic_load_n(slot, __ATOMIC_RELAXED) == e, 1))
 		return 0;
 	return writable_slow(gen, a, first, last);
 }
@@ -153,13 +128,16 @@ int sealshm__object_writable(const void *mem, size_t size)
 
 /* The holder last found, so that the common case costs no call: its
  * instance never changes, and its id is 0 in a forked child until it has
- * one of its own (then holder.c is asked). */
-static const struct sealshm__holder *last_holder;
+ * one of its own (then holder.c is asked).  sealshm__object_enter_fast()
+ * (object.h) reads it too. */
+const struct sealshm__holder *sealshm__last_holder;
 
 static inline int holder_of(uint64_t instance, const struct sealshm__holder **ret)
 {
-	const struct sealshm__holder *h = __atomic_load_n(&last_holder, __ATOMIC_ACQUIRE);
+	const struct sealshm__holder *h;
 	int r;
+
+	h = __atomic_load_n(&sealshm__last_holder, __ATOMIC_ACQUIRE);
 
 	if (__builtin_expect(h && h->instance == instance &&
 			     __atomic_load_n(&h->id, __ATOMIC_ACQUIRE) != 0, 1)) {
@@ -169,7 +147,7 @@ static inline int holder_of(uint64_t instance, const struct sealshm__holder **re
 	r = sealshm__holder_find(instance, &h);
 	if (r < 0)
 		return r;
-	__atomic_store_n(&last_holder, h, __ATOMIC_RELEASE);
+	__atomic_store_n(&sealshm__last_holder, h, __ATOMIC_RELEASE);
 	*ret = h;
 	return 0;
 }
@@ -187,7 +165,7 @@ int sealshm__object_enter(void *obj, uint32_t type, size_t size,
 	/* Acquire: pairs with the release store of the magic in
 	 * sealshm__object_init_end(), so the fields written before it show. */
 	if (__builtin_expect(__atomic_load_n((const uint64_t *)obj, __ATOMIC_ACQUIRE) !=
-			     header_word(type, size), 0))
+			     sealshm__object_header_word(type, size), 0))
 		return -EBADMSG;
 	r = writable(obj, size);
 	if (__builtin_expect(r < 0, 0))

@@ -15,10 +15,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "holder.h"
 #include "include/sealshm.h"
+#include "segment.h"
 
 #define SEALSHM__OBJECT_MAGIC	0x4a424f53u	/* "SOBJ" little-endian */
 #define SEALSHM__OBJECT_VERSION	1u
@@ -39,6 +41,91 @@ _Static_assert(sizeof(struct sealshm__object_hdr) == 16, "object header size");
 #define SEALSHM__WORD_WAITERS		(1u << 31)
 #define SEALSHM__WORD_OWNER_DIED	(1u << 30)
 #define SEALSHM__WORD_HOLDER(w)		((w) & SEALSHM_HOLDER_MASK)
+
+/* --- the checks of sealshm__object_enter() where every answer is cached --- */
+
+/* The first 8 bytes of an initialised object of @type and @size, as one
+ * 64-bit word in memory order (constant-folded by the compiler). */
+static inline uint64_t sealshm__object_header_word(uint32_t type, size_t size)
+{
+	struct sealshm__object_hdr h = {
+		.magic = SEALSHM__OBJECT_MAGIC,
+		.version = SEALSHM__OBJECT_VERSION,
+		.type = (uint8_t)type,
+		.size = (uint16_t)size,
+	};
+	uint64_t w;
+
+	memcpy(&w, &h, sizeof(w));
+	return w;
+}
+
+/*
+ * object.c's caches, which only it writes: the granules (4 KiB) found
+ * writable, each entry tagged with the granule and the generation of
+ * sealshm__unmap_gen (segment.h) it was probed in; and the holder last
+ * found.
+ */
+#define SEALSHM__GRANULE_SHIFT	12
+#define SEALSHM__WCACHE_BITS	4
+#define SEALSHM__WCACHE_SLOTS	(1u << SEALSHM__WCACHE_BITS)
+extern uint64_t sealshm__wcache[SEALSHM__WCACHE_SLOTS];
+extern const struct sealshm__holder *sealshm__last_holder;
+
+/* The entry that says granule @g was writable in generation @gen, or 0
+ * when @g cannot be cached (its tag does not fit in 32 bits). */
+static inline uint64_t sealshm__wcache_entry(uintptr_t g, uint32_t gen)
+{
+	uint64_t tag = (uint64_t)(g >> SEALSHM__WCACHE_BITS) + 1;
+
+	return tag > UINT32_MAX ? 0 : tag << 32 | gen;
+}
+
+/*
+ * Every check of sealshm__object_enter(), none skipped, answered from the
+ * caches alone: true when @obj is aligned, holds an initialised object of
+ * @type and @size, lies in one granule found writable in the current
+ * generation, and belongs to the trackerd of the holder last found, whose
+ * id (read once, not 0) is *@ret_id.  False means "ask
+ * sealshm__object_enter()": something is wrong, or a cache missed.  No
+ * call, no store: for the common path of the calls that cannot wait
+ * (lock.c).
+ */
+static inline bool sealshm__object_enter_fast(void *obj, uint32_t type, size_t size,
+					      const struct sealshm__holder **ret_h,
+					      uint32_t *ret_id)
+{
+	const struct sealshm__object_hdr *hdr = obj;
+	const struct sealshm__holder *h;
+	uintptr_t a = (uintptr_t)obj, g = a >> SEALSHM__GRANULE_SHIFT;
+	uint32_t gen, id;
+	uint64_t e;
+
+	if (!obj || (a & (SEALSHM_OBJECT_ALIGN - 1)) ||
+	    g != (a + size - 1) >> SEALSHM__GRANULE_SHIFT)
+		return false;
+	/* Acquire: pairs with the release store of the magic by
+	 * sealshm__object_init_end(). */
+	if (__atomic_load_n((const uint64_t *)obj, __ATOMIC_ACQUIRE) !=
+	    sealshm__object_header_word(type, size))
+		return false;
+	/* Acquire: an unmap before the bump shows after it. */
+	gen = __atomic_load_n(&sealshm__unmap_gen, __ATOMIC_ACQUIRE);
+	e = sealshm__wcache_entry(g, gen);
+	if (!e || __atomic_load_n(&sealshm__wcache[g % SEALSHM__WCACHE_SLOTS],
+				  __ATOMIC_RELAXED) != e)
+		return false;
+	h = __atomic_load_n(&sealshm__last_holder, __ATOMIC_ACQUIRE);
+	if (!h || h->instance != hdr->instance)
+		return false;
+	/* 0 in a forked child until it has an id of its own. */
+	id = __atomic_load_n(&h->id, __ATOMIC_ACQUIRE);
+	if (id == 0)
+		return false;
+	*ret_h = h;
+	*ret_id = id;
+	return true;
+}
 
 /*
  * Start setting up an object of @size bytes at @obj: checks alignment

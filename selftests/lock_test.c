@@ -1252,4 +1252,215 @@ TEST_F(lock, object_create_attach_info)
 	sealshm_close(c);
 }
 
+/* --- the common path's checks on a held lock ------------------------------------------- */
+
+/* The word of @lk (a Lock or an RLock: at the same offset). */
+static uint32_t word_of(const void *lk)
+{
+	return __atomic_load_n((const uint32_t *)((const char *)lk + 16), __ATOMIC_RELAXED);
+}
+
+/* A child: release the Lock and the RLock its parent holds (it must be
+ * refused, and change nothing), then try them. */
+static int release_parents(struct shared *s, long arg)
+{
+	(void)arg;
+	if (sealshm_lock_release(&s->lock) != -EPERM)
+		return 10;
+	if (sealshm_rlock_release(&s->rlock) != -EPERM)
+		return 11;
+	if (sealshm_lock_tryacquire(&s->lock) != -EBUSY)
+		return 12;
+	if (sealshm_rlock_tryacquire(&s->rlock) != -EBUSY)
+		return 13;
+	return 0;
+}
+
+/* A child: take the Lock and the RLock, say so with their holder ids
+ * (s->a, s->b), release them. */
+static int take_and_tell(struct shared *s, long arg)
+{
+	struct sealshm_object_info info = { .sz = sizeof(info) };
+	struct timespec t = rel_s(CHILD_WAIT_S);
+
+	(void)arg;
+	if (sealshm_lock_acquire(&s->lock, &t, 0) != 0 ||
+	    sealshm_rlock_acquire(&s->rlock, &t, 0) != 0)
+		return 10;
+	if (sealshm_object_info(&s->lock, sizeof(s->lock), NULL, &info) != 0)
+		return 11;
+	s->a = info.holder;
+	if (sealshm_object_info(&s->rlock, sizeof(s->rlock), NULL, &info) != 0)
+		return 12;
+	s->b = info.holder;
+	if (sealshm_lock_release(&s->lock) != 0 || sealshm_rlock_release(&s->rlock) != 0)
+		return 13;
+	return 0;
+}
+
+/*
+ * A release whose word is our own id, which is all a bare
+ * compare-and-swap would look at, still makes every check: a header
+ * corrupted, zeroed or of another type (-EBADMSG), of another trackerd
+ * (-ENXIO), a read-only mapping of a lock held through a writable one
+ * (-EROFS, no fault), and the same address mapped again read-only; a
+ * forked child, which inherits the caches, is not its parent's holder.
+ * Each refusal leaves the word as it was.
+ */
+TEST_F_TIMEOUT(lock, held_lock_checks_every_call, 60)
+{
+	SEALSHM_OPTS(sealshm_opts, ro, .flags = SEALSHM_RDONLY);
+	struct sealshm_object_info info = { .sz = sizeof(info) };
+	struct sealshm_lock *lk = &self->s->lock;
+	struct sealshm_rlock *rl = &self->s->rlock;
+	struct sealshm *r1 = NULL, *rw = NULL, *r2 = NULL;
+	uint64_t hdr_lk[2], hdr_rl[2];
+	uint32_t w_lk, w_rl, parent_id;
+	struct shared *s;
+	char name[80];
+	void *addr;
+
+	ASSERT_EQ(0, sealshm_lock_acquire(lk, NULL, 0));
+	ASSERT_EQ(0, sealshm_rlock_acquire(rl, NULL, 0));
+	w_lk = word_of(lk);
+	w_rl = word_of(rl);
+	ASSERT_EQ(0, sealshm_object_info(lk, sizeof(*lk), NULL, &info));
+	parent_id = info.holder;
+	ASSERT_EQ(parent_id, w_lk);
+	memcpy(hdr_lk, lk, sizeof(hdr_lk));
+	memcpy(hdr_rl, rl, sizeof(hdr_rl));
+
+	/* Each field of the header corrupted in place, then all of it zeroed
+	 * (field 5); the instance (4) is another trackerd's. */
+	for (int field = 0; field < 6; field++) {
+		int want = field == 4 ? -ENXIO : -EBADMSG;
+
+		for (int k = 0; k < 2; k++) {
+			uint8_t *b = k ? (uint8_t *)rl : (uint8_t *)lk;
+
+			switch (field) {
+			case 0: b[1] ^= 0x40; break;		/* magic */
+			case 1: b[4] = 2; break;		/* version */
+			case 2: b[5] = 77; break;		/* type */
+			case 3: b[6] = 64; break;		/* size */
+			case 4: b[9] ^= 0x5a; break;		/* instance */
+			case 5: memset(b, 0, 16); break;
+			}
+		}
+		EXPECT_EQ(want, sealshm_lock_release(lk)) {
+			TH_LOG("field %d", field);
+		}
+		EXPECT_EQ(want, sealshm_rlock_release(rl)) {
+			TH_LOG("field %d", field);
+		}
+		EXPECT_EQ(want, sealshm_lock_tryacquire(lk));
+		EXPECT_EQ(want, sealshm_rlock_tryacquire(rl));
+		EXPECT_EQ(w_lk, word_of(lk));
+		EXPECT_EQ(w_rl, word_of(rl));
+		memcpy(lk, hdr_lk, sizeof(hdr_lk));
+		memcpy(rl, hdr_rl, sizeof(hdr_rl));
+	}
+
+	/* Each held one passed as the other type. */
+	EXPECT_EQ(-EBADMSG, sealshm_lock_release((struct sealshm_lock *)rl));
+	EXPECT_EQ(-EBADMSG, sealshm_rlock_release((struct sealshm_rlock *)lk));
+	EXPECT_EQ(w_lk, word_of(lk));
+	EXPECT_EQ(w_rl, word_of(rl));
+
+	/* The same segment mapped again read-only, at another address, while
+	 * the writable mapping holds them. */
+	ASSERT_EQ(0, sealshm_attach(self->name, &ro, &r1));
+	s = sealshm_buf(r1);
+	ASSERT_NE((void *)s, (void *)self->s);
+	EXPECT_EQ(-EROFS, sealshm_lock_release(&s->lock));
+	EXPECT_EQ(-EROFS, sealshm_rlock_release(&s->rlock));
+	EXPECT_EQ(-EROFS, sealshm_lock_tryacquire(&s->lock));
+	EXPECT_EQ(-EROFS, sealshm_rlock_acquire(&s->rlock, NULL, 0));
+	EXPECT_EQ(w_lk, word_of(lk));
+	EXPECT_EQ(w_rl, word_of(rl));
+	sealshm_close(r1);
+
+	/* A forked child inherits the caches, not the holder. */
+	ASSERT_LT(0, self->kids[0] = spawn(release_parents, self->s, 0));
+	EXPECT_EQ(0, reap_code(&self->kids[0], 10000));
+	EXPECT_EQ(w_lk, word_of(lk));
+	EXPECT_EQ(w_rl, word_of(rl));
+
+	EXPECT_EQ(0, sealshm_lock_release(lk));
+	EXPECT_EQ(0, sealshm_rlock_release(rl));
+	EXPECT_EQ(0u, word_of(lk));
+	EXPECT_EQ(0u, word_of(rl));
+	/* ... and takes them with an id of its own. */
+	self->s->a = self->s->b = 0;
+	ASSERT_LT(0, self->kids[0] = spawn(take_and_tell, self->s, 0));
+	EXPECT_EQ(0, reap_code(&self->kids[0], 10000));
+	EXPECT_NE(0u, self->s->a);
+	EXPECT_NE(parent_id, self->s->a);
+	EXPECT_EQ(self->s->a, self->s->b);
+
+	/* Held through a writable mapping, which is then unmapped, and the
+	 * address mapped again read-only (most likely the same one). */
+	snprintf(name, sizeof(name), "%s_again", self->name);
+	ASSERT_EQ(0, sealshm_create(name, sizeof(struct shared), NULL, &rw));
+	s = sealshm_buf(rw);
+	ASSERT_EQ(0, sealshm_lock_init(&s->lock, NULL));
+	ASSERT_EQ(0, sealshm_rlock_init(&s->rlock, NULL));
+	ASSERT_EQ(0, sealshm_lock_acquire(&s->lock, NULL, 0));
+	ASSERT_EQ(0, sealshm_rlock_acquire(&s->rlock, NULL, 0));
+	addr = s;
+	sealshm_close(rw);
+	ASSERT_EQ(0, sealshm_attach(name, &ro, &r2));
+	s = sealshm_buf(r2);
+	TH_LOG("mapped again %s", (void *)s == addr ? "at the same address" : "elsewhere");
+	EXPECT_EQ(parent_id, word_of(&s->lock));
+	EXPECT_EQ(-EROFS, sealshm_lock_release(&s->lock));
+	EXPECT_EQ(-EROFS, sealshm_rlock_release(&s->rlock));
+	EXPECT_EQ(0, sealshm_unlink(r2));
+	sealshm_close(r2);
+}
+
+/* A lock across a 4 KiB boundary (the common path takes only objects
+ * within one): every call works, and is -EROFS through a read-only
+ * mapping while held through a writable one. */
+TEST_F(lock, across_a_page_boundary)
+{
+	SEALSHM_OPTS(sealshm_opts, ro, .flags = SEALSHM_RDONLY);
+	struct sealshm *rw = NULL, *r1 = NULL;
+	struct sealshm_lock *lk, *lk_ro;
+	struct sealshm_rlock *rl, *rl_ro;
+	char name[80];
+
+	snprintf(name, sizeof(name), "%s_across", self->name);
+	ASSERT_EQ(0, sealshm_create(name, 3 * 4096, NULL, &rw));
+	lk = (void *)((char *)sealshm_buf(rw) + 4096 - 16);
+	rl = (void *)((char *)sealshm_buf(rw) + 2 * 4096 - 8);
+	ASSERT_EQ(0, sealshm_lock_init(lk, NULL));
+	ASSERT_EQ(0, sealshm_rlock_init(rl, NULL));
+	for (int i = 0; i < 3; i++) {
+		EXPECT_EQ(0, sealshm_lock_acquire(lk, NULL, 0));
+		EXPECT_EQ(-EBUSY, sealshm_lock_tryacquire(lk));
+		EXPECT_EQ(0, sealshm_lock_release(lk));
+		EXPECT_EQ(-EPERM, sealshm_lock_release(lk));
+		EXPECT_EQ(0, sealshm_lock_tryacquire(lk));
+		EXPECT_EQ(0, sealshm_lock_release(lk));
+		EXPECT_EQ(0, sealshm_rlock_acquire(rl, NULL, 0));
+		EXPECT_EQ(0, sealshm_rlock_tryacquire(rl));
+		EXPECT_EQ(0, sealshm_rlock_release(rl));
+		EXPECT_EQ(0, sealshm_rlock_release(rl));
+		EXPECT_EQ(-EPERM, sealshm_rlock_release(rl));
+	}
+	ASSERT_EQ(0, sealshm_lock_acquire(lk, NULL, 0));
+	ASSERT_EQ(0, sealshm_rlock_acquire(rl, NULL, 0));
+	ASSERT_EQ(0, sealshm_attach(name, &ro, &r1));
+	lk_ro = (void *)((char *)sealshm_buf(r1) + 4096 - 16);
+	rl_ro = (void *)((char *)sealshm_buf(r1) + 2 * 4096 - 8);
+	EXPECT_EQ(-EROFS, sealshm_lock_release(lk_ro));
+	EXPECT_EQ(-EROFS, sealshm_rlock_release(rl_ro));
+	sealshm_close(r1);
+	EXPECT_EQ(0, sealshm_lock_release(lk));
+	EXPECT_EQ(0, sealshm_rlock_release(rl));
+	EXPECT_EQ(0, sealshm_unlink(rw));
+	sealshm_close(rw);
+}
+
 TEST_HARNESS_MAIN

@@ -220,6 +220,17 @@ static inline void sync_used(SyncObject *self, int r)
 		}								\
 	} while (0)
 
+/*
+ * Whether a call that cannot wait may run on @self as it is, uncounted:
+ * open, and used by this process already.  Such a call keeps the GIL
+ * from start to end, so no close() can run meanwhile, and it needs no
+ * sync_begin()/sync_end().
+ */
+static inline bool sync_ready(const SyncObject *self)
+{
+	return self->ready == sync_pid && self->shm && !self->closing;
+}
+
 /* --- timeouts ---------------------------------------------------------------- */
 
 struct sync_deadline {
@@ -684,18 +695,33 @@ static int wait_rlock(SyncObject *self, const struct timespec *ts, uint32_t flag
 	return sealshm_rlock_acquire(self->obj, ts, flags);
 }
 
-static PyObject *lock_acquire_impl(SyncObject *self, PyObject *block_obj, PyObject *timeout)
+static inline int lock_try_raw(SyncObject *self)
+{
+	return is_rlock(self) ? sealshm_rlock_tryacquire(self->obj)
+			      : sealshm_lock_tryacquire(self->obj);
+}
+
+/* No try made yet (lock_acquire_slow()). */
+#define SYNC_NOT_TRIED INT_MAX
+
+/* lock_acquire_impl() after its common case: @r is what a try said
+ * already, or SYNC_NOT_TRIED.  A try is made only without arguments on an
+ * open object, the GIL held since: nothing below can fail before @r is
+ * dealt with. */
+static __attribute__((noinline)) PyObject *lock_acquire_slow(SyncObject *self,
+							      PyObject *block_obj,
+							      PyObject *timeout, int r)
 {
 	struct sync_deadline dl;
 	PyObject *ret = NULL;
-	int block = 1, r;
+	int block = 1;
 
 	if (block_obj && (block = PyObject_IsTrue(block_obj)) < 0)
 		return NULL;
 	if (deadline_from(timeout, &dl) < 0 || sync_begin(self) < 0)
 		return NULL;
-	SYNC_CALL(self, r, is_rlock(self) ? sealshm_rlock_tryacquire(self->obj)
-					  : sealshm_lock_tryacquire(self->obj));
+	if (r == SYNC_NOT_TRIED)
+		SYNC_CALL(self, r, lock_try_raw(self));
 	if (r == -EBUSY && block && !dl.now)
 		r = sync_block(self, is_rlock(self) ? wait_rlock : wait_lock, &dl, true);
 	if (r == -EOWNERDEAD) {
@@ -718,6 +744,24 @@ static PyObject *lock_acquire_impl(SyncObject *self, PyObject *block_obj, PyObje
 out:
 	sync_end(self);
 	return ret;
+}
+
+/*
+ * The common case first, as CPython's SemLock: no arguments, an object
+ * in use here already, and a try that takes it.
+ */
+static PyObject *lock_acquire_impl(SyncObject *self, PyObject *block_obj, PyObject *timeout)
+{
+	int r = SYNC_NOT_TRIED;
+
+	if (!block_obj && !timeout && sync_ready(self)) {
+		r = lock_try_raw(self);
+		if (__builtin_expect(r == 0, 1)) {
+			lock_note_acquired(self);
+			Py_RETURN_TRUE;
+		}
+	}
+	return lock_acquire_slow(self, block_obj, timeout, r);
 }
 
 static const char *const acquire_names[] = { "block", "timeout" };
@@ -772,7 +816,19 @@ static PyObject *lock_release_refused(SyncObject *self)
 	return NULL;
 }
 
-static PyObject *lock_release_impl(SyncObject *self)
+/* After a release through @self. */
+static void lock_note_released(SyncObject *self)
+{
+	lock_local(self);
+	if (self->count > 0)
+		self->count--;
+	if (self->owner_died && (!is_rlock(self) || self->died_depth <= 1))
+		self->owner_died = false;
+	else if (self->owner_died)
+		self->died_depth--;
+}
+
+static __attribute__((noinline)) PyObject *lock_release_slow(SyncObject *self)
 {
 	PyObject *ret = NULL;
 	int r;
@@ -781,13 +837,7 @@ static PyObject *lock_release_impl(SyncObject *self)
 		return NULL;
 	SYNC_CALL(self, r, lock_release_raw(self));
 	if (r == 0) {
-		lock_local(self);
-		if (self->count > 0)
-			self->count--;
-		if (self->owner_died && (!is_rlock(self) || self->died_depth <= 1))
-			self->owner_died = false;
-		else if (self->owner_died)
-			self->died_depth--;
+		lock_note_released(self);
 		ret = Py_None;
 		Py_INCREF(ret);
 	} else if (r == -EPERM) {
@@ -797,6 +847,18 @@ static PyObject *lock_release_impl(SyncObject *self)
 	}
 	sync_end(self);
 	return ret;
+}
+
+/* The common case first: an object in use here already, released.  A
+ * release refused changed nothing: the slow path asks again, and says
+ * why. */
+static PyObject *lock_release_impl(SyncObject *self)
+{
+	if (sync_ready(self) && __builtin_expect(lock_release_raw(self) == 0, 1)) {
+		lock_note_released(self);
+		Py_RETURN_NONE;
+	}
+	return lock_release_slow(self);
 }
 
 PyDoc_STRVAR(lock_release_doc,
