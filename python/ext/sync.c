@@ -228,7 +228,7 @@ static inline void sync_used(SyncObject *self, int r)
  */
 static inline bool sync_ready(const SyncObject *self)
 {
-	return self->ready == sync_pid && self->shm && !self->closing;
+	return self->ready == sync_pid && self->obj && !self->closing;
 }
 
 /* --- timeouts ---------------------------------------------------------------- */
