@@ -77,7 +77,7 @@ TRACKERD_LIBS	:= $(if $(TRACKERD_PKGS),$(shell $(PKG_CONFIG) --libs $(TRACKERD_P
 # --- sources ----------------------------------------------------------------
 LIB_SRCS	:= $(addprefix lib/,arena.c array.c autostart.c barrier.c cond.c conn.c event.c fastpath.c fdpass.c \
 			holder.c launch.c locate.c lock.c manager.c memfd.c name.c object.c objects.c \
-			peer.c pidfd.c posix.c query.c seal.c segment.c reserve.c sem.c session.c \
+			peer.c pidfd.c posix.c query.c queue.c seal.c segment.c reserve.c sem.c session.c \
 			siphash.c slist.c testhook.c version.c)
 TRACKERD_SRCS	:= $(addprefix trackerd/,client.c daemon.c holder.c index.c listen.c log.c loop.c \
 			main.c manager.c notify.c options.c registry.c request.c reserve.c sandbox.c \

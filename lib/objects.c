@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "lock.h"
 #include "object.h"
+#include "queue.h"
 #include "sem.h"
 
 /* Every type, by its SEALSHM_OBJECT_* number. */
@@ -24,6 +25,7 @@ static const struct sealshm__type *const types[] = {
 	[SEALSHM_OBJECT_COND] = &sealshm__cond_type,
 	[SEALSHM_OBJECT_BARRIER] = &sealshm__barrier_type,
 	[SEALSHM_OBJECT_ARRAY] = &sealshm__array_type,
+	[SEALSHM_OBJECT_QUEUE] = &sealshm__queue_type,
 };
 
 static const struct sealshm__type *type_of(uint32_t type)

@@ -62,6 +62,11 @@ static void scan_range(const char *buf, size_t from, size_t to, const struct sea
 			*items_from = off + info.max;
 			*items_end = array_end(off, &info);
 		}
+		/* A queue's slots follow its header and hold messages. */
+		if (info.type == SEALSHM_OBJECT_QUEUE && info.length > info.size) {
+			*items_from = off + info.size;
+			*items_end = info.length > SIZE_MAX - off ? SIZE_MAX : off + (size_t)info.length;
+		}
 		/* The next object cannot start inside this one (sizes are
 		 * multiples of the alignment). */
 		off += info.size - SEALSHM_OBJECT_ALIGN;
@@ -193,6 +198,13 @@ char *object_describe(const struct shown_object *o, char *buf, size_t len)
 	case SEALSHM_OBJECT_BARRIER:
 		snprintf(buf, len, "%" PRIu32 " of %" PRIu32 " parties waiting%s", in->value, in->max,
 			 in->flags & SEALSHM_OBJECT_BROKEN ? ", broken" : "");
+		break;
+	case SEALSHM_OBJECT_QUEUE:
+		/* "3 of 64 messages (slots of 4096 bytes), joinable, shut down, 2 waiters" */
+		snprintf(buf, len, "%" PRIu32 " of %" PRIu32 " message%s (slots of %" PRIu32
+			 " bytes)%s%s%s", in->value, in->max, plural(in->max), in->item_size,
+			 in->flags & SEALSHM_OBJECT_JOINABLE ? ", joinable" : "",
+			 in->flags & SEALSHM_OBJECT_SHUTDOWN ? ", shut down" : "", waiters);
 		break;
 	default:
 		snprintf(buf, len, "%" PRIu32 " waiter%s", in->waiters, plural(in->waiters));

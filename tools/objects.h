@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The shared objects (locks, semaphores, events, conditions, barriers,
- * values and arrays) a segment holds, as the tools show them: found by
+ * values and arrays, queues) a segment holds, as the tools show them: found by
  * scanning the segment, described with sealshm_object_info().  Shared by
  * `sealshm stat` and shmtop's details; public API only.
  */

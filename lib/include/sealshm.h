@@ -508,6 +508,7 @@ enum sealshm_object_type {
 	SEALSHM_OBJECT_COND = 5,
 	SEALSHM_OBJECT_BARRIER = 6,
 	SEALSHM_OBJECT_ARRAY = 7,	/* Value and Array: sealshm_array(3) */
+	SEALSHM_OBJECT_QUEUE = 8,	/* Queue and JoinableQueue: sealshm_queue(3) */
 };
 
 /* Sizes are fixed for the ABI; the contents are documented, not public. */
@@ -564,6 +565,8 @@ SEALSHM_API int sealshm_object_attach(const char *name, uint32_t type,
 #define SEALSHM_OBJECT_SET		(1u << 3)	/* EVENT */
 #define SEALSHM_OBJECT_BROKEN		(1u << 4)	/* BARRIER */
 #define SEALSHM_OBJECT_ROBUST		(1u << 5)	/* SEM: SEALSHM_SEM_ROBUST */
+#define SEALSHM_OBJECT_SHUTDOWN		(1u << 6)	/* QUEUE: shut down (no more puts) */
+#define SEALSHM_OBJECT_JOINABLE		(1u << 7)	/* QUEUE: SEALSHM_QUEUE_JOINABLE */
 
 struct sealshm_object_info {
 	size_t sz;		/* sizeof(struct sealshm_object_info) */
@@ -573,11 +576,12 @@ struct sealshm_object_info {
 	uint32_t holder;	/* LOCK, RLOCK: holder id, 0 = none */
 	uint32_t holder_pid;	/* its pid as its trackerd sees it, 0 = none or unknown */
 	uint32_t waiters;	/* sleeping now, as far as the object counts them */
-	uint32_t value;		/* SEM: value; RLOCK: recursion count; BARRIER: n_waiting */
-	uint32_t max;		/* SEM: most value (0 = unbounded); BARRIER: parties */
+	/* SEM: value; RLOCK: recursion count; BARRIER: n_waiting; QUEUE: messages in it */
+	uint32_t value;
+	uint32_t max;		/* SEM: most value (0 = unbounded); BARRIER: parties; QUEUE: capacity */
 	uint64_t instance;	/* its trackerd's liveness instance */
-	uint64_t length;	/* ARRAY: items */
-	uint32_t item_size;	/* ARRAY: bytes of an item */
+	uint64_t length;	/* ARRAY: items; QUEUE: bytes of the whole queue (header and slots) */
+	uint32_t item_size;	/* ARRAY: bytes of an item; QUEUE: largest message (slot size) */
 	uint32_t typecode;	/* ARRAY: its typecode ('d', ...; 0: a caller's struct) */
 	size_t :0;
 };
@@ -595,7 +599,7 @@ struct sealshm_object_info {
 SEALSHM_API int sealshm_object_info(const void *mem, size_t len, const struct sealshm_opts *opts,
 				    struct sealshm_object_info *info);
 /* "lock", "rlock", "semaphore", "event", "condition", "barrier", "array",
- * or NULL. */
+ * "queue", or NULL. */
 SEALSHM_API const char *sealshm_object_type_name(uint32_t type);
 
 /* Lock: multiprocessing.Lock.  acquire: 0, -EBUSY (try), -ETIMEDOUT,
@@ -837,6 +841,105 @@ SEALSHM_API int sealshm_array_read(const struct sealshm_array *a, uint64_t start
 				   uint32_t typecode, void *buf, size_t size);
 SEALSHM_API int sealshm_array_write(struct sealshm_array *a, uint64_t start, uint64_t count,
 				    uint32_t typecode, const void *buf, size_t size);
+
+/* ------------------------------------------------------------------------
+ * Queues (sealshm_queue(3))
+ *
+ * multiprocessing's Queue and JoinableQueue: a bounded queue of messages
+ * (bytes) between any number of producer and consumer processes, in a
+ * segment of its own, created and attached by name.  No feeder thread, no
+ * lock: a put or a get is a few compare-and-swaps on the segment, and a
+ * futex call only when someone must sleep or be woken.
+ *
+ * A process killed at any instruction of a put or a get costs at most the
+ * message it was handling (never a duplicated or torn one); everyone else
+ * goes on, and sleepers wake when a holder dies (as for the other objects,
+ * every process using a queue must reach the trackerd its creator used).
+ *
+ * Not yet: messages larger than a slot (-EMSGSIZE; later carried in a
+ * segment of their own), a bound in bytes (max_bytes must be 0), unbounded
+ * queues (chained segments), queues placed in a caller's memory or an
+ * arena block, and a zero-copy get.
+ * --------------------------------------------------------------------- */
+struct sealshm_queue;
+
+/* struct sealshm_queue_params.flags: task_done() and join() work (a
+ * JoinableQueue); without it they are -EINVAL. */
+#define SEALSHM_QUEUE_JOINABLE	(1u << 0)
+/* Most slots and largest slot size of a queue. */
+#define SEALSHM_QUEUE_CAPACITY_MAX	(1u << 24)
+#define SEALSHM_QUEUE_SLOT_SIZE_MAX	(1u << 24)
+
+struct sealshm_queue_params {
+	size_t sz;		/* sizeof(struct sealshm_queue_params) */
+	uint32_t flags;		/* SEALSHM_QUEUE_JOINABLE */
+	uint32_t capacity;	/* most messages in it (its slots), 1..CAPACITY_MAX */
+	uint32_t slot_size;	/* bytes of the largest message, 1..SLOT_SIZE_MAX */
+	uint32_t __pad;		/* 0 */
+	uint64_t max_bytes;	/* most bytes of messages in it: not yet, must be 0 */
+	size_t :0;
+};
+#define sealshm_queue_params__last_field max_bytes
+
+/* A queue in a new segment @name; @name and @opts as sealshm_create().
+ * Errors: -EINVAL (bad params), -EOPNOTSUPP (max_bytes), -EOVERFLOW (too
+ * large), those of sealshm_create() and of reaching its trackerd. */
+SEALSHM_API int sealshm_queue_create(const char *name, const struct sealshm_queue_params *params,
+				     const struct sealshm_opts *opts, struct sealshm_queue **ret);
+/* The queue of the segment @name.  Its header is checked against the
+ * bytes mapped before use.  Errors: those of sealshm_attach(), -EBADMSG
+ * (no queue there, or a corrupt one), -EROFS (SEALSHM_RDONLY: a queue
+ * needs a writable mapping), -ENXIO. */
+SEALSHM_API int sealshm_queue_attach(const char *name, const struct sealshm_opts *opts,
+				     struct sealshm_queue **ret);
+/* Free the handle and unmap (the name is left alone; sealshm_unlink() it
+ * through sealshm_queue_shm()).  NULL is accepted.  Returns 0. */
+SEALSHM_API int sealshm_queue_close(struct sealshm_queue *q);
+/* The segment under the queue. */
+SEALSHM_API struct sealshm *sealshm_queue_shm(const struct sealshm_queue *q);
+/* The checked geometry: slots, slot size, SEALSHM_QUEUE_* flags. */
+SEALSHM_API uint32_t sealshm_queue_capacity(const struct sealshm_queue *q);
+SEALSHM_API uint32_t sealshm_queue_slot_size(const struct sealshm_queue *q);
+SEALSHM_API uint32_t sealshm_queue_flags(const struct sealshm_queue *q);
+
+/*
+ * Put a copy of the @len bytes at @msg (@len <= slot size; 0 is fine),
+ * waiting for room as the other objects wait (@timeout NULL: for ever;
+ * relative, or with SEALSHM_WAIT_ABSTIME a CLOCK_MONOTONIC deadline).
+ * Returns 0; -EAGAIN (tryput: full), -ETIMEDOUT, -EINTR, -EPIPE (shut
+ * down), -EMSGSIZE (@len larger than a slot: not yet), and the common
+ * object errors.
+ */
+SEALSHM_API int sealshm_queue_put(struct sealshm_queue *q, const void *msg, size_t len,
+				  const struct timespec *timeout, uint32_t flags);
+SEALSHM_API int sealshm_queue_tryput(struct sealshm_queue *q, const void *msg, size_t len);
+/*
+ * Take the oldest message into @buf (@len bytes there) and set *@ret_len
+ * to its size.  Waits as put().  Returns 0; -EAGAIN (tryget: empty),
+ * -ETIMEDOUT, -EINTR, -EPIPE (shut down and empty), -EMSGSIZE (the
+ * message does not fit in @len: it stays in the queue, and *@ret_len says
+ * its size), -EBADMSG (a corrupt queue).
+ */
+SEALSHM_API int sealshm_queue_get(struct sealshm_queue *q, void *buf, size_t len, size_t *ret_len,
+				  const struct timespec *timeout, uint32_t flags);
+SEALSHM_API int sealshm_queue_tryget(struct sealshm_queue *q, void *buf, size_t len,
+				     size_t *ret_len);
+/* Messages in the queue at the instant (those whose put has taken a slot
+ * and whose get has not), >= 0; empty: 1 or 0; full: 1 or 0. */
+SEALSHM_API int sealshm_queue_size(struct sealshm_queue *q);
+SEALSHM_API int sealshm_queue_empty(struct sealshm_queue *q);
+SEALSHM_API int sealshm_queue_full(struct sealshm_queue *q);
+/* No more puts, for everyone (-EPIPE); gets take what is left, then get
+ * -EPIPE.  Sleepers are woken.  Returns 0 (also when already shut down). */
+SEALSHM_API int sealshm_queue_shutdown(struct sealshm_queue *q);
+/* JoinableQueue: task_done() says a message got is processed; -EOVERFLOW
+ * when called more times than messages were got (CPython's ValueError),
+ * -EINVAL without SEALSHM_QUEUE_JOINABLE.  join() waits until every
+ * message put has been got and task_done() called for it: 0, -ETIMEDOUT,
+ * -EINTR, -EINVAL. */
+SEALSHM_API int sealshm_queue_task_done(struct sealshm_queue *q);
+SEALSHM_API int sealshm_queue_join(struct sealshm_queue *q, const struct timespec *timeout,
+				   uint32_t flags);
 
 /* For __attribute__((cleanup(sealshm_closep))). */
 static inline void sealshm_closep(struct sealshm **shmp)
