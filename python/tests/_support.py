@@ -3,8 +3,10 @@
 with this test's environment, and asking trackerd about names."""
 
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from sealshm import shared_memory
@@ -35,6 +37,40 @@ def exists(name):
 def gone(name, timeout=TIMEOUT):
     """Wait until trackerd no longer has @name."""
     return wait_until(lambda: not exists(name), timeout)
+
+
+def check_killed_family(test, program, check_names):
+    """kill -9 of a whole family leaves no names: @program (a script's
+    text) takes a multiprocessing start method, makes objects in its main
+    process and a child, prints their names on one line and sleeps.  Run
+    with fork and with spawn (subtests of @test), in a session of its own:
+    @check_names(names, line) checks what it printed, every name exists;
+    after killpg(SIGKILL) every name is gone."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, 'family.py')
+        with open(path, 'w') as f:
+            f.write(program)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        for method in ('fork', 'spawn'):
+            with test.subTest(method=method):
+                proc = subprocess.Popen([sys.executable, path, method], env=env, cwd=tmp,
+                                        stdout=subprocess.PIPE, text=True,
+                                        start_new_session=True)
+                try:
+                    line = proc.stdout.readline()
+                    names = line.split()
+                    check_names(names, line)
+                    for n in names:
+                        test.assertTrue(exists(n), n)
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(TIMEOUT)
+                    for n in names:
+                        test.assertTrue(gone(n), n)
+                finally:
+                    if proc.poll() is None:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                        proc.wait(TIMEOUT)
+                    proc.stdout.close()
 
 
 def run_python(code, *args, timeout=TIMEOUT, env=None, check=True):
