@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""What the Python tests share: waiting with a timeout, running a program
-with this test's environment, and asking trackerd about names."""
+"""What the Python tests share: waiting with a timeout, starting and
+joining children, running a program with this test's environment, and
+asking trackerd about names."""
 
 import os
 import signal
@@ -37,6 +38,23 @@ def exists(name):
 def gone(name, timeout=TIMEOUT):
     """Wait until trackerd no longer has @name."""
     return wait_until(lambda: not exists(name), timeout)
+
+
+def start(ctx, target, *args):
+    """A daemonic child of start method context @ctx, started."""
+    p = ctx.Process(target=target, args=args, daemon=True)
+    p.start()
+    return p
+
+
+def join(p, timeout=TIMEOUT):
+    """Join @p; kill it and fail when it does not end in time."""
+    p.join(timeout)
+    if p.exitcode is None:
+        p.kill()
+        p.join(TIMEOUT)
+        raise AssertionError('process %d did not end within %s s' % (p.pid, timeout))
+    return p.exitcode
 
 
 def check_killed_family(test, program, check_names):

@@ -22,7 +22,7 @@ from sealshm.sharedctypes import (Array, RawArray, RawValue, Synchronized, Synch
                                   SynchronizedBase, SynchronizedString, Value, copy,
                                   synchronized)
 
-from _support import TIMEOUT, check_killed_family, gone, have_numpy
+from _support import TIMEOUT, check_killed_family, gone, have_numpy, join, start
 
 METHODS = ('fork', 'spawn', 'forkserver')
 # Values of each typecode that survive a round trip exactly.
@@ -47,22 +47,6 @@ SAMPLES = {
 
 class _Foo(ctypes.Structure):
     _fields_ = [('x', ctypes.c_int), ('y', ctypes.c_double), ('z', ctypes.c_longlong)]
-
-
-def start(ctx, target, *args):
-    p = ctx.Process(target=target, args=args, daemon=True)
-    p.start()
-    return p
-
-
-def join(p, timeout=TIMEOUT):
-    """Join @p; kill it and fail when it does not end in time."""
-    p.join(timeout)
-    if p.exitcode is None:
-        p.kill()
-        p.join(TIMEOUT)
-        raise AssertionError('process %d did not end within %s s' % (p.pid, timeout))
-    return p.exitcode
 
 
 def names():

@@ -26,7 +26,7 @@ from sealshm import shared_memory, synchronize
 from sealshm.synchronize import (Barrier, BoundedSemaphore, Condition, Event, Lock,
                                  OwnerDiedWarning, RLock, Semaphore)
 
-from _support import (TIMEOUT, check_killed_family, exists, gone, run_python,
+from _support import (TIMEOUT, check_killed_family, exists, gone, join, run_python, start,
                       wait_until)
 
 METHODS = ('fork', 'spawn', 'forkserver')
@@ -49,22 +49,6 @@ class Timed:
             return self.func(*args, **kwargs)
         finally:
             self.elapsed = time.monotonic() - t
-
-
-def start(ctx, target, *args):
-    p = ctx.Process(target=target, args=args, daemon=True)
-    p.start()
-    return p
-
-
-def join(p, timeout=TIMEOUT):
-    """Join @p; kill it and fail when it does not end in time."""
-    p.join(timeout)
-    if p.exitcode is None:
-        p.kill()
-        p.join(TIMEOUT)
-        raise AssertionError('process %d did not end within %s s' % (p.pid, timeout))
-    return p.exitcode
 
 
 class Counter:
