@@ -4,8 +4,12 @@
  * one .c file linked against the shared library, public API only), so all
  * functions are static inline.
  *
- *  - timing (CLOCK_MONOTONIC ns) and median/min over repetitions;
+ *  - timing (CLOCK_MONOTONIC ns, a thread's CPU time) and median/min/p90
+ *    over repetitions, ratios of medians and paired ratios;
  *  - table rows with ratios against a baseline measured in the same run;
+ *  - worker processes forked once and driven over a socketpair, one
+ *    request and one reply at a time, and two of them started together
+ *    (both seen running) for contended runs;
  *  - a description of the machine (nproc, kernel, CPU model, memory);
  *  - a private trackerd on a temp-dir socket (the one just built, in the
  *    foreground, logging to a file), with its pid for /proc figures;
@@ -23,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -147,6 +152,50 @@ static inline void bench_print_ratio(double x, double base)
 		printf(" %8s", "-");
 }
 
+/* bench_stats_of_double() of @n samples, @v left as it is (sorted copy). */
+static inline struct bench_stats bench_stats_of_samples(const double *v, size_t n)
+{
+	double *c = bench_calloc(n, sizeof(*c));
+	struct bench_stats s;
+
+	memcpy(c, v, n * sizeof(*c));
+	s = bench_stats_of_double(c, n);
+	free(c);
+	return s;
+}
+
+/* The median over repetitions of @v[i] / @base[i] (the "paired" ratio:
+ * each repetition's variants shared the machine's noise), over the
+ * repetitions where both were measured; 0 when there is none. */
+static inline double bench_paired_ratio(const double *v, const double *base, size_t n)
+{
+	double *r = bench_calloc(n, sizeof(*r));
+	size_t k = 0;
+	double m;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i] > 0 && base[i] > 0)
+			r[k++] = v[i] / base[i];
+	m = k ? bench_stats_of_double(r, k).median : 0;
+	free(r);
+	return m;
+}
+
+/* The variant to run at place @k of repetition @i (-1: the warm-up) among
+ * @n: each repetition starts one further, so that every variant runs at
+ * every place of the order alike. */
+static inline int bench_rotate(long i, int k, int n)
+{
+	return (int)((i + 1 + k) % n);
+}
+
+/* @n arrays of @reps zeroed samples each, in @ret[0] to @ret[@n - 1]. */
+static inline void bench_samples(double **ret, int n, size_t reps)
+{
+	for (int v = 0; v < n; v++)
+		ret[v] = bench_calloc(reps, sizeof(double));
+}
+
 /* --- the machine --------------------------------------------------------------- */
 static inline void bench_cpu_model(char *buf, size_t len)
 {
@@ -263,6 +312,22 @@ static inline unsigned long bench_proc_nofile(pid_t pid)
 	return rl.rlim_cur;
 }
 
+/* --- child processes ---------------------------------------------------------------- */
+/* fork(), this process's output flushed first; the child dies with this
+ * process (PR_SET_PDEATHSIG). */
+static inline pid_t bench_fork(void)
+{
+	pid_t pid;
+
+	(void)fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		bench_die("fork", -errno);
+	if (pid == 0)
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	return pid;
+}
+
 /* --- self re-execution ------------------------------------------------------------- */
 /* Run this program again as "PROG @args..." with SEALSHM_NO_FASTPATH=1 in its
  * environment when @no_fastpath, and without it otherwise.  @keep_fd (or -1)
@@ -276,15 +341,11 @@ static inline pid_t bench_spawn_self(char *const args[], bool no_fastpath, int k
 	if (n < 0)
 		bench_die("find /proc/self/exe", -errno);
 	exe[n] = '\0';
-	(void)fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		bench_die("fork", -errno);
+	pid = bench_fork();
 	if (pid == 0) {
 		char *argv[16];
 		int i = 0;
 
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		argv[i++] = exe;
 		for (; args[i - 1] && i < 15; i++)
 			argv[i] = args[i - 1];
@@ -332,6 +393,299 @@ static inline void bench_read_all(int fd, void *buf, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
+}
+
+/* --- worker processes ---------------------------------------------------------------- */
+/*
+ * A benchmark forks its workers once; the main process only orchestrates:
+ * it sends a worker one struct bench_req at a time, the worker runs it and
+ * answers with one struct bench_rep (its first, unasked, says it is ready).
+ * Each benchmark numbers its own operations and variants.
+ */
+struct bench_req {
+	uint32_t op;
+	uint32_t v;		/* variant */
+	uint32_t side;		/* runs of two workers: which one, 0 or 1 */
+	uint32_t __pad;
+	uint64_t n;		/* operations */
+};
+
+struct bench_rep {
+	int64_t t0, t1;		/* CLOCK_MONOTONIC ns, the same in every pid namespace */
+	int64_t cpu;		/* where measured: the worker's CPU time between t0 and t1 */
+	int64_t rc;		/* 0, or what failed (-errno) */
+	int64_t apart;		/* runs of two: the two were not seen running at once */
+	int64_t sleeps;		/* where measured: voluntary context switches, t0 to t1 */
+};
+
+struct bench_worker {
+	pid_t pid;		/* to reap: the worker, or the process that made its namespace */
+	pid_t inner;		/* the worker itself, as seen from here */
+	int sock;
+};
+
+/* This thread's CPU time (user + system), ns: on a shared machine, other
+ * load preempts a loop without adding to it. */
+static inline int64_t bench_cpu_now_ns(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* This process's voluntary context switches so far: how often it slept. */
+static inline int64_t bench_sleeps_now(void)
+{
+	struct rusage ru;
+
+	(void)getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_nvcsw;
+}
+
+/* A worker's failure: said on stderr, the worker exits 1 (its reply never
+ * comes, and the main process dies of that). */
+static inline _Noreturn void bench_worker_fail(const char *what, int r)
+{
+	fprintf(stderr, "%s: worker %d: Failed to %s: %s\n", program_invocation_short_name,
+		(int)getpid(), what, strerror(r < 0 ? -r : r));
+	_exit(1);
+}
+
+/* sealshm calls: 0 or more, or -errno. */
+static inline void bench_check(int r, const char *what)
+{
+	if (r < 0)
+		bench_worker_fail(what, r);
+}
+
+/* pthread and sem_t calls: 0 or a positive errno, or -1 with errno. */
+static inline void bench_check_pt(int r, const char *what)
+{
+	if (r > 0)
+		bench_worker_fail(what, r);
+	if (r < 0)
+		bench_worker_fail(what, errno);
+}
+
+/* A worker's loop: send @hello, then for each request on @sock the reply
+ * @serve() makes (it exits the process on the benchmark's quit). */
+static inline _Noreturn void bench_worker_serve(int sock, struct bench_rep hello,
+						struct bench_rep (*serve)(const struct bench_req *q))
+{
+	struct bench_rep rep = hello;
+	struct bench_req q;
+
+	for (;;) {
+		bench_write_all(sock, &rep, sizeof(rep));
+		bench_read_all(sock, &q, sizeof(q));
+		rep = serve(&q);
+	}
+}
+
+/* Fork a worker on a socketpair: the child closes this side's end and
+ * runs @child(its end, @arg), which does not return.  Waits for the
+ * worker's first reply, in *@ret_hello.  Returns false when the child
+ * ended without one (reaped, its wait status in *@ret_status). */
+static inline bool bench_worker_start(struct bench_worker *w, void (*child)(int sock, void *arg),
+				      void *arg, struct bench_rep *ret_hello, int *ret_status)
+{
+	int sv[2];
+	ssize_t n;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		bench_die("make a socketpair", -errno);
+	w->pid = bench_fork();
+	if (w->pid == 0) {
+		close(sv[0]);
+		child(sv[1], arg);
+		_exit(1);
+	}
+	close(sv[1]);
+	w->sock = sv[0];
+	w->inner = w->pid;
+	do
+		n = read(w->sock, ret_hello, sizeof(*ret_hello));
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*ret_hello)) {
+		(void)waitpid(w->pid, ret_status, 0);
+		return false;
+	}
+	return true;
+}
+
+static inline void bench_worker_send(const struct bench_worker *w, struct bench_req q)
+{
+	bench_write_all(w->sock, &q, sizeof(q));
+}
+
+static inline struct bench_rep bench_worker_reply(const struct bench_worker *w)
+{
+	struct bench_rep rep;
+
+	bench_read_all(w->sock, &rep, sizeof(rep));
+	return rep;
+}
+
+static inline struct bench_rep bench_worker_ask(const struct bench_worker *w, struct bench_req q)
+{
+	bench_worker_send(w, q);
+	return bench_worker_reply(w);
+}
+
+/* Send @quit_op, reap the worker. */
+static inline void bench_worker_stop(struct bench_worker *w, uint32_t quit_op)
+{
+	if (w->pid <= 0)
+		return;
+	bench_worker_send(w, (struct bench_req){ .op = quit_op });
+	(void)waitpid(w->pid, NULL, 0);
+	close(w->sock);
+	w->pid = 0;
+}
+
+/* Memory for the workers: an untracked segment of @size bytes named
+ * "@prefix-PID", unlinked at once (the mapping stays, and workers forked
+ * later inherit it).  Returns the mapping; *@ret_seg to close at the end. */
+static inline void *bench_worker_memory(const char *prefix, size_t size, struct sealshm **ret_seg)
+{
+	SEALSHM_OPTS(sealshm_opts, untracked, .flags = SEALSHM_NO_TRACK);
+	char name[64];
+	int r;
+
+	snprintf(name, sizeof(name), "%s-%d", prefix, (int)getpid());
+	r = sealshm_create(name, size, &untracked, ret_seg);
+	if (r < 0)
+		bench_die("create the shared segment", r);
+	(void)sealshm_unlink(*ret_seg);
+	return sealshm_buf(*ret_seg);
+}
+
+/* --- two workers at once ------------------------------------------------------------- */
+/* Where two workers meet, in memory they share (reset before each run). */
+struct bench_rendezvous {
+	_Alignas(64) uint32_t ready;
+	uint32_t go;
+	struct {
+		_Alignas(64) uint64_t n;
+	} beat[2];		/* each worker's heartbeat at the start */
+};
+
+static inline void bench_rendezvous_reset(struct bench_rendezvous *rv)
+{
+	rv->ready = 0;
+	rv->go = 0;
+}
+
+/* Both workers arrive, then both go: the two halves of a run start together. */
+static inline void bench_rendezvous(struct bench_rendezvous *rv)
+{
+	(void)__atomic_add_fetch(&rv->ready, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&rv->ready, __ATOMIC_ACQUIRE) < 2)
+		sched_yield();
+}
+
+/*
+ * The same, and both running at that moment, on two CPUs: each beats a
+ * heartbeat and watches the other's, and the first to see it move 100
+ * times within 200 us says go.  Workers that the main process wakes may
+ * share its CPU for a while (the scheduler pulls a wakee towards its
+ * waker), and a contended run started there would time two halves taking
+ * turns, not two processes contending.  Returns false when they were not
+ * seen running together within a second (the run goes on anyway).
+ */
+static inline bool bench_rendezvous_running(struct bench_rendezvous *rv, int me)
+{
+	uint64_t seen, window, end;
+	bool together = true;
+	int moves = 0;
+
+	bench_rendezvous(rv);
+	seen = __atomic_load_n(&rv->beat[!me].n, __ATOMIC_RELAXED);
+	window = bench_now_ns();
+	end = window + 1000000000u;
+	for (unsigned long i = 1; !__atomic_load_n(&rv->go, __ATOMIC_ACQUIRE); i++) {
+		uint64_t b;
+
+		__atomic_store_n(&rv->beat[me].n, i, __ATOMIC_RELAXED);
+		b = __atomic_load_n(&rv->beat[!me].n, __ATOMIC_RELAXED);
+		if (b != seen) {
+			seen = b;
+			moves++;
+		}
+		if (moves >= 100) {
+			__atomic_store_n(&rv->go, 1, __ATOMIC_RELEASE);
+		} else if (!(i & 255)) {
+			uint64_t now = bench_now_ns();
+
+			if (now > end) {
+				together = false;
+				__atomic_store_n(&rv->go, 1, __ATOMIC_RELEASE);
+			} else if (now - window > 200000) {
+				window = now;
+				moves = 0;
+			}
+		}
+	}
+	return together;
+}
+
+/* A worker's half of a contended run: both seen running (or not: apart),
+ * then @run(@q->v, @q->n) timed, with the sleeps it took. */
+static inline struct bench_rep bench_contend(struct bench_rendezvous *rv, const struct bench_req *q,
+					     void (*run)(int v, uint64_t n))
+{
+	struct bench_rep rep = { 0 };
+
+	rep.apart = !bench_rendezvous_running(rv, (int)q->side);
+	rep.sleeps = bench_sleeps_now();
+	rep.t0 = (int64_t)bench_now_ns();
+	run((int)q->v, q->n);
+	rep.t1 = (int64_t)bench_now_ns();
+	rep.sleeps = bench_sleeps_now() - rep.sleeps;
+	return rep;
+}
+
+/* The main process's side: the rendezvous @rv reset, @q to @a as side 0
+ * and to @b as side 1, their replies in *@ret_a, *@ret_b. */
+static inline void bench_contend_pair(struct bench_rendezvous *rv, const struct bench_worker *a,
+				      const struct bench_worker *b, struct bench_req q,
+				      struct bench_rep *ret_a, struct bench_rep *ret_b)
+{
+	bench_rendezvous_reset(rv);
+	q.side = 0;
+	bench_worker_send(a, q);
+	q.side = 1;
+	bench_worker_send(b, q);
+	*ret_a = bench_worker_reply(a);
+	*ret_b = bench_worker_reply(b);
+}
+
+/* Keep the figures of a contended run of @ops operations in all as
+ * repetition @i (-1, the warm-up: not kept): in @ns[@i] its wall time per
+ * operation, from the first start to the last end; in @sleeps[@i] both
+ * workers' sleeps per 1000 operations; in *@apart one more when the two
+ * were not seen running at once. */
+static inline void bench_contend_keep(const struct bench_rep *a, const struct bench_rep *b,
+				      uint64_t ops, long i, double *ns, double *sleeps,
+				      unsigned long *apart)
+{
+	if (i < 0)
+		return;
+	*apart += a->apart || b->apart;
+	ns[i] = (double)((a->t1 > b->t1 ? a->t1 : b->t1) - (a->t0 < b->t0 ? a->t0 : b->t0)) /
+		(double)ops;
+	sleeps[i] = (double)(a->sleeps + b->sleeps) * 1000 / (double)ops;
+}
+
+/* "NAME: in A of N runs ..." for each variant @apart counted runs of. */
+static inline void bench_print_apart(const char *const *names, const unsigned long *apart,
+				     int n, unsigned long reps)
+{
+	for (int v = 0; v < n; v++)
+		if (apart[v])
+			printf("  %s: in %lu of %lu runs the two processes were not seen "
+			       "running at once\n", names[v], apart[v], reps);
 }
 
 /* --- the private trackerd ------------------------------------------------------------ */
@@ -698,14 +1052,10 @@ static inline void bench_raw_start(struct bench_raw *s, const size_t *sizes, int
 	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 128) < 0)
 		bench_die("listen on the raw socket", -errno);
-	(void)fflush(NULL);
-	s->pid = fork();
-	if (s->pid < 0)
-		bench_die("fork", -errno);
+	s->pid = bench_fork();
 	if (s->pid == 0) {
 		int memfds[BENCH_RAW_SIZES_MAX];
 
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		for (int i = 0; i < n_sizes; i++) {
 			memfds[i] = bench_memfd(sizes[i]);
 			if (memfds[i] < 0)

@@ -22,25 +22,16 @@ Figures (medians over rounds):
 import argparse
 import ctypes
 import os
-import signal
 import socket
 import statistics
 import sys
-import tempfile
 import time
 
 from multiprocessing import shared_memory as cp
 
-# A trackerd of the bench's own, started on demand on a private socket
-# (the one bundled beside the extension), stopped at the end.
-_PRIVATE = None
-if not os.environ.get('SEALSHM_SOCKET'):
-    _PRIVATE = tempfile.TemporaryDirectory(prefix='sealshm-pybench.')
-    os.environ['SEALSHM_SOCKET'] = os.path.join(_PRIVATE.name, 'trackerd.sock')
-    os.environ.pop('SEALSHM_NO_AUTOSTART', None)
+import _pybench                 # first: the bench's own trackerd, before sealshm
 
-from sealshm import _sealshm                      # noqa: E402
-from sealshm import shared_memory as ss           # noqa: E402
+from sealshm import shared_memory as ss
 
 
 def per_op(fn, n):
@@ -216,18 +207,5 @@ def main():
         print(f'  {what}: {"met" if met else "MISSED"}')
 
 
-def stop_private_trackerd():
-    if _PRIVATE is None:
-        return
-    try:
-        os.kill(_sealshm.registry_stats()['pid'], signal.SIGTERM)
-    except (OSError, KeyError):
-        pass
-    _PRIVATE.cleanup()
-
-
 if __name__ == '__main__':
-    try:
-        main()
-    finally:
-        stop_private_trackerd()
+    _pybench.run(main)

@@ -43,7 +43,6 @@
 
 #include <linux/futex.h>
 #include <pthread.h>
-#include <sched.h>
 #include <semaphore.h>
 #include <sys/syscall.h>
 
@@ -120,11 +119,7 @@ struct shared {
 	int32_t ns_worker_pid;			/* the worker in a namespace, as seen from here */
 	/* the contended counter and the rendezvous of two workers */
 	_Alignas(64) uint64_t counter;
-	_Alignas(64) uint32_t ready;
-	uint32_t go;
-	struct {
-		_Alignas(64) uint64_t n;
-	} beat[2];			/* each worker's heartbeat at the start */
+	struct bench_rendezvous rv;
 };
 static struct shared *sh;
 
@@ -134,149 +129,51 @@ static long futex_call(uint32_t *w, int op, uint32_t val)
 }
 
 /* --- workers ------------------------------------------------------------------------ */
-enum { OP_HELLO, OP_UNC, OP_CONT, OP_PING, OP_DWAIT, OP_QUIT };
-
-struct req {
-	uint32_t op;
-	uint32_t v;		/* variant */
-	uint32_t side;		/* OP_PING, OP_CONT: which worker, 0 or 1 (0 times a round trip) */
-	uint32_t __pad;
-	uint64_t n;
-};
-
-struct rep {
-	int64_t t0, t1;		/* CLOCK_MONOTONIC ns, the same in every pid namespace */
-	int64_t rc;
-	int64_t pid;		/* OP_HELLO: the worker's pid as seen from the main process */
-	int64_t sleeps;		/* voluntary context switches between t0 and t1 */
-};
-
-static int64_t sleeps_now(void)
-{
-	struct rusage ru;
-
-	(void)getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_nvcsw;
-}
-
-static _Noreturn void worker_fail(const char *what, int r)
-{
-	fprintf(stderr, "sync_bench: worker %d: Failed to %s: %s\n", (int)getpid(), what,
-		strerror(r < 0 ? -r : r));
-	_exit(1);
-}
-
-static void check(int r, const char *what)
-{
-	if (r < 0)
-		worker_fail(what, r);
-}
-
-/* pthread and sem_t calls: 0 or a positive errno, or -1 with errno. */
-static void check_pt(int r, const char *what)
-{
-	if (r > 0)
-		worker_fail(what, r);
-	if (r < 0)
-		worker_fail(what, errno);
-}
-
-/* Both workers arrive, then both go: the two halves of a run start together. */
-static void rendezvous(void)
-{
-	(void)__atomic_add_fetch(&sh->ready, 1, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE) < 2)
-		sched_yield();
-}
-
-/*
- * The same, and both running at that moment, on two CPUs: each beats a
- * heartbeat and watches the other's, and the first to see it move 100
- * times within 200 us says go.  Workers that the main process wakes may
- * share its CPU for a while (the scheduler pulls a wakee towards its
- * waker), and a contended run started there would time two halves taking
- * turns, not two processes contending.  Returns false when they were not
- * seen running together within a second (the run goes on anyway).
- */
-static bool rendezvous_running(int me)
-{
-	uint64_t seen, window, end;
-	bool together = true;
-	int moves = 0;
-
-	rendezvous();
-	seen = __atomic_load_n(&sh->beat[!me].n, __ATOMIC_RELAXED);
-	window = bench_now_ns();
-	end = window + 1000000000u;
-	for (unsigned long i = 1; !__atomic_load_n(&sh->go, __ATOMIC_ACQUIRE); i++) {
-		uint64_t b;
-
-		__atomic_store_n(&sh->beat[me].n, i, __ATOMIC_RELAXED);
-		b = __atomic_load_n(&sh->beat[!me].n, __ATOMIC_RELAXED);
-		if (b != seen) {
-			seen = b;
-			moves++;
-		}
-		if (moves >= 100) {
-			__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
-		} else if (!(i & 255)) {
-			uint64_t now = bench_now_ns();
-
-			if (now > end) {
-				together = false;
-				__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
-			} else if (now - window > 200000) {
-				window = now;
-				moves = 0;
-			}
-		}
-	}
-	return together;
-}
+enum { OP_UNC, OP_CONT, OP_PING, OP_DWAIT, OP_QUIT };
 
 static void uncontended(int v, uint64_t n)
 {
 	switch (v) {
 	case U_ROBUST:
 		for (uint64_t i = 0; i < n; i++) {
-			check_pt(pthread_mutex_lock(&sh->robust), "lock");
-			check_pt(pthread_mutex_unlock(&sh->robust), "unlock");
+			bench_check_pt(pthread_mutex_lock(&sh->robust), "lock");
+			bench_check_pt(pthread_mutex_unlock(&sh->robust), "unlock");
 		}
 		break;
 	case U_PLAIN:
 		for (uint64_t i = 0; i < n; i++) {
-			check_pt(pthread_mutex_lock(&sh->plain), "lock");
-			check_pt(pthread_mutex_unlock(&sh->plain), "unlock");
+			bench_check_pt(pthread_mutex_lock(&sh->plain), "lock");
+			bench_check_pt(pthread_mutex_unlock(&sh->plain), "unlock");
 		}
 		break;
 	case U_SEMT:
 		for (uint64_t i = 0; i < n; i++) {
-			check_pt(sem_wait(&sh->semt), "sem_wait");
-			check_pt(sem_post(&sh->semt), "sem_post");
+			bench_check_pt(sem_wait(&sh->semt), "sem_wait");
+			bench_check_pt(sem_post(&sh->semt), "sem_post");
 		}
 		break;
 	case U_LOCK:
 		for (uint64_t i = 0; i < n; i++) {
-			check(sealshm_lock_acquire(&sh->lock, NULL, 0), "acquire a Lock");
-			check(sealshm_lock_release(&sh->lock), "release a Lock");
+			bench_check(sealshm_lock_acquire(&sh->lock, NULL, 0), "acquire a Lock");
+			bench_check(sealshm_lock_release(&sh->lock), "release a Lock");
 		}
 		break;
 	case U_LOCK_TRY:
 		for (uint64_t i = 0; i < n; i++) {
-			check(sealshm_lock_tryacquire(&sh->lock), "tryacquire a Lock");
-			check(sealshm_lock_release(&sh->lock), "release a Lock");
+			bench_check(sealshm_lock_tryacquire(&sh->lock), "tryacquire a Lock");
+			bench_check(sealshm_lock_release(&sh->lock), "release a Lock");
 		}
 		break;
 	case U_RLOCK:
 		for (uint64_t i = 0; i < n; i++) {
-			check(sealshm_rlock_acquire(&sh->rlock, NULL, 0), "acquire an RLock");
-			check(sealshm_rlock_release(&sh->rlock), "release an RLock");
+			bench_check(sealshm_rlock_acquire(&sh->rlock, NULL, 0), "acquire an RLock");
+			bench_check(sealshm_rlock_release(&sh->rlock), "release an RLock");
 		}
 		break;
 	case U_SEM:
 		for (uint64_t i = 0; i < n; i++) {
-			check(sealshm_sem_acquire(&sh->sem, NULL, 0), "acquire a Semaphore");
-			check(sealshm_sem_release(&sh->sem), "release a Semaphore");
+			bench_check(sealshm_sem_acquire(&sh->sem, NULL, 0), "acquire a Semaphore");
+			bench_check(sealshm_sem_release(&sh->sem), "release a Semaphore");
 		}
 		break;
 	}
@@ -287,24 +184,24 @@ static void contended(int v, uint64_t n)
 	for (uint64_t i = 0; i < n; i++) {
 		switch (v) {
 		case C_ROBUST:
-			check_pt(pthread_mutex_lock(&sh->robust), "lock");
+			bench_check_pt(pthread_mutex_lock(&sh->robust), "lock");
 			sh->counter++;
-			check_pt(pthread_mutex_unlock(&sh->robust), "unlock");
+			bench_check_pt(pthread_mutex_unlock(&sh->robust), "unlock");
 			break;
 		case C_PLAIN:
-			check_pt(pthread_mutex_lock(&sh->plain), "lock");
+			bench_check_pt(pthread_mutex_lock(&sh->plain), "lock");
 			sh->counter++;
-			check_pt(pthread_mutex_unlock(&sh->plain), "unlock");
+			bench_check_pt(pthread_mutex_unlock(&sh->plain), "unlock");
 			break;
 		case C_LOCK:
-			check(sealshm_lock_acquire(&sh->lock, NULL, 0), "acquire a Lock");
+			bench_check(sealshm_lock_acquire(&sh->lock, NULL, 0), "acquire a Lock");
 			sh->counter++;
-			check(sealshm_lock_release(&sh->lock), "release a Lock");
+			bench_check(sealshm_lock_release(&sh->lock), "release a Lock");
 			break;
 		case C_RLOCK:
-			check(sealshm_rlock_acquire(&sh->rlock, NULL, 0), "acquire an RLock");
+			bench_check(sealshm_rlock_acquire(&sh->rlock, NULL, 0), "acquire an RLock");
 			sh->counter++;
-			check(sealshm_rlock_release(&sh->rlock), "release an RLock");
+			bench_check(sealshm_rlock_release(&sh->rlock), "release an RLock");
 			break;
 		}
 	}
@@ -345,62 +242,65 @@ static void ping(int v, int me)
 		break;
 	case P_SEMT:
 		if (me == 0) {
-			check_pt(sem_post(&sh->semt_ping), "sem_post");
-			check_pt(sem_wait(&sh->semt_pong), "sem_wait");
+			bench_check_pt(sem_post(&sh->semt_ping), "sem_post");
+			bench_check_pt(sem_wait(&sh->semt_pong), "sem_wait");
 		} else {
-			check_pt(sem_wait(&sh->semt_ping), "sem_wait");
-			check_pt(sem_post(&sh->semt_pong), "sem_post");
+			bench_check_pt(sem_wait(&sh->semt_ping), "sem_wait");
+			bench_check_pt(sem_post(&sh->semt_pong), "sem_post");
 		}
 		break;
 	case P_PCOND:
-		check_pt(pthread_mutex_lock(&sh->pc_mutex), "lock");
+		bench_check_pt(pthread_mutex_lock(&sh->pc_mutex), "lock");
 		while (sh->pc_turn != me)
-			check_pt(pthread_cond_wait(&sh->pc_cond, &sh->pc_mutex), "wait on a condvar");
+			bench_check_pt(pthread_cond_wait(&sh->pc_cond, &sh->pc_mutex),
+				       "wait on a condvar");
 		sh->pc_turn = !me;
-		check_pt(pthread_cond_signal(&sh->pc_cond), "signal a condvar");
-		check_pt(pthread_mutex_unlock(&sh->pc_mutex), "unlock");
+		bench_check_pt(pthread_cond_signal(&sh->pc_cond), "signal a condvar");
+		bench_check_pt(pthread_mutex_unlock(&sh->pc_mutex), "unlock");
 		break;
 	case P_PBARRIER:
 		for (int g = 0; g < 2; g++) {
 			r = pthread_barrier_wait(&sh->pbarrier);
 			if (r != 0 && r != PTHREAD_BARRIER_SERIAL_THREAD)
-				worker_fail("wait at a pthread_barrier", r);
+				bench_worker_fail("wait at a pthread_barrier", r);
 		}
 		break;
 	case P_SEM:
 		if (me == 0) {
-			check(sealshm_sem_release(&sh->sem_ping), "release a Semaphore");
-			check(sealshm_sem_acquire(&sh->sem_pong, NULL, 0), "acquire a Semaphore");
+			bench_check(sealshm_sem_release(&sh->sem_ping), "release a Semaphore");
+			bench_check(sealshm_sem_acquire(&sh->sem_pong, NULL, 0),
+				    "acquire a Semaphore");
 		} else {
-			check(sealshm_sem_acquire(&sh->sem_ping, NULL, 0), "acquire a Semaphore");
-			check(sealshm_sem_release(&sh->sem_pong), "release a Semaphore");
+			bench_check(sealshm_sem_acquire(&sh->sem_ping, NULL, 0),
+				    "acquire a Semaphore");
+			bench_check(sealshm_sem_release(&sh->sem_pong), "release a Semaphore");
 		}
 		break;
 	case P_EVENT:
 		/* multiprocessing's figure: set -> wait+clear -> set back -> wait+clear */
 		if (me == 0) {
-			check(sealshm_event_set(&sh->ev_ping), "set an Event");
-			check(sealshm_event_wait(&sh->ev_pong, NULL, 0), "wait on an Event");
-			check(sealshm_event_clear(&sh->ev_pong), "clear an Event");
+			bench_check(sealshm_event_set(&sh->ev_ping), "set an Event");
+			bench_check(sealshm_event_wait(&sh->ev_pong, NULL, 0), "wait on an Event");
+			bench_check(sealshm_event_clear(&sh->ev_pong), "clear an Event");
 		} else {
-			check(sealshm_event_wait(&sh->ev_ping, NULL, 0), "wait on an Event");
-			check(sealshm_event_clear(&sh->ev_ping), "clear an Event");
-			check(sealshm_event_set(&sh->ev_pong), "set an Event");
+			bench_check(sealshm_event_wait(&sh->ev_ping, NULL, 0), "wait on an Event");
+			bench_check(sealshm_event_clear(&sh->ev_ping), "clear an Event");
+			bench_check(sealshm_event_set(&sh->ev_pong), "set an Event");
 		}
 		break;
 	case P_COND:
-		check(sealshm_lock_acquire(&sh->cond_lock, NULL, 0), "acquire a Lock");
+		bench_check(sealshm_lock_acquire(&sh->cond_lock, NULL, 0), "acquire a Lock");
 		while (sh->cond_turn != me)
-			check(sealshm_cond_wait(&sh->cond, &sh->cond_lock, NULL, 0),
-			      "wait on a Condition");
+			bench_check(sealshm_cond_wait(&sh->cond, &sh->cond_lock, NULL, 0),
+				    "wait on a Condition");
 		sh->cond_turn = !me;
-		check(sealshm_cond_notify(&sh->cond, 1), "notify a Condition");
-		check(sealshm_lock_release(&sh->cond_lock), "release a Lock");
+		bench_check(sealshm_cond_notify(&sh->cond, 1), "notify a Condition");
+		bench_check(sealshm_lock_release(&sh->cond_lock), "release a Lock");
 		break;
 	case P_BARRIER:
 		for (int g = 0; g < 2; g++) {
 			r = sealshm_barrier_wait(&sh->barrier, NULL, 0);
-			check(r, "wait at a Barrier");
+			bench_check(r, "wait at a Barrier");
 		}
 		break;
 	}
@@ -409,9 +309,9 @@ static void ping(int v, int me)
 /* Owner death, the waiter's half: wait (up to 5 s) for the lock the
  * holder is about to lose, note when it is ours, make it consistent and
  * release it for the next kill. */
-static struct rep death_wait(int v)
+static struct bench_rep death_wait(int v)
 {
-	struct rep rep = { 0 };
+	struct bench_rep rep = { 0 };
 	struct timespec abs;
 	int r;
 
@@ -423,9 +323,10 @@ static struct rep death_wait(int v)
 		rep.t1 = (int64_t)bench_now_ns();
 		rep.rc = -r;
 		if (r == EOWNERDEAD)
-			check_pt(pthread_mutex_consistent(&sh->d_mutex), "make a mutex consistent");
+			bench_check_pt(pthread_mutex_consistent(&sh->d_mutex),
+				       "make a mutex consistent");
 		if (r == 0 || r == EOWNERDEAD)
-			check_pt(pthread_mutex_unlock(&sh->d_mutex), "unlock");
+			bench_check_pt(pthread_mutex_unlock(&sh->d_mutex), "unlock");
 	} else {
 		struct timespec rel = { .tv_sec = 5 };
 
@@ -433,154 +334,96 @@ static struct rep death_wait(int v)
 		rep.t1 = (int64_t)bench_now_ns();
 		rep.rc = r;
 		if (r == -EOWNERDEAD)
-			check(sealshm_lock_consistent(&sh->d_lock), "make a Lock consistent");
+			bench_check(sealshm_lock_consistent(&sh->d_lock), "make a Lock consistent");
 		if (r == 0 || r == -EOWNERDEAD)
-			check(sealshm_lock_release(&sh->d_lock), "release a Lock");
+			bench_check(sealshm_lock_release(&sh->d_lock), "release a Lock");
+	}
+	return rep;
+}
+
+static struct bench_rep serve(const struct bench_req *q)
+{
+	struct bench_rep rep = { 0 };
+
+	switch (q->op) {
+	case OP_UNC:
+		rep.t0 = (int64_t)bench_now_ns();
+		uncontended((int)q->v, q->n);
+		rep.t1 = (int64_t)bench_now_ns();
+		break;
+	case OP_CONT:
+		rep = bench_contend(&sh->rv, q, contended);
+		break;
+	case OP_PING:
+		bench_rendezvous(&sh->rv);
+		rep.sleeps = bench_sleeps_now();
+		rep.t0 = (int64_t)bench_now_ns();
+		for (uint64_t i = 0; i < q->n; i++)
+			ping((int)q->v, (int)q->side);
+		rep.t1 = (int64_t)bench_now_ns();
+		rep.sleeps = bench_sleeps_now() - rep.sleeps;
+		break;
+	case OP_DWAIT:
+		rep = death_wait((int)q->v);
+		break;
+	case OP_QUIT:
+		_exit(0);
 	}
 	return rep;
 }
 
 static _Noreturn void worker_main(int sock)
 {
-	struct rep rep = { .pid = getpid() };
-	struct req q;
-
 	/* Warm up: this process's holder id, asked for on first use. */
 	if (sealshm_lock_tryacquire(&sh->d_lock) == 0)
-		check(sealshm_lock_release(&sh->d_lock), "release a Lock");
-	bench_write_all(sock, &rep, sizeof(rep));
-	for (;;) {
-		bench_read_all(sock, &q, sizeof(q));
-		memset(&rep, 0, sizeof(rep));
-		switch (q.op) {
-		case OP_UNC:
-			rep.t0 = (int64_t)bench_now_ns();
-			uncontended((int)q.v, q.n);
-			rep.t1 = (int64_t)bench_now_ns();
-			break;
-		case OP_CONT:
-			rep.rc = !rendezvous_running((int)q.side);
-			rep.sleeps = sleeps_now();
-			rep.t0 = (int64_t)bench_now_ns();
-			contended((int)q.v, q.n);
-			rep.t1 = (int64_t)bench_now_ns();
-			rep.sleeps = sleeps_now() - rep.sleeps;
-			break;
-		case OP_PING:
-			rendezvous();
-			rep.sleeps = sleeps_now();
-			rep.t0 = (int64_t)bench_now_ns();
-			for (uint64_t i = 0; i < q.n; i++)
-				ping((int)q.v, (int)q.side);
-			rep.t1 = (int64_t)bench_now_ns();
-			rep.sleeps = sleeps_now() - rep.sleeps;
-			break;
-		case OP_DWAIT:
-			rep = death_wait((int)q.v);
-			break;
-		case OP_QUIT:
-			_exit(0);
-		}
-		bench_write_all(sock, &rep, sizeof(rep));
-	}
+		bench_check(sealshm_lock_release(&sh->d_lock), "release a Lock");
+	bench_worker_serve(sock, (struct bench_rep){ 0 }, serve);
 }
 
-struct worker {
-	pid_t pid;		/* to reap: the worker, or the process that made its namespace */
-	pid_t inner;		/* the worker itself, as seen from here */
-	int sock;
-};
+/* A worker's process; with a pid namespace of its own (*@new_pidns), as
+ * its PID 1, or exits 2 when that is not permitted (sh->ns_errno says why). */
+static void worker_child(int sock, void *new_pidns)
+{
+	if (*(bool *)new_pidns) {
+		pid_t inner;
+		int st;
+
+		if (unshare(CLONE_NEWPID) < 0) {
+			sh->ns_errno = errno;
+			_exit(2);
+		}
+		inner = fork();
+		if (inner < 0)
+			_exit(1);
+		if (inner == 0) {
+			(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+			worker_main(sock);
+		}
+		close(sock);
+		__atomic_store_n(&sh->ns_worker_pid, inner, __ATOMIC_RELEASE);
+		(void)waitpid(inner, &st, 0);
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
+	}
+	worker_main(sock);
+}
 
 /* Fork a worker; with @new_pidns as PID 1 of a pid namespace of its own
  * (false when that is not permitted: sh->ns_errno says why). */
-static bool worker_start(struct worker *w, bool new_pidns)
+static bool worker_start(struct bench_worker *w, bool new_pidns)
 {
-	struct rep hello;
-	int sv[2];
-	ssize_t n;
+	struct bench_rep hello;
+	int st;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		bench_die("make a socketpair", -errno);
-	(void)fflush(NULL);
-	w->pid = fork();
-	if (w->pid < 0)
-		bench_die("fork", -errno);
-	if (w->pid == 0) {
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(sv[0]);
-		if (new_pidns) {
-			pid_t inner;
-			int st;
-
-			if (unshare(CLONE_NEWPID) < 0) {
-				sh->ns_errno = errno;
-				_exit(2);
-			}
-			inner = fork();
-			if (inner < 0)
-				_exit(1);
-			if (inner == 0) {
-				(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-				worker_main(sv[1]);
-			}
-			close(sv[1]);
-			__atomic_store_n(&sh->ns_worker_pid, inner, __ATOMIC_RELEASE);
-			(void)waitpid(inner, &st, 0);
-			_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
-		}
-		worker_main(sv[1]);
-	}
-	close(sv[1]);
-	w->sock = sv[0];
-	do
-		n = read(w->sock, &hello, sizeof(hello));
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(hello)) {
-		int st;
-
-		(void)waitpid(w->pid, &st, 0);
+	if (!bench_worker_start(w, worker_child, &new_pidns, &hello, &st)) {
 		if (new_pidns && WIFEXITED(st) && WEXITSTATUS(st) == 2)
 			return false;
 		bench_die("start a worker", -EPIPE);
 	}
 	/* In a new namespace the worker sees itself as PID 1; the process
 	 * that made the namespace tells its pid as seen from here. */
-	w->inner = w->pid;
 	while (new_pidns && !(w->inner = __atomic_load_n(&sh->ns_worker_pid, __ATOMIC_ACQUIRE)))
 		usleep(100);
 	return true;
-}
-
-static struct rep worker_ask(const struct worker *w, struct req q)
-{
-	struct rep rep;
-
-	bench_write_all(w->sock, &q, sizeof(q));
-	bench_read_all(w->sock, &rep, sizeof(rep));
-	return rep;
-}
-
-static void worker_send(const struct worker *w, struct req q)
-{
-	bench_write_all(w->sock, &q, sizeof(q));
-}
-
-static struct rep worker_reply(const struct worker *w)
-{
-	struct rep rep;
-
-	bench_read_all(w->sock, &rep, sizeof(rep));
-	return rep;
-}
-
-static void worker_stop(struct worker *w)
-{
-	if (w->pid <= 0)
-		return;
-	bench_write_all(w->sock, &(struct req){ .op = OP_QUIT }, sizeof(struct req));
-	(void)waitpid(w->pid, NULL, 0);
-	close(w->sock);
-	w->pid = 0;
 }
 
 /* --- owner death: the holder --------------------------------------------------------- */
@@ -592,9 +435,9 @@ static _Noreturn void holder_main(int v)
 	if (v == D_GLIBC || v == D_GLIBC_NS) {
 		r = pthread_mutex_lock(&sh->d_mutex);
 		if (r)
-			worker_fail("lock (holder)", r);
+			bench_worker_fail("lock (holder)", r);
 	} else {
-		check(sealshm_lock_acquire(&sh->d_lock, NULL, 0), "acquire a Lock (holder)");
+		bench_check(sealshm_lock_acquire(&sh->d_lock, NULL, 0), "acquire a Lock (holder)");
 	}
 	__atomic_store_n(&sh->d_held, 1, __ATOMIC_RELEASE);
 	for (;;)
@@ -608,16 +451,12 @@ static void holder_start(int v, pid_t *ret_reap, pid_t *ret_kill)
 	pid_t pid;
 
 	__atomic_store_n(&sh->d_holder_pid, 0, __ATOMIC_RELEASE);
-	(void)fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		bench_die("fork", -errno);
+	pid = bench_fork();
 	if (pid == 0) {
 		if (d_in_ns(v)) {
 			pid_t inner;
 			int st;
 
-			(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 			if (unshare(CLONE_NEWPID) < 0)
 				_exit(2);
 			inner = fork();
@@ -672,17 +511,17 @@ struct kill_result {
 
 /* One kill of variant @v: holder up, waiter (@w) asleep in its acquire,
  * SIGKILL, then when the waiter held the lock. */
-static struct kill_result one_kill(int v, const struct worker *w)
+static struct kill_result one_kill(int v, const struct bench_worker *w)
 {
 	struct kill_result k = { .handover_us = -1, .reap_us = -1 };
 	pid_t reap, victim;
 	uint64_t t0, end;
-	struct rep rep;
+	struct bench_rep rep;
 
 	__atomic_store_n(&sh->d_held, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&sh->d_waiting, 0, __ATOMIC_RELEASE);
 	holder_start(v, &reap, &victim);
-	worker_send(w, (struct req){ .op = OP_DWAIT, .v = (uint32_t)v });
+	bench_worker_send(w, (struct bench_req){ .op = OP_DWAIT, .v = (uint32_t)v });
 	/* Asleep in its acquire: announced, then in state S, then 1 ms more
 	 * for whatever the acquire does before it sleeps. */
 	end = bench_now_ns() + 2000000000u;
@@ -697,7 +536,7 @@ static struct kill_result one_kill(int v, const struct worker *w)
 		bench_die("kill the holder", -errno);
 	if (waitpid(reap, NULL, 0) == reap && !d_in_ns(v))
 		k.reap_us = (double)(bench_now_ns() - t0) / 1000;
-	rep = worker_reply(w);
+	rep = bench_worker_reply(w);
 	k.rc = rep.rc;
 	if (rep.rc == -EOWNERDEAD)
 		k.handover_us = (double)((uint64_t)rep.t1 - t0) / 1000;
@@ -705,32 +544,6 @@ static struct kill_result one_kill(int v, const struct worker *w)
 }
 
 /* --- statistics and rows ------------------------------------------------------------- */
-static struct bench_stats stats_of(const double *v, size_t n)
-{
-	double *c = bench_calloc(n, sizeof(*c));
-	struct bench_stats s;
-
-	memcpy(c, v, n * sizeof(*c));
-	s = bench_stats_of_double(c, n);
-	free(c);
-	return s;
-}
-
-/* The median over repetitions of @v[i] / @base[i]. */
-static double paired_ratio(const double *v, const double *base, size_t n)
-{
-	double *r = bench_calloc(n, sizeof(*r));
-	size_t k = 0;
-	double m;
-
-	for (size_t i = 0; i < n; i++)
-		if (v[i] > 0 && base[i] > 0)
-			r[k++] = v[i] / base[i];
-	m = k ? bench_stats_of_double(r, k).median : 0;
-	free(r);
-	return m;
-}
-
 /* @extra: the title of a last column of figures that explain the time
  * (sleeps), or NULL. */
 static void print_head(const char *title, const char *unit, const char *extra)
@@ -750,22 +563,22 @@ static double print_row(const char *name, const double *v, const double *base,
 	struct bench_stats s, b;
 	double ratio = 0;
 
-	s = stats_of(v, n);
+	s = bench_stats_of_samples(v, n);
 	printf("  %-38s %10.2f %10.2f", name, s.median, s.p90);
 	if (!base) {
 		printf(" %9s %9s", "-", "-");
 	} else {
-		b = stats_of(base, n);
+		b = bench_stats_of_samples(base, n);
 		bench_print_ratio(s.median, b.median);
-		printf(" %8.3fx", paired_ratio(v, base, n));
+		printf(" %8.3fx", bench_paired_ratio(v, base, n));
 		ratio = bench_ratio(s.median, b.median);
 	}
 	if (like)
-		printf(" %8.3fx", paired_ratio(v, like, n));
+		printf(" %8.3fx", bench_paired_ratio(v, like, n));
 	else
 		printf(" %9s", "-");
 	if (extra)
-		printf(" %9.2f", stats_of(extra, n).median);
+		printf(" %9.2f", bench_stats_of_samples(extra, n).median);
 	printf("\n");
 	return ratio;
 }
@@ -840,20 +653,18 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	SEALSHM_OPTS(sealshm_opts, untracked, .flags = SEALSHM_NO_TRACK);
 	const uint64_t n_unc = 1000000, n_cont = 300000, n_ping = 1000;
 	unsigned long reps = 11, kills = 50, reps_p;
 	struct sealshm *seg = NULL;
 	struct bench_trackerd td;
-	struct worker wa, wb, wns = { 0 };
+	struct bench_worker wa, wb, wns = { 0 };
 	bool have_ns;
 	double *u[U_N], *c[C_N], *p[P_N], *d[D_N], *reap;
 	double *c_sleeps[C_N], *p_sleeps[P_N];
 	size_t nd[D_N] = { 0 }, nreap = 0;
 	unsigned long wrong[D_N] = { 0 }, apart[C_N] = { 0 };
 	int64_t wrong_rc[D_N] = { 0 };
-	char segname[64];
-	int opt, r;
+	int opt;
 
 	while ((opt = getopt(argc, argv, "n:k:")) != -1) {
 		if (opt == 'n')
@@ -869,12 +680,7 @@ int main(int argc, char **argv)
 	bench_machine("sync_bench");
 
 	bench_trackerd_start(&td, NULL, true);
-	snprintf(segname, sizeof(segname), "syncbench-%d", (int)getpid());
-	r = sealshm_create(segname, sizeof(struct shared), &untracked, &seg);
-	if (r < 0)
-		bench_die("create the shared segment", r);
-	(void)sealshm_unlink(seg);	/* the mapping stays; workers inherit it */
-	sh = sealshm_buf(seg);
+	sh = bench_worker_memory("syncbench", sizeof(struct shared), &seg);
 	init_glibc();
 	init_sealshm();
 
@@ -882,72 +688,54 @@ int main(int argc, char **argv)
 	worker_start(&wb, false);
 	have_ns = worker_start(&wns, true);
 
-	for (int v = 0; v < U_N; v++)
-		u[v] = bench_calloc(reps, sizeof(double));
-	for (int v = 0; v < C_N; v++) {
-		c[v] = bench_calloc(reps, sizeof(double));
-		c_sleeps[v] = bench_calloc(reps, sizeof(double));
-	}
-	for (int v = 0; v < P_N; v++) {
-		p[v] = bench_calloc(reps_p, sizeof(double));
-		p_sleeps[v] = bench_calloc(reps_p, sizeof(double));
-	}
-	for (int v = 0; v < D_N; v++)
-		d[v] = bench_calloc(kills, sizeof(double));
+	bench_samples(u, U_N, reps);
+	bench_samples(c, C_N, reps);
+	bench_samples(c_sleeps, C_N, reps);
+	bench_samples(p, P_N, reps_p);
+	bench_samples(p_sleeps, P_N, reps_p);
+	bench_samples(d, D_N, kills);
 	reap = bench_calloc(2 * kills, sizeof(double));
 
 	/* Repetition -1 warms every variant up and is not kept. */
 	for (long i = -1; i < (long)reps; i++) {
 		for (int k = 0; k < U_N; k++) {
-			int v = (int)((i + 1 + k) % U_N);
-			struct rep a;
+			int v = bench_rotate(i, k, U_N);
+			struct bench_rep a;
 
-			a = worker_ask(&wa, (struct req){ .op = OP_UNC, .v = (uint32_t)v, .n = n_unc });
+			a = bench_worker_ask(&wa, (struct bench_req){ .op = OP_UNC, .v = (uint32_t)v,
+					     .n = n_unc });
 			if (i >= 0)
 				u[v][i] = (double)(a.t1 - a.t0) / (double)n_unc;
 		}
 		for (int k = 0; k < C_N; k++) {
-			int v = (int)((i + 1 + k) % C_N);
-			struct req q = { .op = OP_CONT, .v = (uint32_t)v, .n = n_cont };
-			struct rep a, b;
+			int v = bench_rotate(i, k, C_N);
+			struct bench_rep a, b;
 
 			sh->counter = 0;
-			sh->ready = 0;
-			sh->go = 0;
-			worker_send(&wa, q);
-			q.side = 1;
-			worker_send(&wb, q);
-			a = worker_reply(&wa);
-			b = worker_reply(&wb);
+			bench_contend_pair(&sh->rv, &wa, &wb, (struct bench_req){ .op = OP_CONT,
+					   .v = (uint32_t)v, .n = n_cont }, &a, &b);
 			if (sh->counter != 2 * n_cont) {
 				fprintf(stderr, "sync_bench: %s: counter %llu, expected %llu\n",
 					c_names[v], (unsigned long long)sh->counter,
 					(unsigned long long)(2 * n_cont));
 				bench_die("count under a lock", -EPROTO);
 			}
-			if (i >= 0 && (a.rc || b.rc))
-				apart[v]++;
-			if (i >= 0) {
-				c[v][i] = (double)((a.t1 > b.t1 ? a.t1 : b.t1) -
-						   (a.t0 < b.t0 ? a.t0 : b.t0)) / (double)(2 * n_cont);
-				c_sleeps[v][i] = (double)(a.sleeps + b.sleeps) * 1000 /
-						 (double)(2 * n_cont);
-			}
+			bench_contend_keep(&a, &b, 2 * n_cont, i, c[v], c_sleeps[v], &apart[v]);
 		}
 		for (int k = 0; k < PING_RUNS * P_N; k++) {
-			int v = (int)((i + 1 + k) % P_N);
+			int v = bench_rotate(i, k, P_N);
 			long j = i * PING_RUNS + k / P_N;
-			struct rep a, b;
+			struct bench_rep a, b;
 
-			sh->ready = 0;
+			sh->rv.ready = 0;
 			sh->turn = 0;
 			sh->pc_turn = 0;
 			sh->cond_turn = 0;
-			worker_send(&wb, (struct req){ .op = OP_PING, .v = (uint32_t)v, .side = 1,
-						       .n = n_ping });
-			a = worker_ask(&wa, (struct req){ .op = OP_PING, .v = (uint32_t)v, .side = 0,
-							  .n = n_ping });
-			b = worker_reply(&wb);
+			bench_worker_send(&wb, (struct bench_req){ .op = OP_PING, .v = (uint32_t)v,
+					  .side = 1, .n = n_ping });
+			a = bench_worker_ask(&wa, (struct bench_req){ .op = OP_PING,
+					     .v = (uint32_t)v, .side = 0, .n = n_ping });
+			b = bench_worker_reply(&wb);
 			if (j >= 0) {
 				p[v][j] = (double)(a.t1 - a.t0) / (double)n_ping / 1000;
 				p_sleeps[v][j] = (double)(a.sleeps + b.sleeps) / (double)n_ping;
@@ -974,9 +762,9 @@ int main(int argc, char **argv)
 				reap[nreap++] = res.reap_us;
 		}
 
-	worker_stop(&wa);
-	worker_stop(&wb);
-	worker_stop(&wns);
+	bench_worker_stop(&wa, OP_QUIT);
+	bench_worker_stop(&wb, OP_QUIT);
+	bench_worker_stop(&wns, OP_QUIT);
 	(void)sealshm_close(seg);
 	bench_trackerd_stop(&td);
 
@@ -1007,10 +795,7 @@ int main(int argc, char **argv)
 			if (v == C_LOCK)
 				t_cont = x;
 		}
-		for (int v = 0; v < C_N; v++)
-			if (apart[v])
-				printf("  %s: in %lu of %lu runs the two processes were not seen "
-				       "running at once\n", c_names[v], apart[v], reps);
+		bench_print_apart(c_names, apart, C_N, reps);
 		print_head("wake round trips between 2 processes, A wakes B, B wakes A",
 			   "us per round trip", "sleeps/rt");
 		for (int v = 0; v < P_N; v++)
@@ -1022,8 +807,9 @@ int main(int argc, char **argv)
 		       "(us, EOWNERDEAD)\n");
 		printf("  %-38s %10s %10s %10s %9s\n", "variant", "median", "p90", "max", "ratio");
 		{
-			struct bench_stats g = stats_of(d[D_GLIBC], nd[D_GLIBC]);
-			struct bench_stats gns = stats_of(d[D_GLIBC_NS], nd[D_GLIBC_NS]);
+			struct bench_stats g = bench_stats_of_samples(d[D_GLIBC], nd[D_GLIBC]);
+			struct bench_stats gns = bench_stats_of_samples(d[D_GLIBC_NS],
+									nd[D_GLIBC_NS]);
 
 			for (int v = 0; v < D_N; v++) {
 				struct bench_stats s, b = d_in_ns(v) ? gns : g;
@@ -1034,7 +820,7 @@ int main(int argc, char **argv)
 					       d_names[v], strerror(sh->ns_errno));
 					continue;
 				}
-				s = stats_of(d[v], nd[v]);
+				s = bench_stats_of_samples(d[v], nd[v]);
 				max = 0;
 				for (size_t i = 0; i < nd[v]; i++)
 					max = d[v][i] > max ? d[v][i] : max;
@@ -1051,7 +837,7 @@ int main(int argc, char **argv)
 				t_d[v] = wrong[v] ? -1 : s.median;
 			}
 			if (nreap) {
-				struct bench_stats s = stats_of(reap, nreap);
+				struct bench_stats s = bench_stats_of_samples(reap, nreap);
 
 				printf("  %-38s %10.1f %10.1f\n",
 				       "reference: kill() to waitpid() return", s.median, s.p90);

@@ -45,7 +45,6 @@
 #include "bench.h"
 
 #include <pthread.h>
-#include <sched.h>
 
 /* --- what is measured ------------------------------------------------------------ */
 enum { U_ROBUST, U_PLAIN, U_ATOMIC, U_LOCK, U_LOCK_ACC, U_RLOCK, U_RLOCK_ACC, U_N };
@@ -106,12 +105,7 @@ struct shared {
 	/* the values' references, for the workers */
 	struct sealshm_ref ref_lock;
 	struct sealshm_ref ref_rlock;
-	/* the rendezvous of two workers */
-	_Alignas(64) uint32_t ready;
-	uint32_t go;
-	struct {
-		_Alignas(64) uint64_t n;
-	} beat[2];
+	struct bench_rendezvous rv;	/* of two workers */
 };
 static struct shared *sh;
 
@@ -121,148 +115,53 @@ static struct sealshm_array *v_lock, *v_rlock;
 /* --- workers ------------------------------------------------------------------------ */
 enum { OP_UNC, OP_CONT, OP_ARENA, OP_QUIT };
 
-struct req {
-	uint32_t op;
-	uint32_t v;		/* variant */
-	uint32_t side;		/* OP_CONT: which worker, 0 or 1 */
-	uint32_t __pad;
-	uint64_t n;
-};
-
-struct rep {
-	int64_t t0, t1;		/* CLOCK_MONOTONIC ns */
-	int64_t cpu;		/* OP_UNC, OP_ARENA: this thread's CPU time between t0 and t1 */
-	int64_t rc;		/* 0, or what failed (-errno) */
-	int64_t apart;		/* OP_CONT: the two were not seen running at once */
-	int64_t sleeps;		/* voluntary context switches between t0 and t1 */
-};
-
-/* This thread's CPU time (user + system), ns. */
-static int64_t cpu_now(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t sleeps_now(void)
-{
-	struct rusage ru;
-
-	(void)getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_nvcsw;
-}
-
-static _Noreturn void worker_fail(const char *what, int r)
-{
-	fprintf(stderr, "value_bench: worker %d: Failed to %s: %s\n", (int)getpid(), what,
-		strerror(r < 0 ? -r : r));
-	_exit(1);
-}
-
-static void check(int r, const char *what)
-{
-	if (r < 0)
-		worker_fail(what, r);
-}
-
-/* pthread calls: 0 or a positive errno. */
-static void check_pt(int r, const char *what)
-{
-	if (r)
-		worker_fail(what, r);
-}
-
 /* Keep @p alive for the compiler: an allocation it may not elide. */
 static inline void escape(void *p)
 {
 	__asm__ volatile("" : : "r"(p) : "memory");
 }
 
-/* Both workers arrive, then both go. */
-static void rendezvous(void)
-{
-	(void)__atomic_add_fetch(&sh->ready, 1, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE) < 2)
-		sched_yield();
-}
-
 /*
- * The same, and both running at that moment, on two CPUs: each beats a
- * heartbeat and watches the other's, and the first to see it move 100
- * times within 200 us says go.  A worker the main process wakes may share
- * its CPU for a while, and a contended run started there would time two
- * halves taking turns.  Returns false when they were not seen running
- * together within a second (the run goes on anyway).
+ * n x (acquire; x++; release) on Value @a under its @kind ("lock" or
+ * "rlock", in messages @what): value_<kind>_loop() with the lock and data
+ * pointers taken once, as a C program keeps them; value_<kind>_acc_loop()
+ * through sealshm_array_<kind>()/_data() at every operation.  The same
+ * code for both kinds, each with its own direct calls.
  */
-static bool rendezvous_running(int me)
-{
-	uint64_t seen, window, end;
-	bool together = true;
-	int moves = 0;
-
-	rendezvous();
-	seen = __atomic_load_n(&sh->beat[!me].n, __ATOMIC_RELAXED);
-	window = bench_now_ns();
-	end = window + 1000000000u;
-	for (unsigned long i = 1; !__atomic_load_n(&sh->go, __ATOMIC_ACQUIRE); i++) {
-		uint64_t b;
-
-		__atomic_store_n(&sh->beat[me].n, i, __ATOMIC_RELAXED);
-		b = __atomic_load_n(&sh->beat[!me].n, __ATOMIC_RELAXED);
-		if (b != seen) {
-			seen = b;
-			moves++;
-		}
-		if (moves >= 100) {
-			__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
-		} else if (!(i & 255)) {
-			uint64_t now = bench_now_ns();
-
-			if (now > end) {
-				together = false;
-				__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
-			} else if (now - window > 200000) {
-				window = now;
-				moves = 0;
-			}
-		}
-	}
-	return together;
+#define VALUE_LOOPS(kind, what)								\
+static void value_##kind##_loop(struct sealshm_array *a, uint64_t n)			\
+{											\
+	struct sealshm_##kind *lk = sealshm_array_##kind(a);				\
+	int64_t *x = sealshm_array_data(a);						\
+											\
+	for (uint64_t i = 0; i < n; i++) {						\
+		bench_check(sealshm_##kind##_acquire(lk, NULL, 0),			\
+			    "acquire a Value's " what);					\
+		(*(volatile int64_t *)x)++;						\
+		bench_check(sealshm_##kind##_release(lk), "release a Value's " what);	\
+	}										\
+}											\
+											\
+static void value_##kind##_acc_loop(struct sealshm_array *a, uint64_t n)		\
+{											\
+	for (uint64_t i = 0; i < n; i++) {						\
+		bench_check(sealshm_##kind##_acquire(sealshm_array_##kind(a), NULL, 0),	\
+			    "acquire a Value's " what);					\
+		((volatile int64_t *)sealshm_array_data(a))[0]++;			\
+		bench_check(sealshm_##kind##_release(sealshm_array_##kind(a)),		\
+			    "release a Value's " what);					\
+	}										\
 }
 
-/* lock; x++; unlock with a Lock / an RLock whose pointers are kept. */
-static void value_lock_loop(struct sealshm_array *a, uint64_t n)
-{
-	struct sealshm_lock *lk = sealshm_array_lock(a);
-	int64_t *x = sealshm_array_data(a);
-
-	for (uint64_t i = 0; i < n; i++) {
-		check(sealshm_lock_acquire(lk, NULL, 0), "acquire a Value's Lock");
-		(*(volatile int64_t *)x)++;
-		check(sealshm_lock_release(lk), "release a Value's Lock");
-	}
-}
-
-static void value_rlock_loop(struct sealshm_array *a, uint64_t n)
-{
-	struct sealshm_rlock *rl = sealshm_array_rlock(a);
-	int64_t *x = sealshm_array_data(a);
-
-	for (uint64_t i = 0; i < n; i++) {
-		check(sealshm_rlock_acquire(rl, NULL, 0), "acquire a Value's RLock");
-		(*(volatile int64_t *)x)++;
-		check(sealshm_rlock_release(rl), "release a Value's RLock");
-	}
-}
+VALUE_LOOPS(lock, "Lock")
+VALUE_LOOPS(rlock, "RLock")
 
 static void robust_loop(uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++) {
-		check_pt(pthread_mutex_lock(&sh->robust), "lock");
+		bench_check_pt(pthread_mutex_lock(&sh->robust), "lock");
 		(*(volatile int64_t *)&sh->robust_x)++;
-		check_pt(pthread_mutex_unlock(&sh->robust), "unlock");
+		bench_check_pt(pthread_mutex_unlock(&sh->robust), "unlock");
 	}
 }
 
@@ -289,25 +188,13 @@ static void uncontended(int v, uint64_t n)
 		value_lock_loop(v_lock, n);
 		break;
 	case U_LOCK_ACC:
-		for (uint64_t i = 0; i < n; i++) {
-			check(sealshm_lock_acquire(sealshm_array_lock(v_lock), NULL, 0),
-			      "acquire a Value's Lock");
-			((volatile int64_t *)sealshm_array_data(v_lock))[0]++;
-			check(sealshm_lock_release(sealshm_array_lock(v_lock)),
-			      "release a Value's Lock");
-		}
+		value_lock_acc_loop(v_lock, n);
 		break;
 	case U_RLOCK:
 		value_rlock_loop(v_rlock, n);
 		break;
 	case U_RLOCK_ACC:
-		for (uint64_t i = 0; i < n; i++) {
-			check(sealshm_rlock_acquire(sealshm_array_rlock(v_rlock), NULL, 0),
-			      "acquire a Value's RLock");
-			((volatile int64_t *)sealshm_array_data(v_rlock))[0]++;
-			check(sealshm_rlock_release(sealshm_array_rlock(v_rlock)),
-			      "release a Value's RLock");
-		}
+		value_rlock_acc_loop(v_rlock, n);
 		break;
 	}
 }
@@ -423,9 +310,9 @@ static int arena_run(int v, uint64_t n)
 	return 0;
 }
 
-static struct rep arena_op(int v, uint64_t n)
+static struct bench_rep arena_op(int v, uint64_t n)
 {
-	struct rep rep = { 0 };
+	struct bench_rep rep = { 0 };
 	int r;
 
 	if (is_sealshm_a(v) && !w_arena) {
@@ -435,144 +322,65 @@ static struct rep arena_op(int v, uint64_t n)
 			return rep;
 		}
 	}
-	rep.cpu = cpu_now();
+	rep.cpu = bench_cpu_now_ns();
 	rep.t0 = (int64_t)bench_now_ns();
 	rep.rc = arena_run(v, n);
 	rep.t1 = (int64_t)bench_now_ns();
-	rep.cpu = cpu_now() - rep.cpu;
+	rep.cpu = bench_cpu_now_ns() - rep.cpu;
 	return rep;
 }
 
-static _Noreturn void worker_main(int sock, bool have_values)
+static struct bench_rep serve(const struct bench_req *q)
 {
-	struct rep rep = { 0 };
-	struct req q;
+	struct bench_rep rep = { 0 };
 
-	if (have_values) {
-		rep.rc = sealshm_array_attach_ref(&sh->ref_lock, NULL, &v_lock);
-		if (rep.rc >= 0)
-			rep.rc = sealshm_array_attach_ref(&sh->ref_rlock, NULL, &v_rlock);
+	switch (q->op) {
+	case OP_UNC:
+		rep.cpu = bench_cpu_now_ns();
+		rep.t0 = (int64_t)bench_now_ns();
+		uncontended((int)q->v, q->n);
+		rep.t1 = (int64_t)bench_now_ns();
+		rep.cpu = bench_cpu_now_ns() - rep.cpu;
+		break;
+	case OP_CONT:
+		rep = bench_contend(&sh->rv, q, contended);
+		break;
+	case OP_ARENA:
+		rep = arena_op((int)q->v, q->n);
+		break;
+	case OP_QUIT:
+		(void)sealshm_array_close(v_lock);
+		(void)sealshm_array_close(v_rlock);
+		(void)sealshm_arena_close(w_arena);
+		_exit(0);
 	}
-	bench_write_all(sock, &rep, sizeof(rep));
-	for (;;) {
-		bench_read_all(sock, &q, sizeof(q));
-		memset(&rep, 0, sizeof(rep));
-		switch (q.op) {
-		case OP_UNC:
-			rep.cpu = cpu_now();
-			rep.t0 = (int64_t)bench_now_ns();
-			uncontended((int)q.v, q.n);
-			rep.t1 = (int64_t)bench_now_ns();
-			rep.cpu = cpu_now() - rep.cpu;
-			break;
-		case OP_CONT:
-			rep.apart = !rendezvous_running((int)q.side);
-			rep.sleeps = sleeps_now();
-			rep.t0 = (int64_t)bench_now_ns();
-			contended((int)q.v, q.n);
-			rep.t1 = (int64_t)bench_now_ns();
-			rep.sleeps = sleeps_now() - rep.sleeps;
-			break;
-		case OP_ARENA:
-			rep = arena_op((int)q.v, q.n);
-			break;
-		case OP_QUIT:
-			(void)sealshm_array_close(v_lock);
-			(void)sealshm_array_close(v_rlock);
-			(void)sealshm_arena_close(w_arena);
-			_exit(0);
-		}
-		bench_write_all(sock, &rep, sizeof(rep));
-	}
+	return rep;
 }
 
-struct worker {
-	pid_t pid;
-	int sock;
-};
-
-static void worker_start(struct worker *w, bool have_values)
+/* A worker: attaches the values (@have_values), says so, then serves. */
+static _Noreturn void worker_main(int sock, void *have_values)
 {
-	struct rep hello;
-	int sv[2];
+	struct bench_rep hello = { 0 };
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		bench_die("make a socketpair", -errno);
-	(void)fflush(NULL);
-	w->pid = fork();
-	if (w->pid < 0)
-		bench_die("fork", -errno);
-	if (w->pid == 0) {
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(sv[0]);
-		worker_main(sv[1], have_values);
+	if (*(bool *)have_values) {
+		hello.rc = sealshm_array_attach_ref(&sh->ref_lock, NULL, &v_lock);
+		if (hello.rc >= 0)
+			hello.rc = sealshm_array_attach_ref(&sh->ref_rlock, NULL, &v_rlock);
 	}
-	close(sv[1]);
-	w->sock = sv[0];
-	bench_read_all(w->sock, &hello, sizeof(hello));
+	bench_worker_serve(sock, hello, serve);
+}
+
+static void worker_start(struct bench_worker *w, bool have_values)
+{
+	struct bench_rep hello;
+
+	if (!bench_worker_start(w, worker_main, &have_values, &hello, NULL))
+		bench_die("start a worker", -EPIPE);
 	if (hello.rc < 0)
 		bench_die("attach the values in a worker (sealshm_array_attach_ref)", (int)hello.rc);
 }
 
-static struct rep worker_ask(const struct worker *w, struct req q)
-{
-	struct rep rep;
-
-	bench_write_all(w->sock, &q, sizeof(q));
-	bench_read_all(w->sock, &rep, sizeof(rep));
-	return rep;
-}
-
-static void worker_send(const struct worker *w, struct req q)
-{
-	bench_write_all(w->sock, &q, sizeof(q));
-}
-
-static struct rep worker_reply(const struct worker *w)
-{
-	struct rep rep;
-
-	bench_read_all(w->sock, &rep, sizeof(rep));
-	return rep;
-}
-
-static void worker_stop(struct worker *w)
-{
-	if (w->pid <= 0)
-		return;
-	bench_write_all(w->sock, &(struct req){ .op = OP_QUIT }, sizeof(struct req));
-	(void)waitpid(w->pid, NULL, 0);
-	close(w->sock);
-	w->pid = 0;
-}
-
 /* --- statistics and rows ------------------------------------------------------------- */
-static struct bench_stats stats_of(const double *v, size_t n)
-{
-	double *c = bench_calloc(n, sizeof(*c));
-	struct bench_stats s;
-
-	memcpy(c, v, n * sizeof(*c));
-	s = bench_stats_of_double(c, n);
-	free(c);
-	return s;
-}
-
-/* The median over repetitions of @base[i] / @v[i] (times: above 1 is faster). */
-static double paired_speedup(const double *v, const double *base, size_t n)
-{
-	double *r = bench_calloc(n, sizeof(*r));
-	size_t k = 0;
-	double m;
-
-	for (size_t i = 0; i < n; i++)
-		if (v[i] > 0 && base[i] > 0)
-			r[k++] = base[i] / v[i];
-	m = k ? bench_stats_of_double(r, k).median : 0;
-	free(r);
-	return m;
-}
-
 static void print_head(const char *title, const char *base, const char *extra)
 {
 	printf("\n%s\n", title);
@@ -587,18 +395,18 @@ static void print_head(const char *title, const char *base, const char *extra)
 static double print_row(const char *name, const double *v, const double *base,
 			const double *extra, size_t n)
 {
-	struct bench_stats s = stats_of(v, n);
+	struct bench_stats s = bench_stats_of_samples(v, n);
 
 	printf("  %-40s %9.2f %9.2f %9.2f", name, s.median > 0 ? 1000 / s.median : 0, s.median,
 	       s.p90);
 	if (base) {
-		bench_print_ratio(stats_of(base, n).median, s.median);
-		printf(" %8.3fx", paired_speedup(v, base, n));
+		bench_print_ratio(bench_stats_of_samples(base, n).median, s.median);
+		printf(" %8.3fx", bench_paired_ratio(base, v, n));
 	} else {
 		printf(" %9s %9s", "-", "-");
 	}
 	if (extra)
-		printf(" %9.2f", stats_of(extra, n).median);
+		printf(" %9.2f", bench_stats_of_samples(extra, n).median);
 	printf("\n");
 	return s.median > 0 ? 1000 / s.median : 0;
 }
@@ -665,7 +473,6 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	SEALSHM_OPTS(sealshm_opts, untracked, .flags = SEALSHM_NO_TRACK);
 	const uint64_t n_unc = 2000000, n_cont = 500000;
 	/* per arena variant: operations per run */
 	const uint64_t n_arena[A_N] = { 1000000, 200000, 1000000, 200000, 20000, 200 };
@@ -674,11 +481,10 @@ int main(int argc, char **argv)
 	struct sealshm_arena *arena = NULL;
 	struct sealshm_array *main_lock = NULL, *main_rlock = NULL;
 	struct bench_trackerd td;
-	struct worker wa, wb;
+	struct bench_worker wa, wb;
 	double *u[U_N], *u_wall[U_N], *c[C_N], *c_sleeps[C_N], *ar[A_N], *ar_cpu[A_N];
 	int a_err[A_N] = { 0 };
-	char segname[64];
-	int opt, r, values_err;
+	int opt, values_err;
 
 	while ((opt = getopt(argc, argv, "n:")) != -1) {
 		if (opt == 'n')
@@ -691,12 +497,7 @@ int main(int argc, char **argv)
 	bench_machine("value_bench");
 
 	bench_trackerd_start(&td, NULL, true);
-	snprintf(segname, sizeof(segname), "valuebench-%d", (int)getpid());
-	r = sealshm_create(segname, sizeof(struct shared), &untracked, &seg);
-	if (r < 0)
-		bench_die("create the shared segment", r);
-	(void)sealshm_unlink(seg);	/* the mapping stays; workers inherit it */
-	sh = sealshm_buf(seg);
+	sh = bench_worker_memory("valuebench", sizeof(struct shared), &seg);
 	init_glibc();
 	values_err = init_values(&arena, &main_lock, &main_rlock);
 	if (values_err < 0)
@@ -706,39 +507,33 @@ int main(int argc, char **argv)
 	worker_start(&wa, values_err == 0);
 	worker_start(&wb, values_err == 0);
 
-	for (int v = 0; v < U_N; v++) {
-		u[v] = bench_calloc(reps, sizeof(double));
-		u_wall[v] = bench_calloc(reps, sizeof(double));
-	}
-	for (int v = 0; v < C_N; v++) {
-		c[v] = bench_calloc(reps, sizeof(double));
-		c_sleeps[v] = bench_calloc(reps, sizeof(double));
-	}
-	for (int v = 0; v < A_N; v++) {
-		ar[v] = bench_calloc(reps, sizeof(double));
-		ar_cpu[v] = bench_calloc(reps, sizeof(double));
-	}
+	bench_samples(u, U_N, reps);
+	bench_samples(u_wall, U_N, reps);
+	bench_samples(c, C_N, reps);
+	bench_samples(c_sleeps, C_N, reps);
+	bench_samples(ar, A_N, reps);
+	bench_samples(ar_cpu, A_N, reps);
 
 	/* Repetition -1 warms every variant up and is not kept. */
 	for (long i = -1; i < (long)reps; i++) {
 		for (int k = 0; k < U_N; k++) {
-			int v = (int)((i + 1 + k) % U_N);
-			struct rep a;
+			int v = bench_rotate(i, k, U_N);
+			struct bench_rep a;
 
 			if (is_sealshm_u(v) && values_err)
 				continue;
-			a = worker_ask(&wa, (struct req){ .op = OP_UNC, .v = (uint32_t)v, .n = n_unc });
+			a = bench_worker_ask(&wa, (struct bench_req){ .op = OP_UNC, .v = (uint32_t)v,
+					     .n = n_unc });
 			if (i >= 0) {
 				u[v][i] = (double)a.cpu / (double)n_unc;
 				u_wall[v][i] = (double)(a.t1 - a.t0) / (double)n_unc;
 			}
 		}
 		for (int k = 0; k < C_N; k++) {
-			int v = (int)((i + 1 + k) % C_N);
-			struct req q = { .op = OP_CONT, .v = (uint32_t)v, .n = n_cont };
+			int v = bench_rotate(i, k, C_N);
 			struct sealshm_array *val = v == C_LOCK ? main_lock : main_rlock;
 			int64_t got;
-			struct rep a, b;
+			struct bench_rep a, b;
 
 			if (is_sealshm_c(v) && values_err)
 				continue;
@@ -748,13 +543,8 @@ int main(int argc, char **argv)
 				sh->robust_x = 0;
 			else
 				sh->atomic_x = 0;
-			sh->ready = 0;
-			sh->go = 0;
-			worker_send(&wa, q);
-			q.side = 1;
-			worker_send(&wb, q);
-			a = worker_reply(&wa);
-			b = worker_reply(&wb);
+			bench_contend_pair(&sh->rv, &wa, &wb, (struct bench_req){ .op = OP_CONT,
+					   .v = (uint32_t)v, .n = n_cont }, &a, &b);
 			got = is_sealshm_c(v) ? value_now(val) : v == C_ROBUST ? sh->robust_x :
 									  sh->atomic_x;
 			if (got != (int64_t)(2 * n_cont)) {
@@ -762,22 +552,16 @@ int main(int argc, char **argv)
 					c_names[v], (long long)got, (unsigned long long)(2 * n_cont));
 				bench_die("count under a lock", -EPROTO);
 			}
-			if (i >= 0) {
-				apart[v] += a.apart || b.apart;
-				c[v][i] = (double)((a.t1 > b.t1 ? a.t1 : b.t1) -
-						   (a.t0 < b.t0 ? a.t0 : b.t0)) / (double)(2 * n_cont);
-				c_sleeps[v][i] = (double)(a.sleeps + b.sleeps) * 1000 /
-						 (double)(2 * n_cont);
-			}
+			bench_contend_keep(&a, &b, 2 * n_cont, i, c[v], c_sleeps[v], &apart[v]);
 		}
 		for (int k = 0; k < A_N; k++) {
-			int v = (int)((i + 1 + k) % A_N);
-			struct rep a;
+			int v = bench_rotate(i, k, A_N);
+			struct bench_rep a;
 
 			if (a_err[v])
 				continue;
-			a = worker_ask(&wa, (struct req){ .op = OP_ARENA, .v = (uint32_t)v,
-							  .n = n_arena[v] });
+			a = bench_worker_ask(&wa, (struct bench_req){ .op = OP_ARENA,
+					     .v = (uint32_t)v, .n = n_arena[v] });
 			if (a.rc < 0)
 				a_err[v] = (int)a.rc;
 			else if (i >= 0) {
@@ -787,8 +571,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	worker_stop(&wa);
-	worker_stop(&wb);
+	bench_worker_stop(&wa, OP_QUIT);
+	bench_worker_stop(&wb, OP_QUIT);
 	(void)sealshm_array_close(main_lock);
 	(void)sealshm_array_close(main_rlock);
 	(void)sealshm_arena_close(arena);
@@ -831,10 +615,7 @@ int main(int argc, char **argv)
 			print_row(c_names[v], c[v], v == C_ROBUST ? NULL : c[C_ROBUST],
 				  c_sleeps[v], reps);
 		}
-		for (int v = 0; v < C_N; v++)
-			if (apart[v])
-				printf("  %s: in %lu of %lu runs the two processes were not seen "
-				       "running at once\n", c_names[v], apart[v], reps);
+		bench_print_apart(c_names, apart, C_N, reps);
 
 		print_head("arena allocation, per operation (wall time, this worker's CPU time "
 			   "beside it; ratios: speed-up over calloc/free)", "x calloc", "cpu ns");

@@ -26,22 +26,13 @@ import argparse
 import array
 import multiprocessing
 import os
-import signal
 import statistics
 import sys
-import tempfile
 import time
 
-# A trackerd of the bench's own, started on demand on a private socket
-# (the one bundled beside the extension), stopped at the end.
-_PRIVATE = None
-if not os.environ.get('SEALSHM_SOCKET'):
-    _PRIVATE = tempfile.TemporaryDirectory(prefix='sealshm-pybench.')
-    os.environ['SEALSHM_SOCKET'] = os.path.join(_PRIVATE.name, 'trackerd.sock')
-    os.environ.pop('SEALSHM_NO_AUTOSTART', None)
+import _pybench                 # first: the bench's own trackerd, before sealshm
 
-import sealshm                                    # noqa: E402
-from sealshm import _sealshm                      # noqa: E402
+import sealshm
 
 try:
     import numpy
@@ -296,18 +287,5 @@ def main():
             note='  (sealshm column: CPython\'s Array)')
 
 
-def stop_private_trackerd():
-    if _PRIVATE is None:
-        return
-    try:
-        os.kill(_sealshm.registry_stats()['pid'], signal.SIGTERM)
-    except (OSError, KeyError):
-        pass
-    _PRIVATE.cleanup()
-
-
 if __name__ == '__main__':
-    try:
-        main()
-    finally:
-        stop_private_trackerd()
+    _pybench.run(main)

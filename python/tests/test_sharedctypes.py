@@ -9,12 +9,7 @@ Every wait here has a timeout: a hang is a failure, not a stuck run."""
 
 import ctypes
 import gc
-import os
 import pickle
-import signal
-import subprocess
-import sys
-import tempfile
 import unittest
 import warnings
 
@@ -27,7 +22,7 @@ from sealshm.sharedctypes import (Array, RawArray, RawValue, Synchronized, Synch
                                   SynchronizedBase, SynchronizedString, Value, copy,
                                   synchronized)
 
-from _support import TIMEOUT, exists, gone, have_numpy
+from _support import TIMEOUT, check_killed_family, gone, have_numpy, join, start
 
 METHODS = ('fork', 'spawn', 'forkserver')
 # Values of each typecode that survive a round trip exactly.
@@ -52,22 +47,6 @@ SAMPLES = {
 
 class _Foo(ctypes.Structure):
     _fields_ = [('x', ctypes.c_int), ('y', ctypes.c_double), ('z', ctypes.c_longlong)]
-
-
-def start(ctx, target, *args):
-    p = ctx.Process(target=target, args=args, daemon=True)
-    p.start()
-    return p
-
-
-def join(p, timeout=TIMEOUT):
-    """Join @p; kill it and fail when it does not end in time."""
-    p.join(timeout)
-    if p.exitcode is None:
-        p.kill()
-        p.join(TIMEOUT)
-        raise AssertionError('process %d did not end within %s s' % (p.pid, timeout))
-    return p.exitcode
 
 
 def names():
@@ -513,6 +492,14 @@ class Objects(unittest.TestCase):
 
 class Arenas(unittest.TestCase):
 
+    def assert_names_go(self, made):
+        """The objects dropped: once collected and this process's arenas
+        closed, every name in @made is gone."""
+        gc.collect()
+        sharedctypes._close_arenas()
+        for n in made:
+            self.assertTrue(gone(n), n)
+
     def test_many_values_share_few_segments_and_leave_nothing(self):
         sharedctypes._close_arenas()
         gc.collect()
@@ -526,10 +513,7 @@ class Arenas(unittest.TestCase):
         # A child that attaches holds its own references: the names stay
         # while it does, after this process dropped its objects.
         del objs
-        gc.collect()
-        sharedctypes._close_arenas()
-        for n in made:
-            self.assertTrue(gone(n), n)
+        self.assert_names_go(made)
 
     def test_an_attached_block_outlives_its_maker(self):
         sharedctypes._close_arenas()
@@ -543,10 +527,7 @@ class Arenas(unittest.TestCase):
         self.assertEqual(r.recv(), [1, 2, 3])
         self.assertEqual(join(p), 0)
         del a
-        gc.collect()
-        sharedctypes._close_arenas()
-        for n in made:
-            self.assertTrue(gone(n), n)
+        self.assert_names_go(made)
 
     def test_forked_child_leaves_the_parents_objects_alone(self):
         box = [Value('i', 1), RawArray('d', 2)]
@@ -598,32 +579,9 @@ if __name__ == '__main__':
 class Names(unittest.TestCase):
 
     def test_killed_family_leaves_no_names(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, 'family.py')
-            with open(path, 'w') as f:
-                f.write(FAMILY)
-            env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-            for method in ('fork', 'spawn'):
-                with self.subTest(method=method):
-                    proc = subprocess.Popen([sys.executable, path, method], env=env, cwd=tmp,
-                                            stdout=subprocess.PIPE, text=True,
-                                            start_new_session=True)
-                    try:
-                        line = proc.stdout.readline()
-                        got = line.split()
-                        # The parent's arena and the child's: two at least.
-                        self.assertGreaterEqual(len(got), 2, line)
-                        for n in got:
-                            self.assertTrue(exists(n), n)
-                        os.killpg(proc.pid, signal.SIGKILL)
-                        proc.wait(TIMEOUT)
-                        for n in got:
-                            self.assertTrue(gone(n), n)
-                    finally:
-                        if proc.poll() is None:
-                            os.killpg(proc.pid, signal.SIGKILL)
-                            proc.wait(TIMEOUT)
-                        proc.stdout.close()
+        # The parent's arena and the child's: two at least.
+        check_killed_family(self, FAMILY,
+                            lambda names, line: self.assertGreaterEqual(len(names), 2, line))
 
 
 if __name__ == '__main__':

@@ -26,7 +26,8 @@ from sealshm import shared_memory, synchronize
 from sealshm.synchronize import (Barrier, BoundedSemaphore, Condition, Event, Lock,
                                  OwnerDiedWarning, RLock, Semaphore)
 
-from _support import TIMEOUT, exists, gone, run_python, wait_until
+from _support import (TIMEOUT, check_killed_family, exists, gone, join, run_python, start,
+                      wait_until)
 
 METHODS = ('fork', 'spawn', 'forkserver')
 BrokenBarrierError = threading.BrokenBarrierError
@@ -48,22 +49,6 @@ class Timed:
             return self.func(*args, **kwargs)
         finally:
             self.elapsed = time.monotonic() - t
-
-
-def start(ctx, target, *args):
-    p = ctx.Process(target=target, args=args, daemon=True)
-    p.start()
-    return p
-
-
-def join(p, timeout=TIMEOUT):
-    """Join @p; kill it and fail when it does not end in time."""
-    p.join(timeout)
-    if p.exitcode is None:
-        p.kill()
-        p.join(TIMEOUT)
-        raise AssertionError('process %d did not end within %s s' % (p.pid, timeout))
-    return p.exitcode
 
 
 class Counter:
@@ -1440,33 +1425,8 @@ class NamesTest(unittest.TestCase):
     def test_killed_family_leaves_no_names(self):
         # kill -9 of the whole family (main process and its child): the
         # session takes every object's name with it.
-        import subprocess
-        import tempfile
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, 'family.py')
-            with open(path, 'w') as f:
-                f.write(FAMILY)
-            env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-            for method in ('fork', 'spawn'):
-                with self.subTest(method=method):
-                    proc = subprocess.Popen([sys.executable, path, method], env=env, cwd=tmp,
-                                            stdout=subprocess.PIPE, text=True,
-                                            start_new_session=True)
-                    try:
-                        line = proc.stdout.readline()
-                        names = line.split()
-                        self.assertEqual(len(names), 7, line)
-                        for n in names:
-                            self.assertTrue(exists(n), n)
-                        os.killpg(proc.pid, signal.SIGKILL)
-                        proc.wait(TIMEOUT)
-                        for n in names:
-                            self.assertTrue(gone(n), n)
-                    finally:
-                        if proc.poll() is None:
-                            os.killpg(proc.pid, signal.SIGKILL)
-                            proc.wait(TIMEOUT)
-                        proc.stdout.close()
+        check_killed_family(self, FAMILY,
+                            lambda names, line: self.assertEqual(len(names), 7, line))
 
     def test_every_object_unlinks_its_name_when_collected(self):
         for make in (Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition,
