@@ -904,7 +904,7 @@ TEST_F_TIMEOUT(queue, sleeper_wakes_when_writer_dies, 60)
 
 #define KILL_PRODUCERS	3
 #define KILL_CONSUMERS	3
-#define KILL_ROUNDS	150
+#define KILL_ROUNDS	200
 #define KILL_IDS	512		/* producer ids, one per producer started */
 #define KILL_SEQ	4096		/* messages per producer at most */
 
